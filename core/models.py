@@ -1,0 +1,280 @@
+"""Dataclasses for what the OS Downloads API returns.
+
+The real API bends its own schema (see shared research): ``description`` is an
+array, BGS products have versions like "Version 3 (GB); Version 1 (NI)" and
+areas "UK"/"NI", LIDS has dataStructures ["Identifier"], versions carry
+``format`` where the spec requires ``productFormat``, size/md5 may be missing,
+and new fields appear. ``from_json`` accepts all of that and never raises on an
+unknown or missing optional field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+JsonDict = Dict[str, Any]
+
+LATEST = "latest"
+
+
+def _text(value: Any) -> str:
+    """A string from a string, a list of strings (description), or None."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return "\n\n".join(str(v) for v in value if v is not None)
+    return str(value)
+
+
+def _opt_str(value: Any) -> Optional[str]:
+    return None if value is None or value == "" else str(value)
+
+
+def _opt_int(value: Any) -> Optional[int]:
+    try:
+        return None if value is None or value == "" else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _strs(value: Any) -> Tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """What a file's bytes must hash to. ``hexdigest`` is lower case."""
+
+    algorithm: str  # "md5" or "sha256"
+    hexdigest: str
+
+    @classmethod
+    def of(cls, algorithm: str, value: Optional[str]) -> Optional[Checksum]:
+        return cls(algorithm, value.strip().lower()) if value else None
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file the download engine fetches, whatever API listed it.
+
+    ``url`` is what to ask for it: for OS, an API URL answering 307 to storage;
+    for TRUD, the file itself. ``size`` and ``checksum`` may be unknown.
+    """
+
+    url: str
+    file_name: str
+    size: Optional[int] = None
+    checksum: Optional[Checksum] = None
+
+
+@dataclass(frozen=True)
+class ProductFormat:
+    format: str
+    subformat: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, data: JsonDict) -> ProductFormat:
+        return cls(format=str(data.get("format", "")), subformat=_opt_str(data.get("subformat")))
+
+    @property
+    def label(self) -> str:
+        return f"{self.format} {self.subformat}" if self.subformat else self.format
+
+
+@dataclass(frozen=True)
+class Product:
+    """An OS OpenData product (list summary or full details)."""
+
+    id: str
+    name: str
+    description: str
+    version: str
+    url: str
+    documentation_url: Optional[str] = None
+    areas: Tuple[str, ...] = ()
+    data_structures: Tuple[str, ...] = ()
+    category: Optional[str] = None
+    categories: Tuple[str, ...] = ()
+    formats: Tuple[ProductFormat, ...] = ()
+    image_count: int = 0
+    image_template: Optional[str] = None
+    downloads_url: Optional[str] = None
+    end_of_life: Optional[str] = None
+    warning: Optional[str] = None
+    data_provider: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, data: JsonDict) -> Product:
+        third = data.get("thirdPartyInfo") or {}
+        provider = (third.get("dataProvider") or {}) if isinstance(third, dict) else {}
+        return cls(
+            id=str(data.get("id", "")),
+            name=_text(data.get("name")) or str(data.get("id", "")),
+            description=_text(data.get("description")),
+            version=_text(data.get("version")),
+            url=str(data.get("url", "")),
+            documentation_url=_opt_str(data.get("documentationUrl")),
+            areas=_strs(data.get("areas")),
+            data_structures=_strs(data.get("dataStructures")),
+            category=_opt_str(data.get("category")),
+            categories=_strs(data.get("categories")),
+            formats=tuple(
+                ProductFormat.from_json(f) for f in data.get("formats") or () if isinstance(f, dict)
+            ),
+            image_count=_opt_int(data.get("imageCount")) or 0,
+            image_template=_opt_str(data.get("imageTemplate")),
+            downloads_url=_opt_str(data.get("downloadsUrl")),
+            end_of_life=_opt_str(data.get("endOfLife")),
+            warning=_opt_str(data.get("warning")),
+            data_provider=_opt_str(provider.get("name")) if isinstance(provider, dict) else None,
+        )
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file of a data package version."""
+
+    url: str
+    file_name: str
+    size: Optional[int] = None
+    md5: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, data: JsonDict) -> Download:
+        return cls(
+            url=str(data.get("url", "")),
+            file_name=str(data.get("fileName", "")),
+            size=_opt_int(data.get("size")),
+            md5=_opt_str(data.get("md5")),
+        )
+
+    def remote_file(self) -> RemoteFile:
+        return RemoteFile(self.url, self.file_name, self.size, Checksum.of("md5", self.md5))
+
+
+@dataclass(frozen=True)
+class ProductDownload:
+    """A file of an OpenData product, for one format/subformat/area."""
+
+    url: str
+    file_name: str
+    area: str
+    format: str
+    subformat: Optional[str] = None
+    size: Optional[int] = None
+    md5: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, data: JsonDict) -> ProductDownload:
+        return cls(
+            url=str(data.get("url", "")),
+            file_name=str(data.get("fileName", "")),
+            area=str(data.get("area", "")),
+            format=str(data.get("format", "")),
+            subformat=_opt_str(data.get("subformat")),
+            size=_opt_int(data.get("size")),
+            md5=_opt_str(data.get("md5")),
+        )
+
+    def remote_file(self) -> RemoteFile:
+        return RemoteFile(self.url, self.file_name, self.size, Checksum.of("md5", self.md5))
+
+
+@dataclass(frozen=True)
+class DataPackageVersionSummary:
+    id: str
+    url: str
+    created_on: str
+    reason: str
+    supply_type: str
+    product_version: str
+    format: str
+    data_package_url: Optional[str] = None
+
+    @property
+    def is_change_only(self) -> bool:
+        """COU: a change-only update, to apply on top of its full supply."""
+        return self.supply_type.upper() == "COU"
+
+    @classmethod
+    def _fields_from_json(cls, data: JsonDict) -> JsonDict:
+        return dict(
+            id=str(data.get("id", "")),
+            url=str(data.get("url", "")),
+            created_on=str(data.get("createdOn", "")),
+            reason=str(data.get("reason", "")),
+            supply_type=str(data.get("supplyType", "")),
+            product_version=_text(data.get("productVersion")),
+            # The spec requires productFormat; the API sends format.
+            format=_text(data.get("format") or data.get("productFormat")),
+            data_package_url=_opt_str(data.get("dataPackageUrl")),
+        )
+
+    @classmethod
+    def from_json(cls, data: JsonDict) -> DataPackageVersionSummary:
+        return cls(**cls._fields_from_json(data))
+
+
+@dataclass(frozen=True)
+class DataPackageVersion(DataPackageVersionSummary):
+    """A version with its files and links to its neighbours."""
+
+    downloads: Tuple[Download, ...] = ()
+    next_version_url: Optional[str] = None
+    previous_version_url: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, data: JsonDict) -> DataPackageVersion:
+        return cls(
+            **cls._fields_from_json(data),
+            downloads=tuple(
+                Download.from_json(d) for d in data.get("downloads") or () if isinstance(d, dict)
+            ),
+            next_version_url=_opt_str(data.get("nextVersionUrl")),
+            previous_version_url=_opt_str(data.get("previousVersionUrl")),
+        )
+
+
+@dataclass(frozen=True)
+class DataPackage:
+    """A premium order made in the OS Data Hub, with its version summaries."""
+
+    id: str
+    name: str
+    url: str
+    created_on: str
+    product_id: str
+    product_name: str
+    versions: Tuple[DataPackageVersionSummary, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_json(cls, data: JsonDict) -> DataPackage:
+        return cls(
+            id=str(data.get("id", "")),
+            name=_text(data.get("name")),
+            url=str(data.get("url", "")),
+            created_on=str(data.get("createdOn", "")),
+            product_id=str(data.get("productId", "")),
+            product_name=_text(data.get("productName")),
+            versions=tuple(
+                DataPackageVersionSummary.from_json(v)
+                for v in data.get("versions") or ()
+                if isinstance(v, dict)
+            ),
+        )
+
+
+def sort_versions_newest_first(
+    versions: List[DataPackageVersionSummary],
+) -> List[DataPackageVersionSummary]:
+    """Newest first by creation date, then by numeric id (ids grow over time)."""
+
+    def key(v: DataPackageVersionSummary) -> Tuple[str, int, str]:
+        return (v.created_on, int(v.id) if v.id.isdigit() else -1, v.id)
+
+    return sorted(versions, key=key, reverse=True)

@@ -1,0 +1,60 @@
+"""Keep secrets out of every URL, message and log line.
+
+Secrets are registered once, where they enter the program (a key read from
+settings, the environment or the command line), and masked everywhere after.
+TRUD puts its key in the URL path by design, so masking covers any text, not
+only query strings. The ``key`` query parameter is masked even when unknown.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Set
+
+MASK = "****"
+_lock = threading.Lock()
+_secrets: Set[str] = set()
+_KEY_PARAM = re.compile(r"([?&](?:key|api_key|apikey|access_token)=)[^&#\s]*", re.IGNORECASE)
+
+
+def register_secret(value: str) -> None:
+    """Mask ``value`` in all later redacted text. Short values are ignored."""
+    if value and len(value) >= 6:
+        with _lock:
+            _secrets.add(value)
+
+
+def mask(value: str) -> str:
+    """How a secret is shown to its owner: its last four characters only."""
+    return f"{MASK}{value[-4:]}" if value and len(value) > 8 else MASK
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret and every ``key=`` value masked."""
+    if not text:
+        return text
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return _KEY_PARAM.sub(r"\1" + MASK, text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that redacts the fully formatted message."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = redact(record.getMessage())
+        record.msg, record.args = message, ()
+        return True
+
+
+def get_logger(name: str = "os_downloads") -> logging.Logger:
+    """The package logger, with redaction on every record it emits."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+    return logger
