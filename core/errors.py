@@ -112,7 +112,8 @@ class ChecksumMismatchError(DownloadError):
     def __init__(self, file_name: str, algorithm: str, expected: str, actual: str) -> None:
         super().__init__(
             f"{file_name}: {algorithm.upper()} mismatch (expected {expected}, got {actual}).",
-            hint="The file was not kept. Try again later; if it persists, report it to the data provider.",
+            hint="The file was not kept. Try again later; "
+            "if it persists, report it to the data provider.",
         )
         self.file_name = file_name
         self.algorithm = algorithm
