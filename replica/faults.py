@@ -1,0 +1,175 @@
+"""Fault switches: the ways the replica misbehaves when a test asks it to.
+
+Set them from Python (``server.set_faults(api_5xx_every=3)`` or
+``server.faults.drop_count = 2``) or, out of process, with
+``POST /__replica__/faults`` and a JSON object of the same names.
+``reset()`` restores the defaults the server was started with.
+
+=========================  ====================================================
+switch                     effect
+=========================  ====================================================
+api_5xx_every: int         every Nth API request (``/downloads/v1``) answers 503
+api_429_count: int         the next K API requests answer 429 (rate limited)
+rate_limit_per_minute      API requests allowed per window; past it 429
+rate_limit_window_seconds  the window of the limiter (60 like OS)
+retry_after: float|None    seconds sent as ``Retry-After`` with a 429; None: no header
+drop_after_bytes: int      with drop_count: the connection closes after N body bytes
+drop_count: int            how many storage GETs are cut short (counts down)
+wrong_md5: set[str]        file names whose listed md5 is wrong
+corrupt_files: {name: K}   storage flips a byte in the next K bodies of that file
+slow_bytes_per_second      storage bodies are throttled to this rate
+signed_url_ttl_seconds     lifetime of signed storage URLs (<= 0: already expired)
+token_ttl_seconds          OAuth2 token lifetime, also sent as ``expires_in``
+=========================  ====================================================
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Dict, Iterable, Optional, Set, Union
+
+from .ratelimit import SlidingWindowLimiter
+
+
+@dataclass
+class FaultSettings:
+    api_5xx_every: int = 0
+    api_429_count: int = 0
+    rate_limit_per_minute: Optional[int] = None
+    rate_limit_window_seconds: float = 60.0
+    retry_after: Optional[float] = None
+    drop_after_bytes: int = 0
+    drop_count: int = 0
+    wrong_md5: Set[str] = field(default_factory=set)
+    corrupt_files: Dict[str, int] = field(default_factory=dict)
+    slow_bytes_per_second: int = 0
+    signed_url_ttl_seconds: float = 3600.0
+    token_ttl_seconds: float = 299.0
+
+
+SWITCHES = frozenset(f.name for f in fields(FaultSettings))
+
+
+def _normalise(name: str, value: Any) -> Any:
+    if name == "wrong_md5":
+        return {value} if isinstance(value, str) else set(value or ())
+    if name == "corrupt_files":
+        return _corrupt_counts(value)
+    if name in ("rate_limit_per_minute",):
+        return None if value in (None, 0, "") else int(value)
+    if name == "retry_after":
+        return None if value in (None, "") else float(value)
+    if name in ("signed_url_ttl_seconds", "token_ttl_seconds", "rate_limit_window_seconds"):
+        return float(value)
+    return int(value or 0)
+
+
+def _corrupt_counts(value: Union[None, str, Iterable[str], Dict[str, int]]) -> Dict[str, int]:
+    """A dict name -> count; a bare name or list of names means once each."""
+    if not value:
+        return {}
+    if isinstance(value, str):
+        return {value: 1}
+    if isinstance(value, dict):
+        return {str(k): int(v) for k, v in value.items() if int(v) > 0}
+    return {str(name): 1 for name in value}
+
+
+class Faults:
+    """The live fault switches and their counters, shared by all origins."""
+
+    def __init__(self, **defaults: Any) -> None:
+        unknown = set(defaults) - SWITCHES
+        if unknown:
+            raise TypeError(f"Unknown fault switches: {sorted(unknown)}")
+        base = FaultSettings()
+        for name, value in defaults.items():
+            setattr(base, name, _normalise(name, value))
+        object.__setattr__(self, "_defaults", base)
+        object.__setattr__(self, "_lock", threading.Lock())
+        object.__setattr__(self, "limiter", SlidingWindowLimiter())
+        self.reset()
+
+    # --- setting -------------------------------------------------------------
+
+    def set(self, **changes: Any) -> None:
+        unknown = set(changes) - SWITCHES
+        if unknown:
+            raise ValueError(f"Unknown fault switches: {sorted(unknown)}")
+        with self._lock:
+            for name, value in changes.items():
+                setattr(self._settings, name, _normalise(name, value))
+            if "api_5xx_every" in changes:
+                object.__setattr__(self, "_api_requests", 0)
+        if {"rate_limit_per_minute", "rate_limit_window_seconds"} & set(changes):
+            self.limiter.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            d = self._defaults
+            object.__setattr__(
+                self,
+                "_settings",
+                replace(d, wrong_md5=set(d.wrong_md5), corrupt_files=dict(d.corrupt_files)),
+            )
+            object.__setattr__(self, "_api_requests", 0)
+        self.limiter.reset()
+
+    def __getattr__(self, name: str) -> Any:
+        if name in SWITCHES:
+            return getattr(self._settings, name)
+        raise AttributeError(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name not in SWITCHES:
+            raise AttributeError(f"{name!r} is not a fault switch")
+        self.set(**{name: value})
+
+    def as_dict(self) -> Dict[str, Any]:
+        with self._lock:
+            data = asdict(self._settings)
+        data["wrong_md5"] = sorted(data["wrong_md5"])
+        return data
+
+    # --- consulted by the origins ----------------------------------------------
+
+    def api_status_override(self) -> Optional[int]:
+        """Count one API request; 429 or 503 when a switch says this one fails."""
+        with self._lock:
+            s = self._settings
+            if s.api_429_count > 0:
+                s.api_429_count -= 1
+                return 429
+            count = self._api_requests + 1
+            object.__setattr__(self, "_api_requests", count)
+            if s.api_5xx_every > 0 and count % s.api_5xx_every == 0:
+                return 503
+        return None
+
+    def rate_limited(self) -> bool:
+        s = self._settings
+        return not self.limiter.allow(s.rate_limit_per_minute, s.rate_limit_window_seconds)
+
+    def take_drop(self) -> Optional[int]:
+        """Body bytes to send before dropping this storage GET, or None."""
+        with self._lock:
+            s = self._settings
+            if s.drop_count > 0:
+                s.drop_count -= 1
+                return max(0, s.drop_after_bytes)
+        return None
+
+    def take_corruption(self, file_name: str) -> bool:
+        with self._lock:
+            left = self._settings.corrupt_files.get(file_name, 0)
+            if left <= 0:
+                return False
+            if left == 1:
+                del self._settings.corrupt_files[file_name]
+            else:
+                self._settings.corrupt_files[file_name] = left - 1
+            return True
+
+    def md5_is_wrong(self, file_name: str) -> bool:
+        return file_name in self._settings.wrong_md5

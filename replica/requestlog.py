@@ -1,0 +1,51 @@
+"""The record of every request the replica's origins received.
+
+Tests read it to prove what a client sent where: that the API key never
+reached the storage origin, never appeared in a URL, that a resume asked for a
+``Range``. Control requests (``/__replica__/...``) are not recorded.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
+
+if TYPE_CHECKING:
+    from .routing import Request
+
+Entry = Dict[str, Any]
+
+
+class RequestLog:
+    """A thread-safe list of ``{origin, method, path, query, headers, status}``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: List[Entry] = []
+
+    def record(self, request: Request) -> Entry:
+        entry: Entry = {
+            "origin": request.origin,
+            "method": request.method,
+            "path": request.path,
+            "query": request.query_string,
+            "headers": dict(request.headers),
+            "status": None,  # filled in once the answer is known
+        }
+        with self._lock:
+            self._entries.append(entry)
+        return entry
+
+    def entries(self, origin: Optional[str] = None) -> List[Entry]:
+        """A snapshot (copies), optionally only one origin's requests."""
+        with self._lock:
+            chosen = [e for e in self._entries if origin is None or e["origin"] == origin]
+            return [dict(e, headers=dict(e["headers"])) for e in chosen]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
