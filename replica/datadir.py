@@ -53,12 +53,15 @@ def generator_sources() -> list:
 
 
 def is_current(data_dir: Path, large_gb: float = 0) -> bool:
+    """True when the folder needs no (re)generation.
+
+    A catalogue without our stamp was made by someone else (a hand-made data
+    set passed with --data-dir): it is used as it is, never overwritten.
+    """
     stamp = data_dir / STAMP_NAME
-    return (
-        (data_dir / CATALOGUE_NAME).is_file()
-        and stamp.is_file()
-        and stamp.read_text("utf-8").strip() == _stamp(large_gb)
-    )
+    if not (data_dir / CATALOGUE_NAME).is_file():
+        return False
+    return not stamp.is_file() or stamp.read_text("utf-8").strip() == _stamp(large_gb)
 
 
 @contextlib.contextmanager

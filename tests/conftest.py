@@ -10,6 +10,8 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHONPATH = ROOT / ".build" / "pythonpath"
 
@@ -27,3 +29,35 @@ def _ensure_importable() -> None:
 
 
 _ensure_importable()
+
+
+# --- the replica (real HTTP on 127.0.0.1) --------------------------------------
+
+
+@pytest.fixture(scope="session")
+def replica_data_dir() -> Path:
+    """The generated sample data (``.build/replica-data``), made once if missing or outdated."""
+    from os_downloads.replica.datadir import ensure_sample_data
+
+    return ensure_sample_data()
+
+
+@pytest.fixture(scope="session")
+def replica(replica_data_dir: Path):
+    """The running replica: ``replica.api_url``, ``.token_url``, ``.storage_origin``,
+    ``.trud_origin``, ``.api_key``/``.api_secret``, ``.set_faults(...)``,
+    ``.requests_log``, ``.publish_package_version(...)`` (see replica/testing.py).
+    Faults, the request log and published content are reset after every test."""
+    from os_downloads.replica.testing import ReplicaServer
+
+    with ReplicaServer(replica_data_dir) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _reset_replica_after_test(request: pytest.FixtureRequest):
+    """Reset the replica after each test that used it; never start it otherwise."""
+    server = request.getfixturevalue("replica") if "replica" in request.fixturenames else None
+    yield
+    if server is not None:
+        server.reset()
