@@ -80,6 +80,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             f"  secret:    {server.api_secret}\n"
             f"  rate limit: {args.rate_limit or 'off'} requests/minute\n"
             f"  control:   {server.api_origin}/__replica__/faults\n"
+            f"Point the plugin at it: OS_DOWNLOADS_API_URL={server.api_url}\n"
             "Press Ctrl+C to stop.",
             flush=True,
         )

@@ -1,7 +1,9 @@
-"""Make the repository importable as the package ``os_downloads``.
+"""Make the repository importable as the package ``os_downloads``; the replica fixtures.
 
 The checkout folder may have any name, so a link named ``os_downloads`` to the
 repository root is made under ``.build/pythonpath`` and put on ``sys.path``.
+``replica`` is the local OS Downloads API (+ OAuth2, storage, TRUD origins) over
+real HTTP on 127.0.0.1, started once per session for the tests that ask for it.
 """
 
 from __future__ import annotations
