@@ -1,0 +1,205 @@
+"""The premium data-package contributor: OS MasterMap Topography and AddressBase Premium.
+
+Each package has an INITIAL/FULL version and UPDATE/COU (change-only) versions
+with new file names, as premium supplies have: MasterMap as gzipped GML 3.2
+chunks per 1 km tile plus an order summary, AddressBase Premium as a zipped
+multi-record CSV. Files land in ``files/packages/<package>/<version>/``.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Dict, List, Tuple
+
+from .catalogue import PACKAGES, PackageSpec, PackageVersionSpec
+from .sample_addresses import Address, addresses
+from .sample_build import Contributor, SampleBuild
+from .sample_geography import buildings, rectangle
+from .sample_gml import TopographicArea, topography
+from .sample_texts import order_details
+from .sample_zip import ZipMember, gzip_bytes, zip_bytes
+
+VERSION = "1"
+
+
+# --- OS MasterMap Topography Layer ----------------------------------------------------------
+
+
+def _tile_origin(tile: str) -> Tuple[int, int]:
+    """ "SU4010" -> the south-west corner of that 1 km square."""
+    assert tile[:2] == "SU", tile
+    return 400000 + int(tile[2:4]) * 1000, 100000 + int(tile[4:6]) * 1000
+
+
+def _base_features(tile: str) -> List[TopographicArea]:
+    e0, n0 = _tile_origin(tile)
+    features = []
+    for number, ring in enumerate(
+        buildings((e0, n0 + 60), 1000, 940, f"mmtopo:{tile}", spacing=75)
+    ):
+        toid = f"osgb1000{int(tile[2:]) * 1000 + number:012d}"
+        features.append(
+            TopographicArea(
+                toid, 3, "2024-06-12", 10021, "Buildings", "Building", "Manmade", tuple(ring)
+            )
+        )
+    road = rectangle(e0, n0, 1000, 50)
+    features.append(
+        TopographicArea(
+            f"osgb5000{int(tile[2:]):012d}",
+            2,
+            "2023-09-01",
+            10172,
+            "Roads Tracks And Paths",
+            "Road Or Track",
+            "Manmade",
+            tuple(road),
+        )
+    )
+    return features
+
+
+def _changed_features(tile: str, version: PackageVersionSpec, step: int) -> List[TopographicArea]:
+    """What a change-only supply holds for a tile: some features at a new version, two new ones."""
+    rng = random.Random(f"mmtopo:{tile}:{version.id}")
+    base = _base_features(tile)
+    changed = []
+    for feature in base[step::7]:
+        dx = rng.uniform(-1.5, 1.5)
+        ring = tuple((round(e + dx, 2), round(n, 2)) for e, n in feature.ring)
+        changed.append(
+            TopographicArea(
+                feature.toid,
+                feature.version + step,
+                version.created_on,
+                feature.feature_code,
+                feature.theme,
+                feature.descriptive_group,
+                feature.make,
+                ring,
+            )
+        )
+    e0, n0 = _tile_origin(tile)
+    for extra in range(2):
+        ring = tuple(rectangle(e0 + 400 + 30 * extra + step * 5, n0 + 10, 12, 9))
+        toid = f"osgb1000{int(tile[2:]) * 1000 + 900 + 10 * step + extra:012d}"
+        changed.append(
+            TopographicArea(
+                toid, 1, version.created_on, 10021, "Buildings", "Building", "Manmade", ring
+            )
+        )
+    return changed
+
+
+def _mastermap_files(
+    package: PackageSpec, version: PackageVersionSpec, step: int
+) -> List[Tuple[str, bytes]]:
+    files = []
+    for tile in version.tiles:
+        features = (
+            _base_features(tile)
+            if version.supply_type == "FULL"
+            else _changed_features(tile, version, step)
+        )
+        gml = topography(f"{version.order}-{tile}", features)
+        files.append((f"{version.order}-{tile}.gz", gzip_bytes(gml)))
+    return files
+
+
+# --- AddressBase Premium --------------------------------------------------------------------
+
+
+def _abp_records(chosen: List[Address], change: str, date: str) -> List[str]:
+    """Multi-record-type ABP CSV rows (10 header, 11/15 streets, 21 BLPU, 28 DPA, 99 trailer)."""
+    rows = [
+        f'10,"Ordnance Survey",7655,{date},0,{date},09:00:00,"3.0",'
+        f'"{"F" if change == "I" else "C"}"'
+    ]
+    seq = 0
+    streets = sorted({(a.usrn, a.street, a.town) for a in chosen})
+    for usrn, street, town in streets:
+        seq += 1
+        rows.append(f'11,"{change}",{seq},{usrn},1,1720,2,{date},,{date}')
+        seq += 1
+        rows.append(
+            f'15,"{change}",{seq},{usrn},"{street.upper()}","","{town.upper()}","{town.upper()}","ENG"'
+        )
+    for a in chosen:
+        seq += 1
+        rows.append(
+            f'21,"{change}",{seq},{a.uprn},1,2,2008-01-01,,"{a.classification}",{a.easting:.2f},{a.northing:.2f},'
+            f'{a.latitude:.7f},{a.longitude:.7f},1,1720,"E",{date},{date},,"{a.postcode}"'
+        )
+        seq += 1
+        rows.append(
+            f'28,"{change}",{seq},{a.uprn},{50000000 + a.uprn % 10000000},'
+            f'"","","","",{a.number},"",'
+            f'"{a.street.upper()}","","","{a.town.upper()}","{a.postcode}","S","","","",{date},{date},{date}'
+        )
+    seq += 1
+    rows.append(f"99,{seq},0,{len(rows) + 1},{date},09:00:00")
+    return rows
+
+
+def _abp_files(
+    package: PackageSpec, version: PackageVersionSpec, step: int
+) -> List[Tuple[str, bytes]]:
+    everything = list(addresses())
+    if version.supply_type == "FULL":
+        chosen, change, name = everything, "I", "AB76GB_CSV.zip"
+    else:
+        chosen, change, name = everything[step::25], "U", f"AB76GB_COU_CSV_{version.order}.zip"
+    csv_name = f"AddressBasePremium_{version.supply_type}_{version.created_on}_001.csv"
+    rows = _abp_records(chosen, change, version.created_on)
+    archive = zip_bytes(
+        [ZipMember(csv_name, ("\r\n".join(rows) + "\r\n").encode("ascii"))], folder_entries=False
+    )
+    return [(name, archive)]
+
+
+# --- the contributor ------------------------------------------------------------------------
+
+_MAKERS = {"MMTOPO": _mastermap_files, "ABP": _abp_files}
+
+
+def _version(
+    build: SampleBuild, package: PackageSpec, version: PackageVersionSpec, step: int
+) -> Dict[str, Any]:
+    data = _MAKERS[package.product_id](package, version, step)
+    summary = order_details(
+        package.name, version.order, version.id, version.created_on, [n for n, _ in data]
+    )
+    files = []
+    for name, content in data + [(f"{version.order}-Order_Details.txt", summary)]:
+        path = build.write_bytes(f"packages/{package.id}/{version.id}/{name}", content)
+        files.append({"fileName": name, "path": path})
+    return {
+        "id": version.id,
+        "createdOn": version.created_on,
+        "reason": version.reason,
+        "supplyType": version.supply_type,
+        "productVersion": version.product_version,
+        "format": package.format,
+        "files": files,
+    }
+
+
+def build_packages(build: SampleBuild) -> Dict[str, Any]:
+    packages = []
+    for package in PACKAGES:
+        packages.append(
+            {
+                "id": package.id,
+                "name": package.name,
+                "createdOn": package.created_on,
+                "productId": package.product_id,
+                "productName": package.product_name,
+                "versions": [
+                    _version(build, package, v, step) for step, v in enumerate(package.versions)
+                ],
+            }
+        )
+    return {"dataPackages": packages}
+
+
+CONTRIBUTOR = Contributor("os-data-packages", VERSION, build_packages)
