@@ -13,6 +13,7 @@ unsubscribed item, 404 for every download error) become the typed errors of
 
 from __future__ import annotations
 
+import logging
 import os
 import posixpath
 import re
@@ -34,7 +35,7 @@ from .errors import (
 )
 from .http import HttpClient, response_json
 from .models import LATEST, Checksum, RemoteFile, _opt_int, _opt_str
-from .redact import get_logger, mask, redact, register_secret
+from .redact import RedactingFilter, get_logger, mask, redact, register_secret
 from .retry import RetryPolicy
 
 log = get_logger(__name__)
@@ -50,6 +51,18 @@ KEY_HINT = (
 )
 _ITEM_IN_PATH = re.compile(r"/items/(\d+)/releases")
 _KEY_IN_MESSAGE = re.compile(r"(API key )(\S+?)(,)")
+
+
+# Third-party loggers that print request URLs (with TRUD's key in the path)
+# when someone turns on DEBUG logging.
+_URL_LOGGERS = ("urllib3.connectionpool", "requests")
+
+
+def _guard_url_loggers() -> None:
+    for name in _URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())
 
 
 # --- models ------------------------------------------------------------------
@@ -327,6 +340,7 @@ class TrudClient:
                 "The key is shown on your TRUD account page.",
             )
         register_secret(key)
+        _guard_url_loggers()
         self._key = key
         self.base_url = resolve_base_url(base_url)
         self.http = HttpClient(session, retry=retry, cancel=cancel, error_factory=trud_api_error)
