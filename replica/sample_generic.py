@@ -421,23 +421,19 @@ def _built_up_areas(area: str) -> List[Layer]:
 
 
 def _usrn(area: str) -> List[Layer]:
-    usrns = sorted({(a.usrn, a.street) for a in addresses()})
-    features = tuple(
-        (
-            line_wkt(road.line()),
-            {"usrn": 20000000 + i * 131, "street_type": "Designated Street Name"},
-        )
+    """The sketched main roads, then a short street line at the first address of each USRN
+    the addresses use (so OS Open USRN joins to OS Open Linked Identifiers)."""
+    kind = {"street_type": "Designated Street Name"}
+    features = [
+        (line_wkt(road.line()), {"usrn": 20000000 + i * 131, **kind})
         for i, road in enumerate(ROADS)
-    )
-    features += tuple(
-        (
-            line_wkt([(a.easting - 80, a.northing - 20), (a.easting + 80, a.northing + 20)]),
-            {"usrn": usrn, "street_type": "Designated Street Name"},
-        )
-        for usrn, _ in usrns
-        for a in [next(x for x in addresses() if x.usrn == usrn)]
-    )
-    return [Layer("openUSRN", "line", (("usrn", "int"), ("street_type", "str")), features)]
+    ]
+    first: Dict[int, Tuple[float, float]] = {}
+    for a in addresses():
+        first.setdefault(a.usrn, (a.easting, a.northing))
+    for usrn, (e, n) in sorted(first.items()):
+        features.append((line_wkt([(e - 80, n - 20), (e + 80, n + 20)]), {"usrn": usrn, **kind}))
+    return [Layer("openUSRN", "line", (("usrn", "int"), ("street_type", "str")), tuple(features))]
 
 
 LAYERS: Dict[str, LayerMaker] = {

@@ -101,7 +101,7 @@ def _mastermap_files(
             if version.supply_type == "FULL"
             else _changed_features(tile, version, step)
         )
-        gml = topography(f"{version.order}-{tile}", features)
+        gml = topography(f"MasterMap_{version.order}_{tile}", features)
         files.append((f"{version.order}-{tile}.gz", gzip_bytes(gml)))
     return files
 
