@@ -1,0 +1,46 @@
+"""Build the core API client from the plugin's settings, the auth manager and QGIS's network.
+
+Called on the main thread (QgsSettings and the auth manager are read there);
+the client is then handed to one background job and used only by it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+from ..core.client import OSDownloadsClient
+from ..core.errors import ConfigurationError
+from ..i18n import tr
+from . import settings as plugin_settings
+from .auth import load_credentials
+from .network import build_session
+from .settings import PluginSettings
+
+
+def build_client(
+    values: Optional[PluginSettings] = None,
+    *,
+    with_credentials: bool = True,
+    cancel: Optional[threading.Event] = None,
+) -> OSDownloadsClient:
+    """An OSDownloadsClient with the QGIS proxy/TLS session and, if stored, the key."""
+    values = values or plugin_settings.load()
+    auth = None
+    if with_credentials and values.authcfg:
+        credentials = load_credentials(values.authcfg)
+        if credentials is not None:
+            auth = credentials.to_auth()
+    return OSDownloadsClient(
+        base_url=values.api_url or None, auth=auth, session=build_session(), cancel=cancel
+    )
+
+
+def require_credentials(client: OSDownloadsClient) -> OSDownloadsClient:
+    """The client, or a ConfigurationError a person can act on when no key is stored."""
+    if not client.has_credentials:
+        raise ConfigurationError(
+            tr("Data packages need an OS Data Hub API key."),
+            hint=tr("Add your key in the OS Downloads settings."),
+        )
+    return client
