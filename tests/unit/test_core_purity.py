@@ -1,0 +1,172 @@
+"""core/ runs without QGIS: stdlib + requests only, and no Qt, QGIS or GDAL.
+
+Checked twice: statically (every import statement in core/) and for real (a
+fresh interpreter imports every core module and reports what got loaded).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator, List, Set, Tuple
+
+ROOT = Path(__file__).resolve().parents[2]
+CORE = ROOT / "core"
+PYTHONPATH = ROOT / ".build" / "pythonpath"  # holds the `os_downloads` link (tests/conftest.py)
+
+FORBIDDEN = (
+    "qgis",
+    "PyQt4",
+    "PyQt5",
+    "PyQt6",
+    "PySide2",
+    "PySide6",
+    "sip",
+    "osgeo",
+    "shiboken2",
+    "shiboken6",
+    "gdal",
+    "ogr",
+    "osr",
+)
+ALLOWED_THIRD_PARTY = {"requests", "urllib3"}  # urllib3 comes with requests
+# Parts of the plugin core/ must not reach into: they import QGIS.
+OUTSIDE_CORE = ("integration", "ui", "plugin", "processing_provider", "replica", "bench", "scripts")
+
+
+def _core_files() -> List[Path]:
+    return sorted(p for p in CORE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _optional_imports(tree: ast.AST) -> Set[int]:
+    """ids of import nodes inside a ``try`` that handles ImportError (optional fallbacks)."""
+    optional: Set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        caught = set()
+        for handler in node.handlers:
+            kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            caught.update(k.id for k in kinds if isinstance(k, ast.Name))
+        if caught & {"ImportError", "ModuleNotFoundError"}:
+            for statement in node.body:
+                optional.update(id(inner) for inner in ast.walk(statement))
+    return optional
+
+
+def _imports(path: Path) -> Iterator[Tuple[int, str, int, bool]]:
+    """(line, module, relative level, optional) for every import statement in a file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    optional = _optional_imports(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name, 0, id(node) in optional
+        elif isinstance(node, ast.ImportFrom):
+            yield node.lineno, node.module or "", node.level, id(node) in optional
+
+
+def _is_bad(module: str, level: int, depth: int, optional: bool) -> bool:
+    """depth: how many packages below the repository root the file sits (core/x.py -> 1).
+
+    An optional import (guarded by ``except ImportError``) may name a third-party
+    backport such as tomli, but never QGIS, Qt or GDAL.
+    """
+    top = module.split(".")[0]
+    if level == 0:
+        if top in FORBIDDEN:
+            return True
+        if top == "os_downloads":
+            parts = module.split(".")
+            return len(parts) > 1 and parts[1] != "core"
+        if optional:
+            return False
+        return top not in sys.stdlib_module_names and top not in ALLOWED_THIRD_PARTY
+    # Relative: climbing to the repository root then into a QGIS-bound part is not allowed.
+    return level > depth and top in OUTSIDE_CORE
+
+
+def test_core_has_modules() -> None:
+    assert (CORE / "__init__.py").exists()
+
+
+def test_core_imports_only_stdlib_and_requests() -> None:
+    problems = []
+    for path in _core_files():
+        depth = len(path.relative_to(ROOT).parts) - 1
+        for line, module, level, optional in _imports(path):
+            if _is_bad(module, level, depth, optional):
+                dots = "." * level
+                problems.append(f"{path.relative_to(ROOT)}:{line}: imports {dots}{module}")
+    assert not problems, "core/ must use stdlib + requests only:\n" + "\n".join(problems)
+
+
+_PROBE = """
+import importlib, json, pkgutil, sys
+import os_downloads
+import os_downloads.core as core
+names = ["os_downloads", "os_downloads.core"]
+for info in pkgutil.walk_packages(core.__path__, "os_downloads.core."):
+    if info.name.endswith("__main__"):
+        continue  # running it would start a command
+    importlib.import_module(info.name)
+    names.append(info.name)
+print(json.dumps({"imported": names, "loaded": sorted(sys.modules)}))
+"""
+
+
+def test_importing_core_loads_no_qgis_qt_or_gdal(tmp_path: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(PYTHONPATH),
+        "PYTHONNOUSERSITE": "1",
+        "LANG": "C.UTF-8",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, f"importing core failed:\n{result.stderr}"
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    expected = {"os_downloads.core." + p.stem for p in _core_files() if p.parent == CORE} - {
+        "os_downloads.core.__init__",
+        "os_downloads.core.__main__",
+    }
+    assert expected <= set(report["imported"])
+    leaked = [m for m in report["loaded"] if m.split(".")[0] in FORBIDDEN]
+    assert not leaked, f"importing core loaded QGIS/Qt/GDAL modules: {leaked}"
+
+
+def test_the_static_check_catches_what_it_should(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import json\n"
+        "import requests\n"
+        "from qgis.core import QgsProject\n"
+        "from PyQt5 import QtCore\n"
+        "from osgeo import gdal\n"
+        "import yaml\n"
+        "from ..integration import settings\n"
+        "from . import errors\n"
+        "try:\n"
+        "    import tomli\n"
+        "except ImportError:\n"
+        "    tomli = None\n"
+        "try:\n"
+        "    import sip\n"
+        "except ImportError:\n"
+        "    sip = None\n",
+        encoding="utf-8",
+    )
+    flagged = [
+        module for line, module, level, opt in _imports(sample) if _is_bad(module, level, 1, opt)
+    ]
+    assert flagged == ["qgis.core", "PyQt5", "osgeo", "yaml", "integration", "sip"]
