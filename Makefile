@@ -122,7 +122,7 @@ demo: venv
 	cd '$(ROOT)' && '$(PY)' scripts/run_demo.py
 
 replica: venv
-	cd '$(ROOT)' && '$(PY)' -m os_downloads.replica serve --data-dir '$(BUILD)/replica-data'
+	cd '$(ROOT)' && '$(PY)' -m os_downloads.replica serve
 
 bench: venv
 	@if [ -e '$(ROOT)/bench/__main__.py' ]; then \
