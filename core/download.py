@@ -337,6 +337,9 @@ class _Job:
                     else:
                         errors.append(error)
                         self.halt()
+        except BaseException:  # Ctrl-C in the waiting thread: stop the workers before waiting
+            self.halt()
+            raise
         finally:
             pool.shutdown(wait=True)
         if self.cancel is not None and self.cancel.is_set():
@@ -684,12 +687,12 @@ class _FileDownload:
         length = _int_header(response, "Content-Length")
         limit = self.expected_size
         received = 0
-        raw = response.raw
+        read_some = _reader(response)
         while True:
             if self.job.halted.is_set():
                 raise Cancelled()
             try:
-                chunk = raw.read(self.job.chunk_size, decode_content=False)
+                chunk = read_some(self.job.chunk_size)
             except _BODY_ERRORS as exc:
                 if self.job.halted.is_set():
                     raise Cancelled() from None
@@ -759,6 +762,24 @@ class _FileDownload:
         return DownloadError(
             f"Could not write {self.name} in {self.job.dest}: {exc.strerror or exc}."
         )
+
+
+def _reader(response: requests.Response) -> Callable[[int], bytes]:
+    """``read(n)``: up to ``n`` body bytes, returning as soon as some have arrived.
+
+    ``read1`` semantics keep progress and cancellation prompt on slow links
+    (a plain ``read(1 MiB)`` blocks until a whole MiB is in). urllib3 2 has
+    ``read1``; with urllib3 1.26 the underlying ``http.client`` response has
+    it. The body is never decoded: we asked for ``identity`` and hash raw bytes.
+    """
+    raw = response.raw
+    public = getattr(raw, "read1", None)
+    if callable(public):
+        return lambda n: public(n, decode_content=False)
+    inner = getattr(getattr(raw, "_fp", None), "read1", None)
+    if callable(inner) and not response.headers.get("Content-Encoding"):
+        return inner
+    return lambda n: raw.read(n, decode_content=False)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -1,0 +1,10 @@
+"""``python -m os_downloads``: the command line (see ``core/cli.py``)."""
+
+from __future__ import annotations
+
+import sys
+
+from .core.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,425 @@
+"""One call per user action: list, download, extract, discover, write the manifest.
+
+The dock's background task, the Processing algorithms, the command line and
+sync all call these, so a product fetched from any of them lands in the same
+folder with the same manifest:
+
+    <dest_root>/<product_id>/<version>/<format[-subformat]>/<area>/   OpenData
+    <dest_root>/packages/<package_id>/<version_id>/                   data packages
+
+Folder names are made safe for every platform (``safe_folder_name``). Each
+archive is extracted into ``extracted/<archive name without .zip>/`` beside
+it. ``progress`` receives the engine's ``Progress`` for the download (phases
+"verify", "download"), then the extraction ("extract") and the search for
+datasets ("discover"), always from the calling or a worker thread.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+from .download import (
+    DEFAULT_WORKERS,
+    PHASE_DISCOVER,
+    PHASE_EXTRACT,
+    DownloadResult,
+    FileResult,
+    Progress,
+    ProgressCallback,
+    download_files,
+)
+from .errors import Cancelled, ConfigurationError
+from .manifest import (
+    SOURCE_OPENDATA,
+    SOURCE_PACKAGE,
+    Manifest,
+    ManifestFile,
+    manifest_path,
+    write_manifest,
+)
+from .models import LATEST, ProductDownload, RemoteFile
+from .redact import get_logger
+
+log = get_logger(__name__)
+
+EXTRACTED_FOLDER = "extracted"
+PACKAGES_FOLDER = "packages"
+ARCHIVE_SUFFIXES = (".zip", ".gz")
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)
+}
+_UNSAFE = re.compile(r"[^A-Za-z0-9 ._()+,=@&'-]+")
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a job left on disk.
+
+    ``files``: the downloaded files' paths; ``datasets``: what ``find_datasets``
+    found (``core.discover.Dataset``); ``version``: the product version, or the
+    package version id.
+    """
+
+    folder: Path
+    manifest_path: Path
+    manifest: Manifest
+    download: DownloadResult
+    files: Tuple[Path, ...]
+    datasets: Tuple[Any, ...] = ()
+    extracted_folder: Optional[Path] = None
+    version: str = ""
+
+    @property
+    def downloaded_count(self) -> int:
+        return self.download.downloaded_count
+
+    @property
+    def skipped_count(self) -> int:
+        return self.download.skipped_count
+
+    @property
+    def unverified(self) -> List[FileResult]:
+        return self.download.unverified
+
+
+# --- OpenData products --------------------------------------------------------------
+
+
+def fetch_product(
+    client: Any,
+    product_id: str,
+    format: str,
+    *,
+    area: str = "GB",
+    subformat: Optional[str] = None,
+    dest_root: Path,
+    extract: bool = True,
+    workers: int = DEFAULT_WORKERS,
+    progress: Optional[ProgressCallback] = None,
+    cancel: Optional[threading.Event] = None,
+) -> JobResult:
+    """Download an OpenData product's files for one format/subformat/area, then extract."""
+    product = client.product(product_id)
+    downloads = select_product_downloads(client, product.id or product_id, format, subformat, area)
+    chosen = downloads[0]
+    folder = product_folder(
+        Path(dest_root),
+        product.id or product_id,
+        product.version,
+        chosen.format,
+        chosen.subformat,
+        chosen.area,
+    )
+    manifest = Manifest(
+        source=SOURCE_OPENDATA,
+        id=product.id or product_id,
+        name=product.name,
+        version=product.version,
+        format=chosen.format,
+        subformat=chosen.subformat,
+        area=chosen.area,
+    )
+    return _run(
+        client,
+        [d.remote_file() for d in downloads],
+        folder,
+        manifest,
+        extract,
+        workers,
+        progress,
+        cancel,
+    )
+
+
+def select_product_downloads(
+    client: Any, product_id: str, format: str, subformat: Optional[str], area: Optional[str]
+) -> List[ProductDownload]:
+    """The product's downloads for the filters; a clear error listing what exists if none.
+
+    Asks the API with the filters first; when that finds nothing, matches the
+    full list without regard to case ("geopackage", "gb"). Several subformats
+    matching (GeoTIFF Backdrop and Full Colour) is an error asking for one.
+    """
+    found = client.product_downloads(product_id, format=format, subformat=subformat, area=area)
+    if not found:
+        everything = client.product_downloads(product_id)
+        found = [d for d in everything if _matches(d, format, subformat, area)]
+        if not found:
+            raise ConfigurationError(
+                f"{product_id} has no download for format {format!r}"
+                + (f", subformat {subformat!r}" if subformat else "")
+                + (f", area {area!r}" if area else "")
+                + ".",
+                hint="Available: " + describe_downloads(everything) if everything else "",
+            )
+    subformats = sorted({d.subformat or "" for d in found})
+    if len(subformats) > 1:
+        raise ConfigurationError(
+            f"{product_id} in {format!r} comes in several subformats: "
+            + ", ".join(repr(s) for s in subformats if s)
+            + ".",
+            hint="Choose one with the subformat option.",
+        )
+    return found
+
+
+def describe_downloads(downloads: Sequence[ProductDownload]) -> str:
+    """ "GeoPackage (GB); GML 3 (GB, TQ)": each format/subformat with its areas."""
+    areas: dict = {}
+    for d in downloads:
+        label = f"{d.format} {d.subformat}" if d.subformat else d.format
+        areas.setdefault(label, [])
+        if d.area not in areas[label]:
+            areas[label].append(d.area)
+    return "; ".join(f"{label} ({', '.join(found)})" for label, found in areas.items())
+
+
+def _matches(
+    d: ProductDownload, format: str, subformat: Optional[str], area: Optional[str]
+) -> bool:
+    def same(a: Optional[str], b: Optional[str]) -> bool:
+        return (a or "").strip().casefold() == (b or "").strip().casefold()
+
+    return (
+        same(d.format, format)
+        and (subformat is None or same(d.subformat, subformat))
+        and (area is None or same(d.area, area))
+    )
+
+
+def product_folder(
+    dest_root: Path,
+    product_id: str,
+    version: str,
+    format: str,
+    subformat: Optional[str],
+    area: str,
+) -> Path:
+    kind = f"{format}-{subformat}" if subformat else format
+    return (
+        Path(dest_root)
+        / safe_folder_name(product_id)
+        / safe_folder_name(version or "unversioned")
+        / safe_folder_name(kind)
+        / safe_folder_name(area or "all")
+    )
+
+
+# --- data packages --------------------------------------------------------------------
+
+
+def fetch_package_version(
+    client: Any,
+    package_id: str,
+    version_id: str = LATEST,
+    *,
+    dest_root: Path,
+    extract: bool = True,
+    workers: int = DEFAULT_WORKERS,
+    progress: Optional[ProgressCallback] = None,
+    cancel: Optional[threading.Event] = None,
+) -> JobResult:
+    """Download one version of a premium data package (default: the newest), then extract."""
+    package = client.data_package(package_id)
+    version = client.data_package_version(package_id, version_id or LATEST)
+    folder = package_folder(Path(dest_root), package.id or package_id, version.id)
+    manifest = Manifest(
+        source=SOURCE_PACKAGE,
+        id=package.id or package_id,
+        name=package.name,
+        version=version.id,
+        format=version.format or None,
+        reason=version.reason or None,
+        supply_type=version.supply_type or None,
+        product_id=package.product_id or None,
+        product_version=version.product_version or None,
+        extra={"created_on": version.created_on, "product_name": package.product_name},
+    )
+    files = [d.remote_file() for d in version.downloads]
+    if not files:
+        raise ConfigurationError(f"Version {version.id} of data package {package_id} has no files.")
+    return _run(client, files, folder, manifest, extract, workers, progress, cancel)
+
+
+def package_folder(dest_root: Path, package_id: str, version_id: str) -> Path:
+    return (
+        Path(dest_root)
+        / PACKAGES_FOLDER
+        / safe_folder_name(package_id)
+        / safe_folder_name(version_id)
+    )
+
+
+# --- shared steps ---------------------------------------------------------------------
+
+
+def _run(
+    client: Any,
+    files: List[RemoteFile],
+    folder: Path,
+    manifest: Manifest,
+    extract: bool,
+    workers: int,
+    progress: Optional[ProgressCallback],
+    cancel: Optional[threading.Event],
+) -> JobResult:
+    result = download_files(
+        files,
+        folder,
+        resolve=lambda f: client.resolve_download(f.url),
+        session=client.storage_session,
+        workers=workers,
+        progress=progress,
+        cancel=cancel,
+    )
+    return finish_job(result, manifest, extract=extract, progress=progress, cancel=cancel)
+
+
+def finish_job(
+    result: DownloadResult,
+    manifest: Manifest,
+    *,
+    extract: bool = True,
+    progress: Optional[ProgressCallback] = None,
+    cancel: Optional[threading.Event] = None,
+) -> JobResult:
+    """After a download: extract the archives, find datasets, write the manifest.
+
+    Public so other sources (TRUD) finish their jobs the same way.
+    """
+    folder = result.dest
+    extracted: Optional[Path] = None
+    if extract:
+        extracted = extract_downloads(result, progress=progress, cancel=cancel)
+    datasets = discover(extracted or folder, progress=progress, cancel=cancel)
+    manifest.files = [manifest_file(f) for f in result.files]
+    manifest.extracted_folder = extracted.relative_to(folder).as_posix() if extracted else None
+    manifest.datasets = [dataset_ref(d, folder) for d in datasets]
+    path = write_manifest(folder, manifest)
+    return JobResult(
+        folder=folder,
+        manifest_path=path,
+        manifest=manifest,
+        download=result,
+        files=tuple(f.path for f in result.files),
+        datasets=tuple(datasets),
+        extracted_folder=extracted,
+        version=manifest.version,
+    )
+
+
+def manifest_file(f: FileResult) -> ManifestFile:
+    algorithm = f.checksum.algorithm
+    return ManifestFile(
+        name=f.name,
+        size=f.size,
+        md5=f.checksum.hexdigest if algorithm == "md5" else None,
+        sha256=f.checksum.hexdigest if algorithm == "sha256" else None,
+        verified=f.verified,
+    )
+
+
+def extract_downloads(
+    result: DownloadResult,
+    *,
+    progress: Optional[ProgressCallback] = None,
+    cancel: Optional[threading.Event] = None,
+) -> Path:
+    """Extract every archive of ``result`` into ``extracted/<name>/``; return ``extracted``."""
+    from .extract import extract_archive
+
+    target = result.dest / EXTRACTED_FOLDER
+    target.mkdir(parents=True, exist_ok=True)
+    archives = [f for f in result.files if f.name.lower().endswith(ARCHIVE_SUFFIXES)]
+    total = sum(f.size for f in archives)
+    done = 0
+    for index, archive in enumerate(archives):
+        _check_cancel(cancel)
+        _report(
+            progress, Progress(done, total, index, len(archives), archive.name, 0.0, PHASE_EXTRACT)
+        )
+        extract_archive(archive.path, target / archive_stem(archive.name), cancel=cancel)
+        done += archive.size
+    _report(progress, Progress(done, total, len(archives), len(archives), "", 0.0, PHASE_EXTRACT))
+    return target
+
+
+def discover(
+    folder: Path,
+    *,
+    progress: Optional[ProgressCallback] = None,
+    cancel: Optional[threading.Event] = None,
+) -> List[Any]:
+    from .discover import find_datasets
+
+    _check_cancel(cancel)
+    _report(progress, Progress(0, 0, 0, 0, folder.name, 0.0, PHASE_DISCOVER))
+    return list(find_datasets(folder))
+
+
+def dataset_ref(dataset: Any, folder: Path) -> str:
+    """A dataset as a path relative to the job folder (``|layername=`` for a layer)."""
+    path = Path(getattr(dataset, "path", dataset))
+    try:
+        text = path.relative_to(folder).as_posix()
+    except ValueError:
+        text = path.as_posix()
+    layer = getattr(dataset, "layer", None) or getattr(dataset, "layer_name", None)
+    return f"{text}|layername={layer}" if layer else text
+
+
+def archive_stem(name: str) -> str:
+    """``oproad_gpkg_gb.zip`` -> ``oproad_gpkg_gb`` (the folder its contents go to)."""
+    lower = name.lower()
+    for suffix in (".tar.gz", ".zip", ".gz"):
+        if lower.endswith(suffix):
+            return safe_folder_name(name[: -len(suffix)])
+    return safe_folder_name(name)
+
+
+def safe_folder_name(text: str) -> str:
+    """A folder name valid on Windows, macOS and Linux that still reads like ``text``.
+
+    "ESRI® Shapefile" -> "ESRI Shapefile"; "Version 3 (GB); Version 1 (NI)" ->
+    "Version 3 (GB)_ Version 1 (NI)"; never empty, ".", ".." or a reserved name.
+    """
+    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    cleaned = _UNSAFE.sub("_", ascii_text)
+    cleaned = re.sub(r"\s+", " ", cleaned).strip(" .")[:100].strip(" .")
+    if not cleaned or set(cleaned) == {"_"}:
+        cleaned = "_"
+    if cleaned.upper().split(".")[0] in _WINDOWS_RESERVED:
+        cleaned += "_"
+    return cleaned
+
+
+def _report(progress: Optional[Callable[[Progress], None]], snapshot: Progress) -> None:
+    if progress is not None:
+        progress(snapshot)
+
+
+def _check_cancel(cancel: Optional[threading.Event]) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled("Cancelled; the downloaded files were kept.")
+
+
+__all__ = [
+    "EXTRACTED_FOLDER",
+    "JobResult",
+    "archive_stem",
+    "describe_downloads",
+    "extract_downloads",
+    "fetch_package_version",
+    "fetch_product",
+    "finish_job",
+    "manifest_path",
+    "package_folder",
+    "product_folder",
+    "safe_folder_name",
+    "select_product_downloads",
+]
