@@ -1,0 +1,165 @@
+"""The QgsTask that runs one core job (download, verify, extract) in the background.
+
+Rules it keeps (from QGIS practice and its bug tracker):
+- ``run()`` touches no widget and no project: it only calls core and stores
+  the outcome; ``finished()`` runs on the main thread and hands it on;
+- cancelling from the task manager or from the dock sets one
+  ``threading.Event`` that core checks between chunks (core also drops open
+  connections), so a cancel takes effect in well under a second;
+- the Python object is kept referenced (``_LIVE``) until ``finished()`` ran,
+  otherwise PyQt may collect it while QGIS still runs it;
+- an exception never escapes ``run()`` or ``finished()`` (that would become
+  a Python error dialog): it is logged and stored for the caller.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, List, Optional, Set
+
+from qgis.core import QgsApplication, QgsTask
+
+from ..core.errors import Cancelled, OSDownloadsError
+from ..i18n import tr
+from .log import plugin_logger
+
+log = plugin_logger("task")
+
+# Called in the worker thread with (progress_callback, cancel_event).
+Job = Callable[[Callable[[Any], None], threading.Event], Any]
+Done = Callable[["JobTask"], None]
+
+_LIVE: Set[JobTask] = set()
+
+
+def _format_bytes(count: float) -> str:
+    value = float(count)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if abs(value) < 1000 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+def describe_progress(progress: Any) -> str:
+    """One status line from a core ``Progress`` (phase, bytes or files, rate)."""
+    phase = getattr(progress, "phase", "download")
+    done, total = progress.bytes_done, progress.bytes_total
+    files = f"{progress.files_done}/{progress.files_total}"
+    if phase == "verify":
+        return tr("Checking files already downloaded ({files})").format(files=files)
+    if phase == "extract":
+        return tr("Extracting {files} files").format(files=files)
+    if phase == "discover":
+        return tr("Finding layers")
+    amount = _format_bytes(done) + (f" / {_format_bytes(total)}" if total else "")
+    rate = getattr(progress, "rate_bytes_per_s", 0.0) or 0.0
+    speed = f", {_format_bytes(rate)}/s" if rate > 0 else ""
+    return tr("Downloading: {amount} ({files} files{speed})").format(
+        amount=amount, files=files, speed=speed
+    )
+
+
+class JobTask(QgsTask):
+    """Runs ``job(progress, cancel)``; afterwards ``on_done(task)`` on the main thread.
+
+    After it ends: ``result`` (the job's return value) or ``error`` (an
+    exception; ``Cancelled`` when the user cancelled), ``was_cancelled``.
+    """
+
+    def __init__(
+        self,
+        description: str,
+        job: Job,
+        on_done: Optional[Done] = None,
+        cancel_event: Optional[threading.Event] = None,
+    ) -> None:
+        super().__init__(description, QgsTask.Flag.CanCancel)
+        self._job = job
+        self._on_done = on_done
+        # Shared with the API client, so its retry waits stop on cancel too.
+        self.cancel_event = cancel_event or threading.Event()
+        self.result: Any = None
+        self.error: Optional[BaseException] = None
+        self.status_text = tr("Waiting to start")
+        self.latest_progress: Any = None
+        self.ended = False
+        self.ok = False
+
+    # --- worker thread ------------------------------------------------------
+
+    def run(self) -> bool:
+        self.status_text = tr("Starting")
+        try:
+            self.result = self._job(self._report, self.cancel_event)
+        except Cancelled as exc:
+            self.error = exc
+            return False
+        except OSDownloadsError as exc:
+            self.error = exc
+            log.warning("%s failed: %s", self.description(), exc)
+            return False
+        except BaseException as exc:  # noqa: BLE001 - no traceback dialog, ever
+            self.error = exc
+            log.exception("%s failed unexpectedly", self.description())
+            return False
+        if self.isCanceled() or self.cancel_event.is_set():
+            self.error = Cancelled()
+            return False
+        return True
+
+    def _report(self, progress: Any) -> None:
+        """Core's progress callback (worker threads, one at a time)."""
+        if self.isCanceled():
+            self.cancel_event.set()
+        self.latest_progress = progress
+        self.status_text = describe_progress(progress)
+        fraction = getattr(progress, "fraction", None)
+        if fraction is not None:
+            self.setProgress(round(100.0 * fraction, 1))
+        else:
+            self.setProgress(self.progress())  # still signals listeners: new status text
+
+    # --- any thread ---------------------------------------------------------
+
+    def cancel(self) -> None:
+        """From the task manager's cancel button or the dock's: stop core promptly."""
+        self.cancel_event.set()
+        super().cancel()
+
+    @property
+    def was_cancelled(self) -> bool:
+        return isinstance(self.error, Cancelled) or self.cancel_event.is_set()
+
+    # --- main thread --------------------------------------------------------
+
+    def finished(self, result: bool) -> None:
+        self.ok = bool(result) and self.error is None
+        if not result and self.error is None:
+            # QGIS terminated the task before run() (e.g. cancelled while queued).
+            self.error = Cancelled() if self.cancel_event.is_set() or self.isCanceled() else None
+        self.ended = True
+        try:
+            if self._on_done is not None:
+                self._on_done(self)
+        except Exception:  # noqa: BLE001 - never a traceback dialog
+            log.exception("Handling the end of %s failed", self.description())
+        finally:
+            _LIVE.discard(self)
+
+
+def start(task: JobTask) -> JobTask:
+    """Queue ``task`` in the QGIS task manager and keep it referenced until it ends."""
+    _LIVE.add(task)
+    QgsApplication.taskManager().addTask(task)
+    return task
+
+
+def running_tasks() -> List[JobTask]:
+    return [task for task in _LIVE if not task.ended]
+
+
+def cancel_all() -> None:
+    """Plugin unload: ask every job of ours to stop."""
+    for task in running_tasks():
+        task.cancel()

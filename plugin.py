@@ -1,0 +1,151 @@
+"""The plugin object QGIS drives: a toolbar button and a Web menu entry toggle the dock.
+
+``unload()`` leaves nothing behind: actions, menu entries, the Options page,
+the dock, running downloads (cancelled), background listings, the log
+handler and the translator are all removed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import QAction
+
+from .i18n import install_translator, remove_translator, tr
+from .integration.log import install_log_handler, remove_log_handler
+
+PLUGIN_DIR = Path(__file__).resolve().parent
+ICON_PATH = str(PLUGIN_DIR / "icons" / "icon.svg")
+
+
+class OSDownloadsPlugin:
+    def __init__(self, iface: Any) -> None:
+        self.iface = iface
+        self.dock = None  # OSDownloadsDock, made on first show
+        self.toggle_action: Optional[QAction] = None
+        self.settings_action: Optional[QAction] = None
+        self.options_factory = None
+        self.processing_provider = None
+        self._translator = install_translator()
+        self._log_handler = None
+
+    @property
+    def menu_name(self) -> str:
+        return tr("&OS Downloads")
+
+    # --- QGIS hooks ---------------------------------------------------------------
+
+    def initGui(self) -> None:  # noqa: N802 - name fixed by QGIS
+        self._log_handler = install_log_handler()
+        window = self.iface.mainWindow()
+        self.toggle_action = QAction(QIcon(ICON_PATH), tr("OS Downloads"), window)
+        self.toggle_action.setObjectName("os_downloads_toggle_dock")
+        self.toggle_action.setToolTip(tr("Show or hide the OS Downloads panel"))
+        self.toggle_action.setCheckable(True)
+        self.toggle_action.toggled.connect(self._set_dock_visible)
+        self.settings_action = QAction(tr("Settings…"), window)
+        self.settings_action.setObjectName("os_downloads_settings")
+        self.settings_action.triggered.connect(self.open_settings)
+        self.iface.addWebToolBarIcon(self.toggle_action)
+        self.iface.addPluginToWebMenu(self.menu_name, self.toggle_action)
+        self.iface.addPluginToWebMenu(self.menu_name, self.settings_action)
+        self._register_options_page()
+        self.initProcessing()
+
+    def initProcessing(self) -> None:  # noqa: N802 - name QGIS uses for this hook
+        """Register the Processing provider (processing_provider/ fills this in).
+
+        QGIS calls it for plugins with ``hasProcessingProvider=yes``; keep the
+        provider on ``self.processing_provider`` so ``unloadProcessing`` can
+        remove it. It is also called from ``initGui`` (older QGIS), so return
+        early when ``self.processing_provider`` is already set.
+        """
+
+    def unloadProcessing(self) -> None:  # noqa: N802
+        """Remove what ``initProcessing`` registered."""
+        if self.processing_provider is not None:
+            from qgis.core import QgsApplication
+
+            QgsApplication.processingRegistry().removeProvider(self.processing_provider)
+            self.processing_provider = None
+
+    def unload(self) -> None:
+        self.unloadProcessing()
+        if self.options_factory is not None and hasattr(
+            self.iface, "unregisterOptionsWidgetFactory"
+        ):
+            self.iface.unregisterOptionsWidgetFactory(self.options_factory)
+            self.options_factory = None
+        for action in (self.toggle_action, self.settings_action):
+            if action is not None:
+                self.iface.removePluginWebMenu(self.menu_name, action)
+        if self.toggle_action is not None:
+            self.iface.removeWebToolBarIcon(self.toggle_action)
+            self.toggle_action.toggled.disconnect(self._set_dock_visible)
+            self.toggle_action.deleteLater()
+            self.toggle_action = None
+        if self.settings_action is not None:
+            self.settings_action.deleteLater()
+            self.settings_action = None
+        if self.dock is not None:
+            self.dock.shutdown()
+            self.dock.visibilityChanged.disconnect(self._dock_visibility_changed)
+            self.iface.removeDockWidget(self.dock)
+            self.dock.deleteLater()
+            self.dock = None
+        remove_log_handler(self._log_handler)
+        self._log_handler = None
+        remove_translator(self._translator)
+        self._translator = None
+
+    # --- public API (demo script, tests) ---------------------------------------------
+
+    def show_dock(self):
+        """Create the dock if needed, show it and return it."""
+        if self.dock is None:
+            from .ui.dock import OSDownloadsDock
+
+            self.dock = OSDownloadsDock(self.iface, self.iface.mainWindow())
+            self.dock.visibilityChanged.connect(self._dock_visibility_changed)
+            self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.dock.show()
+        self.dock.raise_()
+        return self.dock
+
+    def open_settings(self) -> None:
+        from .ui.settings_page import SettingsDialog
+
+        dialog = SettingsDialog(self.iface.mainWindow())
+        if self.dock is not None:
+            dialog.page.saved.connect(self.dock.settings_changed)
+        dialog.exec()
+
+    # --- internals --------------------------------------------------------------------
+
+    def _set_dock_visible(self, visible: bool) -> None:
+        if visible:
+            self.show_dock()
+        elif self.dock is not None:
+            self.dock.hide()
+
+    def _dock_visibility_changed(self, visible: bool) -> None:
+        if self.toggle_action is not None and self.toggle_action.isChecked() != visible:
+            self.toggle_action.blockSignals(True)
+            self.toggle_action.setChecked(visible)
+            self.toggle_action.blockSignals(False)
+
+    def _register_options_page(self) -> None:
+        if not hasattr(self.iface, "registerOptionsWidgetFactory"):
+            return
+        from .ui.settings_page import SettingsPageFactory
+
+        self.options_factory = SettingsPageFactory(on_saved=self._settings_saved)
+        self.iface.registerOptionsWidgetFactory(self.options_factory)
+
+    def _settings_saved(self) -> None:
+        if self.dock is not None:
+            self.dock.settings_changed()
+

@@ -1,0 +1,57 @@
+"""What every dock tab gets: the services it may use and the way to report errors.
+
+A new tab (TRUD, or anything later) takes a ``DockContext`` and is added with
+``OSDownloadsDock.add_tab``; it never builds services of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from qgis.core import Qgis
+from qgis.gui import QgsMessageBar
+
+from ..core.errors import OSDownloadsError, describe
+from ..i18n import tr
+from ..integration.background import BackgroundRunner
+from ..integration.downloads import DownloadService
+from ..integration.log import plugin_logger
+
+log = plugin_logger("ui")
+
+ERROR_SECONDS = 15
+
+
+@dataclass
+class DockContext:
+    iface: Any  # QgisInterface
+    runner: BackgroundRunner  # listings and thumbnails off the main thread
+    downloads: DownloadService  # "Download and load"
+    message_bar: QgsMessageBar  # the dock's own bar, for listing errors
+    open_settings: Callable[[], None]
+
+    def report_error(self, error: BaseException, doing: str) -> str:
+        """Log the details, show one line with what to do next; return that line.
+
+        ``doing`` says what failed ("Listing products"). Never a traceback
+        dialog: unexpected exceptions go to the log panel with their stack.
+        """
+        text = describe(error)
+        if isinstance(error, OSDownloadsError):
+            log.warning("%s failed: %s", doing, text)
+        else:
+            log.error("%s failed", doing, exc_info=(type(error), error, error.__traceback__))
+        self.message_bar.clearWidgets()
+        self.message_bar.pushMessage(doing, text, Qgis.MessageLevel.Warning, ERROR_SECONDS)
+        return text
+
+    def notify(self, title: str, text: str, seconds: int = 5) -> None:
+        self.message_bar.pushMessage(title, text, Qgis.MessageLevel.Info, seconds)
+
+
+def no_key_text() -> str:
+    return tr(
+        "Premium data packages need the API key of an OS Data Hub project that includes "
+        "the OS Downloads API. The key is kept in the QGIS Authentication Manager."
+    )

@@ -1,0 +1,187 @@
+"""The OS Downloads dock: tabs for OpenData and data packages, a message bar, progress.
+
+More tabs (NHS TRUD) are added with ``add_tab``; each gets the shared
+``DockContext``. The dock lists nothing until it is first shown, so QGIS
+starts without network calls.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+from qgis.core import Qgis
+from qgis.gui import QgsDockWidget, QgsMessageBar
+from qgis.PyQt.QtCore import QUrl, pyqtSignal
+from qgis.PyQt.QtGui import QDesktopServices, QIcon
+from qgis.PyQt.QtWidgets import QPushButton, QTabWidget, QToolButton, QVBoxLayout, QWidget
+
+from ..core.errors import describe
+from ..i18n import tr
+from ..integration.background import BackgroundRunner
+from ..integration.downloads import DownloadOutcome, DownloadService
+from ..integration.log import plugin_logger
+from ..integration.task import JobTask
+from .context import DockContext
+from .opendata_tab import OpenDataTab
+from .packages_tab import PackagesTab
+from .progress_panel import ProgressPanel
+from .settings_page import ICON_PATH, SettingsDialog
+
+log = plugin_logger("dock")
+
+RESULT_SECONDS = 20
+
+
+class OSDownloadsDock(QgsDockWidget):
+    """The dock. Public API (demo script, tests): ``download_and_load_product``,
+    ``download_and_load_package_version``, ``add_tab``, ``opendata_tab``,
+    ``packages_tab``, ``outcomes``."""
+
+    outcome_shown = pyqtSignal(object)  # DownloadOutcome, after its message is up
+
+    def __init__(self, iface, parent: Optional[QWidget] = None) -> None:
+        super().__init__(tr("OS Downloads"), parent)
+        self.setObjectName("OSDownloadsDock")
+        self.iface = iface
+        self.runner = BackgroundRunner(self)
+        self.downloads = DownloadService(self)
+        self.outcomes: List[DownloadOutcome] = []
+        self._listed = False
+
+        body = QWidget()
+        self.message_bar = QgsMessageBar(body)
+        self.tabs = QTabWidget(body)
+        self.progress = ProgressPanel(body)
+        self.settings_button = QToolButton(self.tabs)
+        self.settings_button.setIcon(QIcon(ICON_PATH))
+        self.settings_button.setText(tr("Settings"))
+        self.settings_button.setToolTip(tr("OS Downloads settings"))
+        self.settings_button.setAutoRaise(True)
+        self.settings_button.clicked.connect(self.open_settings)
+        self.tabs.setCornerWidget(self.settings_button)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.progress)
+        self.setWidget(body)
+
+        self.context = DockContext(
+            iface=iface,
+            runner=self.runner,
+            downloads=self.downloads,
+            message_bar=self.message_bar,
+            open_settings=self.open_settings,
+        )
+        self.opendata_tab = OpenDataTab(self.context)
+        self.packages_tab = PackagesTab(self.context)
+        self.add_tab(self.opendata_tab, tr("OS OpenData"))
+        self.add_tab(self.packages_tab, tr("My data packages"))
+
+        self.downloads.started.connect(self.progress.track)
+        self.downloads.ended.connect(self._on_ended)
+
+    # --- public API -------------------------------------------------------------------
+
+    def add_tab(self, widget: QWidget, title: str, icon: Optional[QIcon] = None) -> int:
+        """Add a tab (it should take ``dock.context``); returns its index."""
+        if icon is not None:
+            return self.tabs.addTab(widget, icon, title)
+        return self.tabs.addTab(widget, title)
+
+    def download_and_load_product(
+        self, product_id: str, format: str, area: str = "GB", subformat: Optional[str] = None
+    ) -> Optional[JobTask]:
+        """What the "Download and load" button does, for scripts; returns the running task."""
+        return self.opendata_tab.start_download(product_id, format, area, subformat)
+
+    def download_and_load_package_version(
+        self, package_id: str, version_id: str = "latest"
+    ) -> Optional[JobTask]:
+        return self.packages_tab.start_download(package_id, version_id)
+
+    def refresh(self) -> None:
+        """(Re)list products and data packages in the background."""
+        self._listed = True
+        self.opendata_tab.load_products()
+        self.packages_tab.refresh()
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.iface.mainWindow() if self.iface else self)
+        dialog.page.saved.connect(self.settings_changed)
+        dialog.exec()
+
+    def settings_changed(self) -> None:
+        """After the settings were saved (here or in QGIS Options): list again."""
+        if self._listed:
+            self.refresh()
+
+    def shutdown(self) -> None:
+        """Plugin unload: stop background work, cancel downloads, drop connections."""
+        self.downloads.cancel_all()
+        self.runner.shutdown()
+        try:
+            self.downloads.started.disconnect()
+            self.downloads.ended.disconnect()
+        except (TypeError, RuntimeError):
+            pass
+
+    # --- events -----------------------------------------------------------------------
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._listed:
+            self.refresh()
+
+    def _on_ended(self, outcome: DownloadOutcome) -> None:
+        self.progress.untrack(outcome.task)
+        self.outcomes.append(outcome)
+        try:
+            show_outcome(self.iface.messageBar() if self.iface else self.message_bar, outcome)
+        finally:
+            self.outcome_shown.emit(outcome)
+
+
+def outcome_text(outcome: DownloadOutcome) -> str:
+    """The one line the message bar shows when a download ends."""
+    if outcome.cancelled:
+        return tr("{title}: cancelled; nothing was loaded.").format(title=outcome.title)
+    if not outcome.ok:
+        return describe(outcome.error or RuntimeError())
+    folder = str(outcome.folder)
+    report = outcome.report
+    if report is not None and report.layers:
+        text = tr('Loaded {count} layer(s) into "{group}". Files: {folder}').format(
+            count=report.layer_count, group=report.group_name, folder=folder
+        )
+        if report.skipped:
+            text += " " + tr("{count} could not be opened (see the log).").format(
+                count=len(report.skipped)
+            )
+        return text
+    if outcome.load_requested:
+        return tr("Downloaded, but no layers were found to load. Files: {folder}").format(
+            folder=folder
+        )
+    return tr("Downloaded to {folder}").format(folder=folder)
+
+
+def show_outcome(bar, outcome: DownloadOutcome) -> None:
+    """Push the result to ``bar``, with an "Open folder" button when there are files."""
+    if outcome.cancelled:
+        level, title = Qgis.MessageLevel.Info, tr("OS Downloads")
+    elif not outcome.ok:
+        level, title = Qgis.MessageLevel.Critical, tr("Download failed")
+    else:
+        level, title = Qgis.MessageLevel.Success, tr("OS Downloads")
+    text = outcome_text(outcome)
+    folder = outcome.folder
+    if folder is None or not hasattr(bar, "createMessage"):
+        bar.pushMessage(title, text, level, RESULT_SECONDS)
+        return
+    item = bar.createMessage(title, text)
+    button = QPushButton(tr("Open folder"), item)
+    button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
+    item.layout().addWidget(button)
+    bar.pushWidget(item, level, RESULT_SECONDS)

@@ -1,0 +1,409 @@
+"""The "OS OpenData" tab: find a product, see what it is, pick a format and area, get it."""
+
+from __future__ import annotations
+
+import html
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from qgis.PyQt.QtCore import (
+    QModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    pyqtSignal,
+)
+from qgis.PyQt.QtGui import QPixmap, QStandardItem, QStandardItemModel
+from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QTextBrowser,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.download import format_bytes
+from ..core.models import Product, ProductDownload
+from ..i18n import tr
+from ..integration.client_factory import build_client
+from .context import DockContext
+
+SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
+ID_ROLE = Qt.ItemDataRole.UserRole + 2
+THUMBNAIL_WIDTH = 120
+
+FormatKey = Tuple[str, Optional[str]]
+
+
+class ProductFilter(QSortFilterProxyModel):
+    """Keeps rows whose name, id or category contains every word typed."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._words: List[str] = []
+
+    def set_text(self, text: str) -> None:
+        self._words = text.casefold().split()
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:  # noqa: N802
+        index = self.sourceModel().index(row, 0, parent)
+        haystack = str(index.data(SEARCH_ROLE) or "")
+        return all(word in haystack for word in self._words)
+
+
+def _area_sort_key(area: str) -> Tuple[int, str]:
+    return (0 if area.upper() in ("GB", "UK") else 1, area)
+
+
+class OpenDataTab(QWidget):
+    """Lists products (``load_products``), shows details, starts downloads."""
+
+    products_loaded = pyqtSignal(int)  # how many; for tests and the dock
+    downloads_loaded = pyqtSignal(str)  # product id whose files are listed
+
+    def __init__(self, context: DockContext, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.products: Dict[str, Product] = {}
+        self.downloads: List[ProductDownload] = []
+        self._selected: Optional[str] = None
+        self._serial = 0  # answers for an older selection are ignored
+        self._build()
+
+    # --- layout -----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.filter_edit = QLineEdit()
+        self.filter_edit.setPlaceholderText(tr("Filter by name, id or category"))
+        self.filter_edit.setClearButtonEnabled(True)
+        self.reload_button = QPushButton(tr("Reload"))
+        self.reload_button.setToolTip(tr("Fetch the product list again"))
+        top = QHBoxLayout()
+        top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.reload_button)
+
+        self.model = QStandardItemModel(0, 2, self)
+        self.model.setHorizontalHeaderLabels([tr("Product"), tr("Category")])
+        self.proxy = ProductFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.list_view = QTreeView()
+        self.list_view.setModel(self.proxy)
+        self.list_view.setRootIsDecorated(False)
+        self.list_view.setUniformRowHeights(True)
+        self.list_view.setAlternatingRowColors(True)
+        self.list_view.setSortingEnabled(True)
+        self.list_view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.list_view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.status_label = QLabel(tr("Loading products…"))
+        self.status_label.setWordWrap(True)
+
+        list_box = QWidget()
+        list_layout = QVBoxLayout(list_box)
+        list_layout.setContentsMargins(0, 0, 0, 0)
+        list_layout.addLayout(top)
+        list_layout.addWidget(self.list_view, 1)
+        list_layout.addWidget(self.status_label)
+
+        self.thumbnail = QLabel()
+        self.thumbnail.setFixedWidth(THUMBNAIL_WIDTH)
+        self.thumbnail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+        self.details = QTextBrowser()
+        self.details.setOpenExternalLinks(True)
+        self.details.setPlaceholderText(tr("Select a product to see what it contains."))
+        details_row = QHBoxLayout()
+        details_row.addWidget(self.details, 1)
+        details_row.addWidget(self.thumbnail)
+
+        self.format_combo = QComboBox()
+        self.area_combo = QComboBox()
+        for combo in (self.format_combo, self.area_combo):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(12)
+            combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.files_label = QLabel()
+        self.files_label.setWordWrap(True)
+        self.files_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow(tr("Format"), self.format_combo)
+        form.addRow(tr("Area"), self.area_combo)
+        form.addRow(tr("Files"), self.files_label)
+        self.download_button = QPushButton(tr("Download and load"))
+        self.download_button.setDefault(True)
+
+        details_box = QWidget()
+        details_layout = QVBoxLayout(details_box)
+        details_layout.setContentsMargins(0, 0, 0, 0)
+        details_layout.addLayout(details_row, 1)
+        details_layout.addLayout(form)
+        details_layout.addWidget(self.download_button)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(list_box)
+        splitter.addWidget(details_box)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+
+        self.filter_edit.textChanged.connect(self.proxy.set_text)
+        self.reload_button.clicked.connect(self.load_products)
+        self.list_view.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        self.format_combo.currentIndexChanged.connect(self._fill_areas)
+        self.area_combo.currentIndexChanged.connect(self._show_files)
+        self.download_button.clicked.connect(self._download_clicked)
+        self._set_pickers_enabled(False)
+
+    # --- products ---------------------------------------------------------------------
+
+    def load_products(self) -> None:
+        """Fetch the product list in the background (expanded: formats, categories)."""
+        self.status_label.setText(tr("Loading products…"))
+        self.reload_button.setEnabled(False)
+        try:
+            client = build_client(with_credentials=False)
+        except Exception as exc:  # noqa: BLE001 - bad settings: say so in the dock
+            self._products_failed(exc)
+            return
+        self.context.runner.submit(
+            lambda: client.products(expanded=True), self._show_products, self._products_failed
+        )
+
+    def _products_failed(self, error: BaseException) -> None:
+        self.reload_button.setEnabled(True)
+        text = self.context.report_error(error, tr("Listing products"))
+        self.status_label.setText(tr("Could not list products: {reason}").format(reason=text))
+
+    def _show_products(self, products: Sequence[Product]) -> None:
+        self.reload_button.setEnabled(True)
+        self.products = {p.id: p for p in products}
+        self.model.removeRows(0, self.model.rowCount())
+        for product in products:
+            name = QStandardItem(product.name)
+            name.setData(product.id, ID_ROLE)
+            category = product.category or ", ".join(product.categories)
+            words = " ".join([product.name, product.id, category, *product.categories])
+            name.setData(words.casefold(), SEARCH_ROLE)
+            name.setToolTip(f"{product.name} ({product.id})")
+            self.model.appendRow([name, QStandardItem(category or "")])
+        self.status_label.setText(tr("{count} products").format(count=len(products)))
+        self.products_loaded.emit(len(products))
+
+    def visible_product_ids(self) -> List[str]:
+        """Ids of the rows the filter lets through, in display order."""
+        return [str(self.proxy.index(row, 0).data(ID_ROLE)) for row in range(self.proxy.rowCount())]
+
+    def select_product(self, product_id: str) -> bool:
+        for row in range(self.proxy.rowCount()):
+            index = self.proxy.index(row, 0)
+            if index.data(ID_ROLE) == product_id:
+                self.list_view.setCurrentIndex(index)
+                self.list_view.scrollTo(index)
+                return True
+        return False
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        product_id = current.sibling(current.row(), 0).data(ID_ROLE) if current.isValid() else None
+        if product_id and product_id != self._selected:
+            self._show_product(str(product_id))
+
+    def _show_product(self, product_id: str) -> None:
+        self._selected = product_id
+        self._serial += 1
+        serial = self._serial
+        product = self.products[product_id]
+        self.details.setHtml(product_html(product))
+        self.thumbnail.clear()
+        self.downloads = []
+        self.format_combo.clear()
+        self.area_combo.clear()
+        self.files_label.setText(tr("Listing files…"))
+        self._set_pickers_enabled(False)
+        try:
+            client = build_client(with_credentials=False)
+        except Exception as exc:  # noqa: BLE001
+            self.context.report_error(exc, tr("Listing files"))
+            return
+        self.context.runner.submit(
+            lambda: client.product_downloads(product_id),
+            lambda found: self._show_downloads(serial, product_id, found),
+            lambda exc: self._downloads_failed(serial, exc),
+        )
+        if product.image_count > 0:
+            self.context.runner.submit(
+                lambda: client.product_image(product_id),
+                lambda data: self._show_thumbnail(serial, data),
+                lambda _exc: None,  # a missing picture is not worth a message
+            )
+
+    def _show_thumbnail(self, serial: int, data: bytes) -> None:
+        if serial != self._serial:
+            return
+        pixmap = QPixmap()
+        if pixmap.loadFromData(data):
+            self.thumbnail.setPixmap(
+                pixmap.scaledToWidth(THUMBNAIL_WIDTH, Qt.TransformationMode.SmoothTransformation)
+            )
+
+    def _downloads_failed(self, serial: int, error: BaseException) -> None:
+        if serial == self._serial:
+            text = self.context.report_error(error, tr("Listing files"))
+            self.files_label.setText(text)
+
+    # --- pickers ----------------------------------------------------------------------
+
+    def _show_downloads(
+        self, serial: int, product_id: str, downloads: Sequence[ProductDownload]
+    ) -> None:
+        if serial != self._serial:
+            return
+        self.downloads = list(downloads)
+        product = self.products[product_id]
+        order = [(f.format, f.subformat) for f in product.formats]
+        keys: List[FormatKey] = []
+        for d in self.downloads:
+            key = (d.format, d.subformat)
+            if key not in keys:
+                keys.append(key)
+        keys.sort(key=lambda k: order.index(k) if k in order else len(order))
+        self.format_combo.blockSignals(True)
+        self.format_combo.clear()
+        for fmt, sub in keys:
+            self.format_combo.addItem(f"{fmt} {sub}" if sub else fmt, (fmt, sub))
+        self.format_combo.blockSignals(False)
+        if not keys:
+            self.files_label.setText(tr("This product has no files to download."))
+            return
+        self._set_pickers_enabled(True)
+        self._fill_areas()
+        self.downloads_loaded.emit(product_id)
+
+    def _fill_areas(self) -> None:
+        key = self.format_combo.currentData()
+        self.area_combo.blockSignals(True)
+        self.area_combo.clear()
+        if key is not None:
+            sizes: Dict[str, int] = {}
+            for d in self.downloads:
+                if (d.format, d.subformat) == tuple(key):
+                    sizes[d.area] = sizes.get(d.area, 0) + (d.size or 0)
+            for area in sorted(sizes, key=_area_sort_key):
+                size = f" — {format_bytes(sizes[area])}" if sizes[area] else ""
+                self.area_combo.addItem(f"{area}{size}", area)
+        self.area_combo.blockSignals(False)
+        self._show_files()
+
+    def _chosen(self) -> List[ProductDownload]:
+        key, area = self.format_combo.currentData(), self.area_combo.currentData()
+        if key is None or area is None:
+            return []
+        return [
+            d for d in self.downloads if (d.format, d.subformat) == tuple(key) and d.area == area
+        ]
+
+    def _show_files(self) -> None:
+        files = self._chosen()
+        if not files:
+            self.files_label.setText("")
+            return
+        total = sum(d.size or 0 for d in files)
+        names = ", ".join(d.file_name for d in files)
+        size = f" ({format_bytes(total)})" if total else ""
+        self.files_label.setText(f"{names}{size}")
+
+    def choose(self, format_label: str, area: str) -> bool:
+        """Pick a format (its label, e.g. "GeoPackage") and an area; for tests and scripts."""
+        index = self.format_combo.findText(format_label)
+        if index < 0:
+            return False
+        self.format_combo.setCurrentIndex(index)
+        area_index = self.area_combo.findData(area)
+        if area_index < 0:
+            return False
+        self.area_combo.setCurrentIndex(area_index)
+        return True
+
+    def _set_pickers_enabled(self, enabled: bool) -> None:
+        for widget in (self.format_combo, self.area_combo, self.download_button):
+            widget.setEnabled(enabled)
+
+    # --- download ---------------------------------------------------------------------
+
+    def _download_clicked(self) -> None:
+        key, area = self.format_combo.currentData(), self.area_combo.currentData()
+        if self._selected is None or key is None or area is None:
+            return
+        fmt, sub = key
+        self.start_download(self._selected, fmt, area, sub)
+
+    def start_download(
+        self, product_id: str, format: str, area: str = "GB", subformat: Optional[str] = None
+    ):
+        """The button's path: start the task (returned), or report why it could not start."""
+        product = self.products.get(product_id)
+        title = product.name if product else product_id
+        try:
+            return self.context.downloads.start_product(
+                product_id, format, area, subformat, title=title
+            )
+        except Exception as exc:  # noqa: BLE001
+            self.context.report_error(exc, tr("Starting the download"))
+            return None
+
+
+def product_html(product: Product) -> str:
+    """The details pane: what a GIS analyst checks before downloading."""
+    e = html.escape
+    rows = [f"<h3>{e(product.name)}</h3>"]
+    facts = [
+        (tr("Version"), product.version),
+        (tr("Id"), product.id),
+        (tr("Category"), product.category or ", ".join(product.categories)),
+        (tr("Formats"), ", ".join(f.label for f in product.formats)),
+        (tr("Areas"), areas_label(product.areas)),
+        (tr("Provider"), product.data_provider or ""),
+    ]
+    rows.append("<table cellspacing='2'>")
+    for label, value in facts:
+        if value:
+            rows.append(f"<tr><td><b>{e(label)}</b>&nbsp;</td><td>{e(value)}</td></tr>")
+    rows.append("</table>")
+    if product.warning:
+        rows.append(f"<p style='color:#a04000'>{e(product.warning)}</p>")
+    for paragraph in product.description.split("\n\n"):
+        if paragraph.strip():
+            rows.append(f"<p>{e(paragraph.strip())}</p>")
+    if product.documentation_url:
+        link = e(product.documentation_url, quote=True)
+        rows.append(f"<p><a href='{link}'>{e(tr('Product documentation'))}</a></p>")
+    return "\n".join(rows)
+
+
+def areas_label(areas: Sequence[str]) -> str:
+    """ "GB + 55 tiles" rather than 56 codes."""
+    whole = [a for a in areas if a.upper() in ("GB", "UK", "NI")]
+    tiles = [a for a in areas if a not in whole]
+    parts = list(whole)
+    if len(tiles) > 3:
+        parts.append(tr("{count} tiles").format(count=len(tiles)))
+    else:
+        parts.extend(tiles)
+    return " + ".join(parts)

@@ -1,0 +1,293 @@
+"""The "My data packages" tab: premium orders, their versions (latest first) and files."""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Sequence
+
+from qgis.PyQt.QtCore import Qt, pyqtSignal
+from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.download import format_bytes
+from ..core.models import DataPackage, DataPackageVersion, DataPackageVersionSummary
+from ..i18n import tr
+from ..integration import settings as plugin_settings
+from ..integration.auth import has_credentials
+from ..integration.client_factory import build_client, require_credentials
+from .context import DockContext, no_key_text
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+NO_KEY_PAGE, PACKAGES_PAGE = 0, 1
+
+
+def supply_label(version: DataPackageVersionSummary) -> str:
+    if version.is_change_only:
+        return tr("Change-only (COU)")
+    if version.supply_type.upper() == "FULL":
+        return tr("Full")
+    return version.supply_type
+
+
+def reason_label(reason: str) -> str:
+    labels = {
+        "INITIAL": tr("Initial supply"),
+        "UPDATE": tr("Update"),
+        "EXPANSION": tr("Expansion"),
+        "RESUPPLY": tr("Resupply"),
+        "ONLINE_ORDER": tr("Online order"),
+    }
+    return labels.get(reason.upper(), reason.title())
+
+
+def _tree(headers: Sequence[str]) -> QTreeWidget:
+    tree = QTreeWidget()
+    tree.setHeaderLabels(list(headers))
+    tree.setRootIsDecorated(False)
+    tree.setUniformRowHeights(True)
+    tree.setAlternatingRowColors(True)
+    tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    header = tree.header()
+    header.setStretchLastSection(False)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+    for column in range(1, len(headers)):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    return tree
+
+
+class PackagesTab(QWidget):
+    """Shows a key prompt when no key is stored, else the packages of the key's project."""
+
+    packages_loaded = pyqtSignal(int)
+    versions_loaded = pyqtSignal(str)  # package id
+    files_loaded = pyqtSignal(str)  # version id
+
+    def __init__(self, context: DockContext, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.packages: Dict[str, DataPackage] = {}
+        self.versions: List[DataPackageVersionSummary] = []
+        self.version: Optional[DataPackageVersion] = None
+        self._serial = 0
+        self._build()
+
+    def _build(self) -> None:
+        self.stack = QStackedWidget()
+
+        no_key = QWidget()
+        no_key_layout = QVBoxLayout(no_key)
+        message = QLabel(no_key_text())
+        message.setWordWrap(True)
+        self.settings_button = QPushButton(tr("Open settings…"))
+        self.settings_button.clicked.connect(self.context.open_settings)
+        no_key_layout.addWidget(message)
+        no_key_layout.addWidget(self.settings_button, 0, Qt.AlignmentFlag.AlignLeft)
+        no_key_layout.addStretch(1)
+        self.stack.addWidget(no_key)
+
+        content = QWidget()
+        self.packages_tree = _tree([tr("Data package"), tr("Product"), tr("Created")])
+        self.versions_tree = _tree(
+            [tr("Created"), tr("Reason"), tr("Supply"), tr("Product version"), tr("Format")]
+        )
+        self.files_tree = _tree([tr("File"), tr("Size")])
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.reload_button = QPushButton(tr("Reload"))
+        self.download_button = QPushButton(tr("Download and load this version"))
+        self.download_button.setEnabled(False)
+
+        def titled(title: str, widget: QWidget) -> QWidget:
+            box = QWidget()
+            layout = QVBoxLayout(box)
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.addWidget(QLabel(f"<b>{title}</b>"))
+            layout.addWidget(widget)
+            return box
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(titled(tr("Data packages"), self.packages_tree))
+        splitter.addWidget(titled(tr("Versions (latest first)"), self.versions_tree))
+        splitter.addWidget(titled(tr("Files of the chosen version"), self.files_tree))
+        splitter.setChildrenCollapsible(False)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status_label, 1)
+        buttons.addWidget(self.reload_button)
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.download_button)
+        self.stack.addWidget(content)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addWidget(self.stack)
+
+        self.reload_button.clicked.connect(self.refresh)
+        self.packages_tree.currentItemChanged.connect(self._package_changed)
+        self.versions_tree.currentItemChanged.connect(self._version_changed)
+        self.download_button.clicked.connect(self._download_clicked)
+
+    # --- listing ----------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Show the key prompt or (re)list the packages, depending on the settings."""
+        self._serial += 1
+        if not has_credentials(plugin_settings.load().authcfg):
+            self.stack.setCurrentIndex(NO_KEY_PAGE)
+            return
+        self.stack.setCurrentIndex(PACKAGES_PAGE)
+        self.packages_tree.clear()
+        self.versions_tree.clear()
+        self.files_tree.clear()
+        self.download_button.setEnabled(False)
+        self.status_label.setText(tr("Loading data packages…"))
+        serial = self._serial
+        client = self._client(serial, tr("Listing data packages"))
+        if client is None:
+            return
+        self.context.runner.submit(
+            client.data_packages,
+            lambda found: self._show_packages(serial, found),
+            lambda exc: self._failed(serial, exc, tr("Listing data packages")),
+        )
+
+    def _client(self, serial: int, doing: str):
+        """A client with the stored key, or None after reporting why there is none."""
+        try:
+            return require_credentials(build_client())
+        except Exception as exc:  # noqa: BLE001 - locked auth DB, bad URL...
+            self._failed(serial, exc, doing)
+            return None
+
+    def _failed(self, serial: int, error: BaseException, doing: str) -> None:
+        if serial == self._serial:
+            text = self.context.report_error(error, doing)
+            self.status_label.setText(text)
+
+    def _show_packages(self, serial: int, packages: Sequence[DataPackage]) -> None:
+        if serial != self._serial:
+            return
+        self.packages = {p.id: p for p in packages}
+        for package in packages:
+            item = QTreeWidgetItem([package.name, package.product_name, package.created_on])
+            item.setData(0, ID_ROLE, package.id)
+            item.setToolTip(0, f"{package.name} ({package.id})")
+            self.packages_tree.addTopLevelItem(item)
+        if packages:
+            self.status_label.setText(tr("{count} data packages").format(count=len(packages)))
+        else:
+            self.status_label.setText(
+                tr("No data packages: order one in the OS Data Hub, then reload.")
+            )
+        self.packages_loaded.emit(len(packages))
+
+    def _package_changed(self, item: Optional[QTreeWidgetItem], _previous=None) -> None:
+        if item is None:
+            return
+        package_id = str(item.data(0, ID_ROLE))
+        self._serial += 1
+        serial = self._serial
+        self.versions_tree.clear()
+        self.files_tree.clear()
+        self.download_button.setEnabled(False)
+        self.status_label.setText(tr("Loading versions…"))
+        client = self._client(serial, tr("Listing versions"))
+        if client is None:
+            return
+        self.context.runner.submit(
+            lambda: client.data_package_versions(package_id),
+            lambda found: self._show_versions(serial, package_id, found),
+            lambda exc: self._failed(serial, exc, tr("Listing versions")),
+        )
+
+    def _show_versions(
+        self, serial: int, package_id: str, versions: Sequence[DataPackageVersionSummary]
+    ) -> None:
+        if serial != self._serial:
+            return
+        self.versions = list(versions)
+        for index, version in enumerate(versions):
+            created = version.created_on + (f" ({tr('latest')})" if index == 0 else "")
+            item = QTreeWidgetItem(
+                [
+                    created,
+                    reason_label(version.reason),
+                    supply_label(version),
+                    version.product_version,
+                    version.format,
+                ]
+            )
+            item.setData(0, ID_ROLE, version.id)
+            item.setToolTip(0, tr("Version {id}").format(id=version.id))
+            self.versions_tree.addTopLevelItem(item)
+        self.status_label.setText(tr("{count} versions").format(count=len(versions)))
+        self.versions_loaded.emit(package_id)
+        if versions:
+            self.versions_tree.setCurrentItem(self.versions_tree.topLevelItem(0))
+
+    def _version_changed(self, item: Optional[QTreeWidgetItem], _previous=None) -> None:
+        package = self.packages_tree.currentItem()
+        if item is None or package is None:
+            return
+        package_id = str(package.data(0, ID_ROLE))
+        version_id = str(item.data(0, ID_ROLE))
+        self._serial += 1
+        serial = self._serial
+        self.files_tree.clear()
+        self.download_button.setEnabled(False)
+        client = self._client(serial, tr("Listing files"))
+        if client is None:
+            return
+        self.context.runner.submit(
+            lambda: client.data_package_version(package_id, version_id),
+            lambda found: self._show_files(serial, found),
+            lambda exc: self._failed(serial, exc, tr("Listing files")),
+        )
+
+    def _show_files(self, serial: int, version: DataPackageVersion) -> None:
+        if serial != self._serial:
+            return
+        self.version = version
+        total = 0
+        for download in version.downloads:
+            size = format_bytes(download.size) if download.size is not None else tr("unknown")
+            total += download.size or 0
+            self.files_tree.addTopLevelItem(QTreeWidgetItem([download.file_name, size]))
+        kind = tr("change-only update") if version.is_change_only else tr("full supply")
+        self.status_label.setText(
+            tr("{count} files, {size}; {kind}").format(
+                count=len(version.downloads), size=format_bytes(total), kind=kind
+            )
+        )
+        self.download_button.setEnabled(bool(version.downloads))
+        self.files_loaded.emit(version.id)
+
+    # --- download ---------------------------------------------------------------------
+
+    def _download_clicked(self) -> None:
+        package = self.packages_tree.currentItem()
+        version = self.versions_tree.currentItem()
+        if package is None or version is None:
+            return
+        self.start_download(str(package.data(0, ID_ROLE)), str(version.data(0, ID_ROLE)))
+
+    def start_download(self, package_id: str, version_id: str = "latest"):
+        package = self.packages.get(package_id)
+        title = package.name if package else package_id
+        try:
+            return self.context.downloads.start_package_version(package_id, version_id, title=title)
+        except Exception as exc:  # noqa: BLE001
+            self.context.report_error(exc, tr("Starting the download"))
+            return None
