@@ -81,6 +81,7 @@ PROGRESS_INTERVAL_S = 0.1
 RATE_WINDOW_S = 3.0
 THREADED_HASH_MIN_BYTES = 8 << 20  # smaller files hash inline: a thread costs more than it saves
 HASH_QUEUE_CHUNKS = 8
+FLUSH_EVERY_BYTES = 32 << 20  # written data pushed to disk while downloading (see _BackgroundFlush)
 SPACE_MARGIN_BYTES = 16 << 20  # plus 1% of what is to come: file system overhead, the manifest
 
 PHASE_VERIFY = "verify"  # hashing files already on disk
@@ -507,6 +508,7 @@ class _FileDownload:
         self.algorithm = file.checksum.algorithm if file.checksum else DEFAULT_ALGORITHM
         self.expected_size = file.size  # learnt from the server when the listing has none
         self.overflow: Optional[int] = None  # bytes seen when the server sent too many
+        self.flusher = _BackgroundFlush(None)
         self.transferred = 0
         self.resumes = 0
         self.tracked_bytes = 0  # what this file added to the job's bytes_done
@@ -564,7 +566,8 @@ class _FileDownload:
         """Bring ``.part`` to the whole file, resuming as needed; return its size.
 
         The file position is the resume offset: every write advances it, every
-        restart from zero rewinds it (and the hash) to the start.
+        restart from zero rewinds it (and the hash) to the start. The data are
+        on disk (fsync) before this returns.
         """
         self.overflow = None
         offset = 0 if fresh else self._usable_part_size()
@@ -579,33 +582,39 @@ class _FileDownload:
                 update_from_file(hasher.raw, self.part, length=offset, cancel=self.job.halted)
                 self._count(offset, transferred=False)
                 log.info("Resuming %s from byte %d of an earlier run", self.name, offset)
-            failures, waited = 0, 0.0
-            while not self._complete(out.tell()):
-                self.job._raise_if_halted()
-                try:
-                    if self._fetch(out, hasher):
-                        break  # the body ended where the server said it would
-                    raise _Retry("the connection ended early", progressed=True)
-                except _Retry as problem:
-                    failures = 0 if problem.progressed else failures + 1
-                    policy = self.job.retry
-                    if failures >= policy.max_attempts or waited >= policy.max_total_wait:
-                        raise NetworkError(
-                            f"{self.name}: the download failed after {failures} tries ({problem})."
-                        ) from None
-                    delay = (
-                        0.0 if problem.progressed else policy.delay(failures, problem.retry_after)
-                    )
-                    log.info("%s: %s; trying again from byte %d", self.name, problem, out.tell())
-                    self.resumes += 1
-                    retry_wait(delay, self.job.halted)
-                    waited += delay
+            self.flusher = _BackgroundFlush(out)
+            try:
+                self._transfer(out, hasher)
+            finally:
+                self.flusher.close()
             try:
                 out.flush()
                 os.fsync(out.fileno())
             except OSError as exc:
                 raise self._disk_error(exc) from None
             return out.tell()
+
+    def _transfer(self, out: BinaryIO, hasher: _StreamHasher) -> None:
+        """GET (and resume) until the file is whole, within the retry policy."""
+        failures, waited = 0, 0.0
+        while not self._complete(out.tell()):
+            self.job._raise_if_halted()
+            try:
+                if self._fetch(out, hasher):
+                    return  # the body ended where the server said it would
+                raise _Retry("the connection ended early", progressed=True)
+            except _Retry as problem:
+                failures = 0 if problem.progressed else failures + 1
+                policy = self.job.retry
+                if failures >= policy.max_attempts or waited >= policy.max_total_wait:
+                    raise NetworkError(
+                        f"{self.name}: the download failed after {failures} tries ({problem})."
+                    ) from None
+                delay = 0.0 if problem.progressed else policy.delay(failures, problem.retry_after)
+                log.info("%s: %s; trying again from byte %d", self.name, problem, out.tell())
+                self.resumes += 1
+                retry_wait(delay, self.job.halted)
+                waited += delay
 
     def _complete(self, offset: int) -> bool:
         return self.overflow is not None or (
@@ -719,6 +728,7 @@ class _FileDownload:
         except OSError as exc:
             raise self._disk_error(exc) from None
         hasher.update(chunk)
+        self.flusher.wrote(len(chunk))
         self.transferred += len(chunk)
         self._count(len(chunk), transferred=True)
 
@@ -815,6 +825,55 @@ def _int_header(response: requests.Response, name: str) -> Optional[int]:
         return int(value) if value is not None else None
     except ValueError:
         return None
+
+
+# --- writing to disk beside the network ----------------------------------------------
+
+
+class _BackgroundFlush:
+    """Push written data to disk every ``FLUSH_EVERY_BYTES`` on a helper thread.
+
+    The fsync before the rename then has little left to do, so durability
+    costs almost nothing on a big file instead of seconds at the end; and
+    dirty pages never pile up in memory. Errors are left to that final fsync,
+    which reports them.
+    """
+
+    def __init__(self, handle: Optional[BinaryIO]) -> None:
+        self._fd = handle.fileno() if handle is not None else None
+        self._pending = 0
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: Optional[threading.Thread] = None
+
+    def wrote(self, count: int) -> None:
+        self._pending += count
+        if self._fd is None or self._pending < FLUSH_EVERY_BYTES:
+            return
+        self._pending = 0
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="download-flush", daemon=True)
+            self._thread.start()
+        self._wake.set()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._stopping = True
+            self._wake.set()
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        sync = getattr(os, "fdatasync", os.fsync)
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            if self._stopping:
+                return
+            try:
+                sync(self._fd)
+            except OSError:
+                pass
 
 
 # --- hashing beside the network ------------------------------------------------------

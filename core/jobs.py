@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,7 @@ from .download import (
     ProgressCallback,
     download_files,
 )
-from .errors import Cancelled, ConfigurationError
+from .errors import BadRequestError, Cancelled, ConfigurationError
 from .manifest import (
     SOURCE_OPENDATA,
     SOURCE_PACKAGE,
@@ -49,7 +50,6 @@ log = get_logger(__name__)
 
 EXTRACTED_FOLDER = "extracted"
 PACKAGES_FOLDER = "packages"
-ARCHIVE_SUFFIXES = (".zip", ".gz")
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
     f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)
 }
@@ -141,11 +141,15 @@ def select_product_downloads(
 ) -> List[ProductDownload]:
     """The product's downloads for the filters; a clear error listing what exists if none.
 
-    Asks the API with the filters first; when that finds nothing, matches the
-    full list without regard to case ("geopackage", "gb"). Several subformats
-    matching (GeoTIFF Backdrop and Full Colour) is an error asking for one.
+    Asks the API with the filters first; when that finds nothing (or the API
+    rejects a filter), matches the full list without regard to case
+    ("geopackage", "gb"). Several subformats matching (GeoTIFF Backdrop and
+    Full Colour) is an error asking for one.
     """
-    found = client.product_downloads(product_id, format=format, subformat=subformat, area=area)
+    try:
+        found = client.product_downloads(product_id, format=format, subformat=subformat, area=area)
+    except BadRequestError:  # e.g. "gb": the API only knows its own spelling of an area
+        found = []
     if not found:
         everything = client.product_downloads(product_id)
         found = [d for d in everything if _matches(d, format, subformat, area)]
@@ -296,7 +300,9 @@ def finish_job(
     extracted: Optional[Path] = None
     if extract:
         extracted = extract_downloads(result, progress=progress, cancel=cancel)
-    datasets = discover(extracted or folder, progress=progress, cancel=cancel)
+    datasets = discover(
+        extracted or folder, product_name=manifest.name, progress=progress, cancel=cancel
+    )
     manifest.files = [manifest_file(f) for f in result.files]
     manifest.extracted_folder = extracted.relative_to(folder).as_posix() if extracted else None
     manifest.datasets = [dataset_ref(d, folder) for d in datasets]
@@ -330,36 +336,69 @@ def extract_downloads(
     progress: Optional[ProgressCallback] = None,
     cancel: Optional[threading.Event] = None,
 ) -> Path:
-    """Extract every archive of ``result`` into ``extracted/<name>/``; return ``extracted``."""
-    from .extract import extract_archive
+    """Extract every archive of ``result`` into ``extracted/<name>/``; return ``extracted``.
+
+    A finished extraction is not redone (``core/extract.py`` keeps a marker).
+    """
+    from .extract import default_dest, extract_archive, is_archive
 
     target = result.dest / EXTRACTED_FOLDER
     target.mkdir(parents=True, exist_ok=True)
-    archives = [f for f in result.files if f.name.lower().endswith(ARCHIVE_SUFFIXES)]
-    total = sum(f.size for f in archives)
-    done = 0
+    archives = [f for f in result.files if is_archive(f.path)]
+    started = time.monotonic()
+    written_before = 0
     for index, archive in enumerate(archives):
         _check_cancel(cancel)
-        _report(
-            progress, Progress(done, total, index, len(archives), archive.name, 0.0, PHASE_EXTRACT)
+
+        def relay(
+            done: int,
+            expected: int,
+            _index: int = index,
+            _name: str = archive.name,
+            _before: int = written_before,
+        ) -> None:
+            elapsed = time.monotonic() - started
+            written = _before + done
+            _report(
+                progress,
+                Progress(
+                    written,
+                    _before + max(expected, done),
+                    _index,
+                    len(archives),
+                    _name,
+                    written / elapsed if elapsed > 0 else 0.0,
+                    PHASE_EXTRACT,
+                ),
+            )
+
+        relay(0, 0)
+        extracted = extract_archive(
+            archive.path, default_dest(archive.path, target), cancel=cancel, progress=relay
         )
-        extract_archive(archive.path, target / archive_stem(archive.name), cancel=cancel)
-        done += archive.size
-    _report(progress, Progress(done, total, len(archives), len(archives), "", 0.0, PHASE_EXTRACT))
+        written_before += extracted.bytes_written
+    _report(
+        progress,
+        Progress(
+            written_before, written_before, len(archives), len(archives), "", 0.0, PHASE_EXTRACT
+        ),
+    )
     return target
 
 
 def discover(
     folder: Path,
     *,
+    product_name: Optional[str] = None,
     progress: Optional[ProgressCallback] = None,
     cancel: Optional[threading.Event] = None,
 ) -> List[Any]:
+    """The loadable datasets under ``folder`` (``core.discover.Dataset``)."""
     from .discover import find_datasets
 
     _check_cancel(cancel)
     _report(progress, Progress(0, 0, 0, 0, folder.name, 0.0, PHASE_DISCOVER))
-    return list(find_datasets(folder))
+    return list(find_datasets(folder, product_name=product_name or None))
 
 
 def dataset_ref(dataset: Any, folder: Path) -> str:
@@ -371,15 +410,6 @@ def dataset_ref(dataset: Any, folder: Path) -> str:
         text = path.as_posix()
     layer = getattr(dataset, "layer", None) or getattr(dataset, "layer_name", None)
     return f"{text}|layername={layer}" if layer else text
-
-
-def archive_stem(name: str) -> str:
-    """``oproad_gpkg_gb.zip`` -> ``oproad_gpkg_gb`` (the folder its contents go to)."""
-    lower = name.lower()
-    for suffix in (".tar.gz", ".zip", ".gz"):
-        if lower.endswith(suffix):
-            return safe_folder_name(name[: -len(suffix)])
-    return safe_folder_name(name)
 
 
 def safe_folder_name(text: str) -> str:
@@ -411,7 +441,6 @@ def _check_cancel(cancel: Optional[threading.Event]) -> None:
 __all__ = [
     "EXTRACTED_FOLDER",
     "JobResult",
-    "archive_stem",
     "describe_downloads",
     "extract_downloads",
     "fetch_package_version",
