@@ -7,7 +7,8 @@ the client is then handed to one background job and used only by it.
 from __future__ import annotations
 
 import threading
-from typing import Optional
+from contextlib import contextmanager
+from typing import Callable, Iterator, Optional, TypeVar
 
 from ..core.client import OSDownloadsClient
 from ..core.errors import ConfigurationError
@@ -16,6 +17,8 @@ from . import settings as plugin_settings
 from .auth import load_credentials
 from .network import build_session
 from .settings import PluginSettings
+
+T = TypeVar("T")
 
 
 def build_client(
@@ -44,3 +47,33 @@ def require_credentials(client: OSDownloadsClient) -> OSDownloadsClient:
             hint=tr("Add your key in the OS Downloads settings."),
         )
     return client
+
+
+def call_then_close(
+    client: OSDownloadsClient, call: Callable[[OSDownloadsClient], T]
+) -> Callable[[], T]:
+    """A no-argument callable for a background runner: ``call(client)``, then close
+    the client's connections (each listing uses a client of its own)."""
+
+    def run() -> T:
+        try:
+            return call(client)
+        finally:
+            close_client(client)
+
+    return run
+
+
+@contextmanager
+def closing_client(client: OSDownloadsClient) -> Iterator[OSDownloadsClient]:
+    try:
+        yield client
+    finally:
+        close_client(client)
+
+
+def close_client(client: OSDownloadsClient) -> None:
+    client.http.session.close()
+    storage = getattr(client, "_storage_session", None)
+    if storage is not None:
+        storage.close()

@@ -22,7 +22,7 @@ from ..core.models import LATEST
 from ..i18n import tr
 from . import settings as plugin_settings
 from . import task as tasks
-from .client_factory import build_client, require_credentials
+from .client_factory import build_client, closing_client, require_credentials
 from .layers import LayerSource, LoadReport, add_layers, group_name_for, plan_layers
 from .log import plugin_logger
 from .settings import PluginSettings
@@ -89,18 +89,19 @@ class DownloadService(QObject):
         client = build_client(values, with_credentials=False, cancel=cancel)
 
         def job(progress: Callable[[Any], None], event: threading.Event) -> PreparedJob:
-            result = jobs.fetch_product(
-                client,
-                product_id,
-                format,
-                area=area or "GB",
-                subformat=subformat or None,
-                dest_root=values.download_root,
-                extract=values.extract_after_download,
-                workers=values.workers,
-                progress=progress,
-                cancel=event,
-            )
+            with closing_client(client):
+                result = jobs.fetch_product(
+                    client,
+                    product_id,
+                    format,
+                    area=area or "GB",
+                    subformat=subformat or None,
+                    dest_root=values.download_root,
+                    extract=values.extract_after_download,
+                    workers=values.workers,
+                    progress=progress,
+                    cancel=event,
+                )
             return _prepare(result, values)
 
         description = tr("OS Downloads: {title} ({format}, {area})").format(
@@ -118,16 +119,17 @@ class DownloadService(QObject):
         client = require_credentials(build_client(values, cancel=cancel))
 
         def job(progress: Callable[[Any], None], event: threading.Event) -> PreparedJob:
-            result = jobs.fetch_package_version(
-                client,
-                package_id,
-                version_id or LATEST,
-                dest_root=values.download_root,
-                extract=values.extract_after_download,
-                workers=values.workers,
-                progress=progress,
-                cancel=event,
-            )
+            with closing_client(client):
+                result = jobs.fetch_package_version(
+                    client,
+                    package_id,
+                    version_id or LATEST,
+                    dest_root=values.download_root,
+                    extract=values.extract_after_download,
+                    workers=values.workers,
+                    progress=progress,
+                    cancel=event,
+                )
             return _prepare(result, values)
 
         description = tr("OS Downloads: data package {title}, version {version}").format(

@@ -32,7 +32,7 @@ from qgis.PyQt.QtWidgets import (
 from ..core.download import format_bytes
 from ..core.models import Product, ProductDownload
 from ..i18n import tr
-from ..integration.client_factory import build_client
+from ..integration.client_factory import build_client, call_then_close
 from .context import DockContext
 
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -184,7 +184,9 @@ class OpenDataTab(QWidget):
             self._products_failed(exc)
             return
         self.context.runner.submit(
-            lambda: client.products(expanded=True), self._show_products, self._products_failed
+            call_then_close(client, lambda c: c.products(expanded=True)),
+            self._show_products,
+            self._products_failed,
         )
 
     def _products_failed(self, error: BaseException) -> None:
@@ -243,13 +245,14 @@ class OpenDataTab(QWidget):
             self.context.report_error(exc, tr("Listing files"))
             return
         self.context.runner.submit(
-            lambda: client.product_downloads(product_id),
+            call_then_close(client, lambda c: c.product_downloads(product_id)),
             lambda found: self._show_downloads(serial, product_id, found),
             lambda exc: self._downloads_failed(serial, exc),
         )
         if product.image_count > 0:
+            pictures = build_client(with_credentials=False)  # one client per thread
             self.context.runner.submit(
-                lambda: client.product_image(product_id),
+                call_then_close(pictures, lambda c: c.product_image(product_id)),
                 lambda data: self._show_thumbnail(serial, data),
                 lambda _exc: None,  # a missing picture is not worth a message
             )

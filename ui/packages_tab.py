@@ -24,7 +24,7 @@ from ..core.models import DataPackage, DataPackageVersion, DataPackageVersionSum
 from ..i18n import tr
 from ..integration import settings as plugin_settings
 from ..integration.auth import has_credentials
-from ..integration.client_factory import build_client, require_credentials
+from ..integration.client_factory import build_client, call_then_close, require_credentials
 from .context import DockContext, no_key_text
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -158,7 +158,7 @@ class PackagesTab(QWidget):
         if client is None:
             return
         self.context.runner.submit(
-            client.data_packages,
+            call_then_close(client, lambda c: c.data_packages()),
             lambda found: self._show_packages(serial, found),
             lambda exc: self._failed(serial, exc, tr("Listing data packages")),
         )
@@ -207,7 +207,7 @@ class PackagesTab(QWidget):
         if client is None:
             return
         self.context.runner.submit(
-            lambda: client.data_package_versions(package_id),
+            call_then_close(client, lambda c: c.data_package_versions(package_id)),
             lambda found: self._show_versions(serial, package_id, found),
             lambda exc: self._failed(serial, exc, tr("Listing versions")),
         )
@@ -251,7 +251,7 @@ class PackagesTab(QWidget):
         if client is None:
             return
         self.context.runner.submit(
-            lambda: client.data_package_version(package_id, version_id),
+            call_then_close(client, lambda c: c.data_package_version(package_id, version_id)),
             lambda found: self._show_files(serial, found),
             lambda exc: self._failed(serial, exc, tr("Listing files")),
         )

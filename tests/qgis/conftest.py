@@ -1,0 +1,162 @@
+"""QGIS fixtures for the dock tests: an iface with real menus/message bar, settings, keys.
+
+pytest-qgis's stub iface lacks the Web menu/toolbar, Options pages and a real
+message bar; ``plugin_iface`` wraps it with those, so tests read what a user
+would see (message bar items, layer tree). ``plugin_settings`` points the
+plugin at the replica and a temporary download folder.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import pytest
+from qgis.core import QgsApplication, QgsProject, QgsSettings
+from qgis.gui import QgsMessageBar
+
+MASTER_PASSWORD = "pytest-master-password"
+PROXY_KEYS = (
+    "proxy/proxyEnabled",
+    "proxy/proxyType",
+    "proxy/proxyHost",
+    "proxy/proxyPort",
+    "proxy/proxyUser",
+    "proxy/proxyPassword",
+    "proxy/noProxyUrls",
+    "proxy/proxyExcludedUrls",
+    "proxy/authcfg",
+)
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
+    """Process Qt events until ``predicate()`` is truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        QgsApplication.processEvents()
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Timed out after {timeout:.0f} s waiting for {what or predicate}")
+        time.sleep(0.005)
+
+
+def wait_for_task(task, timeout: float = 60.0) -> None:
+    """Until the task's ``finished()`` ran (layers loaded, outcome emitted)."""
+    wait_until(lambda: task.ended, timeout, f"task {task.description()!r}")
+    QgsApplication.processEvents()
+
+
+class PluginIface:
+    """pytest-qgis's iface plus what the plugin uses that the stub lacks."""
+
+    def __init__(self, base: Any) -> None:
+        self._base = base
+        self._bar = QgsMessageBar(base.mainWindow())
+        self.web_menu: Dict[str, List[Any]] = {}
+        self.web_toolbar: List[Any] = []
+        self.docks: List[Any] = []
+        self.options_factories: List[Any] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._base, name)
+
+    def messageBar(self) -> QgsMessageBar:  # noqa: N802
+        return self._bar
+
+    def addPluginToWebMenu(self, name: str, action: Any) -> None:  # noqa: N802
+        self.web_menu.setdefault(name, []).append(action)
+
+    def removePluginWebMenu(self, name: str, action: Any) -> None:  # noqa: N802
+        actions = self.web_menu.get(name, [])
+        if action in actions:
+            actions.remove(action)
+        if not actions:
+            self.web_menu.pop(name, None)
+
+    def addWebToolBarIcon(self, action: Any) -> None:  # noqa: N802
+        self.web_toolbar.append(action)
+
+    def removeWebToolBarIcon(self, action: Any) -> None:  # noqa: N802
+        self.web_toolbar.remove(action)
+
+    def addDockWidget(self, area: Any, dock: Any) -> None:  # noqa: N802
+        self.docks.append(dock)
+
+    def removeDockWidget(self, dock: Any) -> None:  # noqa: N802
+        self.docks.remove(dock)
+
+    def registerOptionsWidgetFactory(self, factory: Any) -> None:  # noqa: N802
+        self.options_factories.append(factory)
+
+    def unregisterOptionsWidgetFactory(self, factory: Any) -> None:  # noqa: N802
+        self.options_factories.remove(factory)
+
+    def message_texts(self) -> List[str]:
+        """Title and text of every message in the bar, as a user reads them."""
+        texts = []
+        for item in self._bar.items():
+            texts.append(f"{item.title()}: {item.text()}")
+        return texts
+
+
+@pytest.fixture
+def plugin_iface(qgis_iface) -> PluginIface:
+    iface = PluginIface(qgis_iface)
+    yield iface
+    iface.messageBar().clearWidgets()
+
+
+@pytest.fixture(scope="session")
+def master_password(qgis_app) -> str:
+    """The auth database unlocked, as after the user typed the master password."""
+    manager = QgsApplication.authManager()
+    assert manager.setMasterPassword(MASTER_PASSWORD, True)
+    return MASTER_PASSWORD
+
+
+@pytest.fixture
+def plugin_settings(replica, tmp_path: Path, master_password):
+    """Plugin settings pointing at the replica and a fresh download folder; QGIS proxy off."""
+    from os_downloads.integration import settings
+
+    values = settings.PluginSettings(
+        download_folder=str(tmp_path / "downloads"), api_url=replica.api_url
+    )
+    settings.save(values)
+    qs = QgsSettings()
+    for key in PROXY_KEYS:
+        qs.remove(key)
+    yield values
+    settings.save(settings.PluginSettings())
+    for key in PROXY_KEYS:
+        qs.remove(key)
+
+
+@pytest.fixture
+def stored_key(plugin_settings, replica):
+    """The replica's key stored in the auth manager and referenced by the settings."""
+    from os_downloads.integration import auth, settings
+
+    authcfg = auth.store_credentials(auth.ApiCredentials(replica.api_key))
+    values = settings.load()
+    values.authcfg = authcfg
+    settings.save(values)
+    yield authcfg
+    auth.remove_credentials(authcfg)
+
+
+@pytest.fixture
+def dock(plugin_iface, plugin_settings, qgis_new_project):
+    """The dock, shown (so it lists products), on a clean project."""
+    from os_downloads.ui.dock import OSDownloadsDock
+
+    widget = OSDownloadsDock(plugin_iface)
+    widget.show()
+    yield widget
+    widget.shutdown()
+    widget.deleteLater()
+    QgsProject.instance().clear()
+    QgsApplication.processEvents()
