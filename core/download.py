@@ -283,7 +283,12 @@ class _Job:
     def run(self) -> DownloadResult:
         started = time.monotonic()
         _check_names(self.files)
-        self.dest.mkdir(parents=True, exist_ok=True)
+        try:
+            self.dest.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DownloadError(
+                f"Cannot use {self.dest} as the download folder: {exc.strerror or exc}."
+            ) from None
         finished = threading.Event()
         watcher = None
         if self.cancel is not None:
