@@ -78,6 +78,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from .auth import ApiKeyAuth, OAuth2ClientCredentials
 from .client import OSDownloadsClient
 from .errors import Cancelled, ConfigurationError, LockHeldError, OSDownloadsError, describe
+from .jobs import fetch_package_version, fetch_product
 from .lock import FileLock
 from .models import DataPackageVersionSummary, sort_versions_newest_first
 from .redact import get_logger
@@ -376,8 +377,6 @@ class OpenDataProducts:
         return plan
 
     def apply(self, entry: Entry, step: Step, state: Dict[str, Any], ctx: SyncContext) -> str:
-        from .jobs import fetch_product
-
         spec = entry.spec
         result = fetch_product(
             ctx.os_client(),
@@ -391,8 +390,8 @@ class OpenDataProducts:
             progress=ctx.job_progress,
             cancel=ctx.cancel,
         )
-        folder = str(_job_folder(result))
-        state.update(version=_job_version(result) or step.version, folder=folder, fetched_at=_now())
+        folder = str(result.folder)
+        state.update(version=result.version or step.version, folder=folder, fetched_at=_now())
         return folder
 
 
@@ -431,8 +430,6 @@ class DataPackages:
         return plan
 
     def apply(self, entry: Entry, step: Step, state: Dict[str, Any], ctx: SyncContext) -> str:
-        from .jobs import fetch_package_version
-
         result = fetch_package_version(
             ctx.os_client(),
             entry.spec["id"],
@@ -443,7 +440,7 @@ class DataPackages:
             progress=ctx.job_progress,
             cancel=ctx.cancel,
         )
-        folder = str(_job_folder(result))
+        folder = str(result.folder)
         state.setdefault("fetched", {})[step.version] = {
             "description": step.description,
             "folder": folder,
@@ -478,19 +475,6 @@ def _describe_version(version: DataPackageVersionSummary) -> str:
     if version.product_version:
         text += f" {version.product_version}"
     return text
-
-
-def _job_folder(result: Any) -> Path:
-    for name in ("folder", "dest", "destination", "path"):
-        value = getattr(result, name, None)
-        if value:
-            return Path(value)
-    raise OSDownloadsError("The download finished but did not say where it wrote its files.")
-
-
-def _job_version(result: Any) -> Optional[str]:
-    value = getattr(result, "version", None)
-    return str(value) if value else None
 
 
 SOURCE_KINDS: Dict[str, Any] = {}

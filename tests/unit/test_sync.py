@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import List
@@ -169,3 +171,122 @@ def test_a_second_lock_on_the_same_file_is_refused_until_released(tmp_path: Path
         assert f"pid {os.getpid()}" in str(caught.value)
     with FileLock(path) as again:
         assert again.held
+
+
+# --- runs against the replica -------------------------------------------------------------
+
+SMALL_PRODUCT = "OpenUSRN"  # one GeoPackage zip in the replica
+
+
+def sync_config(tmp_path: Path, replica, *, products=(SMALL_PRODUCT,), packages=(TOPOGRAPHY,)):
+    lines = [f'dest_root = "{(tmp_path / "data").as_posix()}"', f'api_url = "{replica.api_url}"']
+    for product in products:
+        lines += ["[[products]]", f'id = "{product}"', 'format = "GeoPackage"']
+    for package in packages:
+        lines += ["[[packages]]", f'id = "{package}"']
+    path = tmp_path / "sync.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run_cli(config: Path, replica, *args: str) -> subprocess.CompletedProcess:
+    """``python -m os_downloads sync CONFIG``, as cron or Task Scheduler would run it."""
+    env = dict(os.environ, PYTHONPATH=str(PYTHONPATH), OS_API_KEY=replica.api_key)
+    env.pop("OS_API_SECRET", None)
+    return subprocess.run(
+        [sys.executable, "-m", "os_downloads", "sync", str(config), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def storage_gets(replica) -> List[str]:
+    return [e["path"] for e in replica.requests("storage") if e["method"] == "GET"]
+
+
+def test_runs_fetch_everything_then_nothing_then_only_the_new_version(tmp_path, replica) -> None:
+    config = sync_config(tmp_path, replica)
+    data = tmp_path / "data"
+
+    first = run_cli(config, replica, "--json")
+    assert first.returncode == sync.EXIT_UPDATED, first.stderr
+    report = json.loads(first.stdout)
+    assert report["outcome"] == "updated"
+    product, package = report["entries"]
+    assert product["status"] == package["status"] == "updated"
+    # the only full supply first, then its change-only updates, oldest first
+    assert [f["version"] for f in package["fetched"]] == ["6307037", "6307152", "6307290"]
+    for version_id in ("6307037", "6307152", "6307290"):
+        assert (
+            data / "packages" / TOPOGRAPHY / version_id / "os_downloads_manifest.json"
+        ).is_file()
+    assert list(data.glob(f"{SMALL_PRODUCT}/*/GeoPackage/GB/os_downloads_manifest.json"))
+    assert storage_gets(replica)
+
+    replica.request_log.clear()
+    second = run_cli(config, replica)
+    assert second.returncode == sync.EXIT_NOTHING_NEW, second.stderr
+    assert "nothing new" in second.stdout
+    assert second.stdout.count("UP TO DATE") == 2
+    assert " fetched version" not in second.stdout
+    assert storage_gets(replica) == []
+
+    new = replica.publish_package_version(TOPOGRAPHY, reason="UPDATE", supply_type="COU")
+    replica.request_log.clear()
+    third = run_cli(config, replica, "--json")
+    assert third.returncode == sync.EXIT_UPDATED, third.stderr
+    product, package = json.loads(third.stdout)["entries"]
+    assert product["status"] == "up to date"
+    assert [f["version"] for f in package["fetched"]] == [new.id]
+    assert all(f"/{new.id}/" in path for path in storage_gets(replica))
+    assert (data / sync.REPORT_TEXT).read_text(encoding="utf-8").count("fetched version") == 1
+    assert replica.api_key not in (data / sync.REPORT_JSON).read_text(encoding="utf-8")
+
+
+def test_a_new_product_version_is_fetched_into_its_own_folder(tmp_path, replica) -> None:
+    config = sync.load_config(sync_config(tmp_path, replica, packages=()))
+    assert sync.run_sync(config, env={}).exit_code == sync.EXIT_UPDATED
+    replica.publish_product_version(SMALL_PRODUCT, "2099-01")
+    report = sync.run_sync(config, env={})
+    assert report.exit_code == sync.EXIT_UPDATED
+    assert report.entries[0].fetched[0]["version"] == "2099-01"
+    assert "2099-01" in report.entries[0].fetched[0]["folder"]
+
+
+def test_a_failing_entry_is_reported_while_the_others_are_fetched(tmp_path, replica) -> None:
+    config = sync_config(tmp_path, replica, products=("NoSuchProduct", SMALL_PRODUCT), packages=())
+    result = run_cli(config, replica)
+    assert result.returncode == sync.EXIT_FAILED
+    assert "FAILED       NoSuchProduct GeoPackage (GB)" in result.stdout
+    assert "404" in result.stdout
+    assert f"UPDATED      {SMALL_PRODUCT} GeoPackage (GB)" in result.stdout
+
+
+def test_a_run_while_another_holds_the_lock_does_nothing(tmp_path, replica) -> None:
+    config = sync_config(tmp_path, replica)
+    with FileLock(tmp_path / "data" / sync.LOCK_FILE):
+        result = run_cli(config, replica)
+    assert result.returncode == sync.EXIT_LOCKED
+    assert "already in progress" in result.stderr
+    assert result.stderr.count("\n") == 1  # one line for the scheduler's mail
+    assert replica.requests("storage") == []
+    assert not (tmp_path / "data" / sync.STATE_FILE).exists()
+
+
+def test_a_dry_run_says_what_it_would_fetch_and_writes_nothing(tmp_path, replica) -> None:
+    config = sync_config(tmp_path, replica)
+    result = run_cli(config, replica, "--dry-run")
+    assert result.returncode == sync.EXIT_UPDATED, result.stderr
+    assert "would fetch version 6307037 (FULL, INITIAL" in result.stdout
+    assert not (tmp_path / "data").exists()
+    assert replica.requests("storage") == []
+
+
+def test_packages_without_a_key_fail_with_a_clear_message(tmp_path, replica) -> None:
+    config = sync.load_config(sync_config(tmp_path, replica, products=()))
+    report = sync.run_sync(config, env={})
+    assert report.exit_code == sync.EXIT_FAILED
+    assert "need an OS Data Hub API key" in report.entries[0].error
