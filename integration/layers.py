@@ -29,9 +29,11 @@ field names (and expressions using them) and works on GDAL 2 to 3.x.
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
+from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 from qgis.core import (
@@ -45,7 +47,8 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
-from ..core.manifest import SOURCE_PACKAGE
+from ..core.discover import CsvOptions, Dataset, group_tiles
+from ..core.manifest import SOURCE_PACKAGE, Manifest
 from ..i18n import tr
 from .log import plugin_logger
 
@@ -53,10 +56,8 @@ log = plugin_logger("layers")
 
 DEFAULT_CRS = "EPSG:27700"
 HELPER_FOLDER = "qgis"  # beside the extracted files: VRTs made for loading
-RASTER_SUFFIXES = (".asc", ".tif", ".tiff", ".vrt", ".jp2", ".png", ".jpg")
-GRID_SUFFIXES = (".asc",)
 
-VECTOR, RASTER, VECTOR_TILES = "vector", "raster", "vectortiles"
+VECTOR, RASTER, VECTOR_TILES, TABLE = "vector", "raster", "vectortiles", "table"
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class LayerSource:
     name: str
     uri: str
     provider: str  # "ogr", "gdal", "delimitedtext", "vectortile"
-    kind: str  # VECTOR, RASTER, VECTOR_TILES
+    kind: str  # VECTOR, RASTER, VECTOR_TILES, TABLE
     crs: str = ""  # authid the data are in, when known; else DEFAULT_CRS is set
     origin: str = ""  # the file it came from, for messages
 
@@ -88,119 +89,88 @@ class LoadReport:
 # --- planning (worker thread) ----------------------------------------------------------
 
 
-def _attr(obj: Any, *names: str, default: Any = None) -> Any:
-    """The first present attribute (or dict key) of ``names``: tolerant of Dataset shapes."""
-    for name in names:
-        if isinstance(obj, dict) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return default
-
-
-def _csv_options(dataset: Any) -> Any:
-    return _attr(dataset, "csv_options", "csv", default=None)
-
-
-def _field_names(options: Any) -> List[str]:
-    names = _attr(options, "field_names", "fields", "columns", "header", default=()) or ()
-    return [str(n) for n in names]
-
-
-def _has_header(options: Any) -> bool:
-    value = _attr(options, "has_header", "header_row", "use_header", default=None)
-    if value is None:
-        return not _field_names(options)  # names given from elsewhere: the file has none
-    return bool(value)
-
-
-def _kind_of(dataset: Any) -> str:
-    path = Path(str(_attr(dataset, "path")))
-    kind = str(_attr(dataset, "kind", default="") or "").lower()
-    suffix = path.suffix.lower()
-    if suffix == ".mbtiles" or "tile" in kind:
-        return VECTOR_TILES
-    if kind == RASTER or suffix in RASTER_SUFFIXES:
-        return RASTER
-    return VECTOR
-
-
-def _dataset_name(dataset: Any) -> str:
-    name = _attr(dataset, "name", default="") or _attr(dataset, "layer", default="")
-    return str(name or Path(str(_attr(dataset, "path"))).stem)
-
-
-def _crs_of(dataset: Any) -> str:
-    return str(_attr(dataset, "crs", default="") or "")
-
-
-def plan_layers(datasets: Sequence[Any], work_dir: Path, *, title: str = "") -> List[LayerSource]:
-    """Layer sources for ``datasets``; writes helper VRTs under ``work_dir/qgis``.
-
-    ``title`` names merged layers (all CSVs of one header -> one layer).
-    """
+def plan_layers(
+    datasets: Sequence[Dataset], work_dir: Path, *, title: str = ""
+) -> List[LayerSource]:
+    """Layer sources for ``datasets`` (from ``core.discover``); helper files go under
+    ``work_dir/qgis``. A tile group becomes one layer, named ``title`` (the product)."""
     helper_dir = Path(work_dir) / HELPER_FOLDER
+    groups = group_tiles(datasets)
+    several = len(groups) > 1
     sources: List[LayerSource] = []
-    grids: List[Any] = []
-    headerless: Dict[Tuple[str, ...], List[Any]] = {}
     for dataset in datasets:
-        path = Path(str(_attr(dataset, "path")))
-        options = _csv_options(dataset)
-        if path.suffix.lower() in GRID_SUFFIXES:
-            grids.append(dataset)
-        elif options is not None and path.suffix.lower() in (".csv", ".txt"):
-            if _has_header(options):
-                sources.append(_header_csv_source(dataset, options))
-            else:
-                headerless.setdefault(tuple(_field_names(options)), []).append(dataset)
+        if dataset.tile_group:
+            members = groups.pop(dataset.tile_group, None)
+            if members:  # the first member stands for its whole group
+                name = _group_layer_name(members, title, several=several)
+                sources.append(_tile_group_source(members, helper_dir, name))
         else:
-            sources.append(_plain_source(dataset))
-    for group in headerless.values():
-        sources.append(_csv_union_source(group, helper_dir, title))
-    if len(grids) == 1:
-        sources.append(_plain_source(grids[0]))
-    elif grids:
-        sources.append(_grid_mosaic_source(grids, helper_dir, title))
+            sources.append(_single_source(dataset, helper_dir))
     return sources
 
 
-def _plain_source(dataset: Any) -> LayerSource:
-    path = Path(str(_attr(dataset, "path")))
-    kind = _kind_of(dataset)
-    name = _dataset_name(dataset)
-    if kind == VECTOR_TILES:
-        return LayerSource(
-            name, f"type=mbtiles&url={path.as_posix()}", "vectortile", kind, DEFAULT_CRS, str(path)
-        )
-    if kind == RASTER:
-        return LayerSource(name, str(path), "gdal", kind, _crs_of(dataset), str(path))
-    layer = _attr(dataset, "layer", "layer_name", default="")
-    uri = f"{path}|layername={layer}" if layer else str(path)
-    return LayerSource(name, uri, "ogr", kind, _crs_of(dataset), str(path))
+def _group_layer_name(members: List[Dataset], title: str, *, several: bool) -> str:
+    """The product's name for its tile group; with several groups, plus their folder."""
+    base = title or members[0].name.split(":")[0]
+    return f"{base} ({members[0].path.parent.name})" if several else base
 
 
-def _header_csv_source(dataset: Any, options: Any) -> LayerSource:
-    """A CSV with a header row: the delimited-text provider, points if it has x/y."""
-    from urllib.parse import quote
+def _single_source(dataset: Dataset, helper_dir: Path) -> LayerSource:
+    path, crs = Path(dataset.path), dataset.crs or ""
+    if dataset.format == "MBTiles" and dataset.kind == "vector":
+        uri = f"type=mbtiles&url={path.as_posix()}"
+        return LayerSource(dataset.name, uri, "vectortile", VECTOR_TILES, crs, str(path))
+    if dataset.kind == "raster":
+        if dataset.world_file is not None:
+            _place_world_file(path, Path(dataset.world_file))
+        return LayerSource(dataset.name, str(path), "gdal", RASTER, crs, str(path))
+    if dataset.format == "CSV" and dataset.csv_options is not None:
+        if dataset.csv_options.has_header:
+            return _delimited_text_source(dataset, dataset.csv_options)
+        vrt = _write_csv_vrt([dataset], helper_dir, dataset.name)
+        kind = TABLE if dataset.kind == "table" else VECTOR
+        return LayerSource(dataset.name, str(vrt), "ogr", kind, crs, str(path))
+    kind = TABLE if dataset.kind == "table" else VECTOR
+    return LayerSource(dataset.name, dataset.uri, "ogr", kind, crs, str(path))
 
-    path = Path(str(_attr(dataset, "path")))
+
+def _tile_group_source(members: List[Dataset], helper_dir: Path, name: str) -> LayerSource:
+    first = members[0]
+    if first.format == "CSV":
+        vrt = _write_csv_vrt(members, helper_dir, name)
+        kind = TABLE if first.kind == "table" else VECTOR
+        return LayerSource(name, str(vrt), "ogr", kind, first.crs or "", str(vrt))
+    vrt = _write_mosaic(members, helper_dir, name)
+    return LayerSource(name, str(vrt), "gdal", RASTER, first.crs or DEFAULT_CRS, str(vrt))
+
+
+def _place_world_file(image: Path, world_file: Path) -> None:
+    """GDAL reads a world file only beside the image (MiniScale ships them apart)."""
+    target = image.with_suffix(world_file.suffix.lower() or ".tfw")
+    if not target.exists():
+        shutil.copyfile(world_file, target)
+
+
+def _delimited_text_source(dataset: Dataset, options: CsvOptions) -> LayerSource:
+    """A CSV with a header row: the delimited-text provider (spatial index, types)."""
     params = {
         "type": "csv",
-        "delimiter": str(_attr(options, "delimiter", default=",") or ","),
+        "delimiter": options.delimiter,
         "useHeader": "yes",
         "detectTypes": "yes",
-        "spatialIndex": "yes",
+        "encoding": "UTF-8" if options.encoding.lower().startswith("utf") else options.encoding,
     }
-    x, y = _attr(options, "x_field", "x"), _attr(options, "y_field", "y")
-    crs = _crs_of(dataset) or DEFAULT_CRS
-    if x and y:
-        params.update(xField=str(x), yField=str(y), crs=crs)
+    crs = dataset.crs or DEFAULT_CRS
+    if options.x_field and options.y_field:
+        params.update(xField=options.x_field, yField=options.y_field, crs=crs, spatialIndex="yes")
+    elif options.wkt_field:
+        params.update(wktField=options.wkt_field, crs=crs, spatialIndex="yes")
     else:
         params["geomType"] = "none"
     query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
-    uri = f"{path.as_uri()}?{query}"
-    kind = VECTOR
-    return LayerSource(_dataset_name(dataset), uri, "delimitedtext", kind, crs, str(path))
+    uri = f"{Path(dataset.path).resolve().as_uri()}?{query}"
+    kind = TABLE if "geomType" in params else VECTOR
+    return LayerSource(dataset.name, uri, "delimitedtext", kind, crs, str(dataset.path))
 
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -210,69 +180,84 @@ def _file_stem(text: str) -> str:
     return _SAFE.sub("_", text).strip("_") or "layer"
 
 
-def _csv_union_source(datasets: List[Any], helper_dir: Path, title: str) -> LayerSource:
-    """Headerless CSVs sharing a header file -> one OGR VRT (union) point layer."""
-    options = _csv_options(datasets[0])
-    names = _field_names(options)
-    x = str(_attr(options, "x_field", "x", default="") or "")
-    y = str(_attr(options, "y_field", "y", default="") or "")
-    crs = _crs_of(datasets[0]) or DEFAULT_CRS
-    name = title or _dataset_name(datasets[0])
-    if len(datasets) == 1:
-        name = _dataset_name(datasets[0]) if not title else name
+def _write_csv_vrt(members: Sequence[Dataset], helper_dir: Path, name: str) -> Path:
     helper_dir.mkdir(parents=True, exist_ok=True)
     vrt = helper_dir / f"{_file_stem(name)}.vrt"
-    vrt.write_text(csv_vrt_xml([Path(str(_attr(d, "path"))) for d in datasets], names, x, y, crs))
-    return LayerSource(name, str(vrt), "ogr", VECTOR, crs, str(vrt))
+    vrt.write_text(csv_vrt_xml(members), encoding="utf-8")
+    return vrt
 
 
-def csv_vrt_xml(paths: Sequence[Path], names: Sequence[str], x: str, y: str, crs: str) -> str:
-    """The OGR VRT text for headerless CSVs (``field_N`` renamed to ``names``)."""
-    layers = []
-    for path in paths:
-        fields = []
-        for index, name in enumerate(names, start=1):
-            kind = "Real" if name in (x, y) else "String"
-            fields.append(
-                f'      <Field name={quoteattr(name)} src="field_{index}" type="{kind}"/>'
-            )
-        geometry = ""
-        if x in names and y in names:
-            gx, gy = f"field_{names.index(x) + 1}", f"field_{names.index(y) + 1}"
-            geometry = (
-                "      <GeometryType>wkbPoint</GeometryType>\n"
-                f"      <LayerSRS>{escape(crs)}</LayerSRS>\n"
-                f'      <GeometryField encoding="PointFromColumns" x="{gx}" y="{gy}"/>\n'
-            )
-        layers.append(
-            f"    <OGRVRTLayer name={quoteattr(path.stem)}>\n"
-            f"      <SrcDataSource>{escape(str(path.resolve()))}</SrcDataSource>\n"
-            '      <OpenOptions><OOI key="HEADERS">NO</OOI></OpenOptions>\n'
-            f"      <SrcLayer>{escape(path.stem)}</SrcLayer>\n"
-            f"{geometry}" + "\n".join(fields) + "\n    </OGRVRTLayer>"
-        )
+def csv_vrt_xml(members: Sequence[Dataset]) -> str:
+    """OGR VRT text reading CSVs as one layer: real field names, points or WKT, a CRS.
+
+    Headerless files are read with ``HEADERS=NO`` (columns ``field_1``...)
+    and renamed; coordinates are cast to Real; several files make a union.
+    """
+    layers = [_csv_vrt_layer(member) for member in members]
     body = "\n".join(layers)
-    if len(paths) > 1:
+    if len(layers) > 1:
         body = f'  <OGRVRTUnionLayer name="merged">\n{body}\n  </OGRVRTUnionLayer>'
     return f"<OGRVRTDataSource>\n{body}\n</OGRVRTDataSource>\n"
 
 
-def _grid_mosaic_source(datasets: List[Any], helper_dir: Path, title: str) -> LayerSource:
-    """ASCII-grid tiles -> one GDAL virtual raster (EPSG:27700 unless they say otherwise)."""
+def _csv_vrt_layer(dataset: Dataset) -> str:
+    options = dataset.csv_options or CsvOptions()
+    names = list(options.field_names)
+    path = Path(dataset.path).resolve()
+
+    def source(name: str) -> str:
+        return quoteattr(name if options.has_header else f"field_{names.index(name) + 1}")
+
+    headers = "YES" if options.has_header else "NO"
+    lines = [
+        f"    <OGRVRTLayer name={quoteattr(path.stem)}>",
+        f"      <SrcDataSource>{escape(str(path))}</SrcDataSource>",
+        f'      <OpenOptions><OOI key="HEADERS">{headers}</OOI>'
+        f'<OOI key="SEPARATOR">{_separator(options.delimiter)}</OOI></OpenOptions>',
+        f"      <SrcLayer>{escape(path.stem)}</SrcLayer>",
+    ]
+    crs = escape(dataset.crs or DEFAULT_CRS)
+    if options.x_field in names and options.y_field in names:
+        x, y = source(options.x_field), source(options.y_field)
+        lines += [
+            "      <GeometryType>wkbPoint</GeometryType>",
+            f"      <LayerSRS>{crs}</LayerSRS>",
+            f'      <GeometryField encoding="PointFromColumns" x={x} y={y}/>',
+        ]
+    elif options.wkt_field in names:
+        lines += [
+            f"      <LayerSRS>{crs}</LayerSRS>",
+            f'      <GeometryField encoding="WKT" field={source(options.wkt_field)}/>',
+        ]
+    else:
+        lines.append("      <GeometryType>wkbNone</GeometryType>")
+    for name in names:
+        kind = "Real" if name in (options.x_field, options.y_field) else "String"
+        lines.append(f'      <Field name={quoteattr(name)} src={source(name)} type="{kind}"/>')
+    lines.append("    </OGRVRTLayer>")
+    return "\n".join(lines)
+
+
+def _separator(delimiter: str) -> str:
+    names = {",": "COMMA", ";": "SEMICOLON", "\t": "TAB", " ": "SPACE", "|": "PIPE"}
+    return names.get(delimiter, "COMMA")
+
+
+def _write_mosaic(members: Sequence[Dataset], helper_dir: Path, name: str) -> Path:
+    """Raster tiles (Terrain 50's ASCII grids, 1:250 000 GeoTIFFs) -> one GDAL VRT."""
     from osgeo import gdal
 
-    paths = sorted(str(_attr(d, "path")) for d in datasets)
-    crs = _crs_of(datasets[0]) or DEFAULT_CRS
-    name = title or tr("Height grid")
     helper_dir.mkdir(parents=True, exist_ok=True)
     vrt = helper_dir / f"{_file_stem(name)}_mosaic.vrt"
+    paths = sorted(str(Path(m.path).resolve()) for m in members)
+    crs = members[0].crs or DEFAULT_CRS
     options = gdal.BuildVRTOptions(outputSRS=crs, resolution="highest")
-    result = gdal.BuildVRT(str(vrt), paths, options=options)
-    if result is None:
+    mosaic = gdal.BuildVRT(str(vrt), paths, options=options)
+    if mosaic is None:
         raise OSError(f"GDAL could not build a virtual raster from {len(paths)} tiles.")
-    result.FlushCache()
-    result = None  # closes and writes the VRT
-    return LayerSource(name, str(vrt), "gdal", RASTER, crs, str(vrt))
+    mosaic.FlushCache()
+    mosaic = None  # closing writes the file
+    return vrt
 
 
 # --- adding (main thread) -------------------------------------------------------------
@@ -292,7 +277,7 @@ def _open(source: LayerSource) -> QgsMapLayer:
 
 def _ensure_crs(layer: QgsMapLayer, source: LayerSource) -> None:
     """EPSG:27700 (or the dataset's stated CRS) when the layer has no valid CRS."""
-    if layer.crs().isValid():
+    if layer.crs().isValid() or (isinstance(layer, QgsVectorLayer) and not layer.isSpatial()):
         return
     crs = QgsCoordinateReferenceSystem(source.crs or DEFAULT_CRS)
     if not crs.isValid():
@@ -341,22 +326,15 @@ def add_layers(
     return report
 
 
-def group_name_for(manifest: Any) -> str:
-    """ "OS Open Rivers 2025-10 (GeoPackage)"; data packages: name, date, supply."""
-    name = _attr(manifest, "name", default="") or _attr(manifest, "id", default="")
-    if _attr(manifest, "source", default="") == SOURCE_PACKAGE:
-        extra = _attr(manifest, "extra", default={}) or {}
-        created = extra.get("created_on", "") if isinstance(extra, dict) else ""
-        supply = _attr(manifest, "supply_type", default="") or ""
-        label = tr("change-only") if supply.upper() == "COU" else ""
-        fmt = _attr(manifest, "format", default="") or ""
-        parts = [p for p in (created or _attr(manifest, "version", default=""), label) if p]
-        return f"{name} {' '.join(parts)}" + (f" ({fmt})" if fmt else "")
-    version = _attr(manifest, "version", default="") or ""
-    fmt = _attr(manifest, "format", default="") or ""
-    sub = _attr(manifest, "subformat", default="") or ""
-    area = _attr(manifest, "area", default="") or ""
-    label = " ".join(p for p in (fmt, sub) if p)
-    if area and area.upper() != "GB":
-        label = f"{label}, {area}" if label else area
-    return f"{name} {version}".strip() + (f" ({label})" if label else "")
+def group_name_for(manifest: Manifest) -> str:
+    """ "OS Open Rivers 2025-10 (GeoPackage)"; data packages: name, date, supply, format."""
+    name = manifest.name or manifest.id
+    fmt = " ".join(p for p in (manifest.format, manifest.subformat) if p)
+    if manifest.source == SOURCE_PACKAGE:
+        created = str((manifest.extra or {}).get("created_on", "") or manifest.version)
+        change_only = (manifest.supply_type or "").upper() == "COU"
+        parts = [name, created] + ([tr("change-only")] if change_only else [])
+        return " ".join(p for p in parts if p) + (f" ({fmt})" if fmt else "")
+    if manifest.area and manifest.area.upper() != "GB":
+        fmt = f"{fmt}, {manifest.area}" if fmt else manifest.area
+    return f"{name} {manifest.version}".strip() + (f" ({fmt})" if fmt else "")

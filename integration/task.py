@@ -83,8 +83,11 @@ class JobTask(QgsTask):
         self.error: Optional[BaseException] = None
         self.status_text = tr("Waiting to start")
         self.latest_progress: Any = None
+        # Plain Python state, readable after QGIS deleted the C++ task object:
         self.ended = False
         self.ok = False
+        self.final_status: Optional[int] = None
+        self.title = description
 
     # --- worker thread ------------------------------------------------------
 
@@ -135,6 +138,7 @@ class JobTask(QgsTask):
 
     def finished(self, result: bool) -> None:
         self.ok = bool(result) and self.error is None
+        self.final_status = self.status()
         if not result and self.error is None:
             # QGIS terminated the task before run() (e.g. cancelled while queued).
             self.error = Cancelled() if self.cancel_event.is_set() or self.isCanceled() else None

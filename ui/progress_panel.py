@@ -61,7 +61,7 @@ class ProgressPanel(QWidget):
 
     def _show(self, task: JobTask) -> None:
         others = len(self._tasks) - 1
-        title = task.description()
+        title = task.title
         if others:
             title += " " + tr("(+{count} more in the task manager)").format(count=others)
         self.title_label.setText(title)

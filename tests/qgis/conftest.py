@@ -45,7 +45,7 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = 
 
 def wait_for_task(task, timeout: float = 60.0) -> None:
     """Until the task's ``finished()`` ran (layers loaded, outcome emitted)."""
-    wait_until(lambda: task.ended, timeout, f"task {task.description()!r}")
+    wait_until(lambda: task.ended, timeout, f"task {task.title!r}")
     QgsApplication.processEvents()
 
 
