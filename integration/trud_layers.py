@@ -1,30 +1,37 @@
 """TRUD tables into QGIS, and onto the map by postcode.
 
 ``load_release_tables`` adds a release's CSV tables as non-spatial layers in a
-group named after the item and release. Headerless ODS files get their
-standard column names as field aliases (the file itself is left as TRUD sent
-it, its SHA-256 intact).
+group named after the item and release. Tables with a header row use the
+delimited-text provider; headerless ODS files (``epraccur.csv``...) get an OGR
+VRT beside the release (``qgis/<name>.vrt``, as ``integration/layers.py`` does
+for Code-Point Open) that gives their columns the ODS standard names, so
+expressions and joins use ``postcode``, not ``field_10``. The files TRUD sent
+stay untouched (their SHA-256 still holds).
 
-``place_by_postcode`` is what an analyst wants from "join to Code-Point
-Open": a point layer. It looks up each row's normalised postcode in a loaded
-postcode point layer and writes a new GeoPackage layer beside the table: every
-row with its own columns (named properly), the postcode layer's attributes
-(``pc_`` prefix) and a ``postcode_matched`` flag; unmatched rows are kept
-without geometry, so counts add up and nothing silently disappears. Postcode
-formats differ between sources ("SO166YD" and "E1  6AN" in Code-Point Open,
-"SO16 6YD" in ODS), so the lookup asks the postcode layer for every written
-form of the wanted postcodes (a filter the GeoPackage/OGR provider runs as
-SQL) and matches on the normalised form.
+Placing a table on the map is what an analyst means by "join it to Code-Point
+Open": a point layer. ``prepare_placement`` (main thread) snapshots the two
+layers as feature sources; ``run_placement`` (any thread, e.g. a QgsTask)
+looks every row's normalised postcode up in the postcode layer and writes a
+GeoPackage beside the table: every row with its own columns, the postcode
+layer's attributes (``pc_`` prefix) and ``postcode_matched``; rows without a
+match are kept without geometry, so counts add up and nothing silently
+disappears. ``open_placement`` (main thread) loads it. Postcode formats differ
+("SO166YD" and "E1  6AN" in Code-Point Open, "SO16 6YD" in ODS), so matching
+is on the normalised form: a few postcodes are looked up with a filter on
+every written form (SQL for GeoPackage/OGR), many in one pass over the layer.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
-from urllib.parse import quote
+from typing import Dict, List, Optional, Sequence, Set, Tuple
+from urllib.parse import quote, unquote, urlsplit
+from xml.sax.saxutils import escape, quoteattr
 
 from qgis.core import (
+    QgsCoordinateReferenceSystem,
     QgsCoordinateTransformContext,
     QgsFeature,
     QgsFeatureRequest,
@@ -35,17 +42,22 @@ from qgis.core import (
     QgsProject,
     QgsVectorFileWriter,
     QgsVectorLayer,
+    QgsVectorLayerFeatureSource,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QVariant
 
-from ..core.errors import ConfigurationError
+from ..core.errors import Cancelled, ConfigurationError
 from ..core.trud_tables import TableInfo, normalise_postcode
 from ..i18n import tr
+from .layers import HELPER_FOLDER
 
 MATCH_FIELD = "postcode_matched"
 PREFIX = "pc_"
-_CHUNK = 400  # postcodes per lookup request (x3 written forms)
+PLACED_LAYER = "placed"
+_CHUNK = 400  # postcodes per filtered lookup (x3 written forms)
+_MAX_FILTERED_CHUNKS = 3  # more than this: one pass over the postcode layer instead
+_POSTCODE_FIELDS = ("postcode", "pc", "pcds", "pcd", "post_code", "pcd7", "pcd8")
 
 
 @dataclass(frozen=True)
@@ -55,26 +67,11 @@ class LoadedTable:
 
     @property
     def postcode_field(self) -> Optional[str]:
-        """The layer's field holding postcodes (``field_10`` for a headerless ODS file)."""
+        """The layer's postcode field, when the table has one."""
         index = self.table.postcode_index
         if index is None or index >= self.layer.fields().count():
             return None
         return self.layer.fields().at(index).name()
-
-
-@dataclass(frozen=True)
-class Placement:
-    layer: QgsVectorLayer
-    matched: int
-    unmatched: int
-    path: Optional[Path]  # the GeoPackage written, None for a memory layer
-
-    @property
-    def summary(self) -> str:
-        total = self.matched + self.unmatched
-        return tr(
-            "{matched} of {total} rows placed by postcode; {unmatched} without a match."
-        ).format(matched=self.matched, total=total, unmatched=self.unmatched)
 
 
 def group_name(item: int, release_name: str, release_date: str) -> str:
@@ -83,13 +80,16 @@ def group_name(item: int, release_name: str, release_date: str) -> str:
     return tr("NHS TRUD {item}: {release}{when}").format(item=item, release=release_name, when=when)
 
 
-def table_uri(table: TableInfo) -> str:
-    """A delimited-text URI: headerless ODS files keep every value as text."""
+# --- loading tables ----------------------------------------------------------------------
+
+
+def headed_table_uri(table: TableInfo) -> str:
+    """A delimited-text URI (an encoded delimiter breaks 3.22's parser: comma is the default)."""
     options = {
-        "type": "csv",  # comma-separated, double quotes (an encoded delimiter breaks 3.22)
-        "useHeader": "yes" if table.has_header else "no",
+        "type": "csv",
+        "useHeader": "yes",
         "geomType": "none",
-        "detectTypes": "yes" if table.has_header else "no",
+        "detectTypes": "yes",
         "encoding": "UTF-8" if table.encoding == "utf-8" else "windows-1252",
         "watchFile": "no",
     }
@@ -97,38 +97,70 @@ def table_uri(table: TableInfo) -> str:
     return f"{Path(table.path).resolve().as_uri()}?{query}"
 
 
-def load_table(table: TableInfo, name: Optional[str] = None) -> QgsVectorLayer:
+def headerless_vrt_xml(table: TableInfo) -> str:
+    """OGR VRT text reading a headerless CSV (``HEADERS=NO``) with its columns named."""
+    path = Path(table.path).resolve()
+    fields = "\n".join(
+        f'    <Field name={quoteattr(name)} src="field_{index}" type="String"/>'
+        for index, name in enumerate(table.columns, start=1)
+    )
+    return (
+        "<OGRVRTDataSource>\n"
+        f"  <OGRVRTLayer name={quoteattr(path.stem)}>\n"
+        f"    <SrcDataSource>{escape(str(path))}</SrcDataSource>\n"
+        '    <OpenOptions><OOI key="HEADERS">NO</OOI></OpenOptions>\n'
+        f"    <SrcLayer>{escape(path.stem)}</SrcLayer>\n"
+        "    <GeometryType>wkbNone</GeometryType>\n"
+        f"{fields}\n"
+        "  </OGRVRTLayer>\n"
+        "</OGRVRTDataSource>\n"
+    )
+
+
+def headerless_table_vrt(table: TableInfo, helper_dir: Path) -> Path:
+    """The VRT for a headerless table, written once into the release's helper folder."""
+    helper_dir.mkdir(parents=True, exist_ok=True)
+    vrt = helper_dir / f"{table.path.stem}.vrt"
+    text = headerless_vrt_xml(table)
+    if not vrt.exists() or vrt.read_text("utf-8") != text:
+        vrt.write_text(text, "utf-8")
+    return vrt
+
+
+def load_table(table: TableInfo, helper_dir: Path, name: Optional[str] = None) -> QgsVectorLayer:
     title = name or (f"{table.name} ({table.title})" if table.title else table.name)
-    layer = QgsVectorLayer(table_uri(table), title, "delimitedtext")
+    if table.has_header:
+        layer = QgsVectorLayer(headed_table_uri(table), title, "delimitedtext")
+    else:
+        layer = QgsVectorLayer(str(headerless_table_vrt(table, helper_dir)), title, "ogr")
     if not layer.isValid():
         raise ConfigurationError(
             tr("QGIS could not read the table {name}.").format(name=table.path.name)
         )
-    if not table.has_header:
-        for index, column in enumerate(table.columns[: layer.fields().count()]):
-            layer.setFieldAlias(index, column)
     return layer
 
 
 def load_release_tables(
     tables: Sequence[TableInfo],
     group_title: str,
+    release_folder: Path,
     project: Optional[QgsProject] = None,
 ) -> Tuple[QgsLayerTreeGroup, List[LoadedTable]]:
     """Each table as a non-spatial layer in a (new or existing) top-level group."""
     project = project or QgsProject.instance()
     root = project.layerTreeRoot()
     group = root.findGroup(group_title) or root.insertGroup(0, group_title)
+    helper_dir = Path(release_folder) / HELPER_FOLDER
     loaded = []
     for table in tables:
-        layer = load_table(table)
+        layer = load_table(table, helper_dir)
         project.addMapLayer(layer, False)
         group.addLayer(layer)
         loaded.append(LoadedTable(layer, table))
     return group, loaded
 
 
-# --- placing on the map -----------------------------------------------------------------
+# --- placing on the map ---------------------------------------------------------------------
 
 
 def written_forms(normalised: str) -> Set[str]:
@@ -140,14 +172,10 @@ def written_forms(normalised: str) -> Set[str]:
 
 
 def postcode_field_of(layer: QgsVectorLayer) -> Optional[str]:
-    """The postcode field of a postcode point layer (Code-Point Open: ``postcode``)."""
-    names = [f.name() for f in layer.fields()]
-    for name in names:
-        if name.lower() in ("postcode", "pc", "pcds", "pcd", "post_code", "pcd7", "pcd8"):
-            return name
-    for index, field in enumerate(layer.fields()):
-        if field.alias().lower() in ("postcode", "pc"):
-            return names[index]
+    """The postcode field of a layer (Code-Point Open: ``Postcode``), by name or alias."""
+    for field in layer.fields():
+        if field.name().lower() in _POSTCODE_FIELDS or field.alias().lower() in _POSTCODE_FIELDS:
+            return field.name()
     return None
 
 
@@ -159,29 +187,130 @@ def is_postcode_layer(layer: object) -> bool:
     )
 
 
-def _quote_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+@dataclass
+class PlacementJob:
+    """Everything ``run_placement`` needs, snapshotted on the main thread."""
+
+    table: QgsVectorLayerFeatureSource
+    table_fields: QgsFields
+    table_postcode_field: str
+    postcodes: QgsVectorLayerFeatureSource
+    postcode_fields: QgsFields
+    postcode_field: str
+    postcode_count: int
+    crs: QgsCoordinateReferenceSystem
+    output: Path
+    title: str
 
 
-def _lookup(layer: QgsVectorLayer, field: str, wanted: Iterable[str]) -> Dict[str, QgsFeature]:
+@dataclass(frozen=True)
+class PlacementFile:
+    path: Path
+    title: str
+    matched: int
+    unmatched: int
+
+    @property
+    def summary(self) -> str:
+        total = self.matched + self.unmatched
+        return tr(
+            "{matched} of {total} rows placed by postcode; {unmatched} without a match."
+        ).format(matched=self.matched, total=total, unmatched=self.unmatched)
+
+
+@dataclass(frozen=True)
+class Placement(PlacementFile):
+    layer: Optional[QgsVectorLayer] = None
+
+
+def prepare_placement(
+    table_layer: QgsVectorLayer,
+    postcode_field: str,
+    postcode_layer: QgsVectorLayer,
+    *,
+    postcode_layer_field: Optional[str] = None,
+    output: Optional[Path] = None,
+    name: Optional[str] = None,
+) -> PlacementJob:
+    pc_field = postcode_layer_field or postcode_field_of(postcode_layer)
+    if not pc_field:
+        raise ConfigurationError(
+            tr("The layer {name} has no postcode field.").format(name=postcode_layer.name())
+        )
+    if table_layer.fields().indexOf(postcode_field) < 0:
+        raise ConfigurationError(tr("The table has no field {name}.").format(name=postcode_field))
+    target = output or default_output(table_layer)
+    if target is None:
+        raise ConfigurationError(
+            tr("The table {name} is not a file; choose where to write the point layer.").format(
+                name=table_layer.name()
+            )
+        )
+    return PlacementJob(
+        table=QgsVectorLayerFeatureSource(table_layer),
+        table_fields=QgsFields(table_layer.fields()),
+        table_postcode_field=postcode_field,
+        postcodes=QgsVectorLayerFeatureSource(postcode_layer),
+        postcode_fields=QgsFields(postcode_layer.fields()),
+        postcode_field=pc_field,
+        postcode_count=max(postcode_layer.featureCount(), 0),
+        crs=postcode_layer.crs(),
+        output=target,
+        title=name or tr("{table} (by postcode)").format(table=table_layer.name()),
+    )
+
+
+def default_output(table_layer: QgsVectorLayer) -> Optional[Path]:
+    """``<table>_by_postcode.gpkg`` in the release's ``qgis`` helper folder (or beside the file)."""
+    source = table_layer.source()
+    if source.startswith("file:"):
+        parts = urlsplit(source.split("?", 1)[0])
+        text = unquote(parts.path)
+        if len(text) > 2 and text[0] == "/" and text[2] == ":":  # file:///C:/... on Windows
+            text = text[1:]
+        path = Path(text)
+    else:
+        path = Path(source.split("|", 1)[0])
+    if not path.is_file():
+        return None
+    return path.with_name(f"{path.stem}_by_postcode.gpkg")
+
+
+def _check(cancel: Optional[threading.Event]) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled()
+
+
+def _lookup(
+    job: PlacementJob, wanted: Set[str], cancel: Optional[threading.Event]
+) -> Dict[str, QgsFeature]:
     found: Dict[str, QgsFeature] = {}
-    wanted = sorted(w for w in wanted if w)
-    quoted_field = '"' + field.replace('"', '""') + '"'
-    for start in range(0, len(wanted), _CHUNK):
-        forms = sorted({f for w in wanted[start : start + _CHUNK] for f in written_forms(w)})
-        expression = f"{quoted_field} IN ({','.join(_quote_literal(f) for f in forms)})"
-        for feature in layer.getFeatures(QgsFeatureRequest().setFilterExpression(expression)):
+    field = job.postcode_field
+    keys = sorted(w for w in wanted if w)
+    chunks = [keys[i : i + _CHUNK] for i in range(0, len(keys), _CHUNK)]
+    if len(chunks) <= _MAX_FILTERED_CHUNKS:
+        quoted = '"' + field.replace('"', '""') + '"'
+        requests = []
+        for chunk in chunks:
+            forms = sorted({f for key in chunk for f in written_forms(key)})
+            literals = ",".join("'" + f.replace("'", "''") + "'" for f in forms)
+            requests.append(QgsFeatureRequest().setFilterExpression(f"{quoted} IN ({literals})"))
+    else:  # many postcodes: one pass beats many scans of an unindexed CSV
+        requests = [QgsFeatureRequest()]
+    for request in requests:
+        for count, feature in enumerate(job.postcodes.getFeatures(request)):
+            if count % 10000 == 0:
+                _check(cancel)
             key = normalise_postcode(feature[field])
-            if key and key not in found and feature.hasGeometry():
+            if key in wanted and key not in found and feature.hasGeometry():
                 found[key] = QgsFeature(feature)
     return found
 
 
-def _output_fields(
-    table_layer: QgsVectorLayer, postcode_layer: QgsVectorLayer, skip: str
-) -> QgsFields:
+def _output_fields(job: PlacementJob) -> Tuple[QgsFields, List[str]]:
     fields = QgsFields()
-    taken: Set[str] = set()
+    taken: Set[str] = {"fid"}
+    extra: List[str] = []
 
     def add(name: str, kind: QVariant.Type) -> None:
         base, n = name, 2
@@ -190,106 +319,78 @@ def _output_fields(
         taken.add(name.lower())
         fields.append(QgsField(name, kind))
 
-    for field in table_layer.fields():
+    for field in job.table_fields:
         add(field.alias() or field.name(), field.type())
     add(MATCH_FIELD, QVariant.Bool)
-    for field in postcode_layer.fields():
-        if field.name() != skip and field.name().lower() != "fid":
+    for field in job.postcode_fields:
+        if field.name() != job.postcode_field and field.name().lower() != "fid":
             add(PREFIX + field.name(), field.type())
-    return fields
+            extra.append(field.name())
+    return fields, extra
+
+
+def run_placement(job: PlacementJob, cancel: Optional[threading.Event] = None) -> PlacementFile:
+    """Look the rows' postcodes up and write the GeoPackage (safe off the main thread)."""
+    rows = list(job.table.getFeatures(QgsFeatureRequest()))
+    keys = [normalise_postcode(row[job.table_postcode_field]) for row in rows]
+    points = _lookup(job, set(keys), cancel)
+    fields, extra = _output_fields(job)
+    options = QgsVectorFileWriter.SaveVectorOptions()
+    options.driverName = "GPKG"
+    options.layerName = PLACED_LAYER
+    options.fileEncoding = "UTF-8"
+    options.actionOnExistingFile = QgsVectorFileWriter.ActionOnExistingFile.CreateOrOverwriteFile
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    writer = QgsVectorFileWriter.create(
+        str(job.output),
+        fields,
+        QgsWkbTypes.Type.Point,
+        job.crs,
+        QgsCoordinateTransformContext(),
+        options,
+    )
+    if writer is None or writer.hasError() != QgsVectorFileWriter.WriterError.NoError:
+        message = writer.errorMessage() if writer is not None else ""
+        raise ConfigurationError(
+            tr("The placed layer could not be written to {path}: {message}").format(
+                path=job.output, message=message
+            )
+        )
+    matched = 0
+    try:
+        for count, (row, key) in enumerate(zip(rows, keys)):
+            if count % 1000 == 0:
+                _check(cancel)
+            out = QgsFeature(fields)
+            point = points.get(key)
+            values = list(row.attributes()) + [point is not None]
+            if point is not None:
+                matched += 1
+                out.setGeometry(QgsGeometry(point.geometry()))
+                values.extend(point[name] for name in extra)
+            else:
+                values.extend(None for _ in extra)
+            out.setAttributes(values)
+            writer.addFeature(out)
+    finally:
+        del writer  # flushes and closes the GeoPackage
+    return PlacementFile(job.output, job.title, matched, len(rows) - matched)
+
+
+def open_placement(result: PlacementFile) -> Placement:
+    """The written GeoPackage as a layer (main thread)."""
+    layer = QgsVectorLayer(f"{result.path}|layername={PLACED_LAYER}", result.title, "ogr")
+    if not layer.isValid():
+        raise ConfigurationError(tr("QGIS could not open {path}.").format(path=result.path))
+    return Placement(result.path, result.title, result.matched, result.unmatched, layer)
 
 
 def place_by_postcode(
     table_layer: QgsVectorLayer,
     postcode_field: str,
     postcode_layer: QgsVectorLayer,
-    *,
-    postcode_layer_field: Optional[str] = None,
-    output: Optional[Path] = None,
-    name: Optional[str] = None,
+    **options: object,
 ) -> Placement:
-    """A point layer of ``table_layer``'s rows placed on ``postcode_layer``'s points.
-
-    Written to the GeoPackage ``output`` (default: beside the table's file,
-    ``<table>_by_postcode.gpkg``) and loaded from there; a memory layer when
-    the table has no file.
-    """
-    pc_field = postcode_layer_field or postcode_field_of(postcode_layer)
-    if not pc_field:
-        raise ConfigurationError(
-            tr("The layer {name} has no postcode field.").format(name=postcode_layer.name())
-        )
-    if table_layer.fields().indexOf(postcode_field) < 0:
-        raise ConfigurationError(tr("The table has no field {name}.").format(name=postcode_field))
-    rows = list(table_layer.getFeatures())
-    keys = [normalise_postcode(row[postcode_field]) for row in rows]
-    points = _lookup(postcode_layer, pc_field, set(keys))
-    fields = _output_fields(table_layer, postcode_layer, pc_field)
-    extra = [
-        f.name()
-        for f in postcode_layer.fields()
-        if f.name() != pc_field and f.name().lower() != "fid"
-    ]
-    crs = postcode_layer.crs()
-    title = name or tr("{table} (by postcode)").format(table=table_layer.name())
-    memory = QgsVectorLayer(f"Point?crs={crs.authid() or crs.toWkt()}", title, "memory")
-    provider = memory.dataProvider()
-    provider.addAttributes(fields.toList())
-    memory.updateFields()
-    matched = 0
-    features = []
-    for row, key in zip(rows, keys):
-        out = QgsFeature(memory.fields())
-        attributes = list(row.attributes())
-        point = points.get(key)
-        attributes.append(point is not None)
-        if point is not None:
-            matched += 1
-            out.setGeometry(QgsGeometry(point.geometry()))
-            attributes.extend(point[n] for n in extra)
-        else:
-            attributes.extend(None for _ in extra)
-        out.setAttributes(attributes)
-        features.append(out)
-    provider.addFeatures(features)
-    memory.updateExtents()
-    target = output or _default_output(table_layer)
-    if target is None:
-        return Placement(memory, matched, len(rows) - matched, None)
-    layer = _write_geopackage(memory, target, title)
-    return Placement(layer, matched, len(rows) - matched, target)
-
-
-def _default_output(table_layer: QgsVectorLayer) -> Optional[Path]:
-    source = table_layer.source().split("?", 1)[0]
-    if not source.startswith("file:"):
-        return None
-    from urllib.parse import unquote, urlsplit
-
-    path = Path(unquote(urlsplit(source).path))
-    if path.drive == "" and len(path.parts) > 1 and path.parts[1].endswith(":"):
-        path = Path(*path.parts[1:])  # file:///C:/... on Windows
-    return path.with_name(f"{path.stem}_by_postcode.gpkg")
-
-
-def _write_geopackage(memory: QgsVectorLayer, target: Path, title: str) -> QgsVectorLayer:
-    options = QgsVectorFileWriter.SaveVectorOptions()
-    options.driverName = "GPKG"
-    options.layerName = "placed"
-    options.fileEncoding = "UTF-8"
-    options.actionOnExistingFile = QgsVectorFileWriter.ActionOnExistingFile.CreateOrOverwriteFile
-    result = QgsVectorFileWriter.writeAsVectorFormatV2(
-        memory, str(target), QgsCoordinateTransformContext(), options
-    )
-    error = result[0] if isinstance(result, tuple) else result
-    if error != QgsVectorFileWriter.WriterError.NoError:
-        message = result[1] if isinstance(result, tuple) and len(result) > 1 else ""
-        raise ConfigurationError(
-            tr("The placed layer could not be written to {path}: {message}").format(
-                path=target, message=message
-            )
-        )
-    layer = QgsVectorLayer(f"{target}|layername=placed", title, "ogr")
-    if not layer.isValid():
-        raise ConfigurationError(tr("QGIS could not open {path}.").format(path=target))
-    return layer
+    """All three steps at once, on the calling thread (scripts, tests)."""
+    job = prepare_placement(table_layer, postcode_field, postcode_layer, **options)  # type: ignore[arg-type]
+    return open_placement(run_placement(job))
