@@ -30,10 +30,9 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, List, Optional, Sequence, Tuple
-from urllib.parse import quote
 from xml.sax.saxutils import escape, quoteattr
 
 from qgis.core import (
@@ -46,6 +45,7 @@ from qgis.core import (
     QgsVectorTileLayer,
     QgsWkbTypes,
 )
+from qgis.PyQt.QtCore import QUrl, QUrlQuery
 
 from ..core.discover import CsvOptions, Dataset, group_tiles
 from ..core.manifest import SOURCE_PACKAGE, Manifest
@@ -93,26 +93,85 @@ def plan_layers(
     datasets: Sequence[Dataset], work_dir: Path, *, title: str = ""
 ) -> List[LayerSource]:
     """Layer sources for ``datasets`` (from ``core.discover``); helper files go under
-    ``work_dir/qgis``. A tile group becomes one layer, named ``title`` (the product)."""
+    ``work_dir/qgis``. A set of tiles becomes one layer, named ``title`` (the product)."""
     helper_dir = Path(work_dir) / HELPER_FOLDER
+    datasets = _with_vector_tile_groups(datasets)
     groups = group_tiles(datasets)
-    several = len(groups) > 1
+    # Several raster/CSV tile sets in one download: tell them apart by folder.
+    several = sum(not key.startswith(VECTOR_TILE_GROUP) for key in groups) > 1
     sources: List[LayerSource] = []
     for dataset in datasets:
         if dataset.tile_group:
             members = groups.pop(dataset.tile_group, None)
             if members:  # the first member stands for its whole group
-                name = _group_layer_name(members, title, several=several)
-                sources.append(_tile_group_source(members, helper_dir, name))
+                vector = dataset.tile_group.startswith(VECTOR_TILE_GROUP)
+                name = _group_layer_name(members, title, several=several and not vector)
+                sources.extend(_tile_group_sources(members, helper_dir, name))
         else:
-            sources.append(_single_source(dataset, helper_dir))
+            sources.extend(_single_sources(dataset, helper_dir))
     return sources
+
+
+# Per-tile vector files: Terrain 50 contours "SU41_line.shp", OpenMap Local "TQ_Road.shp".
+_SQUARE_PREFIX = re.compile(r"^[A-Za-z]{2}\d{0,8}(?=$|[_ .-])")
+VECTOR_TILE_GROUP = "vector-tiles:"
+_VECTOR_TILE_FORMATS = ("ESRI Shapefile", "GML", "MapInfo File")
+
+
+def _vector_tile_key(dataset: Dataset) -> Optional[str]:
+    if dataset.kind != "vector" or dataset.format not in _VECTOR_TILE_FORMATS or dataset.layer:
+        return None
+    match = _SQUARE_PREFIX.match(dataset.path.stem)
+    if not match:
+        return None
+    return f"{VECTOR_TILE_GROUP}{dataset.format}:{dataset.path.stem[match.end() :].casefold()}"
+
+
+def _tile_square(path: Path) -> str:
+    match = _SQUARE_PREFIX.match(path.stem)
+    return match.group(0) if match else ""
+
+
+def _with_vector_tile_groups(datasets: Sequence[Dataset]) -> List[Dataset]:
+    """Mark sets of per-tile vector files as one tile group (discover groups rasters
+    and CSVs; thousands of contour tiles must not become thousands of layers)."""
+    keys = [None if d.tile_group else _vector_tile_key(d) for d in datasets]
+    counts = {k: keys.count(k) for k in set(keys) if k}
+    return [replace(d, tile_group=k) if k and counts[k] > 1 else d for d, k in zip(datasets, keys)]
 
 
 def _group_layer_name(members: List[Dataset], title: str, *, several: bool) -> str:
     """The product's name for its tile group; with several groups, plus their folder."""
     base = title or members[0].name.split(":")[0]
     return f"{base} ({members[0].path.parent.name})" if several else base
+
+
+def _single_sources(dataset: Dataset, helper_dir: Path) -> List[LayerSource]:
+    """One source, or one per layer for a multi-layer file (a GML with several
+    feature types: without ``layername`` QGIS would open only the first)."""
+    if dataset.format == "GML" and dataset.layer is None:
+        names = _ogr_layer_names(Path(dataset.path))
+        if len(names) > 1:
+            crs = dataset.crs or ""
+            return [
+                LayerSource(
+                    name, f"{dataset.path}|layername={name}", "ogr", VECTOR, crs, str(dataset.path)
+                )
+                for name in names
+            ]
+    return [_single_source(dataset, helper_dir)]
+
+
+def _ogr_layer_names(path: Path) -> List[str]:
+    from osgeo import ogr
+
+    source = ogr.Open(str(path))
+    if source is None:
+        return []
+    try:
+        return [source.GetLayer(i).GetName() for i in range(source.GetLayerCount())]
+    finally:
+        source = None
 
 
 def _single_source(dataset: Dataset, helper_dir: Path) -> LayerSource:
@@ -134,14 +193,60 @@ def _single_source(dataset: Dataset, helper_dir: Path) -> LayerSource:
     return LayerSource(dataset.name, dataset.uri, "ogr", kind, crs, str(path))
 
 
-def _tile_group_source(members: List[Dataset], helper_dir: Path, name: str) -> LayerSource:
+def _tile_group_sources(members: List[Dataset], helper_dir: Path, name: str) -> List[LayerSource]:
     first = members[0]
+    crs = first.crs or ""
     if first.format == "CSV":
         vrt = _write_csv_vrt(members, helper_dir, name)
         kind = TABLE if first.kind == "table" else VECTOR
-        return LayerSource(name, str(vrt), "ogr", kind, first.crs or "", str(vrt))
+        return [LayerSource(name, str(vrt), "ogr", kind, crs, str(vrt))]
+    if first.kind == "vector":
+        return _vector_union_sources(members, helper_dir, name)
     vrt = _write_mosaic(members, helper_dir, name)
-    return LayerSource(name, str(vrt), "gdal", RASTER, first.crs or DEFAULT_CRS, str(vrt))
+    return [LayerSource(name, str(vrt), "gdal", RASTER, first.crs or DEFAULT_CRS, str(vrt))]
+
+
+def _vector_union_sources(members: List[Dataset], helper_dir: Path, name: str) -> List[LayerSource]:
+    """Per-tile vector files -> one OGR VRT union per feature type.
+
+    Only the first tile is opened to learn its layers (tiles share a schema;
+    opening thousands of GML tiles would take minutes)."""
+    first = Path(members[0].path)
+    layers = _ogr_layer_names(first) if members[0].format == "GML" else [first.stem]
+    crs = members[0].crs or DEFAULT_CRS
+    sources = []
+    helper_dir.mkdir(parents=True, exist_ok=True)
+    square = _tile_square(first)
+    for layer in layers:
+        suffix = _SQUARE_PREFIX.sub("", layer).strip("_ .-") if layer.startswith(square) else layer
+        parts = []
+        for member in members:
+            path = Path(member.path)
+            # GML tiles name their layers after the tile too ("SU41_line" in SU41.gml).
+            own = _tile_square(path) + layer[len(square) :] if layer.startswith(square) else layer
+            parts.append((path, own))
+        label = f"{name}: {suffix}" if suffix else name
+        vrt = helper_dir / f"{_file_stem(label)}.vrt"
+        vrt.write_text(union_vrt_xml(parts, crs), encoding="utf-8")
+        sources.append(LayerSource(label, str(vrt), "ogr", VECTOR, crs, str(vrt)))
+    return sources
+
+
+def union_vrt_xml(parts: Sequence[Tuple[Path, str]], crs: str) -> str:
+    """An OGR VRT union of (file, layer) pairs with the same schema."""
+    body = "\n".join(
+        f"    <OGRVRTLayer name={quoteattr(f'{path.stem}_{index}')}>\n"
+        f"      <SrcDataSource>{escape(str(path.resolve()))}</SrcDataSource>\n"
+        f"      <SrcLayer>{escape(layer)}</SrcLayer>\n"
+        f"      <LayerSRS>{escape(crs)}</LayerSRS>\n"
+        "    </OGRVRTLayer>"
+        for index, (path, layer) in enumerate(parts)
+    )
+    return (
+        '<OGRVRTDataSource>\n  <OGRVRTUnionLayer name="merged">\n'
+        "    <FieldStrategy>Union</FieldStrategy>\n"
+        f"{body}\n  </OGRVRTUnionLayer>\n</OGRVRTDataSource>\n"
+    )
 
 
 def _place_world_file(image: Path, world_file: Path) -> None:
@@ -167,8 +272,13 @@ def _delimited_text_source(dataset: Dataset, options: CsvOptions) -> LayerSource
         params.update(wktField=options.wkt_field, crs=crs, spatialIndex="yes")
     else:
         params["geomType"] = "none"
-    query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
-    uri = f"{Path(dataset.path).resolve().as_uri()}?{query}"
+    # Built the way QGIS builds it: a percent-encoded "%2C" delimiter is not understood.
+    url = QUrl.fromLocalFile(str(Path(dataset.path).resolve()))
+    query = QUrlQuery()
+    for key, value in params.items():
+        query.addQueryItem(key, value)
+    url.setQuery(query)
+    uri = bytes(url.toEncoded()).decode("ascii")
     kind = TABLE if "geomType" in params else VECTOR
     return LayerSource(dataset.name, uri, "delimitedtext", kind, crs, str(dataset.path))
 

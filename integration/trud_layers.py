@@ -14,7 +14,7 @@ layers as feature sources; ``run_placement`` (any thread, e.g. a QgsTask)
 looks every row's normalised postcode up in the postcode layer and writes a
 GeoPackage beside the table: every row with its own columns, the postcode
 layer's attributes (``pc_`` prefix) and ``postcode_matched``; rows without a
-match are kept without geometry, so counts add up and nothing silently
+match are kept with an empty geometry (not drawn), so counts add up and nothing silently
 disappears. ``open_placement`` (main thread) loads it. Postcode formats differ
 ("SO166YD" and "E1  6AN" in Code-Point Open, "SO16 6YD" in ODS), so matching
 is on the normalised form: a few postcodes are looked up with a filter on

@@ -114,3 +114,50 @@ def test_data_package_version_through_the_task(dock, stored_key):
     group = _group(outcome.prepared.group_name)
     assert "AB Prem (Full)" in group.name() and "change-only" in group.name()
     assert _layers(group)
+
+
+def test_per_tile_contours_become_one_layer_and_multi_layer_gml_splits(dock):
+    _task, outcome = _run(dock, "Terrain50", "ESRI® Shapefile")
+    assert len(list(outcome.folder.rglob("*_line.shp"))) > 1
+    layers = _layers(_group("OS Terrain® 50 2025-07 (ESRI® Shapefile (Contours))"))
+    assert [layer.name() for layer in layers] == ["OS Terrain® 50: line"]
+    _assert_loaded(layers)
+
+    _task, outcome = _run(dock, "OpenRivers", "GML")
+    layers = _layers(_group("OS Open Rivers 2025-10 (GML 3)"))
+    assert sorted(layer.name() for layer in layers) == ["HydroNode", "WatercourseLink"]
+    _assert_loaded(layers)
+
+
+def test_every_format_of_every_product_loads_without_skips(dock):
+    """A sweep over the replica's catalogue: each format's GB (or first) download."""
+    from os_downloads.integration.client_factory import build_client, close_client
+
+    client = build_client(with_credentials=False)
+    try:
+        wanted = {}
+        for product in client.products():
+            for d in client.product_downloads(product.id):
+                key = (product.id, d.format, d.subformat)
+                if key not in wanted or d.area == "GB":
+                    wanted[key] = d.area
+    finally:
+        close_client(client)
+    problems = []
+    for (product_id, fmt, sub), area in sorted(wanted.items(), key=str):
+        task = dock.download_and_load_product(product_id, fmt, area, sub)
+        wait_for_task(task)
+        outcome = dock.outcomes[-1]
+        report = outcome.report
+        if not outcome.ok or report is None or not report.layers or report.skipped:
+            problems.append((product_id, fmt, sub, outcome.error, report and report.skipped))
+            continue
+        for layer in report.layers:
+            if not layer.isValid() or not (layer.crs().isValid() or _is_table(layer)):
+                problems.append((product_id, fmt, sub, layer.name(), layer.crs().authid()))
+    assert len(wanted) > 50
+    assert problems == []
+
+
+def _is_table(layer) -> bool:
+    return isinstance(layer, QgsVectorLayer) and not layer.isSpatial()

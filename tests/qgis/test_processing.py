@@ -192,7 +192,7 @@ def test_download_package_with_the_key_from_the_auth_manager(
         {"PACKAGE": TOPOGRAPHY, "DESTINATION": str(tmp_path), "EXTRACT": False},
     )  # no AUTHCFG: the plugin's configured entry; VERSION defaults to latest
     assert latest["VERSION"] == "6307290"
-    assert [Path(f).suffix for f in latest["FILES"]] == [".gz"]
+    assert ".gz" in {Path(f).suffix for f in latest["FILES"]}  # not unzipped: the downloads
 
 
 def test_download_package_without_any_key_says_where_to_put_one(

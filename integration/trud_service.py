@@ -1,0 +1,219 @@
+"""The TRUD tab's services: the client, "Download and load", "Place on map".
+
+Everything here is started on the main thread and does its network or file
+work in a background task (``JobTask``), so the tab stays widgets only. A
+TRUD download goes through the dock's ``DownloadService`` signals: the
+progress panel tracks it and the dock's message bar reports the outcome
+(with "Open folder"), exactly as for OS downloads; listeners of ``loaded``
+also get the tables that were added.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, List, Optional
+
+from qgis.core import QgsLayerTreeGroup, QgsProject, QgsVectorLayer
+from qgis.PyQt.QtCore import QObject, pyqtSignal
+
+from ..core.errors import Cancelled, ConfigurationError
+from ..core.models import LATEST
+from ..core.redact import register_secret
+from ..core.signature import SignatureOutcome
+from ..core.trud import KEY_ENV, TrudClient, TrudRelease
+from ..core.trud_jobs import TrudJobResult, fetch_trud_release
+from ..i18n import tr
+from . import settings as plugin_settings
+from . import task as tasks
+from .downloads import DownloadOutcome, DownloadService, PreparedJob
+from .layers import LoadReport
+from .log import plugin_logger
+from .network import build_session
+from .trud_auth import TrudSettings, load_trud_key, load_trud_settings
+from .trud_layers import (
+    LoadedTable,
+    Placement,
+    group_name,
+    load_release_tables,
+    open_placement,
+    prepare_placement,
+    run_placement,
+)
+
+log = plugin_logger("trud")
+
+
+def trud_key(values: TrudSettings) -> Optional[str]:
+    """The key from the Authentication Manager, else from env TRUD_API_KEY."""
+    key = load_trud_key(values.authcfg) if values.authcfg else None
+    key = key or os.environ.get(KEY_ENV, "").strip() or None
+    if key:
+        register_secret(key)
+    return key
+
+
+def build_trud_client(
+    values: Optional[TrudSettings] = None, cancel: Optional[threading.Event] = None
+) -> TrudClient:
+    """A TRUD client with QGIS's proxy/TLS session. Main thread (auth manager, settings)."""
+    values = values or load_trud_settings()
+    key = trud_key(values)
+    if not key:
+        raise ConfigurationError(
+            tr("No NHS TRUD API key is stored."),
+            hint=tr("Enter the key from your TRUD account page in the NHS TRUD tab."),
+        )
+    return TrudClient(key, values.api_url or None, build_session(), cancel=cancel)
+
+
+def list_releases_call(client: TrudClient, item: int) -> Callable[[], List[TrudRelease]]:
+    """A no-argument callable for the background runner; closes its connections after."""
+
+    def run() -> List[TrudRelease]:
+        try:
+            return client.releases(item)
+        finally:
+            client.session.close()
+
+    return run
+
+
+@dataclass
+class TrudLoad:
+    """What a finished "Download and load" added."""
+
+    result: TrudJobResult
+    group: Optional[QgsLayerTreeGroup]
+    tables: List[LoadedTable] = field(default_factory=list)
+
+    @property
+    def signature(self) -> Optional[SignatureOutcome]:
+        return self.result.signature
+
+
+class TrudService(QObject):
+    """Starts TRUD downloads and placements; tells listeners when they end."""
+
+    loaded = pyqtSignal(object)  # TrudLoad
+    failed = pyqtSignal(object)  # the exception (Cancelled included)
+    placed = pyqtSignal(object)  # Placement
+    place_failed = pyqtSignal(object)
+
+    def __init__(self, downloads: DownloadService, parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.downloads = downloads
+
+    def start_release(
+        self,
+        item: int,
+        release_id: str = LATEST,
+        *,
+        release: Optional[TrudRelease] = None,
+        load: bool = True,
+    ) -> tasks.JobTask:
+        """Download (check, extract) a release in the background; load its tables after."""
+        values = load_trud_settings()
+        plugin = plugin_settings.load()
+        cancel = threading.Event()
+        client = build_trud_client(values, cancel)
+        label = release.name if release else (release_id or LATEST)
+        title = tr("NHS TRUD item {item}, {release}").format(item=item, release=label)
+
+        def job(progress: Callable[[Any], None], event: threading.Event) -> TrudJobResult:
+            try:
+                return fetch_trud_release(
+                    client,
+                    item,
+                    release_id or LATEST,
+                    release=release,
+                    dest_root=plugin.download_root,
+                    extract=True,
+                    verify_signature=values.verify_signature,
+                    workers=min(plugin.workers, 4),
+                    progress=progress,
+                    cancel=event,
+                )
+            finally:
+                client.session.close()
+
+        def done(task: tasks.JobTask) -> None:
+            self._finish(task, title, load)
+
+        task = tasks.JobTask(tr("NHS TRUD: {title}").format(title=title), job, done, cancel)
+        tasks.start(task)
+        log.info("Started: %s", title)
+        self.downloads.started.emit(task)
+        return task
+
+    def _finish(self, task: tasks.JobTask, title: str, load: bool) -> None:
+        outcome = DownloadOutcome(title, task, load_requested=load)
+        if not (task.ok and isinstance(task.result, TrudJobResult)):
+            outcome.error = task.error or Cancelled()
+            self.downloads.ended.emit(outcome)
+            self.failed.emit(outcome.error)
+            return
+        result: TrudJobResult = task.result
+        release = result.release
+        name = group_name(release.item, release.name, release.release_date)
+        outcome.prepared = PreparedJob(result.job, name, [])
+        trud_load = TrudLoad(result, None)
+        if load and result.tables:
+            try:
+                group, tables = load_release_tables(result.tables, name, result.folder)
+                trud_load.group, trud_load.tables = group, tables
+                outcome.report = LoadReport(name, group, [t.layer for t in tables])
+            except ConfigurationError as err:
+                outcome.error = err
+        self.downloads.ended.emit(outcome)
+        if outcome.error is None:
+            self.loaded.emit(trud_load)
+        else:
+            self.failed.emit(outcome.error)
+
+    def start_placement(
+        self,
+        table_layer: QgsVectorLayer,
+        postcode_field: str,
+        postcode_layer: QgsVectorLayer,
+        *,
+        output: Optional[Path] = None,
+    ) -> tasks.JobTask:
+        """Place a table's rows on the postcode layer's points, in the background."""
+        placement_job = prepare_placement(
+            table_layer, postcode_field, postcode_layer, output=output
+        )
+        group = _group_of(table_layer)
+
+        def job(progress: Callable[[Any], None], event: threading.Event) -> Any:
+            return run_placement(placement_job, event)
+
+        def done(task: tasks.JobTask) -> None:
+            if not task.ok:
+                self.place_failed.emit(task.error or Cancelled())
+                return
+            try:
+                placement = open_placement(task.result)
+            except ConfigurationError as err:
+                self.place_failed.emit(err)
+                return
+            _add_to_group(placement, group)
+            self.placed.emit(placement)
+
+        description = tr("NHS TRUD: placing {table} by postcode").format(table=table_layer.name())
+        return tasks.start(tasks.JobTask(description, job, done))
+
+
+def _group_of(layer: QgsVectorLayer) -> Optional[QgsLayerTreeGroup]:
+    node = QgsProject.instance().layerTreeRoot().findLayer(layer.id())
+    parent = node.parent() if node is not None else None
+    return parent if isinstance(parent, QgsLayerTreeGroup) else None
+
+
+def _add_to_group(placement: Placement, group: Optional[QgsLayerTreeGroup]) -> None:
+    project = QgsProject.instance()
+    project.addMapLayer(placement.layer, False)
+    target = group or project.layerTreeRoot()
+    target.insertLayer(0, placement.layer)
