@@ -63,6 +63,14 @@ class OSDownloadsPlugin:
         remove it. It is also called from ``initGui`` (older QGIS), so return
         early when ``self.processing_provider`` is already set.
         """
+        if self.processing_provider is not None:
+            return
+        from qgis.core import QgsApplication
+
+        from .processing_provider.provider import OSDownloadsProvider
+
+        self.processing_provider = OSDownloadsProvider()
+        QgsApplication.processingRegistry().addProvider(self.processing_provider)
 
     def unloadProcessing(self) -> None:  # noqa: N802
         """Remove what ``initProcessing`` registered."""

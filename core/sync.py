@@ -327,14 +327,16 @@ class SyncContext:
 
 def default_client(config: SyncConfig, env: Mapping[str, str]) -> OSDownloadsClient:
     """A client from the config's API URL and the key/secret in the environment."""
+    return OSDownloadsClient(base_url=config.api_url, auth=auth_from_env(config, env))
+
+
+def auth_from_env(config: SyncConfig, env: Mapping[str, str]) -> Any:
+    """OAuth2 with key and secret, the key header with a key alone, else None."""
     key = (env.get(config.key_env) or "").strip()
     secret = (env.get(config.secret_env) or "").strip()
-    auth: Any = None
     if key and secret:
-        auth = OAuth2ClientCredentials(key, secret)
-    elif key:
-        auth = ApiKeyAuth(key)
-    return OSDownloadsClient(base_url=config.api_url, auth=auth)
+        return OAuth2ClientCredentials(key, secret)
+    return ApiKeyAuth(key) if key else None
 
 
 class OpenDataProducts:
