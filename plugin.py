@@ -156,4 +156,3 @@ class OSDownloadsPlugin:
     def _settings_saved(self) -> None:
         if self.dock is not None:
             self.dock.settings_changed()
-
