@@ -9,6 +9,7 @@ refreshes: it runs one algorithm and exits, and plain strings work there.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 from qgis.core import QgsApplication, QgsProcessingProvider
@@ -29,11 +30,14 @@ PROVIDER_ID = "os_downloads"
 
 
 class OSDownloadsProvider(QgsProcessingProvider):
-    def __init__(self, *, refresh_in_background: bool = True) -> None:
+    def __init__(
+        self, *, refresh_in_background: bool = True, catalogue_path: Optional[Path] = None
+    ) -> None:
         super().__init__()
         self._refresh_in_background = refresh_in_background
+        self._catalogue_path = catalogue_path  # None: in the QGIS profile
         self._runner = None
-        self.catalogue: Catalogue = load_catalogue()
+        self.catalogue: Catalogue = load_catalogue(catalogue_path)
 
     def id(self) -> str:
         return PROVIDER_ID
@@ -63,7 +67,7 @@ class OSDownloadsProvider(QgsProcessingProvider):
         super().unload()
 
     def loadAlgorithms(self) -> None:
-        self.catalogue = load_catalogue()
+        self.catalogue = load_catalogue(self._catalogue_path)
         for algorithm in (
             DownloadProductAlgorithm(self.catalogue),
             DownloadPackageAlgorithm(),
@@ -88,7 +92,7 @@ class OSDownloadsProvider(QgsProcessingProvider):
             return
         had_choices = bool(self.catalogue.products)
         self._runner.submit(
-            lambda: refresh_catalogue(client),
+            lambda: refresh_catalogue(client, self._catalogue_path),
             lambda catalogue: self._refreshed(catalogue, had_choices),
             lambda error: log.info("OS product list not refreshed (offline?): %s", error),
         )

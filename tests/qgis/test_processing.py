@@ -50,14 +50,18 @@ class RecordingFeedback(QgsProcessingFeedback):
 
 
 @pytest.fixture(scope="module")
-def provider(qgis_processing):
+def provider(qgis_processing, tmp_path_factory):
+    """The provider without a cached product list: parameters are plain strings."""
     from os_downloads.processing_provider.provider import PROVIDER_ID, OSDownloadsProvider
 
     registry = QgsApplication.processingRegistry()
     existing = registry.providerById(PROVIDER_ID)
     if existing is not None:
         registry.removeProvider(existing)
-    added = OSDownloadsProvider(refresh_in_background=False)
+    added = OSDownloadsProvider(
+        refresh_in_background=False,
+        catalogue_path=tmp_path_factory.mktemp("catalogue") / "none.json",
+    )
     assert registry.addProvider(added)
     yield added
     registry.removeProvider(added)
