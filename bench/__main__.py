@@ -1,0 +1,153 @@
+"""``python -m os_downloads.bench``: run the benchmarks, print a table, write JSON.
+
+Options: ``--large-gb N`` (default: env ``OS_DOWNLOADS_BENCH_GB``, else 1),
+``--reps N`` (runs per measurement, median reported; default 3), ``--only
+throughput,memory,many,extract``, ``--out FILE`` (default
+``.build/bench/results.json``). The replica's data with the large file live in
+``.build/replica-data-large`` (made on the first run, reused after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from ..core.client import OSDownloadsClient
+from ..replica.datadir import default_data_dir, ensure_sample_data
+from . import cases
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = ROOT / ".build" / "bench"
+ALL = ("throughput", "memory", "many", "extract")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m os_downloads.bench")
+    parser.add_argument(
+        "--large-gb", type=float, default=float(os.environ.get("OS_DOWNLOADS_BENCH_GB", "1"))
+    )
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--only", default=",".join(ALL), help="comma-separated: " + ",".join(ALL))
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "results.json")
+    return parser
+
+
+def _pythonpath() -> str:
+    """Where ``os_downloads`` is importable from, for the child processes."""
+    import os_downloads
+
+    return str(Path(os_downloads.__file__).parent.parent)
+
+
+def print_table(rows: List[cases.Row]) -> None:
+    headers = ("benchmark", "ours", "reference", "ratio", "target")
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join("-" * w for w in widths)
+    print(line)
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    print(line)
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    print(line)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    wanted = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = wanted - set(ALL)
+    if unknown:
+        print(f"unknown benchmarks: {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING)
+    data_dir = default_data_dir(args.large_gb)
+    print(f"Sample data with a {args.large_gb:g} GB file in {data_dir} (made once)...", flush=True)
+    ensure_sample_data(data_dir, large_gb=args.large_gb)
+    work = BENCH_DIR / "work"
+    work.mkdir(parents=True, exist_ok=True)
+
+    results: Dict[str, Any] = {"created_at": cases.now_iso(), "machine": cases.describe_machine()}
+    results["large_gb"] = args.large_gb
+    results["reps"] = args.reps
+    rows: List[cases.Row] = []
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "os_downloads.bench.server",
+            "--data-dir",
+            str(data_dir),
+            "--work",
+            str(work),
+        ],
+        env=dict(os.environ, PYTHONPATH=_pythonpath()),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        if not line:
+            print("the replica did not start", file=sys.stderr)
+            return 1
+        info = json.loads(line)
+        client = OSDownloadsClient(info["api_url"])
+        env = cases.BenchEnv(
+            info=info,
+            client=client,
+            large=client.product_downloads(info["large_product"])[0].remote_file(),
+            work=work,
+            reps=max(1, args.reps),
+            pythonpath=_pythonpath(),
+        )
+        large_peak = 0
+        if "throughput" in wanted:
+            print(
+                "1/4 one large file: engine vs curl, without hashing, on a paced link...",
+                flush=True,
+            )
+            results["throughput"], found = cases.throughput(env)
+            large_peak = results["throughput"]["engine_peak_rss_bytes"]
+            rows += found
+        if "memory" in wanted:
+            print("2/4 peak memory: 100 MB vs the large file...", flush=True)
+            if not large_peak:
+                report = cases.run_child(
+                    env, work / "memory-large", "--product", info["large_product"]
+                )
+                shutil.rmtree(work / "memory-large", ignore_errors=True)
+                large_peak = report["peak_rss_bytes"]
+            results["memory"], found = cases.memory(env, large_peak)
+            rows += found
+        if "many" in wanted:
+            print("3/4 a package of small files: 4 workers vs one by one...", flush=True)
+            results["many_files"], found = cases.many_files(env)
+            rows += found
+        if "extract" in wanted:
+            print("4/4 extraction vs unzip...", flush=True)
+            results["extraction"], found = cases.extraction(env)
+            rows += found
+    finally:
+        if server.stdin is not None:
+            server.stdin.close()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    print()
+    print_table(rows)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    print(f"\nResults: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,401 @@
+"""The benchmarks. Each returns a JSON-able dict and rows for the summary table.
+
+The replica runs in its own process (``bench/server.py``) and every download
+of ours runs in a fresh child process (``bench/child.py``), exactly like
+``curl``: nobody shares an interpreter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Sequence, Tuple
+
+import requests
+
+from ..core.client import OSDownloadsClient
+from ..core.download import format_bytes
+from ..core.extract import extract_archive
+from ..core.models import RemoteFile
+from .measure import Timings, fresh_dir, fsync_file, mb_per_s, settle_disk, timed
+
+Row = Tuple[str, str, str, str, str]  # benchmark, ours, reference, ratio, target
+MiB = 1 << 20
+MEMORY_TARGET_BYTES = 100 * 10**6
+LINK_BYTES_PER_S = 100 * 10**6  # "a 1 Gbit/s-class link": the replica throttles each connection
+SMALL_LINK_BYTES_PER_S = 10 * 10**6
+LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+
+
+@dataclass
+class BenchEnv:
+    info: Dict[str, Any]  # what bench/server.py printed
+    client: OSDownloadsClient  # OpenData only, for listings and curl's URL
+    large: RemoteFile
+    work: Path
+    reps: int
+    pythonpath: str
+
+    @property
+    def large_path(self) -> Path:
+        return Path(self.info["large_path"])
+
+    def set_faults(self, **switches: Any) -> None:
+        response = requests.post(
+            self.info["api_origin"] + "/__replica__/faults", json=switches, timeout=10
+        )
+        response.raise_for_status()
+
+
+def run_child(env: BenchEnv, dest: Path, *args: str) -> Dict[str, Any]:
+    """Download in a fresh process; its JSON report (seconds, peak RSS, verified...)."""
+    command = [
+        sys.executable,
+        "-m",
+        "os_downloads.bench.child",
+        "--api-url",
+        env.info["api_url"],
+        "--key",
+        env.info["api_key"],
+        "--dest",
+        str(dest),
+        *args,
+    ]
+    environ = dict(os.environ, PYTHONPATH=env.pythonpath)
+    done = subprocess.run(command, env=environ, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"bench download failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _ratio(ours: float, reference: float) -> float:
+    return round(ours / reference, 3) if reference > 0 else 0.0
+
+
+def _curl(url: str, target: Path) -> None:
+    subprocess.run(["curl", "-sS", "--fail", "-o", str(target), url], check=True)
+
+
+# --- 1. one large file against curl -----------------------------------------------------
+
+
+def throughput(env: BenchEnv) -> Tuple[Dict[str, Any], List[Row]]:
+    """Loopback (nothing limits the network) and a link-limited run, both against curl."""
+    size = env.large.size or 0
+    have_curl = shutil.which("curl") is not None
+    ours, hashless, curl, curl_fsync = Timings(), Timings(), Timings(), Timings()
+    peaks: List[int] = []
+    dest = fresh_dir(env.work / "throughput")
+    target = dest / "curl.bin"
+    for _ in range(env.reps):
+        if have_curl:
+            settle_disk()
+            seconds = timed(lambda: _curl(env.client.resolve_download(env.large.url), target))
+            curl.seconds.append(seconds)
+            curl_fsync.seconds.append(seconds + timed(lambda: fsync_file(target)))
+            target.unlink()
+        report = _engine_run(env, dest / "ours")
+        ours.seconds.append(report["seconds"])
+        peaks.append(report["peak_rss_bytes"])
+        hashless.seconds.append(_engine_run(env, dest / "nohash", "--no-hash")["seconds"])
+
+    link = _link_limited(env, dest) if have_curl else None
+    shutil.rmtree(dest, ignore_errors=True)
+    md5_rate = hashlib_md5_rate()
+    data: Dict[str, Any] = {
+        "file_bytes": size,
+        "engine": _rate_json(ours, size),
+        "engine_without_hashing": _rate_json(hashless, size),
+        "hashlib_md5_mb_per_s": mb_per_s(md5_rate),
+        "engine_peak_rss_bytes": max(peaks),
+        "md5_overhead_fraction": _ratio(ours.median - hashless.median, hashless.median),
+    }
+    rows: List[Row] = []
+    ours_rate = f"{mb_per_s(ours.rate(size))} MB/s"
+    if have_curl:
+        data["curl"] = _rate_json(curl, size)
+        data["curl_then_fsync"] = _rate_json(curl_fsync, size)
+        data["ratio_vs_curl"] = _ratio(curl.median, ours.median)
+        data["ratio_vs_curl_then_fsync"] = _ratio(curl_fsync.median, ours.median)
+        data["link_limited"] = link
+        rows += [
+            (
+                f"{format_bytes(size)} over loopback: engine (MD5 + fsync) vs curl",
+                ours_rate,
+                f"{mb_per_s(curl.rate(size))} MB/s",
+                f"{data['ratio_vs_curl']:.2f}x",
+                ">= 0.90x",
+            ),
+            (
+                "  same, vs curl then fsync (equal durability)",
+                ours_rate,
+                f"{mb_per_s(curl_fsync.rate(size))} MB/s",
+                f"{data['ratio_vs_curl_then_fsync']:.2f}x",
+                "",
+            ),
+        ]
+        if link is not None:
+            rows.append(
+                (
+                    f"{format_bytes(size)} over a {format_bytes(LINK_BYTES_PER_S)}/s link: "
+                    "engine vs curl",
+                    f"{link['engine']['mb_per_s']} MB/s",
+                    f"{link['curl']['mb_per_s']} MB/s",
+                    f"{link['ratio_vs_curl']:.2f}x",
+                    ">= 0.90x",
+                )
+            )
+    else:
+        data["curl"] = None
+        rows.append(("large file: curl is not installed, no reference", ours_rate, "", "", ""))
+    rows += [
+        (
+            "MD5 cost: engine vs the same engine without hashing",
+            ours_rate,
+            f"{mb_per_s(hashless.rate(size))} MB/s",
+            f"{data['md5_overhead_fraction'] * 100:+.0f}% time",
+            "",
+        ),
+        ("  hashlib MD5 alone, one core of this CPU", f"{mb_per_s(md5_rate)} MB/s", "", "", ""),
+    ]
+    return data, rows
+
+
+def _engine_run(env: BenchEnv, dest: Path, *extra: str) -> Dict[str, Any]:
+    settle_disk()
+    report = run_child(env, dest, "--product", env.info["large_product"], *extra)
+    if "--no-hash" not in extra and report["verified"] != 1:
+        raise RuntimeError("the engine did not verify the large file")
+    shutil.rmtree(dest, ignore_errors=True)
+    return report
+
+
+def _link_limited(env: BenchEnv, dest: Path) -> Dict[str, Any]:
+    """One run each with the replica pacing every connection to ``LINK_BYTES_PER_S``."""
+    size = env.large.size or 0
+    env.set_faults(slow_bytes_per_second=LINK_BYTES_PER_S)
+    try:
+        settle_disk()
+        target = dest / "curl.bin"
+        curl = Timings([timed(lambda: _curl(env.client.resolve_download(env.large.url), target))])
+        target.unlink()
+        ours = Timings([_engine_run(env, dest / "ours")["seconds"]])
+    finally:
+        env.set_faults(slow_bytes_per_second=0)
+    return {
+        "link_bytes_per_s": LINK_BYTES_PER_S,
+        "engine": _rate_json(ours, size),
+        "curl": _rate_json(curl, size),
+        "ratio_vs_curl": _ratio(curl.median, ours.median),
+    }
+
+
+def _rate_json(timings: Timings, size: int) -> Dict[str, Any]:
+    return {**timings.to_json(), "mb_per_s": mb_per_s(timings.rate(size))}
+
+
+def hashlib_md5_rate(total: int = 256 * MiB, tries: int = 3) -> float:
+    """MD5 bytes/s on one core: the best of a few tries (other load only slows it)."""
+    block = random.Random(1).randbytes(4 * MiB)
+    best = 0.0
+    for _ in range(tries):
+        hasher = hashlib.md5()
+        started = time.perf_counter()
+        for _ in range(total // len(block)):
+            hasher.update(block)
+        best = max(best, total / (time.perf_counter() - started))
+    return best
+
+
+# --- 2. peak memory does not grow with the file ----------------------------------------------
+
+
+def memory(env: BenchEnv, large_peak: int) -> Tuple[Dict[str, Any], List[Row]]:
+    dest = fresh_dir(env.work / "memory")
+    mid = run_child(
+        env,
+        dest / "100mb",
+        "--package",
+        env.info["memory_package"],
+        "--version",
+        env.info["memory_version"],
+    )
+    floor = run_child(env, dest / "floor", "--product", "Terrain50")
+    shutil.rmtree(dest, ignore_errors=True)
+    data = {
+        "process_floor_peak_rss_bytes": floor["peak_rss_bytes"],
+        "file_100mb_peak_rss_bytes": mid["peak_rss_bytes"],
+        "large_file_peak_rss_bytes": large_peak,
+        "large_file_bytes": env.large.size,
+        "target_bytes": MEMORY_TARGET_BYTES,
+    }
+    rows: List[Row] = [
+        (
+            f"peak RSS: {format_bytes(env.large.size or 0)} download vs 100 MB download",
+            format_bytes(large_peak),
+            format_bytes(mid["peak_rss_bytes"]),
+            f"{_ratio(large_peak, mid['peak_rss_bytes']):.2f}x",
+            "< 100 MB",
+        ),
+        (
+            "  process floor (Python + requests, a 500 KB product)",
+            format_bytes(floor["peak_rss_bytes"]),
+            "",
+            "",
+            "",
+        ),
+    ]
+    return data, rows
+
+
+# --- 3. a package of small files ---------------------------------------------------------------
+
+
+def many_files(env: BenchEnv) -> Tuple[Dict[str, Any], List[Row]]:
+    count, size = env.info["small_count"], env.info["small_bytes"]
+    data: Dict[str, Any] = {"files": count, "file_bytes": size}
+    rows: List[Row] = []
+    scenarios = (
+        ("loopback", 0, env.reps),
+        (f"{format_bytes(SMALL_LINK_BYTES_PER_S)}/s per connection", SMALL_LINK_BYTES_PER_S, 1),
+    )
+    for label, rate, reps in scenarios:
+        env.set_faults(slow_bytes_per_second=rate)
+        parallel, sequential = Timings(), Timings()
+        try:
+            for _ in range(reps):
+                for workers, timings in ((4, parallel), (1, sequential)):
+                    dest = fresh_dir(env.work / "many")
+                    settle_disk()
+                    report = run_child(
+                        env,
+                        dest,
+                        "--package",
+                        env.info["small_package"],
+                        "--version",
+                        env.info["small_version"],
+                        "--workers",
+                        str(workers),
+                    )
+                    if report["verified"] != count:
+                        raise RuntimeError("not every small file was verified")
+                    timings.seconds.append(report["seconds"])
+        finally:
+            env.set_faults(slow_bytes_per_second=0)
+        speedup = _ratio(sequential.median, parallel.median)
+        data[label] = {
+            "workers_4": parallel.to_json(),
+            "one_by_one": sequential.to_json(),
+            "speedup": speedup,
+        }
+        rows.append(
+            (
+                f"{count} x {format_bytes(size)} files, {label}: 4 workers vs one by one",
+                f"{parallel.median:.2f} s",
+                f"{sequential.median:.2f} s",
+                f"{speedup:.2f}x faster",
+                "",
+            )
+        )
+    shutil.rmtree(env.work / "many", ignore_errors=True)
+    return data, rows
+
+
+# --- 4. extraction against unzip ---------------------------------------------------------------
+
+
+def extraction(env: BenchEnv, csv_bytes: int = 100 * 10**6) -> Tuple[Dict[str, Any], List[Row]]:
+    unzip = shutil.which("unzip")
+    deflated = env.work / "bench_csv_deflated.zip"
+    if not deflated.exists():
+        _write_csv_zip(deflated, csv_bytes)
+    data: Dict[str, Any] = {}
+    rows: List[Row] = []
+    cases: Sequence[Tuple[str, Path]] = (
+        ("stored (the large file)", env.large_path),
+        ("deflated CSV", deflated),
+    )
+    for label, archive in cases:
+        ours, reference = Timings(), Timings()
+        unpacked = 0
+        for _ in range(env.reps):
+            dest = fresh_dir(env.work / "extract")
+            settle_disk()
+            started = time.perf_counter()
+            unpacked = extract_archive(archive, dest / "ours").bytes_written
+            ours.seconds.append(time.perf_counter() - started)
+            if unzip:
+                settle_disk()
+                reference.seconds.append(
+                    timed(
+                        lambda a=archive, d=dest: subprocess.run(
+                            [unzip, "-qq", "-o", str(a), "-d", str(d / "unzip")], check=True
+                        )
+                    )
+                )
+            shutil.rmtree(dest, ignore_errors=True)
+        entry: Dict[str, Any] = {
+            "archive_bytes": archive.stat().st_size,
+            "unpacked_bytes": unpacked,
+            "ours": _rate_json(ours, unpacked),
+        }
+        if unzip:
+            entry["unzip"] = _rate_json(reference, unpacked)
+            entry["ratio_vs_unzip"] = _ratio(reference.median, ours.median)
+        data[label] = entry
+        rows.append(
+            (
+                f"extract {format_bytes(unpacked)} {label}: ours vs unzip",
+                f"{mb_per_s(ours.rate(unpacked))} MB/s",
+                f"{mb_per_s(reference.rate(unpacked))} MB/s" if unzip else "unzip missing",
+                f"{entry['ratio_vs_unzip']:.2f}x" if unzip else "",
+                "",
+            )
+        )
+    shutil.rmtree(env.work / "extract", ignore_errors=True)
+    return data, rows
+
+
+def _write_csv_zip(target: Path, size: int) -> None:
+    """OS-like CSV text (Code-Point-ish rows), deflated: compresses about as real data do."""
+    rng = random.Random(7)
+    partial = target.with_name(target.name + ".partial")
+    archive = zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=6)
+    with archive, archive.open("Data/CSV/bench.csv", "w", force_zip64=True) as out:
+        written = 0
+        while written < size:
+            rows = []
+            for _ in range(20_000):
+                rows.append(
+                    f'"SU{rng.randint(10, 99)} {rng.randint(1, 9)}'
+                    f'{rng.choice(LETTERS)}{rng.choice(LETTERS)}",'
+                    f"10,{rng.randint(400000, 499999)},{rng.randint(100000, 199999)},"
+                    f'"E92000001","E19000002","E18000003","E10000014","E07000091","E05004765"\n'
+                )
+            block = "".join(rows).encode()
+            out.write(block)
+            written += len(block)
+    os.replace(partial, target)
+
+
+def describe_machine() -> Dict[str, Any]:
+    import platform
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+    }
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
