@@ -142,7 +142,7 @@ class TrudService(QObject):
         def done(task: tasks.JobTask) -> None:
             self._finish(task, title, load)
 
-        task = tasks.JobTask(tr("NHS TRUD: {title}").format(title=title), job, done, cancel)
+        task = tasks.JobTask(title, job, done, cancel)
         tasks.start(task)
         log.info("Started: %s", title)
         self.downloads.started.emit(task)

@@ -15,7 +15,7 @@
 Every release that has them gets the legacy chain TRUD still serves: an FCIV
 checksum XML (file name + base64 SHA-1), an ASCII-armoured detached signature of
 that XML made by ``gpg`` with a test key, and the public key file. The key is
-generated once and cached beside the data folder (``trud-replica-key/``) so
+generated once and cached in the checkout's ``.build/trud-replica-key/`` so
 regenerated data keep the same key; signatures use ``--faked-system-time`` and
 Ed25519 (deterministic), so the same key gives the same bytes. Without ``gpg``
 the releases simply carry no signature (the listing omits those fields).
@@ -58,7 +58,7 @@ NEW_BUILD_POSTCODE = "SO14 0AA"
 # --- the test signing key -------------------------------------------------------------
 
 
-class TestKey:
+class SigningKey:
     """The replica's signing key in a throw-away GnuPG home (never the user's)."""
 
     def __init__(self, cache_dir: Path) -> None:
@@ -70,7 +70,7 @@ class TestKey:
     def available(self) -> bool:
         return self.gpg is not None
 
-    def __enter__(self) -> TestKey:
+    def __enter__(self) -> SigningKey:
         if self.gpg:
             self.home = Path(tempfile.mkdtemp(prefix="trud-gpg-"))
             os.chmod(self.home, 0o700)
@@ -537,7 +537,11 @@ def archive_members(item: int, release: ReleaseSpec) -> List[ZipMember]:
 
 
 def _release_record(
-    build: SampleBuild, key: TestKey, spec: ItemSpec, release: ReleaseSpec, key_path: Optional[str]
+    build: SampleBuild,
+    key: SigningKey,
+    spec: ItemSpec,
+    release: ReleaseSpec,
+    key_path: Optional[str],
 ) -> Dict[str, Any]:
     year, month, day = (int(x) for x in release.date.split("-"))
     base = f"{spec.archive_prefix}_{release.version}_{release.stamp}000001"
@@ -575,9 +579,18 @@ def _release_record(
     return record
 
 
+def key_cache_dir(build: SampleBuild) -> Path:
+    """``.build/trud-replica-key`` of this checkout: one key for every data folder made here
+    (so two generations give the same bytes); else beside the data folder."""
+    build_dir = Path(__file__).resolve().parents[1] / ".build"
+    if build_dir.is_dir() and os.access(build_dir, os.W_OK):
+        return build_dir / KEY_CACHE_NAME
+    return build.data_dir.parent / KEY_CACHE_NAME
+
+
 def build_trud(build: SampleBuild) -> Dict[str, Any]:
     """Write the TRUD files; return the catalogue's ``trud`` key."""
-    with TestKey(build.data_dir.parent / KEY_CACHE_NAME) as key:
+    with SigningKey(key_cache_dir(build)) as key:
         key_path = None
         public_keys: Dict[str, Any] = {}
         if key.available:
