@@ -9,9 +9,10 @@ Exit codes (see core/sync.py):
 
     0   updated: something new was downloaded, nothing failed
     10  nothing new: every entry was already current
-    1   failed: at least one entry failed (the others still ran), or interrupted
+    1   failed: at least one entry failed (the others still ran)
     11  another run holds the lock (nothing was done)
     2   usage: bad command line or config file
+    130 interrupted (Ctrl-C; what was fetched so far is kept in the state)
 
 ``--api-url`` overrides the config's ``api_url``; the key is read from the
 environment variable the config names (``OS_API_KEY`` by default), or from

@@ -290,3 +290,26 @@ def test_packages_without_a_key_fail_with_a_clear_message(tmp_path, replica) -> 
     report = sync.run_sync(config, env={})
     assert report.exit_code == sync.EXIT_FAILED
     assert "need an OS Data Hub API key" in report.entries[0].error
+
+
+def test_check_updates_reads_the_manifests_and_downloads_nothing(tmp_path, replica) -> None:
+    from os_downloads.core.updates import check_updates, find_manifests, group_manifests
+
+    config = sync.load_config(sync_config(tmp_path, replica))
+    sync.run_sync(config, env={"OS_API_KEY": replica.api_key})
+    replica.publish_product_version(SMALL_PRODUCT, "2099-01")
+    replica.request_log.clear()
+    client = sync.default_client(config, {"OS_API_KEY": replica.api_key})
+    held = group_manifests(find_manifests(tmp_path / "data"))
+    results = {r.id: r for r in check_updates(held, lambda source: client)}
+    assert (results[SMALL_PRODUCT].status, results[SMALL_PRODUCT].newer_versions) == (
+        "update available",
+        ["2099-01"],
+    )
+    # three version folders of one package are one item, current at its newest
+    assert (results[TOPOGRAPHY].status, results[TOPOGRAPHY].held_version) == (
+        "up to date",
+        "6307290",
+    )
+    assert len(results[TOPOGRAPHY].folders) == 3
+    assert replica.requests("storage") == []
