@@ -27,6 +27,13 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QIcon
 
+from ..core.download import (
+    PHASE_DISCOVER,
+    PHASE_DOWNLOAD,
+    PHASE_EXTRACT,
+    PHASE_VERIFY,
+    Progress,
+)
 from ..core.errors import Cancelled, OSDownloadsError, describe
 from ..core.redact import get_logger
 from ..i18n import tr
@@ -110,12 +117,22 @@ def default_download_root() -> str:
 
 
 class FeedbackBridge:
-    """Core's progress callback and cancel event, driven by a QgsProcessingFeedback."""
+    """Core's progress callback and cancel event, driven by a QgsProcessingFeedback.
 
-    def __init__(self, feedback: Optional[QgsProcessingFeedback], *, span=(0.0, 100.0)) -> None:
+    The engine calls the bridge from its worker threads; QgsFeedback's setters
+    are thread-safe (Processing itself calls them from its task thread)."""
+
+    # Percent of the bar each phase of a job fills: downloading is the long part.
+    PHASE_SPANS = {
+        PHASE_VERIFY: (0.0, 85.0),
+        PHASE_DOWNLOAD: (0.0, 85.0),
+        PHASE_EXTRACT: (85.0, 99.0),
+        PHASE_DISCOVER: (99.0, 100.0),
+    }
+
+    def __init__(self, feedback: Optional[QgsProcessingFeedback]) -> None:
         self.feedback = feedback or QgsProcessingFeedback()
         self.cancel = threading.Event()
-        self.span = span
         self._last_text = ""
         self.feedback.canceled.connect(self.cancel.set)
         if self.feedback.isCanceled():
@@ -127,53 +144,32 @@ class FeedbackBridge:
         except (TypeError, RuntimeError):
             pass
 
-    def set_span(self, start: float, end: float) -> None:
-        """Map the next job's 0..1 progress into ``start..end`` percent (several jobs)."""
-        self.span = (start, end)
-
-    def __call__(self, progress: Any) -> None:
-        """Core's progress callback: any object with done/total bytes, or a fraction."""
+    def __call__(self, progress: Progress) -> None:
         if self.feedback.isCanceled():
             self.cancel.set()
-        fraction = _fraction(progress)
+        start, end = self.PHASE_SPANS.get(progress.phase, (0.0, 100.0))
+        fraction = progress.fraction
         if fraction is not None:
-            start, end = self.span
-            self.feedback.setProgress(start + (end - start) * min(max(fraction, 0.0), 1.0))
+            self.feedback.setProgress(start + (end - start) * fraction)
         text = _progress_text(progress)
         if text and text != self._last_text:
             self._last_text = text
             self.feedback.setProgressText(text)
 
 
-def _fraction(progress: Any) -> Optional[float]:
-    if isinstance(progress, (int, float)):
-        return float(progress)
-    value = getattr(progress, "fraction", None)
-    if value is not None:
-        return float(value() if callable(value) else value)
-    for done_name, total_name in (("bytes_done", "bytes_total"), ("done", "total")):
-        done, total = getattr(progress, done_name, None), getattr(progress, total_name, None)
-        if done is not None and total:
-            return float(done) / float(total)
-    return None
-
-
-def _progress_text(progress: Any) -> str:
+def _progress_text(progress: Progress) -> str:
     """ "Downloading 2/5: oproad_gpkg_gb.zip" from the engine's Progress."""
-    phase = _phase_text(getattr(progress, "phase", ""))
-    name = getattr(progress, "current_file", "") or ""
-    files_total = getattr(progress, "files_total", 0) or 0
-    count = f" {getattr(progress, 'files_done', 0) or 0}/{files_total}" if files_total else ""
-    text = f"{phase}{count}" + (f": {name}" if name else "")
-    return text.strip(": ")
+    count = f" {progress.files_done}/{progress.files_total}" if progress.files_total else ""
+    name = f": {progress.current_file}" if progress.current_file else ""
+    return f"{_phase_text(progress.phase)}{count}{name}".strip(": ")
 
 
 def _phase_text(phase: str) -> str:
     return {
-        "verify": tr("Checking files already there"),
-        "download": tr("Downloading"),
-        "extract": tr("Unzipping"),
-        "discover": tr("Looking for data in"),
+        PHASE_VERIFY: tr("Checking files already there"),
+        PHASE_DOWNLOAD: tr("Downloading"),
+        PHASE_EXTRACT: tr("Unzipping"),
+        PHASE_DISCOVER: tr("Looking for data in"),
     }.get(phase, "")
 
 

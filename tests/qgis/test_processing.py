@@ -160,8 +160,11 @@ def test_an_unknown_product_fails_with_the_api_message(run, tmp_path: Path) -> N
 
 
 def test_cancel_through_the_feedback_stops_the_job(run, tmp_path: Path) -> None:
-    feedback = RecordingFeedback()
-    feedback.progressChanged.connect(lambda _value: feedback.cancel())
+    class CancelAtFirstProgress(RecordingFeedback):
+        def setProgressText(self, text: str) -> None:  # noqa: N802
+            self.cancel()  # the user presses Cancel as soon as the job reports progress
+
+    feedback = CancelAtFirstProgress()
     with pytest.raises(QgsProcessingException) as caught:
         run(
             "os_downloads:downloadproduct",
