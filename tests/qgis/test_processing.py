@@ -149,6 +149,32 @@ def test_choices_come_from_the_product_list_and_layers_load(
     assert {layer.crs().authid() for layer in layers} == {"EPSG:27700"}
 
 
+def test_the_product_list_is_fetched_in_the_background_at_load(
+    qgis_processing, plugin_settings, tmp_path: Path
+) -> None:
+    from conftest import wait_until
+
+    from os_downloads.processing_provider.provider import OSDownloadsProvider
+
+    cache = tmp_path / "catalogue.json"
+    loading = OSDownloadsProvider(catalogue_path=cache)
+    loading.load()  # what the registry does; returns before any network answer
+    try:
+        product = loading.algorithm("downloadproduct").parameterDefinition("PRODUCT")
+        if not cache.exists():  # no cached list yet: plain text
+            assert not isinstance(product, QgsProcessingParameterEnum)
+
+        def product_parameter_is_a_list() -> bool:
+            definition = loading.algorithm("downloadproduct").parameterDefinition("PRODUCT")
+            return isinstance(definition, QgsProcessingParameterEnum)
+
+        wait_until(product_parameter_is_a_list, what="the algorithms rebuilt with the list")
+        cached = json.loads(cache.read_text(encoding="utf-8"))["products"]
+        assert SMALL_PRODUCT in {p["id"] for p in cached}
+    finally:
+        loading.unload()
+
+
 def test_an_unknown_product_fails_with_the_api_message(run, tmp_path: Path) -> None:
     with pytest.raises(QgsProcessingException) as caught:
         run(
