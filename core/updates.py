@@ -29,7 +29,7 @@ from .redact import get_logger
 
 log = get_logger(__name__)
 
-UPDATE, CURRENT, ERROR = "update available", "up to date", "error"
+UPDATE, CURRENT, ERROR, NOT_CHECKED = "update available", "up to date", "error", "not checked"
 
 
 @dataclass
@@ -102,10 +102,18 @@ def check_updates(held: Sequence[Held], client_for: Callable[[str], Any]) -> Lis
         checker = UPDATE_CHECKERS.get(item.source)
         try:
             if checker is None:
-                raise LookupError(f"Checking {item.source} downloads is not supported.")
-            result = checker(client_for, item)
+                result = UpdateCheck(
+                    item.source,
+                    item.id,
+                    item.label,
+                    item.newest.version,
+                    NOT_CHECKED,
+                    message=f"Checking {item.source} downloads is not supported yet.",
+                )
+            else:
+                result = checker(client_for, item)
         except Exception as err:  # noqa: BLE001 - one item's failure is reported, not raised
-            message = str(err) if isinstance(err, LookupError) else describe(err)
+            message = describe(err)
             log.warning("Update check of %s failed: %s", item.label, message)
             result = UpdateCheck(
                 item.source, item.id, item.label, item.newest.version, ERROR, message=message

@@ -25,10 +25,11 @@ from qgis.core import (
 )
 
 from ..core.errors import ConfigurationError, OSDownloadsError
-from ..core.manifest import SOURCE_OPENDATA
+from ..core.manifest import SOURCE_OPENDATA, SOURCE_PACKAGE
 from ..core.updates import (
     CURRENT,
     ERROR,
+    NOT_CHECKED,
     UPDATE,
     UpdateCheck,
     check_updates,
@@ -117,17 +118,15 @@ class CheckUpdatesAlgorithm(OSDownloadsAlgorithm):
         authcfg = self.parameterAsString(parameters, self.AUTHCFG, context) or ""
         self._clients[SOURCE_OPENDATA] = self.prepare(lambda: build_client(with_credentials=False))
         try:  # only needed when a package manifest turns up
-            self._clients["os-package"] = build_package_client(authcfg)
+            self._clients[SOURCE_PACKAGE] = build_package_client(authcfg)
         except OSDownloadsError as err:
             self._package_error = err
         return True
 
     def _client_for(self, source: str) -> Any:
-        if source in self._clients:
-            return self._clients[source]
-        if self._package_error is not None and source == "os-package":
+        if source == SOURCE_PACKAGE and self._package_error is not None:
             raise self._package_error
-        raise LookupError(tr("Checking {source} downloads is not supported.").format(source=source))
+        return self._clients[source]
 
     def processAlgorithm(
         self,
@@ -186,6 +185,8 @@ def _tell(feedback: QgsProcessingFeedback, result: UpdateCheck) -> None:
         feedback.pushInfo(
             tr("{label}: up to date ({have})").format(label=result.label, have=result.held_version)
         )
+    elif result.status == NOT_CHECKED:
+        feedback.pushInfo(f"{result.label}: {result.message}")
     else:
         feedback.reportError(f"{result.label}: {result.message}")
 
