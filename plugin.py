@@ -19,6 +19,7 @@ from .integration.log import install_log_handler, remove_log_handler
 
 PLUGIN_DIR = Path(__file__).resolve().parent
 ICON_PATH = str(PLUGIN_DIR / "icons" / "icon.svg")
+DOCK_WIDTH = 420
 
 
 class OSDownloadsPlugin:
@@ -119,6 +120,7 @@ class OSDownloadsPlugin:
             self.dock = OSDownloadsDock(self.iface, self.iface.mainWindow())
             self.dock.visibilityChanged.connect(self._dock_visibility_changed)
             self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+            self._give_dock_room()
         self.dock.show()
         self.dock.raise_()
         return self.dock
@@ -132,6 +134,12 @@ class OSDownloadsPlugin:
         dialog.exec()
 
     # --- internals --------------------------------------------------------------------
+
+    def _give_dock_room(self) -> None:
+        """Product names and details need ~420 px; QGIS's default dock width truncates them."""
+        window = self.iface.mainWindow()
+        if hasattr(window, "resizeDocks") and self.dock in window.findChildren(type(self.dock)):
+            window.resizeDocks([self.dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
 
     def _set_dock_visible(self, visible: bool) -> None:
         if visible:

@@ -353,6 +353,29 @@ def _separator(delimiter: str) -> str:
     return names.get(delimiter, "COMMA")
 
 
+MOSAIC_NODATA = -9999.0  # Terrain 50's own no-data value; heights never reach it
+
+
+def _gap_options(first_tile: str) -> dict:
+    """Keep the space between tiles transparent (tiles far apart otherwise show as a
+    black 0-valued block): a no-data value for grids that declare none, an alpha
+    band for colour images."""
+    from osgeo import gdal
+
+    tile = gdal.Open(first_tile)
+    if tile is None:
+        return {}
+    try:
+        band = tile.GetRasterBand(1)
+        if tile.RasterCount >= 3:
+            return {"addAlpha": True}
+        if band.GetNoDataValue() is None:
+            return {"VRTNodata": MOSAIC_NODATA}
+        return {}
+    finally:
+        tile = None
+
+
 def _write_mosaic(members: Sequence[Dataset], helper_dir: Path, name: str) -> Path:
     """Raster tiles (Terrain 50's ASCII grids, 1:250 000 GeoTIFFs) -> one GDAL VRT."""
     from osgeo import gdal
@@ -361,7 +384,7 @@ def _write_mosaic(members: Sequence[Dataset], helper_dir: Path, name: str) -> Pa
     vrt = helper_dir / f"{_file_stem(name)}_mosaic.vrt"
     paths = sorted(str(Path(m.path).resolve()) for m in members)
     crs = members[0].crs or DEFAULT_CRS
-    options = gdal.BuildVRTOptions(outputSRS=crs, resolution="highest")
+    options = gdal.BuildVRTOptions(outputSRS=crs, resolution="highest", **_gap_options(paths[0]))
     mosaic = gdal.BuildVRT(str(vrt), paths, options=options)
     if mosaic is None:
         raise OSError(f"GDAL could not build a virtual raster from {len(paths)} tiles.")

@@ -10,17 +10,17 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from qgis.core import Qgis
-from qgis.gui import QgsMessageBar
 
 from ..core.errors import OSDownloadsError, describe
 from ..i18n import tr
 from ..integration.background import BackgroundRunner
 from ..integration.downloads import DownloadService
 from ..integration.log import plugin_logger
+from .notice import Notice
 
 log = plugin_logger("ui")
 
-ERROR_SECONDS = 15
+ERROR_SECONDS = 30
 
 
 @dataclass
@@ -28,7 +28,7 @@ class DockContext:
     iface: Any  # QgisInterface
     runner: BackgroundRunner  # listings and thumbnails off the main thread
     downloads: DownloadService  # "Download and load"
-    message_bar: QgsMessageBar  # the dock's own bar, for listing errors
+    notice: Notice  # the dock's own message area, for listing errors
     open_settings: Callable[[], None]
 
     def report_error(self, error: BaseException, doing: str) -> str:
@@ -42,12 +42,11 @@ class DockContext:
             log.warning("%s failed: %s", doing, text)
         else:
             log.error("%s failed", doing, exc_info=(type(error), error, error.__traceback__))
-        self.message_bar.clearWidgets()
-        self.message_bar.pushMessage(doing, text, Qgis.MessageLevel.Warning, ERROR_SECONDS)
+        self.notice.show_message(doing, text, Qgis.MessageLevel.Warning, ERROR_SECONDS)
         return text
 
     def notify(self, title: str, text: str, seconds: int = 5) -> None:
-        self.message_bar.pushMessage(title, text, Qgis.MessageLevel.Info, seconds)
+        self.notice.show_message(title, text, Qgis.MessageLevel.Info, seconds)
 
 
 def no_key_text() -> str:

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from qgis.core import Qgis
-from qgis.gui import QgsDockWidget, QgsMessageBar
-from qgis.PyQt.QtCore import QUrl, pyqtSignal
+from qgis.core import (
+    Qgis,
+    QgsApplication,
+    QgsCoordinateTransform,
+    QgsCsException,
+    QgsProject,
+    QgsRectangle,
+)
+from qgis.gui import QgsDockWidget
+from qgis.PyQt.QtCore import Qt, QUrl, pyqtSignal
 from qgis.PyQt.QtGui import QDesktopServices, QIcon
 from qgis.PyQt.QtWidgets import QPushButton, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
@@ -22,10 +29,11 @@ from ..integration.downloads import DownloadOutcome, DownloadService
 from ..integration.log import plugin_logger
 from ..integration.task import JobTask
 from .context import DockContext
+from .notice import Notice
 from .opendata_tab import OpenDataTab
 from .packages_tab import PackagesTab
 from .progress_panel import ProgressPanel
-from .settings_page import ICON_PATH, SettingsDialog
+from .settings_page import SettingsDialog
 
 log = plugin_logger("dock")
 
@@ -49,20 +57,21 @@ class OSDownloadsDock(QgsDockWidget):
         self._listed = False
 
         body = QWidget()
-        self.message_bar = QgsMessageBar(body)
+        self.notice = Notice(body)
         self.tabs = QTabWidget(body)
         self.progress = ProgressPanel(body)
         self.settings_button = QToolButton(self.tabs)
-        self.settings_button.setIcon(QIcon(ICON_PATH))
+        self.settings_button.setIcon(QgsApplication.getThemeIcon("/mActionOptions.svg"))
         self.settings_button.setText(tr("Settings"))
         self.settings_button.setToolTip(tr("OS Downloads settings"))
         self.settings_button.setAutoRaise(True)
+        self.settings_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.settings_button.clicked.connect(self.open_settings)
         self.tabs.setCornerWidget(self.settings_button)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.message_bar)
+        layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.progress)
         self.setWidget(body)
@@ -71,7 +80,7 @@ class OSDownloadsDock(QgsDockWidget):
             iface=iface,
             runner=self.runner,
             downloads=self.downloads,
-            message_bar=self.message_bar,
+            notice=self.notice,
             open_settings=self.open_settings,
         )
         self.opendata_tab = OpenDataTab(self.context)
@@ -138,7 +147,7 @@ class OSDownloadsDock(QgsDockWidget):
         self.progress.untrack(outcome.task)
         self.outcomes.append(outcome)
         try:
-            show_outcome(self.iface.messageBar() if self.iface else self.message_bar, outcome)
+            show_outcome(self.iface, outcome)
         finally:
             self.outcome_shown.emit(outcome)
 
@@ -167,8 +176,9 @@ def outcome_text(outcome: DownloadOutcome) -> str:
     return tr("Downloaded to {folder}").format(folder=folder)
 
 
-def show_outcome(bar, outcome: DownloadOutcome) -> None:
-    """Push the result to ``bar``, with an "Open folder" button when there are files."""
+def show_outcome(iface, outcome: DownloadOutcome) -> None:
+    """Push the result to the QGIS message bar, with "Zoom to" and "Open folder" buttons."""
+    bar = iface.messageBar()
     if outcome.cancelled:
         level, title = Qgis.MessageLevel.Info, tr("OS Downloads")
     elif not outcome.ok:
@@ -181,7 +191,34 @@ def show_outcome(bar, outcome: DownloadOutcome) -> None:
         bar.pushMessage(title, text, level, RESULT_SECONDS)
         return
     item = bar.createMessage(title, text)
+    layers = list(outcome.report.layers) if outcome.report else []
+    if layers and hasattr(iface, "mapCanvas"):
+        zoom = QPushButton(tr("Zoom to"), item)
+        zoom.setToolTip(tr("Show the loaded layers on the map"))
+        zoom.clicked.connect(lambda: zoom_to_layers(iface.mapCanvas(), layers))
+        item.layout().addWidget(zoom)
     button = QPushButton(tr("Open folder"), item)
     button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
     item.layout().addWidget(button)
     bar.pushWidget(item, level, RESULT_SECONDS)
+
+
+def zoom_to_layers(canvas, layers) -> None:
+    """Fit the map to the layers (in the canvas CRS); layers removed since are skipped."""
+    project = QgsProject.instance()
+    extent = QgsRectangle()
+    extent.setMinimal()
+    for layer in layers:
+        try:
+            if project.mapLayer(layer.id()) is None or not layer.isSpatial():
+                continue
+            transform = QgsCoordinateTransform(
+                layer.crs(), canvas.mapSettings().destinationCrs(), project
+            )
+            extent.combineExtentWith(transform.transformBoundingBox(layer.extent()))
+        except (RuntimeError, QgsCsException):
+            continue
+    if not extent.isNull() and not extent.isEmpty():
+        extent.scale(1.05)
+        canvas.setExtent(extent)
+        canvas.refresh()

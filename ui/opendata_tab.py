@@ -5,13 +5,8 @@ from __future__ import annotations
 import html
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from qgis.PyQt.QtCore import (
-    QModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    pyqtSignal,
-)
-from qgis.PyQt.QtGui import QPixmap, QStandardItem, QStandardItemModel
+from qgis.PyQt.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QUrl, pyqtSignal
+from qgis.PyQt.QtGui import QPixmap, QStandardItem, QStandardItemModel, QTextDocument
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -37,9 +32,12 @@ from .context import DockContext
 
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
-THUMBNAIL_WIDTH = 120
+THUMBNAIL_WIDTH = 110
+THUMBNAIL_URL = "os-downloads://thumbnail"
 
 FormatKey = Tuple[str, Optional[str]]
+# Offered first when a product has it: one file, every layer, CRS and spatial index inside.
+PREFERRED_FORMAT = "GeoPackage"
 
 
 class ProductFilter(QSortFilterProxyModel):
@@ -118,15 +116,12 @@ class OpenDataTab(QWidget):
         list_layout.addWidget(self.list_view, 1)
         list_layout.addWidget(self.status_label)
 
-        self.thumbnail = QLabel()
-        self.thumbnail.setFixedWidth(THUMBNAIL_WIDTH)
-        self.thumbnail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
+        # The thumbnail floats inside the text (the dock is narrow: a picture beside
+        # the text would squeeze it into a column a word wide).
+        self.thumbnail: Optional[QPixmap] = None
         self.details = QTextBrowser()
         self.details.setOpenExternalLinks(True)
         self.details.setPlaceholderText(tr("Select a product to see what it contains."))
-        details_row = QHBoxLayout()
-        details_row.addWidget(self.details, 1)
-        details_row.addWidget(self.thumbnail)
 
         self.format_combo = QComboBox()
         self.area_combo = QComboBox()
@@ -150,7 +145,7 @@ class OpenDataTab(QWidget):
         details_box = QWidget()
         details_layout = QVBoxLayout(details_box)
         details_layout.setContentsMargins(0, 0, 0, 0)
-        details_layout.addLayout(details_row, 1)
+        details_layout.addWidget(self.details, 1)
         details_layout.addLayout(form)
         details_layout.addWidget(self.download_button)
 
@@ -232,8 +227,8 @@ class OpenDataTab(QWidget):
         self._serial += 1
         serial = self._serial
         product = self.products[product_id]
-        self.details.setHtml(product_html(product))
-        self.thumbnail.clear()
+        self.thumbnail = None
+        self._render_details()
         self.downloads = []
         self.format_combo.clear()
         self.area_combo.clear()
@@ -262,9 +257,23 @@ class OpenDataTab(QWidget):
             return
         pixmap = QPixmap()
         if pixmap.loadFromData(data):
-            self.thumbnail.setPixmap(
-                pixmap.scaledToWidth(THUMBNAIL_WIDTH, Qt.TransformationMode.SmoothTransformation)
+            self.thumbnail = pixmap.scaledToWidth(
+                THUMBNAIL_WIDTH, Qt.TransformationMode.SmoothTransformation
             )
+            self._render_details()
+
+    def _render_details(self) -> None:
+        product = self.products.get(self._selected or "")
+        if product is None:
+            self.details.clear()
+            return
+        image = None
+        if self.thumbnail is not None:
+            image = THUMBNAIL_URL
+            self.details.document().addResource(
+                QTextDocument.ResourceType.ImageResource, QUrl(THUMBNAIL_URL), self.thumbnail
+            )
+        self.details.setHtml(product_html(product, image))
 
     def _downloads_failed(self, serial: int, error: BaseException) -> None:
         if serial == self._serial:
@@ -295,6 +304,8 @@ class OpenDataTab(QWidget):
         if not keys:
             self.files_label.setText(tr("This product has no files to download."))
             return
+        preferred = next((i for i, (fmt, _s) in enumerate(keys) if fmt == PREFERRED_FORMAT), 0)
+        self.format_combo.setCurrentIndex(preferred)
         self._set_pickers_enabled(True)
         self._fill_areas()
         self.downloads_loaded.emit(product_id)
@@ -372,10 +383,13 @@ class OpenDataTab(QWidget):
             return None
 
 
-def product_html(product: Product) -> str:
+def product_html(product: Product, image_url: Optional[str] = None) -> str:
     """The details pane: what a GIS analyst checks before downloading."""
     e = html.escape
-    rows = [f"<h3>{e(product.name)}</h3>"]
+    rows = []
+    if image_url:
+        rows.append(f"<img src='{e(image_url)}' width='{THUMBNAIL_WIDTH}' align='right'>")
+    rows.append(f"<h3>{e(product.name)}</h3>")
     facts = [
         (tr("Version"), product.version),
         (tr("Id"), product.id),
@@ -387,7 +401,7 @@ def product_html(product: Product) -> str:
     rows.append("<table cellspacing='2'>")
     for label, value in facts:
         if value:
-            rows.append(f"<tr><td><b>{e(label)}</b>&nbsp;</td><td>{e(value)}</td></tr>")
+            rows.append(f"<tr><td nowrap><b>{e(label)}</b>&nbsp;</td><td>{e(value)}</td></tr>")
     rows.append("</table>")
     if product.warning:
         rows.append(f"<p style='color:#a04000'>{e(product.warning)}</p>")

@@ -50,7 +50,9 @@ def reason_label(reason: str) -> str:
     return labels.get(reason.upper(), reason.title())
 
 
-def _tree(headers: Sequence[str]) -> QTreeWidget:
+def _tree(headers: Sequence[str], stretch: int) -> QTreeWidget:
+    """A read-only table; column ``stretch`` takes (and elides in) the spare width, the
+    others fit their contents, so short facts (dates, sizes) are never cut."""
     tree = QTreeWidget()
     tree.setHeaderLabels(list(headers))
     tree.setRootIsDecorated(False)
@@ -59,9 +61,13 @@ def _tree(headers: Sequence[str]) -> QTreeWidget:
     tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     header = tree.header()
     header.setStretchLastSection(False)
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-    for column in range(1, len(headers)):
-        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    for column in range(len(headers)):
+        mode = (
+            QHeaderView.ResizeMode.Stretch
+            if column == stretch
+            else (QHeaderView.ResizeMode.ResizeToContents)
+        )
+        header.setSectionResizeMode(column, mode)
     return tree
 
 
@@ -96,11 +102,11 @@ class PackagesTab(QWidget):
         self.stack.addWidget(no_key)
 
         content = QWidget()
-        self.packages_tree = _tree([tr("Data package"), tr("Product"), tr("Created")])
+        self.packages_tree = _tree([tr("Data package"), tr("Product"), tr("Created")], 1)
         self.versions_tree = _tree(
-            [tr("Created"), tr("Reason"), tr("Supply"), tr("Product version"), tr("Format")]
+            [tr("Created"), tr("Supply"), tr("Product version"), tr("Format")], 2
         )
-        self.files_tree = _tree([tr("File"), tr("Size")])
+        self.files_tree = _tree([tr("File"), tr("Size")], 0)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.reload_button = QPushButton(tr("Reload"))
@@ -184,6 +190,7 @@ class PackagesTab(QWidget):
             item = QTreeWidgetItem([package.name, package.product_name, package.created_on])
             item.setData(0, ID_ROLE, package.id)
             item.setToolTip(0, f"{package.name} ({package.id})")
+            item.setToolTip(1, f"{package.product_name} ({package.product_id})")
             self.packages_tree.addTopLevelItem(item)
         if packages:
             self.status_label.setText(tr("{count} data packages").format(count=len(packages)))
@@ -221,16 +228,14 @@ class PackagesTab(QWidget):
         for index, version in enumerate(versions):
             created = version.created_on + (f" ({tr('latest')})" if index == 0 else "")
             item = QTreeWidgetItem(
-                [
-                    created,
-                    reason_label(version.reason),
-                    supply_label(version),
-                    version.product_version,
-                    version.format,
-                ]
+                [created, supply_label(version), version.product_version, version.format]
             )
             item.setData(0, ID_ROLE, version.id)
-            item.setToolTip(0, tr("Version {id}").format(id=version.id))
+            tip = tr("Version {id}: {reason}, {supply}").format(
+                id=version.id, reason=reason_label(version.reason), supply=supply_label(version)
+            )
+            for column in range(4):
+                item.setToolTip(column, tip)
             self.versions_tree.addTopLevelItem(item)
         self.status_label.setText(tr("{count} versions").format(count=len(versions)))
         self.versions_loaded.emit(package_id)

@@ -8,6 +8,7 @@ from typing import List
 import pytest
 from conftest import wait_for_task, wait_until
 from qgis.core import QgsProject, QgsRasterLayer, QgsTask, QgsVectorLayer, QgsWkbTypes
+from qgis.PyQt.QtWidgets import QPushButton
 
 BNG = "EPSG:27700"
 
@@ -33,7 +34,7 @@ def _assert_loaded(layers) -> None:
 
 def _run(dock, product_id: str, fmt: str, area: str = "GB"):
     task = dock.download_and_load_product(product_id, fmt, area)
-    assert task is not None, dock.message_bar.items() and dock.message_bar.items()[0].text()
+    assert task is not None, dock.notice.text()
     wait_for_task(task)
     outcome = dock.outcomes[-1]
     assert outcome.ok, outcome.error
@@ -64,6 +65,13 @@ def test_geopackage_open_rivers_through_the_dock_button(dock, plugin_iface):
     assert (outcome.folder / "oprvrs_gpkg_gb.zip").is_file()
     texts = plugin_iface.message_texts()
     assert any("Loaded 2 layer(s)" in t and str(outcome.folder) in t for t in texts), texts
+    item = plugin_iface.messageBar().items()[0]
+    buttons = {b.text(): b for b in item.findChildren(QPushButton)}
+    assert {"Zoom to", "Open folder"} <= set(buttons)
+    canvas = plugin_iface.mapCanvas()
+    canvas.setDestinationCrs(layers[0].crs())
+    buttons["Zoom to"].click()
+    assert canvas.extent().contains(layers[1].extent())
     assert not dock.progress.isVisible()
 
 
