@@ -226,7 +226,11 @@ def check_free_space(dest: Path, needed: int) -> None:
     if needed <= 0:
         return
     wanted = needed + SPACE_MARGIN_BYTES + needed // 100
-    free = shutil.disk_usage(str(dest)).free
+    try:
+        free = shutil.disk_usage(str(dest)).free
+    except OSError as exc:  # some network shares cannot say; a full disk is still caught later
+        log.info("Cannot tell the free space in %s (%s); not checking it", dest, exc)
+        return
     if free < wanted:
         raise InsufficientSpaceError(
             f"Not enough free disk space in {dest}: the download needs {format_bytes(wanted)} "
@@ -723,7 +727,10 @@ class _FileDownload:
                 return True
             self._write(out, hasher, chunk)
             received += len(chunk)
-        return length is None or received >= length
+        complete = length is None or received >= length
+        if complete:
+            _release(response)
+        return complete
 
     def _write(self, out: BinaryIO, hasher: _StreamHasher, chunk: bytes) -> None:
         if not chunk:
@@ -795,6 +802,19 @@ def _reader(response: requests.Response) -> Callable[[int], bytes]:
     if callable(inner) and not response.headers.get("Content-Encoding"):
         return inner
     return lambda n: raw.read(n, decode_content=False)
+
+
+def _release(response: requests.Response) -> None:
+    """Hand a fully read connection back to the pool (keep-alive across files).
+
+    Reading with ``read1`` bypasses the bookkeeping by which urllib3 notices
+    the end of a body; one more (empty) ``read`` lets it see the end and
+    release the connection, so the next file reuses it (no new TLS handshake).
+    """
+    try:
+        response.raw.read(1, decode_content=False)
+    except Exception:  # noqa: BLE001 - the body is complete; a connection not reused is fine
+        pass
 
 
 def _fsync_folder(folder: Path) -> None:
