@@ -282,7 +282,11 @@ def report(qgis_status: int) -> int:
     for step in result.get("steps", []):
         log(f"  {step}")
     if not result.get("ok"):
-        raise DemoError(f"{result.get('error', 'the demo failed')} (log: {OUT_DIR / 'qgis.log'})")
+        seen = result.get("failure_screenshot")
+        where = f"; the window at that moment: {seen}" if seen else ""
+        raise DemoError(
+            f"{result.get('error', 'the demo failed')} (log: {OUT_DIR / 'qgis.log'}{where})"
+        )
     shots = [Path(p) for p in result.get("screenshots", [])]
     missing = [str(p) for p in shots if not p.is_file()]
     if not shots or missing:
