@@ -147,6 +147,25 @@ def test_a_dropped_connection_resumes_with_a_range_and_a_fresh_link(replica, cli
         assert "key" not in entry["headers"] and "key=" not in entry["query"]
 
 
+def test_a_package_file_resumes_and_its_key_goes_to_the_api_only(replica, client, tmp_path):
+    version = client.data_package_version(PACKAGE_ID, "6307037")
+    files = [d.remote_file() for d in version.downloads]
+    replica.set_faults(drop_after_bytes=2000, drop_count=1)
+
+    result = fetch(client, files, tmp_path, workers=1)
+
+    assert all(f.verified for f in result.files)
+    assert sum(f.resumes for f in result.files) == 1
+    storage = replica.requests("storage")
+    assert [e["headers"].get("range") for e in storage].count("bytes=2000-") == 1
+    redirects = [e for e in replica.requests("api") if e["path"].endswith("/downloads")]
+    assert len(redirects) == len(files) + 1  # the resume asked the API for a fresh link
+    assert all(e["headers"].get("key") == replica.api_key for e in redirects)
+    for entry in storage:
+        assert "key" not in entry["headers"] and "authorization" not in entry["headers"]
+        assert replica.api_key not in entry["query"] and "key=" not in entry["query"]
+
+
 def test_a_part_file_from_an_earlier_run_is_resumed(replica, client, tmp_path):
     file = one(client)
     whole = fetch(client, [file], tmp_path / "whole").files[0].path.read_bytes()
@@ -184,6 +203,18 @@ def test_a_429_storm_on_the_api_is_survived(replica, client, tmp_path):
 
     assert all(f.verified for f in result.files)
     assert sum(1 for e in replica.requests("api") if e["status"] == 429) == 4
+
+
+def test_the_api_rate_limit_with_retry_after_is_survived(replica, client, tmp_path):
+    files = terrain50(client)
+    # 3 requests per 0.2 s window; a 429 says to come back after the window has passed
+    replica.set_faults(rate_limit_per_minute=3, rate_limit_window_seconds=0.2, retry_after=0.25)
+
+    result = fetch(client, files, tmp_path, workers=4)
+
+    assert all(f.verified for f in result.files)
+    limited = [e for e in replica.requests("api") if e["status"] == 429]
+    assert limited, "the limit was reached, and waited out"
 
 
 def test_an_expired_link_is_asked_for_again(replica, client, tmp_path):
