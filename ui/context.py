@@ -20,8 +20,6 @@ from .notice import Notice
 
 log = plugin_logger("ui")
 
-ERROR_SECONDS = 30
-
 
 @dataclass
 class DockContext:
@@ -42,7 +40,7 @@ class DockContext:
             log.warning("%s failed: %s", doing, text)
         else:
             log.error("%s failed", doing, exc_info=(type(error), error, error.__traceback__))
-        self.notice.show_message(doing, text, Qgis.MessageLevel.Warning, ERROR_SECONDS)
+        self.notice.show_message(doing, text, Qgis.MessageLevel.Warning)  # until dismissed
         return text
 
     def notify(self, title: str, text: str, seconds: int = 5) -> None:

@@ -186,11 +186,14 @@ class OpenDataTab(QWidget):
 
     def _products_failed(self, error: BaseException) -> None:
         self.reload_button.setEnabled(True)
-        text = self.context.report_error(error, tr("Listing products"))
-        self.status_label.setText(tr("Could not list products: {reason}").format(reason=text))
+        self.context.report_error(error, tr("Listing products"))
+        self.status_label.setText(
+            tr("Listing products failed. Check the message above, then Reload.")
+        )
 
     def _show_products(self, products: Sequence[Product]) -> None:
         self.reload_button.setEnabled(True)
+        self.context.notice.dismiss()  # an earlier error no longer applies
         self.products = {p.id: p for p in products}
         self.model.removeRows(0, self.model.rowCount())
         for product in products:
@@ -277,8 +280,8 @@ class OpenDataTab(QWidget):
 
     def _downloads_failed(self, serial: int, error: BaseException) -> None:
         if serial == self._serial:
-            text = self.context.report_error(error, tr("Listing files"))
-            self.files_label.setText(text)
+            self.context.report_error(error, tr("Listing files"))
+            self.files_label.setText(tr("Listing files failed."))
 
     # --- pickers ----------------------------------------------------------------------
 

@@ -179,13 +179,14 @@ class PackagesTab(QWidget):
 
     def _failed(self, serial: int, error: BaseException, doing: str) -> None:
         if serial == self._serial:
-            text = self.context.report_error(error, doing)
-            self.status_label.setText(text)
+            self.context.report_error(error, doing)  # the details, in the dock's notice
+            self.status_label.setText(tr("{doing} failed.").format(doing=doing))
 
     def _show_packages(self, serial: int, packages: Sequence[DataPackage]) -> None:
         if serial != self._serial:
             return
         self.packages = {p.id: p for p in packages}
+        self.context.notice.dismiss()  # an earlier error no longer applies
         for package in packages:
             item = QTreeWidgetItem([package.name, package.product_name, package.created_on])
             item.setData(0, ID_ROLE, package.id)
