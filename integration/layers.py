@@ -322,8 +322,7 @@ def _csv_vrt_layer(dataset: Dataset) -> str:
     lines = [
         f"    <OGRVRTLayer name={quoteattr(path.stem)}>",
         f"      <SrcDataSource>{escape(str(path))}</SrcDataSource>",
-        f'      <OpenOptions><OOI key="HEADERS">{headers}</OOI>'
-        f'<OOI key="SEPARATOR">{_separator(options.delimiter)}</OOI></OpenOptions>',
+        f'      <OpenOptions><OOI key="HEADERS">{headers}</OOI></OpenOptions>',
         f"      <SrcLayer>{escape(path.stem)}</SrcLayer>",
     ]
     crs = escape(dataset.crs or DEFAULT_CRS)
@@ -346,11 +345,6 @@ def _csv_vrt_layer(dataset: Dataset) -> str:
         lines.append(f'      <Field name={quoteattr(name)} src={source(name)} type="{kind}"/>')
     lines.append("    </OGRVRTLayer>")
     return "\n".join(lines)
-
-
-def _separator(delimiter: str) -> str:
-    names = {",": "COMMA", ";": "SEMICOLON", "\t": "TAB", " ": "SPACE", "|": "PIPE"}
-    return names.get(delimiter, "COMMA")
 
 
 MOSAIC_NODATA = -9999.0  # Terrain 50's own no-data value; heights never reach it
