@@ -35,9 +35,11 @@ def qgis_locale() -> str:
     return name[:2].lower()
 
 
-def install_translator(locale: Optional[str] = None) -> Optional[QTranslator]:
+def install_translator(
+    locale: Optional[str] = None, folder: Path = I18N_DIR
+) -> Optional[QTranslator]:
     """Load ``os_downloads_<lang>.qm`` if shipped; returns it for ``remove_translator``."""
-    qm = I18N_DIR / f"{FILE_STEM}_{locale or qgis_locale()}.qm"
+    qm = Path(folder) / f"{FILE_STEM}_{locale or qgis_locale()}.qm"
     if not qm.is_file():
         return None
     translator = QTranslator()

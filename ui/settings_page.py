@@ -210,7 +210,7 @@ class SettingsPageFactory(QgsOptionsWidgetFactory):
     """Registers the page in Settings > Options (``iface.registerOptionsWidgetFactory``)."""
 
     def __init__(self, on_saved: Optional[Callable[[], None]] = None) -> None:
-        super().__init__(PAGE_TITLE, QIcon(ICON_PATH))
+        super().__init__(tr(PAGE_TITLE), QIcon(ICON_PATH))
         self._on_saved = on_saved
 
     def icon(self) -> QIcon:
