@@ -34,6 +34,7 @@ from .opendata_tab import OpenDataTab
 from .packages_tab import PackagesTab
 from .progress_panel import ProgressPanel
 from .settings_page import SettingsDialog
+from .trud_tab import TrudTab
 
 log = plugin_logger("dock")
 
@@ -43,7 +44,7 @@ RESULT_SECONDS = 20
 class OSDownloadsDock(QgsDockWidget):
     """The dock. Public API (demo script, tests): ``download_and_load_product``,
     ``download_and_load_package_version``, ``add_tab``, ``opendata_tab``,
-    ``packages_tab``, ``outcomes``."""
+    ``packages_tab``, ``trud_tab``, ``outcomes``."""
 
     outcome_shown = pyqtSignal(object)  # DownloadOutcome, after its message is up
 
@@ -87,6 +88,8 @@ class OSDownloadsDock(QgsDockWidget):
         self.packages_tab = PackagesTab(self.context)
         self.add_tab(self.opendata_tab, tr("OS OpenData"))
         self.add_tab(self.packages_tab, tr("My data packages"))
+        self.trud_tab = TrudTab(self.context)
+        self.add_tab(self.trud_tab, tr("NHS TRUD"))
 
         self.downloads.started.connect(self.progress.track)
         self.downloads.ended.connect(self._on_ended)
