@@ -18,7 +18,7 @@ from qgis.core import (
     QgsRectangle,
 )
 from qgis.gui import QgsDockWidget
-from qgis.PyQt.QtCore import Qt, QUrl, pyqtSignal
+from qgis.PyQt.QtCore import QUrl, pyqtSignal
 from qgis.PyQt.QtGui import QDesktopServices, QIcon
 from qgis.PyQt.QtWidgets import QPushButton, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
@@ -65,8 +65,7 @@ class OSDownloadsDock(QgsDockWidget):
         self.settings_button.setIcon(QgsApplication.getThemeIcon("/mActionOptions.svg"))
         self.settings_button.setText(tr("Settings"))
         self.settings_button.setToolTip(tr("OS Downloads settings"))
-        self.settings_button.setAutoRaise(True)
-        self.settings_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.settings_button.setAutoRaise(True)  # icon only: three tabs need the width
         self.settings_button.clicked.connect(self.open_settings)
         self.tabs.setCornerWidget(self.settings_button)
         layout = QVBoxLayout(body)
