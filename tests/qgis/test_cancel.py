@@ -36,3 +36,21 @@ def dock_download_root():
     from os_downloads.integration import settings
 
     return settings.load().download_root
+
+
+def test_a_failed_download_says_why_and_loads_nothing(dock, replica, plugin_iface, monkeypatch):
+    import sys
+
+    hooked = []
+    monkeypatch.setattr(sys, "excepthook", lambda *info: hooked.append(info))
+    replica.set_faults(wrong_md5={"oprvrs_gpkg_gb.zip"})
+    task = dock.download_and_load_product("OpenRivers", "GeoPackage")
+    wait_for_task(task, 30)
+    outcome = dock.outcomes[-1]
+    assert not outcome.ok and not outcome.cancelled
+    assert QgsProject.instance().mapLayers() == {}
+    texts = plugin_iface.message_texts()
+    assert any(t.startswith("Download failed:") and "MD5 mismatch" in t for t in texts), texts
+    assert not any("Traceback" in t for t in texts) and hooked == []
+    final = [p for p in dock_download_root().rglob("*.zip")]
+    assert final == []
