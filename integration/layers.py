@@ -1,39 +1,18 @@
-"""Turn the datasets a job found into QGIS layers, in one group per download.
+"""Add a download's layers to the project, in one group per download (main thread).
 
-Two steps, split by thread:
-
-``plan_layers`` (worker thread, inside the task): decides each layer's
-source and writes the small helper files some need - an OGR VRT for
-headerless CSVs (the field names come from the product's header file; the
-CSV driver's ``HEADERS=NO`` open option reads the rows, the VRT renames
-``field_N`` to the real names, casts the coordinates and makes points in
-EPSG:27700; all CSVs sharing a header become one union layer, e.g. the 120
-Code-Point Open postcode-area files become one "Code-Point Open" layer), and
-a GDAL virtual raster mosaicking ASCII-grid tiles (Terrain 50's tiles load as
-one seamless raster). Opening thousands of tiles must not stall the map,
-hence the worker thread.
-
-``add_layers`` (main thread, in ``finished()``): builds the layers with CRS
-validation skipped, sets EPSG:27700 wherever the data carry no valid CRS
-(so the "unknown CRS" prompt never appears), adds them to the project without
-the legend (``addMapLayer(layer, False)``) and then to a group named after
-the product, version and format. Points sit above lines above polygons above
-rasters. Invalid layers are skipped with a logged warning.
-
-Why a VRT rather than the delimited-text provider for headerless CSVs: with
-``useHeader=no`` that provider names fields ``field_1``..., and it has no
-option to name them; a ``.csvt`` only sets types. The OGR VRT keeps real
-field names (and expressions using them) and works on GDAL 2 to 3.x.
+``add_layers`` opens the ``LayerSource``s that ``layer_sources.plan_layers``
+prepared in the worker thread, with CRS validation skipped, sets EPSG:27700
+wherever the data carry no valid CRS (so the "unknown CRS" prompt never
+appears), adds them to the project without the legend
+(``addMapLayer(layer, False)``) and then to a group named after the product,
+version and format (``group_name_for``). Points sit above lines above
+polygons above rasters. Invalid layers are skipped with a logged warning.
 """
 
 from __future__ import annotations
 
-import re
-import shutil
-from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Iterable, List, Optional, Sequence, Tuple
-from xml.sax.saxutils import escape, quoteattr
+from dataclasses import dataclass, field
+from typing import Iterable, List, Optional, Tuple
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -45,31 +24,20 @@ from qgis.core import (
     QgsVectorTileLayer,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QUrl, QUrlQuery
 
-from ..core.discover import CsvOptions, Dataset, group_tiles
 from ..core.manifest import SOURCE_PACKAGE, Manifest
 from ..i18n import tr
+from .layer_sources import (  # plan_layers etc. re-exported for Processing and TRUD
+    DEFAULT_CRS,
+    HELPER_FOLDER,
+    RASTER,
+    VECTOR_TILES,
+    LayerSource,
+    plan_layers,
+)
 from .log import plugin_logger
 
 log = plugin_logger("layers")
-
-DEFAULT_CRS = "EPSG:27700"
-HELPER_FOLDER = "qgis"  # beside the extracted files: VRTs made for loading
-
-VECTOR, RASTER, VECTOR_TILES, TABLE = "vector", "raster", "vectortiles", "table"
-
-
-@dataclass(frozen=True)
-class LayerSource:
-    """How to open one layer: decided in the worker, opened on the main thread."""
-
-    name: str
-    uri: str
-    provider: str  # "ogr", "gdal", "delimitedtext", "vectortile"
-    kind: str  # VECTOR, RASTER, VECTOR_TILES, TABLE
-    crs: str = ""  # authid the data are in, when known; else DEFAULT_CRS is set
-    origin: str = ""  # the file it came from, for messages
 
 
 @dataclass
@@ -84,310 +52,6 @@ class LoadReport:
     @property
     def layer_count(self) -> int:
         return len(self.layers)
-
-
-# --- planning (worker thread) ----------------------------------------------------------
-
-
-def plan_layers(
-    datasets: Sequence[Dataset], work_dir: Path, *, title: str = ""
-) -> List[LayerSource]:
-    """Layer sources for ``datasets`` (from ``core.discover``); helper files go under
-    ``work_dir/qgis``. A set of tiles becomes one layer, named ``title`` (the product)."""
-    helper_dir = Path(work_dir) / HELPER_FOLDER
-    datasets = _with_vector_tile_groups(datasets)
-    groups = group_tiles(datasets)
-    # Several raster/CSV tile sets in one download: tell them apart by folder.
-    several = sum(not key.startswith(VECTOR_TILE_GROUP) for key in groups) > 1
-    sources: List[LayerSource] = []
-    for dataset in datasets:
-        if dataset.tile_group:
-            members = groups.pop(dataset.tile_group, None)
-            if members:  # the first member stands for its whole group
-                vector = dataset.tile_group.startswith(VECTOR_TILE_GROUP)
-                name = _group_layer_name(members, title, several=several and not vector)
-                sources.extend(_tile_group_sources(members, helper_dir, name))
-        else:
-            sources.extend(_single_sources(dataset, helper_dir))
-    return sources
-
-
-# Per-tile vector files: Terrain 50 contours "SU41_line.shp", OpenMap Local "TQ_Road.shp".
-_SQUARE_PREFIX = re.compile(r"^[A-Za-z]{2}\d{0,8}(?=$|[_ .-])")
-VECTOR_TILE_GROUP = "vector-tiles:"
-_VECTOR_TILE_FORMATS = ("ESRI Shapefile", "GML", "MapInfo File")
-
-
-def _vector_tile_key(dataset: Dataset) -> Optional[str]:
-    if dataset.kind != "vector" or dataset.format not in _VECTOR_TILE_FORMATS or dataset.layer:
-        return None
-    match = _SQUARE_PREFIX.match(dataset.path.stem)
-    if not match:
-        return None
-    return f"{VECTOR_TILE_GROUP}{dataset.format}:{dataset.path.stem[match.end() :].casefold()}"
-
-
-def _tile_square(path: Path) -> str:
-    match = _SQUARE_PREFIX.match(path.stem)
-    return match.group(0) if match else ""
-
-
-def _with_vector_tile_groups(datasets: Sequence[Dataset]) -> List[Dataset]:
-    """Mark sets of per-tile vector files as one tile group (discover groups rasters
-    and CSVs; thousands of contour tiles must not become thousands of layers)."""
-    keys = [None if d.tile_group else _vector_tile_key(d) for d in datasets]
-    counts = {k: keys.count(k) for k in set(keys) if k}
-    return [replace(d, tile_group=k) if k and counts[k] > 1 else d for d, k in zip(datasets, keys)]
-
-
-def _group_layer_name(members: List[Dataset], title: str, *, several: bool) -> str:
-    """The product's name for its tile group; with several groups, plus their folder."""
-    base = title or members[0].name.split(":")[0]
-    return f"{base} ({members[0].path.parent.name})" if several else base
-
-
-def _single_sources(dataset: Dataset, helper_dir: Path) -> List[LayerSource]:
-    """One source, or one per layer for a multi-layer file (a GML with several
-    feature types: without ``layername`` QGIS would open only the first)."""
-    if dataset.format == "GML" and dataset.layer is None:
-        names = _ogr_layer_names(Path(dataset.path))
-        if len(names) > 1:
-            crs = dataset.crs or ""
-            return [
-                LayerSource(
-                    name, f"{dataset.path}|layername={name}", "ogr", VECTOR, crs, str(dataset.path)
-                )
-                for name in names
-            ]
-    return [_single_source(dataset, helper_dir)]
-
-
-def _ogr_layer_names(path: Path) -> List[str]:
-    from osgeo import ogr
-
-    source = ogr.Open(str(path))
-    if source is None:
-        return []
-    try:
-        return [source.GetLayer(i).GetName() for i in range(source.GetLayerCount())]
-    finally:
-        source = None
-
-
-def _single_source(dataset: Dataset, helper_dir: Path) -> LayerSource:
-    path, crs = Path(dataset.path), dataset.crs or ""
-    if dataset.format == "MBTiles" and dataset.kind == "vector":
-        uri = f"type=mbtiles&url={path.as_posix()}"
-        return LayerSource(dataset.name, uri, "vectortile", VECTOR_TILES, crs, str(path))
-    if dataset.kind == "raster":
-        if dataset.world_file is not None:
-            _place_world_file(path, Path(dataset.world_file))
-        return LayerSource(dataset.name, str(path), "gdal", RASTER, crs, str(path))
-    if dataset.format == "CSV" and dataset.csv_options is not None:
-        if dataset.csv_options.has_header:
-            return _delimited_text_source(dataset, dataset.csv_options)
-        vrt = _write_csv_vrt([dataset], helper_dir, dataset.name)
-        kind = TABLE if dataset.kind == "table" else VECTOR
-        return LayerSource(dataset.name, str(vrt), "ogr", kind, crs, str(path))
-    kind = TABLE if dataset.kind == "table" else VECTOR
-    return LayerSource(dataset.name, dataset.uri, "ogr", kind, crs, str(path))
-
-
-def _tile_group_sources(members: List[Dataset], helper_dir: Path, name: str) -> List[LayerSource]:
-    first = members[0]
-    crs = first.crs or ""
-    if first.format == "CSV":
-        vrt = _write_csv_vrt(members, helper_dir, name)
-        kind = TABLE if first.kind == "table" else VECTOR
-        return [LayerSource(name, str(vrt), "ogr", kind, crs, str(vrt))]
-    if first.kind == "vector":
-        return _vector_union_sources(members, helper_dir, name)
-    vrt = _write_mosaic(members, helper_dir, name)
-    return [LayerSource(name, str(vrt), "gdal", RASTER, first.crs or DEFAULT_CRS, str(vrt))]
-
-
-def _vector_union_sources(members: List[Dataset], helper_dir: Path, name: str) -> List[LayerSource]:
-    """Per-tile vector files -> one OGR VRT union per feature type.
-
-    Only the first tile is opened to learn its layers (tiles share a schema;
-    opening thousands of GML tiles would take minutes)."""
-    first = Path(members[0].path)
-    layers = _ogr_layer_names(first) if members[0].format == "GML" else [first.stem]
-    crs = members[0].crs or DEFAULT_CRS
-    sources = []
-    helper_dir.mkdir(parents=True, exist_ok=True)
-    square = _tile_square(first)
-    for layer in layers:
-        suffix = _SQUARE_PREFIX.sub("", layer).strip("_ .-") if layer.startswith(square) else layer
-        parts = []
-        for member in members:
-            path = Path(member.path)
-            # GML tiles name their layers after the tile too ("SU41_line" in SU41.gml).
-            own = _tile_square(path) + layer[len(square) :] if layer.startswith(square) else layer
-            parts.append((path, own))
-        label = f"{name}: {suffix}" if suffix else name
-        vrt = helper_dir / f"{_file_stem(label)}.vrt"
-        vrt.write_text(union_vrt_xml(parts, crs), encoding="utf-8")
-        sources.append(LayerSource(label, str(vrt), "ogr", VECTOR, crs, str(vrt)))
-    return sources
-
-
-def union_vrt_xml(parts: Sequence[Tuple[Path, str]], crs: str) -> str:
-    """An OGR VRT union of (file, layer) pairs with the same schema."""
-    body = "\n".join(
-        f"    <OGRVRTLayer name={quoteattr(f'{path.stem}_{index}')}>\n"
-        f"      <SrcDataSource>{escape(str(path.resolve()))}</SrcDataSource>\n"
-        f"      <SrcLayer>{escape(layer)}</SrcLayer>\n"
-        f"      <LayerSRS>{escape(crs)}</LayerSRS>\n"
-        "    </OGRVRTLayer>"
-        for index, (path, layer) in enumerate(parts)
-    )
-    return (
-        '<OGRVRTDataSource>\n  <OGRVRTUnionLayer name="merged">\n'
-        "    <FieldStrategy>Union</FieldStrategy>\n"
-        f"{body}\n  </OGRVRTUnionLayer>\n</OGRVRTDataSource>\n"
-    )
-
-
-def _place_world_file(image: Path, world_file: Path) -> None:
-    """GDAL reads a world file only beside the image (MiniScale ships them apart)."""
-    target = image.with_suffix(world_file.suffix.lower() or ".tfw")
-    if not target.exists():
-        shutil.copyfile(world_file, target)
-
-
-def _delimited_text_source(dataset: Dataset, options: CsvOptions) -> LayerSource:
-    """A CSV with a header row: the delimited-text provider (spatial index, types)."""
-    params = {
-        "type": "csv",
-        "delimiter": options.delimiter,
-        "useHeader": "yes",
-        "detectTypes": "yes",
-        "encoding": "UTF-8" if options.encoding.lower().startswith("utf") else options.encoding,
-    }
-    crs = dataset.crs or DEFAULT_CRS
-    if options.x_field and options.y_field:
-        params.update(xField=options.x_field, yField=options.y_field, crs=crs, spatialIndex="yes")
-    elif options.wkt_field:
-        params.update(wktField=options.wkt_field, crs=crs, spatialIndex="yes")
-    else:
-        params["geomType"] = "none"
-    # Built the way QGIS builds it: a percent-encoded "%2C" delimiter is not understood.
-    url = QUrl.fromLocalFile(str(Path(dataset.path).resolve()))
-    query = QUrlQuery()
-    for key, value in params.items():
-        query.addQueryItem(key, value)
-    url.setQuery(query)
-    uri = bytes(url.toEncoded()).decode("ascii")
-    kind = TABLE if "geomType" in params else VECTOR
-    return LayerSource(dataset.name, uri, "delimitedtext", kind, crs, str(dataset.path))
-
-
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def _file_stem(text: str) -> str:
-    return _SAFE.sub("_", text).strip("_") or "layer"
-
-
-def _write_csv_vrt(members: Sequence[Dataset], helper_dir: Path, name: str) -> Path:
-    helper_dir.mkdir(parents=True, exist_ok=True)
-    vrt = helper_dir / f"{_file_stem(name)}.vrt"
-    vrt.write_text(csv_vrt_xml(members), encoding="utf-8")
-    return vrt
-
-
-def csv_vrt_xml(members: Sequence[Dataset]) -> str:
-    """OGR VRT text reading CSVs as one layer: real field names, points or WKT, a CRS.
-
-    Headerless files are read with ``HEADERS=NO`` (columns ``field_1``...)
-    and renamed; coordinates are cast to Real; several files make a union.
-    """
-    layers = [_csv_vrt_layer(member) for member in members]
-    body = "\n".join(layers)
-    if len(layers) > 1:
-        body = f'  <OGRVRTUnionLayer name="merged">\n{body}\n  </OGRVRTUnionLayer>'
-    return f"<OGRVRTDataSource>\n{body}\n</OGRVRTDataSource>\n"
-
-
-def _csv_vrt_layer(dataset: Dataset) -> str:
-    options = dataset.csv_options or CsvOptions()
-    names = list(options.field_names)
-    path = Path(dataset.path).resolve()
-
-    def source(name: str) -> str:
-        return quoteattr(name if options.has_header else f"field_{names.index(name) + 1}")
-
-    headers = "YES" if options.has_header else "NO"
-    lines = [
-        f"    <OGRVRTLayer name={quoteattr(path.stem)}>",
-        f"      <SrcDataSource>{escape(str(path))}</SrcDataSource>",
-        f'      <OpenOptions><OOI key="HEADERS">{headers}</OOI></OpenOptions>',
-        f"      <SrcLayer>{escape(path.stem)}</SrcLayer>",
-    ]
-    crs = escape(dataset.crs or DEFAULT_CRS)
-    if options.x_field in names and options.y_field in names:
-        x, y = source(options.x_field), source(options.y_field)
-        lines += [
-            "      <GeometryType>wkbPoint</GeometryType>",
-            f"      <LayerSRS>{crs}</LayerSRS>",
-            f'      <GeometryField encoding="PointFromColumns" x={x} y={y}/>',
-        ]
-    elif options.wkt_field in names:
-        lines += [
-            f"      <LayerSRS>{crs}</LayerSRS>",
-            f'      <GeometryField encoding="WKT" field={source(options.wkt_field)}/>',
-        ]
-    else:
-        lines.append("      <GeometryType>wkbNone</GeometryType>")
-    for name in names:
-        kind = "Real" if name in (options.x_field, options.y_field) else "String"
-        lines.append(f'      <Field name={quoteattr(name)} src={source(name)} type="{kind}"/>')
-    lines.append("    </OGRVRTLayer>")
-    return "\n".join(lines)
-
-
-MOSAIC_NODATA = -9999.0  # Terrain 50's own no-data value; heights never reach it
-
-
-def _gap_options(first_tile: str) -> dict:
-    """Keep the space between tiles transparent (tiles far apart otherwise show as a
-    black 0-valued block): a no-data value for grids that declare none, an alpha
-    band for colour images."""
-    from osgeo import gdal
-
-    tile = gdal.Open(first_tile)
-    if tile is None:
-        return {}
-    try:
-        band = tile.GetRasterBand(1)
-        if tile.RasterCount >= 3:
-            return {"addAlpha": True}
-        if band.GetNoDataValue() is None:
-            return {"VRTNodata": MOSAIC_NODATA}
-        return {}
-    finally:
-        tile = None
-
-
-def _write_mosaic(members: Sequence[Dataset], helper_dir: Path, name: str) -> Path:
-    """Raster tiles (Terrain 50's ASCII grids, 1:250 000 GeoTIFFs) -> one GDAL VRT."""
-    from osgeo import gdal
-
-    helper_dir.mkdir(parents=True, exist_ok=True)
-    vrt = helper_dir / f"{_file_stem(name)}_mosaic.vrt"
-    paths = sorted(str(Path(m.path).resolve()) for m in members)
-    crs = members[0].crs or DEFAULT_CRS
-    options = gdal.BuildVRTOptions(outputSRS=crs, resolution="highest", **_gap_options(paths[0]))
-    mosaic = gdal.BuildVRT(str(vrt), paths, options=options)
-    if mosaic is None:
-        raise OSError(f"GDAL could not build a virtual raster from {len(paths)} tiles.")
-    mosaic.FlushCache()
-    mosaic = None  # closing writes the file
-    return vrt
-
-
-# --- adding (main thread) -------------------------------------------------------------
 
 
 def _open(source: LayerSource) -> QgsMapLayer:
@@ -465,3 +129,13 @@ def group_name_for(manifest: Manifest) -> str:
     if manifest.area and manifest.area.upper() != "GB":
         fmt = f"{fmt}, {manifest.area}" if fmt else manifest.area
     return f"{name} {manifest.version}".strip() + (f" ({fmt})" if fmt else "")
+
+
+__all__ = [
+    "HELPER_FOLDER",
+    "LayerSource",
+    "LoadReport",
+    "add_layers",
+    "group_name_for",
+    "plan_layers",
+]
