@@ -22,8 +22,10 @@ Manager - untrusted ones) are written to one PEM bundle used as
 ``session.verify``. Per-host SSL exceptions saved in QGIS: the server
 certificate saved with the exception is trusted too; hosts whose exception
 turns peer verification off get an adapter without verification. Not
-covered: per-host TLS protocol versions, and exceptions for the storage hosts
-(the storage session is built by core from proxies/verify only).
+covered: per-host TLS protocol versions; the storage session that
+``core.http.copy_transport`` derives keeps proxies and the bundle path but is a
+plain ``requests.Session`` (no per-host exception adapters, and
+``REQUESTS_CA_BUNDLE`` in the environment would win there).
 """
 
 from __future__ import annotations
@@ -236,9 +238,24 @@ def user_agent() -> str:
     return f"os_downloads/{__version__} QGIS/{qgis_version_label()}"
 
 
+class QgisLikeSession(requests.Session):
+    """Keeps the QGIS CA bundle even when the environment names another.
+
+    requests lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` override
+    ``session.verify`` whenever ``trust_env`` is on (psf/requests#3829); QGIS
+    ignores those variables, and so do we once the bundle is QGIS's.
+    """
+
+    def merge_environment_settings(self, url, proxies, stream, verify, cert):  # type: ignore[no-untyped-def]
+        merged = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None and isinstance(self.verify, str):
+            merged["verify"] = self.verify
+        return merged
+
+
 def build_session() -> requests.Session:
     """A session configured like QGIS's network manager. Call on the main thread."""
-    session = requests.Session()
+    session = QgisLikeSession()
     session.headers["User-Agent"] = user_agent()
     adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
     session.mount("https://", adapter)

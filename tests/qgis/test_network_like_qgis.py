@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import base64
 import http.client
+import shutil
+import ssl
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import List, Tuple
 from urllib.parse import urlsplit
 
+import pytest
+import requests
 from conftest import wait_until
 from qgis.core import QgsSettings
 
@@ -172,3 +177,76 @@ def test_tls_uses_the_cas_qgis_trusts_and_our_user_agent(plugin_settings):
         assert bundle.read().count("BEGIN CERTIFICATE") > 10  # the system roots QGIS trusts
     assert session.headers["User-Agent"] == user_agent()
     assert user_agent().startswith("os_downloads/") and "QGIS/3." in user_agent()
+
+
+@pytest.fixture
+def https_server(tmp_path):
+    """An HTTPS server on 127.0.0.1 whose certificate no public CA signed."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=OS Downloads test CA",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+    class Hello(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = b"hello"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}/", cert
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_ca_added_to_the_qgis_auth_manager_is_trusted(plugin_settings, https_server):
+    from qgis.core import QgsApplication
+    from qgis.PyQt.QtNetwork import QSslCertificate
+
+    url, cert_file = https_server
+    with pytest.raises(requests.exceptions.SSLError):
+        build_session().get(url, timeout=10)
+
+    manager = QgsApplication.authManager()
+    certificate = QSslCertificate(cert_file.read_bytes())
+    assert manager.storeCertAuthority(certificate)
+    manager.rebuildCaCertsCache()
+    manager.rebuildTrustedCaCertsCache()
+    try:
+        response = build_session().get(url, timeout=10)
+        assert response.status_code == 200 and response.content == b"hello"
+    finally:
+        manager.removeCertAuthority(certificate)
+        manager.rebuildCaCertsCache()
+        manager.rebuildTrustedCaCertsCache()
