@@ -224,7 +224,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/dock.py" line="185" />
+      <location filename="../ui/dock.py" line="187" />
       <source>Download failed</source>
       <translation type="unfinished" />
     </message>
@@ -236,12 +236,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/dock.py" line="176" />
+      <location filename="../ui/dock.py" line="178" />
       <source>Downloaded to {folder}</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/dock.py" line="173" />
+      <location filename="../ui/dock.py" line="175" />
       <source>Downloaded, but no layers were found to load. Files: {folder}</source>
       <translation type="unfinished" />
     </message>
@@ -531,7 +531,7 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/dock.py" line="164" />
+      <location filename="../ui/dock.py" line="166" />
       <source>Loaded {count} layer(s) into "{group}". Files: {folder}</source>
       <translation type="unfinished" />
     </message>
@@ -577,6 +577,7 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
+      <location filename="../ui/dock.py" line="91" />
       <location filename="../ui/trud_tab.py" line="424" />
       <source>NHS TRUD</source>
       <translation type="unfinished" />
@@ -658,15 +659,15 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
     </message>
     <message>
       <location filename="../plugin.py" line="45" />
-      <location filename="../ui/dock.py" line="51" />
-      <location filename="../ui/dock.py" line="183" />
-      <location filename="../ui/dock.py" line="187" />
+      <location filename="../ui/dock.py" line="52" />
+      <location filename="../ui/dock.py" line="185" />
+      <location filename="../ui/dock.py" line="189" />
       <location filename="../processing_provider/provider.py" line="46" />
       <source>OS Downloads</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/dock.py" line="66" />
+      <location filename="../ui/dock.py" line="67" />
       <location filename="../ui/settings_page.py" line="192" />
       <source>OS Downloads settings</source>
       <translation type="unfinished" />
@@ -702,7 +703,7 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/dock.py" line="200" />
+      <location filename="../ui/dock.py" line="202" />
       <source>Open folder</source>
       <translation type="unfinished" />
     </message>
@@ -790,7 +791,7 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../integration/layers.py" line="438" />
+      <location filename="../integration/layers.py" line="102" />
       <source>QGIS could not open it</source>
       <translation type="unfinished" />
     </message>
@@ -877,7 +878,7 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/dock.py" line="65" />
+      <location filename="../ui/dock.py" line="66" />
       <source>Settings</source>
       <translation type="unfinished" />
     </message>
@@ -892,7 +893,7 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/dock.py" line="197" />
+      <location filename="../ui/dock.py" line="199" />
       <source>Show the loaded layers on the map</source>
       <translation type="unfinished" />
     </message>
@@ -1093,12 +1094,12 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/dock.py" line="196" />
+      <location filename="../ui/dock.py" line="198" />
       <source>Zoom to</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../integration/layers.py" line="463" />
+      <location filename="../integration/layers.py" line="127" />
       <source>change-only</source>
       <translation type="unfinished" />
     </message>
@@ -1138,7 +1139,7 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/dock.py" line="168" />
+      <location filename="../ui/dock.py" line="170" />
       <source>{count} could not be opened (see the log).</source>
       <translation type="unfinished" />
     </message>
@@ -1228,7 +1229,7 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/dock.py" line="158" />
+      <location filename="../ui/dock.py" line="160" />
       <source>{title}: cancelled; nothing was loaded.</source>
       <translation type="unfinished" />
     </message>
