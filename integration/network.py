@@ -149,7 +149,12 @@ def apply_proxy(session: requests.Session, proxy: ProxySettings) -> None:
             log.warning("QGIS proxy type %s is not supported; using system settings.", proxy.type)
         return
     if proxy.type in SOCKS_PROXY_TYPES and not _has_socks_support():
-        log.warning("QGIS uses a SOCKS5 proxy but PySocks is not installed; going direct.")
+        log.warning(
+            "QGIS uses a SOCKS5 proxy but Python's PySocks is not installed; "
+            "using the system/environment proxy settings instead."
+        )
+        session.trust_env = True
+        return
     url = proxy_url(proxy)
     session.trust_env = False  # environment variables must not override QGIS's choice
     proxies: Dict[str, str] = {"http": url, "https": url}
