@@ -32,7 +32,10 @@ def describe(error: BaseException) -> str:
     Unknown exceptions get a generic line; their details belong in the log.
     """
     if isinstance(error, OSDownloadsError):
-        return f"{error.message} {error.hint}".strip()
+        message = error.message.strip()
+        if error.hint and message and message[-1] not in ".!?:":
+            message += "."
+        return f"{message} {error.hint}".strip()
     return f"Unexpected error ({error.__class__.__name__}); see the log for details."
 
 

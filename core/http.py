@@ -83,8 +83,8 @@ def os_api_error(response: requests.Response, url: str) -> ApiError:
             f"The API key or access token was missing or not accepted (HTTP 401).{detail}",
             status=status,
             url=url,
-            hint="Check the API key (plugin: OS Downloads settings; command line: --key or "
-            "OS_API_KEY) and that its project includes the OS Downloads API.",
+            hint="Check the OS Data Hub API key you configured, and that its project "
+            "includes the OS Downloads API.",
         )
     if status == 403:
         return ForbiddenError(f"Access was refused (HTTP 403).{detail}", status=status, url=url)
@@ -249,15 +249,21 @@ def copy_transport(session: requests.Session, user_agent: str) -> requests.Sessi
     """A new session with the same proxy and TLS set-up and no other state.
 
     Used for storage origins: nothing that authenticates to the API (headers,
-    cookies, auth) is carried over.
+    cookies, auth) is carried over. The session's class and its mounted
+    adapters are (the QGIS bridge keeps its CA bundle and per-host SSL
+    exceptions there); plain adapters get a pool big enough for the workers.
     """
-    fresh = requests.Session()
+    try:
+        fresh = type(session)()
+    except TypeError:
+        fresh = requests.Session()
     fresh.trust_env = session.trust_env
     fresh.proxies = dict(session.proxies)
     fresh.verify = session.verify
     fresh.cert = session.cert
     fresh.headers["User-Agent"] = user_agent
-    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
-    fresh.mount("https://", adapter)
-    fresh.mount("http://", adapter)
+    for prefix, adapter in session.adapters.items():
+        if type(adapter) is requests.adapters.HTTPAdapter:
+            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
+        fresh.mount(prefix, adapter)
     return fresh

@@ -22,10 +22,9 @@ Manager - untrusted ones) are written to one PEM bundle used as
 ``session.verify``. Per-host SSL exceptions saved in QGIS: the server
 certificate saved with the exception is trusted too; hosts whose exception
 turns peer verification off get an adapter without verification. Not
-covered: per-host TLS protocol versions; the storage session that
-``core.http.copy_transport`` derives keeps proxies and the bundle path but is a
-plain ``requests.Session`` (no per-host exception adapters, and
-``REQUESTS_CA_BUNDLE`` in the environment would win there).
+covered: per-host TLS protocol versions. The storage session that
+``core.http.copy_transport`` derives is of the same class with the same
+adapters, so all of the above holds for file downloads too.
 """
 
 from __future__ import annotations
