@@ -65,6 +65,7 @@ EXIT_LOCKED = 11  # sync
 EXIT_CANCELLED = 130
 
 KEY_ENV = "OS_API_KEY"
+KEY_SETTING = f"--key or the {KEY_ENV} environment variable"
 SECRET_ENV = "OS_API_SECRET"
 PROG = "os-downloads"
 
@@ -540,7 +541,7 @@ def main(
         return EXIT_CANCELLED
     except OSDownloadsError as exc:
         log.debug("Command failed", exc_info=True)
-        print(f"error: {redact(describe(exc))}", file=err)
+        print(f"error: {redact(describe(exc, key_setting=KEY_SETTING))}", file=err)
         if debug:
             traceback.print_exc(file=_Redacting(err))
         return EXIT_ERROR

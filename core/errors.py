@@ -26,16 +26,21 @@ class OSDownloadsError(Exception):
         return str(self.args[0]) if self.args else self.__class__.__name__
 
 
-def describe(error: BaseException) -> str:
+def describe(error: BaseException, *, key_setting: str = "") -> str:
     """One line for a person: the message, then the hint when there is one.
 
+    ``key_setting`` is where this interface sets the OS API key ("--key or
+    OS_API_KEY", "the OS Downloads settings"); errors about that key name it.
     Unknown exceptions get a generic line; their details belong in the log.
     """
     if isinstance(error, OSDownloadsError):
         message = error.message.strip()
-        if error.hint and message and message[-1] not in ".!?:":
+        hint = error.hint
+        if key_setting and getattr(error, "about_os_key", False):
+            hint = f"{hint} The key is set in {key_setting}.".strip()
+        if hint and message and message[-1] not in ".!?:":
             message += "."
-        return f"{message} {error.hint}".strip()
+        return f"{message} {hint}".strip()
     return f"Unexpected error ({error.__class__.__name__}); see the log for details."
 
 
@@ -77,7 +82,8 @@ class BadRequestError(ApiError):
 class AuthenticationError(ApiError):
     """401: the key (or OAuth2 token) is missing or invalid."""
 
-    hint = "Check the API key in the OS Downloads settings."
+    hint = "Check the API key."
+    about_os_key = False  # True when the OS Data Hub key is meant (not TRUD's)
 
 
 class ForbiddenError(ApiError):

@@ -79,13 +79,15 @@ def os_api_error(response: requests.Response, url: str) -> ApiError:
     said = redact(_api_message(body))
     detail = f" The API said: {said}" if said else ""
     if status == 401:
-        return AuthenticationError(
+        error = AuthenticationError(
             f"The API key or access token was missing or not accepted (HTTP 401).{detail}",
             status=status,
             url=url,
             hint="Check the OS Data Hub API key you configured, and that its project "
             "includes the OS Downloads API.",
         )
+        error.about_os_key = True
+        return error
     if status == 403:
         return ForbiddenError(f"Access was refused (HTTP 403).{detail}", status=status, url=url)
     if status == 404:

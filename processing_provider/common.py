@@ -184,13 +184,17 @@ def processing_errors(bridge: Optional[FeedbackBridge] = None) -> Iterator[None]
         raise QgsProcessingException(tr("Cancelled.")) from None
     except OSDownloadsError as err:
         log.warning("OS Downloads algorithm failed: %s", describe(err))
-        raise QgsProcessingException(describe(err)) from None
+        raise QgsProcessingException(
+            describe(err, key_setting="the AUTHCFG parameter or the OS Downloads settings")
+        ) from None
     except OSError as err:
         log.warning("OS Downloads algorithm failed: %s", err)
         raise QgsProcessingException(tr("File error: {err}").format(err=err)) from None
     except Exception as err:  # noqa: BLE001 - one clear line; the traceback goes to the log
         log.exception("Unexpected error in an OS Downloads algorithm")
-        raise QgsProcessingException(describe(err)) from None
+        raise QgsProcessingException(
+            describe(err, key_setting="the AUTHCFG parameter or the OS Downloads settings")
+        ) from None
     finally:
         if bridge is not None:
             bridge.close()

@@ -35,7 +35,9 @@ class DockContext:
         ``doing`` says what failed ("Listing products"). Never a traceback
         dialog: unexpected exceptions go to the log panel with their stack.
         """
-        text = describe(error)
+        text = describe(
+            error, key_setting=tr("the OS Downloads settings (gear button in the dock)")
+        )
         if isinstance(error, OSDownloadsError):
             log.warning("%s failed: %s", doing, text)
         else:

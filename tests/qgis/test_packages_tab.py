@@ -57,7 +57,11 @@ def test_a_bad_key_shows_what_to_do_without_a_traceback(dock, plugin_settings, m
         dock.packages_tab.refresh()
         text = wait_until(dock.notice.text, 20, "an error message")
         assert "Listing data packages" in text
-        assert "not accepted (HTTP 401)" in text and "Check the API key" in text
+        assert (
+            "not accepted (HTTP 401)" in text
+            and "API key" in text
+            and "OS Downloads settings" in text
+        )
         assert "Traceback" not in text and "not-the-right-key-123" not in text
         assert dock.packages_tab.status_label.text() == "Listing data packages failed."
         assert hooked == []
