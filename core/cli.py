@@ -65,7 +65,7 @@ EXIT_LOCKED = 11  # sync
 EXIT_CANCELLED = 130
 
 KEY_ENV = "OS_API_KEY"
-KEY_SETTING = f"--key or the {KEY_ENV} environment variable"
+KEY_SETTING = f"the --key option or the {KEY_ENV} environment variable"
 SECRET_ENV = "OS_API_SECRET"
 PROG = "os-downloads"
 

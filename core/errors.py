@@ -37,7 +37,7 @@ def describe(error: BaseException, *, key_setting: str = "") -> str:
         message = error.message.strip()
         hint = error.hint
         if key_setting and getattr(error, "about_os_key", False):
-            hint = f"{hint} The key is set in {key_setting}.".strip()
+            hint = f"{hint} The key comes from {key_setting}.".strip()
         if hint and message and message[-1] not in ".!?:":
             message += "."
         return f"{message} {hint}".strip()
