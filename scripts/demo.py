@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 import qgis.utils
-from qgis.core import QgsProject, QgsRectangle, QgsTask
+from qgis.core import QgsProject, QgsRectangle
 from qgis.PyQt.QtCore import QCoreApplication, QTimer
 from qgis.PyQt.QtWidgets import QApplication
 
@@ -144,11 +144,9 @@ class Demo:
                 raise DemoFailure(f"{product_id}: {outcome_message(outcome)}")
             self.step(f"{product_id}: {outcome_message(outcome)}")
         else:
-            finished = (QgsTask.TaskStatus.Complete, QgsTask.TaskStatus.Terminated)
-            self.wait_for(
-                f"the {product_id} task", lambda: task.status() in finished, TASK_TIMEOUT_S
-            )
-            if task.status() != QgsTask.TaskStatus.Complete:
+            # QGIS deletes the C++ task after finished(): read the Python-side flags.
+            self.wait_for(f"the {product_id} task", lambda: task.ended, TASK_TIMEOUT_S)
+            if not task.ok:
                 raise DemoFailure(f"the {product_id} download failed: {task.error}")
         new = self.wait_for(
             f"{product_id} layers in the project",
