@@ -2,7 +2,8 @@
 
 Loaded from ``<data_dir>/catalogue.json`` (written by ``replica.sampledata``):
 products as the real ``/products/{id}`` returns them minus the URLs the server
-adds, each with ``downloads`` (fileName, area, format, subformat, path) and
+adds, each with ``downloads`` (fileName, area, format, subformat, path; and
+``unverified``: listed without md5 and size, as some real listings are) and
 ``images``/``imagesLarge``; data packages with versions and files. Every file
 is also a *blob*: the name the storage origin serves it under. Tests publish
 new package versions and product versions at runtime (sync scenarios).
@@ -60,6 +61,7 @@ class ProductFile:
     format: str
     subformat: Optional[str]
     stored: StoredFile
+    unverified: bool = False  # listed without md5 and size, as some real listings are
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,7 @@ class Inventory:
                 format=str(d["format"]),
                 subformat=d.get("subformat") or None,
                 stored=StoredFile(str(d["fileName"]), self._resolve(d["path"]), ""),
+                unverified=bool(d.get("unverified", False)),
             )
             downloads.append(replace(stub, stored=self._product_blob(product_id, version, stub)))
         return ProductEntry(product_id, details, tuple(downloads), images, large)

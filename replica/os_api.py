@@ -386,7 +386,9 @@ class OsApi:
     def download_json(
         self, product: ProductEntry, download: ProductFile, base: str
     ) -> Dict[str, Any]:
-        data = self._checksummed(download.stored)
+        data: Dict[str, Any] = {}
+        if not download.unverified:  # else listed without md5 and size, as some real ones are
+            data = self._checksummed(download.stored)
         data["fileName"] = download.file_name
         data["url"] = self.product_download_url(product, download, base)
         data["format"] = download.format
