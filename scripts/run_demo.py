@@ -25,8 +25,12 @@ from typing import Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / ".build"
-PROFILES_ROOT = BUILD / "demo-profile"
-OUT_DIR = BUILD / "demo"
+# OS_DOWNLOADS_DEMO_DIR moves both (the desktop test runs apart from `make demo`).
+DEMO_DIR = (
+    Path(os.environ["OS_DOWNLOADS_DEMO_DIR"]) if "OS_DOWNLOADS_DEMO_DIR" in os.environ else None
+)
+PROFILES_ROOT = DEMO_DIR / "profile" if DEMO_DIR else BUILD / "demo-profile"
+OUT_DIR = DEMO_DIR / "out" if DEMO_DIR else BUILD / "demo"
 RESULT_FILE = OUT_DIR / "result.json"
 STARTED_FILE = OUT_DIR / "started"  # written by scripts/demo.py as soon as QGIS runs it
 PLUGIN_NAME = "os_downloads"
