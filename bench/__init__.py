@@ -12,7 +12,13 @@ against a reference measured in the same run on the same machine:
    hashlib's own MD5 rate on this CPU;
 4. a package version of 200 small files: 4 workers against one at a time;
 5. extraction (``core/extract.py``) against ``unzip``: the large stored zip,
-   and a deflated zip of CSV text like OS's.
+   and a deflated zip of CSV text like OS's;
+6. the QGIS main thread while the dock downloads the large file (in a QGIS
+   process, offscreen): the longest gap between event-loop ticks, against the
+   same loop idle for as long.
+
+The large-file throughput is also compared with ``curl | tee FILE | md5sum``
+followed by an fsync: the same work as the engine (fetch, hash, write, durable).
 
 Results: a table on stdout and ``.build/bench/results.json``.
 """
