@@ -5,9 +5,9 @@ the generator and contributor versions, so a second call returns at once. The
 optional benchmark file (``large_gb`` > 0) is written once and kept across
 rebuilds.
 
-Other generators plug in as ``Contributor``s (see ``sample_build``): add one to
-``default_contributors`` (or pass ``contributors=``) and its catalogue keys
-(e.g. ``"trud"``) appear in catalogue.json; bump its ``version`` to rebuild.
+Generators plug in as ``Contributor``s (see ``sample_build``): OS OpenData, OS
+data packages and NHS TRUD (the catalogue's ``"trud"`` key) by default; pass
+``contributors=`` for others. Bump a contributor's ``version`` to rebuild.
 
 Command line: ``python -m os_downloads.replica.sampledata [DATA_DIR] [--large-gb N]``.
 """
@@ -22,7 +22,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
-from . import sample_opendata, sample_packages
+from . import sample_opendata, sample_packages, sample_trud
 from .sample_build import Contributor, SampleBuild
 from .sample_large import PRODUCT_ID as LARGE_PRODUCT_ID
 from .sample_large import ensure_large_file, large_product
@@ -47,7 +47,7 @@ __all__ = [
 
 def default_contributors() -> List[Contributor]:
     """Every generator whose output goes into catalogue.json, in catalogue order."""
-    return [sample_opendata.CONTRIBUTOR, sample_packages.CONTRIBUTOR]
+    return [sample_opendata.CONTRIBUTOR, sample_packages.CONTRIBUTOR, sample_trud.CONTRIBUTOR]
 
 
 @contextlib.contextmanager

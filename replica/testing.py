@@ -11,15 +11,16 @@
         server.set_faults(drop_after_bytes=1000, drop_count=1)   # see faults.py
         server.requests_log     # [{origin, method, path, query, headers, status}, ...]
         server.publish_package_version("0040154231")              # a new newest version
-        server.reset()          # faults, log and published content back to start
+        server.reset()          # faults, log and published content (TRUD's too) back to start
 
 Origins: ``api`` (OS Downloads API + OAuth2 token endpoint + ``/__replica__``
 control routes), ``storage`` (signed blob URLs) and ``trud``. The TRUD routes
 come from ``replica/trud.py`` when it exists: it must define
 ``build_router(server: ReplicaServer) -> Router`` (it may use
 ``server.inventory.catalogue["trud"]``, ``server.data_dir``, ``server.faults``
-and ``storage.file_response``). Any other origin: ``server.add_origin(name,
-router, port=0)`` returns its URL, before or after ``start()``.
+and ``storage.file_response``; ``server.on_reset(undo)`` has ``reset()`` undo
+its runtime changes). Any other origin: ``server.add_origin(name, router,
+port=0)`` returns its URL, before or after ``start()``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import importlib.util
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from . import DEMO_API_KEY, DEMO_API_SECRET
 from .control import build_control_router
@@ -76,6 +77,7 @@ class ReplicaServer:
         self._scratch = Path(tempfile.mkdtemp(prefix="os-downloads-replica-"))
         self.inventory = Inventory(self.data_dir, scratch_dir=self._scratch)
         self.credentials = Credentials({api_key: api_secret}, lambda: self.faults.token_ttl_seconds)
+        self._reset_hooks: List[Callable[[], None]] = []
         self._planned: List[Tuple[str, Router, int]] = [
             ("api", self._api_router(), api_port),
             (
@@ -159,10 +161,16 @@ class ReplicaServer:
         self.faults.set(**switches)
 
     def reset(self) -> None:
-        """Default faults, an empty request log, no published content."""
+        """Default faults, an empty request log, no published content (in any origin)."""
         self.faults.reset()
         self.request_log.clear()
         self.inventory.restore()
+        for hook in self._reset_hooks:
+            hook()
+
+    def on_reset(self, hook: Callable[[], None]) -> None:
+        """Have ``reset()`` call ``hook`` too (an origin undoing its own runtime changes)."""
+        self._reset_hooks.append(hook)
 
     def expire_tokens(self) -> None:
         self.credentials.tokens.expire_all()

@@ -15,18 +15,17 @@ same fault switches apply (``drop_after_bytes``/``drop_count``,
 ``corrupt_files`` by served file name, ``slow_bytes_per_second``; the list
 honours ``api_429_count`` and ``api_5xx_every``).
 
-Data come from the catalogue's ``trud`` key (``replica/sample_trud.py``); a
-catalogue without one (a hand-made data set) gets TRUD data generated into a
-temporary folder. ``publish_next_release(server, item)`` makes an item's
-prepared next release appear (for sync tests); ``restore(server)`` undoes it.
+Data come from the catalogue's ``trud`` key, which ``replica.sampledata``
+writes with ``replica/sample_trud.py``; a hand-made catalogue without one
+serves no TRUD items (every list is TRUD's 404). ``publish_next_release(server,
+item)`` makes an item's prepared next release appear (for sync tests);
+``server.reset()`` (or ``restore(server)``) undoes it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import tempfile
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -203,6 +202,7 @@ def build_router(server: ReplicaServer) -> Router:
     """The TRUD routes for ``server``'s ``trud`` origin."""
     state = _load_state(server)
     _states[server] = state
+    server.on_reset(state.restore)
     faults = server.faults
     router = Router()
     router.not_found = lambda request: _download_not_found()
@@ -250,26 +250,7 @@ def build_router(server: ReplicaServer) -> Router:
 
 
 def _load_state(server: ReplicaServer) -> TrudReplica:
-    trud = server.inventory.catalogue.get("trud")
-    if trud:
-        return TrudReplica(trud, server.data_dir)
-    return _generated_state()
-
-
-def _generated_state() -> TrudReplica:
-    """TRUD data made on the spot for a catalogue that has none (deleted at exit)."""
-    from .sample_build import SampleBuild
-    from .sample_trud import build_trud
-
-    root = Path(tempfile.mkdtemp(prefix="os-downloads-replica-trud-"))
-    data_dir = root / "data"
-    build = SampleBuild(data_dir, data_dir / "files", root / "work")
-    build.files_dir.mkdir(parents=True)
-    build.work_dir.mkdir(parents=True)
-    trud = build_trud(build)["trud"]
-    state = TrudReplica(trud, data_dir)
-    weakref.finalize(state, shutil.rmtree, root, True)
-    return state
+    return TrudReplica(server.inventory.catalogue.get("trud") or {}, server.data_dir)
 
 
 def trud_state(server: ReplicaServer) -> TrudReplica:
@@ -283,7 +264,7 @@ def publish_next_release(server: ReplicaServer, item: int) -> str:
 
 
 def restore(server: ReplicaServer) -> None:
-    """Undo ``publish_next_release`` (the server's own ``reset`` does not know TRUD)."""
+    """Undo ``publish_next_release`` (``server.reset()`` does this too)."""
     trud_state(server).restore()
 
 

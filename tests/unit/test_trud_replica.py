@@ -10,7 +10,7 @@ import requests
 
 from os_downloads.replica.sample_build import SampleBuild
 from os_downloads.replica.sample_trud import SigningKey, build_trud, key_cache_dir
-from os_downloads.replica.trud import TRUD_API_KEY, api_url
+from os_downloads.replica.trud import TRUD_API_KEY, api_url, publish_next_release, trud_state
 
 
 def test_error_bodies_are_the_guides(replica):
@@ -43,6 +43,29 @@ def test_downloads_honour_ranges(replica):
     whole = requests.get(url, timeout=10).content
     part = requests.get(url, headers={"Range": "bytes=100-"}, timeout=10)
     assert part.status_code == 206 and part.content == whole[100:]
+
+
+def _releases(replica, item: int) -> list:
+    url = f"{api_url(replica)}/keys/{TRUD_API_KEY}/items/{item}/releases"
+    return requests.get(url, timeout=10).json()["releases"]
+
+
+def test_the_served_releases_are_the_generated_catalogues(replica):
+    assert "trud" in replica.inventory.catalogue
+    newest = _releases(replica, 58)[0]
+    served = trud_state(replica).item_file(58, newest["archiveFileName"])
+    assert served is not None and replica.data_dir in served.parents
+    assert newest["archiveFileSha256"] == hashlib.sha256(served.read_bytes()).hexdigest().upper()
+
+
+def test_the_servers_reset_undoes_a_published_release(replica):
+    before = [r["id"] for r in _releases(replica, 341)]
+    name = publish_next_release(replica, 341)
+    assert _releases(replica, 341)[0]["archiveFileName"] == name
+
+    replica.reset()
+
+    assert [r["id"] for r in _releases(replica, 341)] == before
 
 
 @pytest.mark.skipif(not SigningKey(Path(".")).available, reason="no gpg")
