@@ -12,7 +12,7 @@ the key. Anything read back is registered with ``core.redact`` at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Optional, Tuple, Union
 
 from qgis.core import QgsAuthMethodConfig
 
@@ -49,7 +49,11 @@ class ApiCredentials:
         return ApiKeyAuth(self.key)
 
 
-def _manager_ready() -> None:
+# --- one "Basic" entry holding a key: shared by the OS key and the TRUD key ------------
+
+
+def ready_manager(label: str):  # -> QgsAuthManager
+    """The Authentication Manager, unlocked; ``label`` names the key in the messages."""
     manager = auth_manager()
     if manager is None or manager.isDisabled():
         raise ConfigurationError(
@@ -60,21 +64,26 @@ def _manager_ready() -> None:
     if not manager.masterPasswordIsSet() and not manager.setMasterPassword(True):
         raise ConfigurationError(
             tr("The QGIS Authentication Manager is locked."),
-            hint=tr("Enter the QGIS master password to store or read your OS API key."),
+            hint=tr("Enter the QGIS master password to store or read your {label}.").format(
+                label=label
+            ),
         )
+    return manager
 
 
-def store_credentials(credentials: ApiCredentials, authcfg: str = "") -> str:
-    """Save the key/secret; update ``authcfg`` when it exists. Returns the entry id."""
-    if not credentials.key.strip():
-        raise ConfigurationError(tr("The API key is empty."))
-    _manager_ready()
-    manager = auth_manager()
+def store_key_entry(
+    name: str, uri: str, username: str, password: str, authcfg: str, *, label: str
+) -> str:
+    """Save username/password in a Basic entry; update ``authcfg`` when it exists.
+
+    Returns the entry id. ``name`` and ``uri`` are what the user sees in the
+    Authentication Manager; ``label`` names the key in the messages."""
+    manager = ready_manager(label)
     config = QgsAuthMethodConfig(AUTH_METHOD)
-    config.setName(CONFIG_NAME)
-    config.setUri(CONFIG_URI)
-    config.setConfig("username", credentials.key.strip())
-    config.setConfig("password", credentials.secret.strip())
+    config.setName(name)
+    config.setUri(uri)
+    config.setConfig("username", username)
+    config.setConfig("password", password)
     if authcfg and authcfg in manager.configIds():
         config.setId(authcfg)
         ok = manager.updateAuthenticationConfig(config)
@@ -83,40 +92,74 @@ def store_credentials(credentials: ApiCredentials, authcfg: str = "") -> str:
         ok, config = result if isinstance(result, tuple) else (bool(result), config)
     if not ok or not config.id():
         raise ConfigurationError(
-            tr("The API key could not be saved in the QGIS Authentication Manager."),
+            tr("The {label} could not be saved in the QGIS Authentication Manager.").format(
+                label=label
+            ),
             hint=tr("See the log panel (Authentication tab) for the reason."),
         )
     return config.id()
 
 
-def load_credentials(authcfg: str) -> Optional[ApiCredentials]:
-    """The key/secret behind ``authcfg``, or None when there is no such entry."""
-    if not authcfg:
+def load_key_entry(authcfg: str, *, label: str) -> Optional[Tuple[str, str]]:
+    """(username, password) behind ``authcfg``, both registered for redaction.
+
+    None when there is no such entry or it holds no username."""
+    if not has_entry(authcfg):
         return None
-    manager = auth_manager()
-    if manager is None or authcfg not in manager.configIds():
-        return None
-    _manager_ready()
+    manager = ready_manager(label)
     config = QgsAuthMethodConfig()
     result = manager.loadAuthenticationConfig(authcfg, config, True)
-    if isinstance(result, tuple):  # PyQGIS returns (ok, config)
-        ok, config = result
-    else:
-        ok = bool(result)
-    key = config.config("username", "").strip() if ok else ""
-    if not key:
+    ok, config = result if isinstance(result, tuple) else (bool(result), config)
+    username = config.config("username", "").strip() if ok else ""
+    if not username:
         return None
-    return ApiCredentials(key, config.config("password", "").strip())
+    password = config.config("password", "").strip()
+    register_secret(username)
+    register_secret(password)
+    return username, password
 
 
-def remove_credentials(authcfg: str) -> None:
-    """Delete the entry (the user cleared the key in the settings)."""
+def remove_entry(authcfg: str) -> None:
+    """Delete the entry, if there is one."""
     manager = auth_manager()
     if authcfg and manager is not None and authcfg in manager.configIds():
         manager.removeAuthenticationConfig(authcfg)
 
 
-def has_credentials(authcfg: str) -> bool:
+def has_entry(authcfg: str) -> bool:
     """Whether an entry exists, without decrypting it (no master-password prompt)."""
     manager = auth_manager()
     return bool(authcfg) and manager is not None and authcfg in manager.configIds()
+
+
+# --- the OS key ----------------------------------------------------------------------
+
+
+def store_credentials(credentials: ApiCredentials, authcfg: str = "") -> str:
+    """Save the key/secret; update ``authcfg`` when it exists. Returns the entry id."""
+    if not credentials.key.strip():
+        raise ConfigurationError(tr("The API key is empty."))
+    return store_key_entry(
+        CONFIG_NAME,
+        CONFIG_URI,
+        credentials.key.strip(),
+        credentials.secret.strip(),
+        authcfg,
+        label=tr("OS API key"),
+    )
+
+
+def load_credentials(authcfg: str) -> Optional[ApiCredentials]:
+    """The key/secret behind ``authcfg``, or None when there is no such entry."""
+    entry = load_key_entry(authcfg, label=tr("OS API key"))
+    return ApiCredentials(*entry) if entry is not None else None
+
+
+def remove_credentials(authcfg: str) -> None:
+    """Delete the entry (the user cleared the key in the settings)."""
+    remove_entry(authcfg)
+
+
+def has_credentials(authcfg: str) -> bool:
+    """Whether an entry exists, without decrypting it (no master-password prompt)."""
+    return has_entry(authcfg)

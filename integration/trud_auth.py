@@ -13,16 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional
 
-from qgis.core import QgsAuthMethodConfig
-
 from ..core.errors import ConfigurationError
 from ..core.redact import register_secret
 from ..core.trud import DEFAULT_BASE_URL, parse_item
 from ..i18n import tr
-from .compat import auth_manager
+from .auth import has_entry, load_key_entry, remove_entry, store_key_entry
 from .settings import load_settings, save_settings
 
-AUTH_METHOD = "Basic"
 CONFIG_NAME = "NHS TRUD API key"
 SETTINGS_GROUP = "os_downloads/trud"
 
@@ -72,69 +69,27 @@ def remove_item(values: TrudSettings, number: int) -> TrudSettings:
     return values.with_items([n for n in values.item_numbers if n != int(number)])
 
 
-def _manager():
-    manager = auth_manager()
-    if manager is None or manager.isDisabled():
-        raise ConfigurationError(
-            tr("The QGIS Authentication Manager is not available."),
-            hint=tr("Check Settings > Options > Authentication in QGIS."),
-        )
-    if not manager.masterPasswordIsSet() and not manager.setMasterPassword(True):
-        raise ConfigurationError(
-            tr("The QGIS Authentication Manager is locked."),
-            hint=tr("Enter the QGIS master password to store or read your TRUD API key."),
-        )
-    return manager
-
-
 def store_trud_key(key: str, authcfg: str = "") -> str:
     """Save the key (updating ``authcfg`` when it exists); returns the entry id."""
     key = (key or "").strip()
     if not key:
         raise ConfigurationError(tr("The TRUD API key is empty."))
     register_secret(key)
-    manager = _manager()
-    config = QgsAuthMethodConfig(AUTH_METHOD)
-    config.setName(CONFIG_NAME)
-    config.setUri(DEFAULT_BASE_URL)
-    config.setConfig("username", key)
-    config.setConfig("password", "")
-    if authcfg and authcfg in manager.configIds():
-        config.setId(authcfg)
-        ok = manager.updateAuthenticationConfig(config)
-    else:
-        result = manager.storeAuthenticationConfig(config)
-        ok, config = result if isinstance(result, tuple) else (bool(result), config)
-    if not ok or not config.id():
-        raise ConfigurationError(
-            tr("The TRUD API key could not be saved in the QGIS Authentication Manager."),
-            hint=tr("See the log panel (Authentication tab) for the reason."),
-        )
-    return config.id()
+    return store_key_entry(
+        CONFIG_NAME, DEFAULT_BASE_URL, key, "", authcfg, label=tr("TRUD API key")
+    )
 
 
 def load_trud_key(authcfg: str) -> Optional[str]:
     """The key behind ``authcfg`` (registered for redaction), or None."""
-    manager = auth_manager()
-    if not authcfg or manager is None or authcfg not in manager.configIds():
-        return None
-    _manager()
-    config = QgsAuthMethodConfig()
-    result = manager.loadAuthenticationConfig(authcfg, config, True)
-    ok, config = result if isinstance(result, tuple) else (bool(result), config)
-    key = config.config("username", "").strip() if ok else ""
-    if key:
-        register_secret(key)
-    return key or None
+    entry = load_key_entry(authcfg, label=tr("TRUD API key"))
+    return entry[0] if entry is not None else None
 
 
 def remove_trud_key(authcfg: str) -> None:
-    manager = auth_manager()
-    if authcfg and manager is not None and authcfg in manager.configIds():
-        manager.removeAuthenticationConfig(authcfg)
+    remove_entry(authcfg)
 
 
 def has_trud_key(authcfg: str) -> bool:
     """Whether the entry exists, without decrypting it (no master-password prompt)."""
-    manager = auth_manager()
-    return bool(authcfg) and manager is not None and authcfg in manager.configIds()
+    return has_entry(authcfg)
