@@ -19,7 +19,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterAuthConfig,
-    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterMultipleLayers,
 )
@@ -39,9 +38,8 @@ from ..core.updates import (
 from ..i18n import tr
 from .common import (
     OSDownloadsAlgorithm,
-    default_download_root,
+    download_folder_parameter,
     file_source_type,
-    folder_behavior,
     processing_errors,
 )
 from .download_package import build_package_client
@@ -76,15 +74,7 @@ class CheckUpdatesAlgorithm(OSDownloadsAlgorithm):
         )
 
     def initAlgorithm(self, config: Optional[Dict[str, Any]] = None) -> None:
-        self.addParameter(
-            QgsProcessingParameterFile(
-                self.FOLDER,
-                tr("Folder of earlier downloads"),
-                folder_behavior(),
-                defaultValue=default_download_root() or None,
-                optional=True,
-            )
-        )
+        self.addParameter(download_folder_parameter(self.FOLDER, tr("Folder of earlier downloads")))
         self.addParameter(
             QgsProcessingParameterMultipleLayers(
                 self.MANIFESTS, tr("Manifest files"), file_source_type(), optional=True

@@ -113,6 +113,17 @@ def default_download_root() -> str:
         return ""
 
 
+def download_folder_parameter(name: str, description: str) -> QgsProcessingParameterFile:
+    """An optional folder parameter that defaults to the plugin's download folder."""
+    return QgsProcessingParameterFile(
+        name,
+        description,
+        folder_behavior(),
+        defaultValue=default_download_root() or None,
+        optional=True,
+    )
+
+
 # --- feedback and cancel -----------------------------------------------------------------
 
 

@@ -16,8 +16,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingFeedback,
     QgsProcessingParameterAuthConfig,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterFile,
     QgsProcessingParameterString,
 )
 
@@ -27,12 +25,6 @@ from ..core.errors import ConfigurationError
 from ..core.jobs import fetch_package_version
 from ..core.models import LATEST
 from ..i18n import tr
-from .common import (
-    FeedbackBridge,
-    default_download_root,
-    folder_behavior,
-    processing_errors,
-)
 from .outputs import DownloadAlgorithm
 
 KEY_ENV, SECRET_ENV = "OS_API_KEY", "OS_API_SECRET"
@@ -81,8 +73,6 @@ class DownloadPackageAlgorithm(DownloadAlgorithm):
     PACKAGE = "PACKAGE"
     VERSION = "VERSION"
     AUTHCFG = "AUTHCFG"
-    DESTINATION = "DESTINATION"
-    EXTRACT = "EXTRACT"
 
     def name(self) -> str:
         return "downloadpackage"
@@ -113,20 +103,7 @@ class DownloadPackageAlgorithm(DownloadAlgorithm):
                 self.AUTHCFG, tr("OS API key (authentication configuration)"), optional=True
             )
         )
-        self.addParameter(
-            QgsProcessingParameterFile(
-                self.DESTINATION,
-                tr("Download folder"),
-                folder_behavior(),
-                defaultValue=default_download_root() or None,
-                optional=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterBoolean(self.EXTRACT, tr("Unzip the files"), defaultValue=True)
-        )
-        self.add_load_parameter()
-        self.add_job_outputs(tr("Folder with the version's files"), tr("Version id"))
+        self.add_job_parameters(tr("Folder with the version's files"), tr("Version id"))
 
     def prepareAlgorithm(
         self,
@@ -146,27 +123,13 @@ class DownloadPackageAlgorithm(DownloadAlgorithm):
     ) -> Dict[str, Any]:
         package = self.parameterAsString(parameters, self.PACKAGE, context).strip()
         version = self.parameterAsString(parameters, self.VERSION, context).strip() or LATEST
-        dest = self.parameterAsFile(parameters, self.DESTINATION, context)
-        extract = self.parameterAsBool(parameters, self.EXTRACT, context)
-        bridge = FeedbackBridge(feedback)
-        with processing_errors(bridge):
-            self.raise_if_unprepared()
-            if not package:
-                raise ConfigurationError(tr("Give the data package id."))
-            dest = dest or default_download_root()
-            feedback.pushInfo(
-                tr("Downloading data package {package}, version {version}, into {dest}").format(
-                    package=package, version=version, dest=dest
-                )
-            )
-            self._client.http.cancel = bridge.cancel
-            result = fetch_package_version(
-                self._client,
-                package,
-                version,
-                dest_root=dest,
-                extract=extract,
-                progress=bridge,
-                cancel=bridge.cancel,
-            )
-            return self.finish(result, parameters, context, feedback)
+        return self.run_job(
+            parameters,
+            context,
+            feedback,
+            problem="" if package else tr("Give the data package id."),
+            announce=lambda dest: tr(
+                "Downloading data package {package}, version {version}, into {dest}"
+            ).format(package=package, version=version, dest=dest),
+            fetch=lambda client, **job: fetch_package_version(client, package, version, **job),
+        )

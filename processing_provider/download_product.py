@@ -4,25 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from qgis.core import (
-    QgsProcessingContext,
-    QgsProcessingFeedback,
-    QgsProcessingParameterBoolean,
-    QgsProcessingParameterFile,
-)
+from qgis.core import QgsProcessingContext, QgsProcessingFeedback
 
-from ..core.errors import ConfigurationError
 from ..core.jobs import fetch_product
 from ..i18n import tr
 from .catalogue import Catalogue, load_catalogue
-from .common import (
-    FeedbackBridge,
-    choice_parameter,
-    choice_value,
-    default_download_root,
-    folder_behavior,
-    processing_errors,
-)
+from .common import choice_parameter, choice_value
 from .outputs import DownloadAlgorithm
 
 
@@ -31,8 +18,6 @@ class DownloadProductAlgorithm(DownloadAlgorithm):
     FORMAT = "FORMAT"
     SUBFORMAT = "SUBFORMAT"
     AREA = "AREA"
-    DESTINATION = "DESTINATION"
-    EXTRACT = "EXTRACT"
 
     def __init__(self, catalogue: Optional[Catalogue] = None) -> None:
         super().__init__()
@@ -69,20 +54,7 @@ class DownloadProductAlgorithm(DownloadAlgorithm):
             choice_parameter(self.SUBFORMAT, tr("Subformat"), catalogue.subformats, optional=True)
         )
         self.addParameter(choice_parameter(self.AREA, tr("Area"), catalogue.areas, default="GB"))
-        self.addParameter(
-            QgsProcessingParameterFile(
-                self.DESTINATION,
-                tr("Download folder"),
-                folder_behavior(),
-                defaultValue=default_download_root() or None,
-                optional=True,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterBoolean(self.EXTRACT, tr("Unzip the files"), defaultValue=True)
-        )
-        self.add_load_parameter()
-        self.add_job_outputs(tr("Folder with the product's files"), tr("Product version"))
+        self.add_job_parameters(tr("Folder with the product's files"), tr("Product version"))
 
     def prepareAlgorithm(
         self,
@@ -105,32 +77,18 @@ class DownloadProductAlgorithm(DownloadAlgorithm):
         fmt = choice_value(self, parameters, self.FORMAT, context)
         subformat = choice_value(self, parameters, self.SUBFORMAT, context) or None
         area = choice_value(self, parameters, self.AREA, context) or "GB"
-        dest = self.parameterAsFile(parameters, self.DESTINATION, context)
-        extract = self.parameterAsBool(parameters, self.EXTRACT, context)
-        bridge = FeedbackBridge(feedback)
-        with processing_errors(bridge):
-            self.raise_if_unprepared()
-            if not product or not fmt:
-                raise ConfigurationError(tr("Choose a product and a format."))
-            dest = dest or default_download_root()
-            feedback.pushInfo(
-                tr("Downloading {product} ({fmt}, {area}) into {dest}").format(
-                    product=product,
-                    fmt=" ".join(filter(None, (fmt, subformat))),
-                    area=area,
-                    dest=dest,
-                )
-            )
-            self._client.http.cancel = bridge.cancel
-            result = fetch_product(
-                self._client,
-                product,
-                fmt,
+        return self.run_job(
+            parameters,
+            context,
+            feedback,
+            problem="" if product and fmt else tr("Choose a product and a format."),
+            announce=lambda dest: tr("Downloading {product} ({fmt}, {area}) into {dest}").format(
+                product=product,
+                fmt=" ".join(filter(None, (fmt, subformat))),
                 area=area,
-                subformat=subformat,
-                dest_root=dest,
-                extract=extract,
-                progress=bridge,
-                cancel=bridge.cancel,
-            )
-            return self.finish(result, parameters, context, feedback)
+                dest=dest,
+            ),
+            fetch=lambda client, **job: fetch_product(
+                client, product, fmt, area=area, subformat=subformat, **job
+            ),
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from qgis.core import (
     QgsApplication,
@@ -22,10 +22,17 @@ from qgis.core import (
     QgsProcessingParameterBoolean,
 )
 
+from ..core.errors import ConfigurationError
 from ..core.jobs import JobResult
 from ..core.redact import get_logger
 from ..i18n import tr
-from .common import OSDownloadsAlgorithm, processing_errors
+from .common import (
+    FeedbackBridge,
+    OSDownloadsAlgorithm,
+    default_download_root,
+    download_folder_parameter,
+    processing_errors,
+)
 
 log = get_logger(__name__)
 
@@ -118,8 +125,10 @@ def load_layers(
 
 
 class DownloadAlgorithm(OSDownloadsAlgorithm):
-    """What both download algorithms share: outputs, LOAD, the post-processing."""
+    """What both download algorithms share: destination, unzip, LOAD, outputs, the run."""
 
+    DESTINATION = "DESTINATION"
+    EXTRACT = "EXTRACT"
     LOAD = "LOAD"
 
     def __init__(self) -> None:
@@ -128,18 +137,55 @@ class DownloadAlgorithm(OSDownloadsAlgorithm):
         self._outputs: Optional[JobOutputs] = None
         self._load = False
 
-    def add_load_parameter(self) -> None:
+    def add_job_parameters(self, folder_label: str, version_label: str) -> None:
+        """DESTINATION, EXTRACT and LOAD after the algorithm's own parameters, then the outputs."""
+        self.addParameter(download_folder_parameter(self.DESTINATION, tr("Download folder")))
+        self.addParameter(
+            QgsProcessingParameterBoolean(self.EXTRACT, tr("Unzip the files"), defaultValue=True)
+        )
         self.addParameter(
             QgsProcessingParameterBoolean(
                 self.LOAD, tr("Add the layers to the project (QGIS desktop)"), defaultValue=False
             )
         )
-
-    def add_job_outputs(self, folder_label: str, version_label: str) -> None:
         self.addOutput(QgsProcessingOutputFolder("FOLDER", folder_label))
         self.addOutput(QgsProcessingOutputFile("MANIFEST", tr("Manifest")))
         self.addOutput(QgsProcessingOutputMultipleLayers("FILES", tr("Data files")))
         self.addOutput(QgsProcessingOutputString("VERSION", version_label))
+
+    def run_job(
+        self,
+        parameters: Dict[str, Any],
+        context: QgsProcessingContext,
+        feedback: QgsProcessingFeedback,
+        *,
+        problem: str,
+        announce: Callable[[str], str],
+        fetch: Callable[..., JobResult],
+    ) -> Dict[str, Any]:
+        """The run both download algorithms share, around their own ``fetch``.
+
+        ``problem``: why the parameters cannot run ("" when they can);
+        ``announce(dest)``: the line saying what is downloaded where;
+        ``fetch(client, dest_root=, extract=, progress=, cancel=)``: the core job."""
+        dest = self.parameterAsFile(parameters, self.DESTINATION, context)
+        extract = self.parameterAsBool(parameters, self.EXTRACT, context)
+        bridge = FeedbackBridge(feedback)
+        with processing_errors(bridge):
+            self.raise_if_unprepared()
+            if problem:
+                raise ConfigurationError(problem)
+            dest = dest or default_download_root()
+            feedback.pushInfo(announce(dest))
+            self._client.http.cancel = bridge.cancel
+            result = fetch(
+                self._client,
+                dest_root=dest,
+                extract=extract,
+                progress=bridge,
+                cancel=bridge.cancel,
+            )
+            return self.finish(result, parameters, context, feedback)
 
     def finish(
         self,
