@@ -402,11 +402,11 @@ def main_thread_stall(env: BenchEnv) -> Tuple[Dict[str, Any], List[Row]]:
     loaded = (
         f"{data['layers_loaded']} layers loaded"
         if data["datasets_found"]
-        else "no layers in it, so none loaded"
+        else "no layers in it to load"
     )
     rows: List[Row] = [
         (
-            f"main-thread longest stall: dock downloads {format_bytes(data['bytes'])}"
+            f"QGIS main-thread longest stall: dock gets {format_bytes(data['bytes'])}"
             f" (MD5, extract; {loaded}) vs idle",
             f"{busy['longest_gap_ms']:.0f} ms",
             f"{idle['longest_gap_ms']:.0f} ms",
