@@ -64,6 +64,18 @@ class OSDownloadsClient:
             auth.token_url = self.origin + TOKEN_PATH
         self._storage_session: Optional[requests.Session] = None
 
+    def close(self) -> None:
+        """Release both sessions' connections."""
+        self.http.session.close()
+        if self._storage_session is not None:
+            self._storage_session.close()
+
+    def __enter__(self) -> OSDownloadsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @property
     def has_credentials(self) -> bool:
         return self.auth is not None

@@ -73,7 +73,4 @@ def closing_client(client: OSDownloadsClient) -> Iterator[OSDownloadsClient]:
 
 
 def close_client(client: OSDownloadsClient) -> None:
-    client.http.session.close()
-    storage = getattr(client, "_storage_session", None)
-    if storage is not None:
-        storage.close()
+    client.close()
