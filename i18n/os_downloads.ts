@@ -39,7 +39,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/outputs.py" line="134" />
+      <location filename="../processing_provider/outputs.py" line="148" />
       <source>Add the layers to the project (QGIS desktop)</source>
       <translation type="unfinished" />
     </message>
@@ -60,7 +60,7 @@
     </message>
     <message>
       <location filename="../ui/opendata_tab.py" line="140" />
-      <location filename="../processing_provider/download_product.py" line="71" />
+      <location filename="../processing_provider/download_product.py" line="56" />
       <source>Area</source>
       <translation type="unfinished" />
     </message>
@@ -75,7 +75,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/common.py" line="184" />
+      <location filename="../processing_provider/common.py" line="195" />
       <source>Cancelled.</source>
       <translation type="unfinished" />
     </message>
@@ -96,13 +96,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../integration/auth.py" line="57" />
-      <location filename="../integration/trud_auth.py" line="80" />
+      <location filename="../integration/auth.py" line="61" />
       <source>Check Settings &gt; Options &gt; Authentication in QGIS.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="65" />
+      <location filename="../processing_provider/check_updates.py" line="63" />
       <source>Check for updates</source>
       <translation type="unfinished" />
     </message>
@@ -117,27 +116,27 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/common.py" line="169" />
+      <location filename="../processing_provider/common.py" line="180" />
       <source>Checking files already there</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_product.py" line="114" />
+      <location filename="../processing_provider/download_product.py" line="84" />
       <source>Choose a product and a format.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_package.py" line="64" />
+      <location filename="../processing_provider/download_package.py" line="56" />
       <source>Choose its authentication configuration (AUTHCFG), add it in the OS Downloads settings, or set OS_API_KEY in the environment.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_package.py" line="56" />
+      <location filename="../processing_provider/download_package.py" line="48" />
       <source>Choose the entry with your OS Data Hub key (username = key).</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="152" />
+      <location filename="../processing_provider/check_updates.py" line="142" />
       <source>Choose the folder of earlier downloads, or manifest files.</source>
       <translation type="unfinished" />
     </message>
@@ -153,7 +152,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/outputs.py" line="141" />
+      <location filename="../processing_provider/outputs.py" line="153" />
       <source>Data files</source>
       <translation type="unfinished" />
     </message>
@@ -163,7 +162,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_package.py" line="105" />
+      <location filename="../processing_provider/download_package.py" line="95" />
       <source>Data package id</source>
       <translation type="unfinished" />
     </message>
@@ -174,7 +173,7 @@
     </message>
     <message>
       <location filename="../integration/client_factory.py" line="46" />
-      <location filename="../processing_provider/download_package.py" line="63" />
+      <location filename="../processing_provider/download_package.py" line="55" />
       <source>Data packages need an OS Data Hub API key.</source>
       <translation type="unfinished" />
     </message>
@@ -189,7 +188,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_product.py" line="48" />
+      <location filename="../processing_provider/download_product.py" line="33" />
       <source>Download OS OpenData product</source>
       <translation type="unfinished" />
     </message>
@@ -219,7 +218,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_package.py" line="91" />
+      <location filename="../processing_provider/download_package.py" line="81" />
       <source>Download data package version</source>
       <translation type="unfinished" />
     </message>
@@ -230,8 +229,7 @@
     </message>
     <message>
       <location filename="../ui/settings_page.py" line="76" />
-      <location filename="../processing_provider/download_package.py" line="119" />
-      <location filename="../processing_provider/download_product.py" line="75" />
+      <location filename="../processing_provider/outputs.py" line="142" />
       <source>Download folder</source>
       <translation type="unfinished" />
     </message>
@@ -246,12 +244,12 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/common.py" line="170" />
+      <location filename="../processing_provider/common.py" line="181" />
       <source>Downloading</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_package.py" line="158" />
+      <location filename="../processing_provider/download_package.py" line="131" />
       <source>Downloading data package {package}, version {version}, into {dest}</source>
       <translation type="unfinished" />
     </message>
@@ -261,7 +259,7 @@
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_product.py" line="117" />
+      <location filename="../processing_provider/download_product.py" line="85" />
       <source>Downloading {product} ({fmt}, {area}) into {dest}</source>
       <translation type="unfinished" />
     </message>
@@ -272,12 +270,12 @@
     </message>
     <message>
       <location filename="../ui/settings_page.py" line="74" />
-      <location filename="../processing_provider/common.py" line="206" />
+      <location filename="../processing_provider/common.py" line="221" />
       <source>Downloads</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_product.py" line="51" />
+      <location filename="../processing_provider/download_product.py" line="36" />
       <source>Downloads an Ordnance Survey OpenData product (no key needed) in one format and area, checks every file's MD5 and unzips it into its own folder under the destination (product/version/format/area). Files already there with the right MD5 are not fetched again.
 
 PRODUCT, FORMAT, SUBFORMAT and AREA take the API's exact strings, e.g. OpenRoads, GeoPackage, GB; or Terrain50, Vector Tiles, (MBTiles). They are lists when the product list has been fetched, plain text otherwise.
@@ -286,7 +284,7 @@ Outputs: FOLDER, MANIFEST (os_downloads_manifest.json), FILES (the data files fo
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_package.py" line="94" />
+      <location filename="../processing_provider/download_package.py" line="84" />
       <source>Downloads one version of an OS Data Hub data package (premium or PSGA data you ordered), checks every file's MD5 and unzips it into its own folder (packages/package/version) under the destination.
 
 VERSION is a version id or 'latest'. The key comes from the authentication configuration chosen in AUTHCFG (username = API key, password = secret or empty), else the one in the OS Downloads settings, else the OS_API_KEY (and OS_API_SECRET) environment variables, which suits scheduled qgis_process runs.</source>
@@ -303,13 +301,8 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../integration/auth.py" line="63" />
-      <source>Enter the QGIS master password to store or read your OS API key.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../integration/trud_auth.py" line="85" />
-      <source>Enter the QGIS master password to store or read your TRUD API key.</source>
+      <location filename="../integration/auth.py" line="67" />
+      <source>Enter the QGIS master password to store or read your {label}.</source>
       <translation type="unfinished" />
     </message>
     <message>
@@ -353,7 +346,7 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/common.py" line="190" />
+      <location filename="../processing_provider/common.py" line="203" />
       <source>File error: {err}</source>
       <translation type="unfinished" />
     </message>
@@ -363,7 +356,7 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/outputs.py" line="65" />
+      <location filename="../processing_provider/outputs.py" line="72" />
       <source>Files are in {folder}</source>
       <translation type="unfinished" />
     </message>
@@ -383,24 +376,24 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="82" />
+      <location filename="../processing_provider/check_updates.py" line="77" />
       <source>Folder of earlier downloads</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_product.py" line="85" />
+      <location filename="../processing_provider/download_product.py" line="57" />
       <source>Folder with the product's files</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_package.py" line="129" />
+      <location filename="../processing_provider/download_package.py" line="106" />
       <source>Folder with the version's files</source>
       <translation type="unfinished" />
     </message>
     <message>
       <location filename="../ui/opendata_tab.py" line="139" />
       <location filename="../ui/packages_tab.py" line="107" />
-      <location filename="../processing_provider/download_product.py" line="67" />
+      <location filename="../processing_provider/download_product.py" line="52" />
       <source>Format</source>
       <translation type="unfinished" />
     </message>
@@ -415,17 +408,17 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_package.py" line="155" />
+      <location filename="../processing_provider/download_package.py" line="130" />
       <source>Give the data package id.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="102" />
+      <location filename="../processing_provider/check_updates.py" line="92" />
       <source>HTML files (*.html);;JSON files (*.json)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="220" />
+      <location filename="../processing_provider/check_updates.py" line="210" />
       <source>Held</source>
       <translation type="unfinished" />
     </message>
@@ -440,7 +433,7 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="218" />
+      <location filename="../processing_provider/check_updates.py" line="208" />
       <source>Item</source>
       <translation type="unfinished" />
     </message>
@@ -460,18 +453,18 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="105" />
+      <location filename="../processing_provider/check_updates.py" line="95" />
       <source>Items checked</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="107" />
+      <location filename="../processing_provider/check_updates.py" line="97" />
       <source>Items that could not be checked</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="106" />
-      <location filename="../processing_provider/check_updates.py" line="108" />
+      <location filename="../processing_provider/check_updates.py" line="96" />
+      <location filename="../processing_provider/check_updates.py" line="98" />
       <source>Items with a newer version</source>
       <translation type="unfinished" />
     </message>
@@ -481,7 +474,7 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="221" />
+      <location filename="../processing_provider/check_updates.py" line="211" />
       <source>Latest</source>
       <translation type="unfinished" />
     </message>
@@ -552,22 +545,22 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/common.py" line="172" />
+      <location filename="../processing_provider/common.py" line="183" />
       <source>Looking for data in</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/outputs.py" line="140" />
+      <location filename="../processing_provider/outputs.py" line="152" />
       <source>Manifest</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="90" />
+      <location filename="../processing_provider/check_updates.py" line="80" />
       <source>Manifest files</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="223" />
+      <location filename="../processing_provider/check_updates.py" line="213" />
       <source>Message</source>
       <translation type="unfinished" />
     </message>
@@ -598,7 +591,7 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="222" />
+      <location filename="../processing_provider/check_updates.py" line="212" />
       <source>Newer versions</source>
       <translation type="unfinished" />
     </message>
@@ -623,27 +616,33 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="151" />
+      <location filename="../processing_provider/check_updates.py" line="141" />
       <source>No os_downloads_manifest.json found.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/outputs.py" line="111" />
+      <location filename="../processing_provider/outputs.py" line="118" />
       <source>Not loaded: {name} ({why})</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/outputs.py" line="107" />
+      <location filename="../processing_provider/outputs.py" line="114" />
       <source>Nothing to load: no data files were found.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_package.py" line="113" />
+      <location filename="../integration/auth.py" line="148" />
+      <location filename="../integration/auth.py" line="154" />
+      <source>OS API key</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../processing_provider/download_package.py" line="103" />
       <source>OS API key (authentication configuration)</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="95" />
+      <location filename="../processing_provider/check_updates.py" line="85" />
       <source>OS API key for data packages</source>
       <translation type="unfinished" />
     </message>
@@ -683,7 +682,7 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="226" />
+      <location filename="../processing_provider/check_updates.py" line="216" />
       <source>OS Downloads: updates</source>
       <translation type="unfinished" />
     </message>
@@ -753,14 +752,14 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../ui/context.py" line="51" />
+      <location filename="../ui/context.py" line="53" />
       <source>Premium data packages need the API key of an OS Data Hub project that includes the OS Downloads API. The key is kept in the QGIS Authentication Manager.</source>
       <translation type="unfinished" />
     </message>
     <message>
       <location filename="../ui/opendata_tab.py" line="92" />
       <location filename="../ui/packages_tab.py" line="105" />
-      <location filename="../processing_provider/download_product.py" line="66" />
+      <location filename="../processing_provider/download_product.py" line="51" />
       <source>Product</source>
       <translation type="unfinished" />
     </message>
@@ -771,7 +770,7 @@ VERSION is a version id or 'latest'. The key comes from the authentication confi
     </message>
     <message>
       <location filename="../ui/packages_tab.py" line="107" />
-      <location filename="../processing_provider/download_product.py" line="85" />
+      <location filename="../processing_provider/download_product.py" line="57" />
       <source>Product version</source>
       <translation type="unfinished" />
     </message>
@@ -830,7 +829,7 @@ OUTCOME is 'updated', 'nothing new', 'would update' or 'failed'. See the README 
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="101" />
+      <location filename="../processing_provider/check_updates.py" line="91" />
       <source>Report</source>
       <translation type="unfinished" />
     </message>
@@ -845,7 +844,7 @@ OUTCOME is 'updated', 'nothing new', 'would update' or 'failed'. See the README 
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="68" />
+      <location filename="../processing_provider/check_updates.py" line="66" />
       <source>Reports which products and data packages downloaded earlier have a newer version, without downloading anything. It reads the os_downloads_manifest.json files under FOLDER (default: the plugin's download folder) and/or the manifest files listed in MANIFESTS. A product is out of date when its version changed; a data package when versions newer than the newest one held exist.
 
 OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need the OS API key (AUTHCFG, the plugin's settings, or OS_API_KEY).</source>
@@ -867,8 +866,7 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../integration/auth.py" line="87" />
-      <location filename="../integration/trud_auth.py" line="111" />
+      <location filename="../integration/auth.py" line="98" />
       <source>See the log panel (Authentication tab) for the reason.</source>
       <translation type="unfinished" />
     </message>
@@ -920,7 +918,7 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="219" />
+      <location filename="../processing_provider/check_updates.py" line="209" />
       <source>Status</source>
       <translation type="unfinished" />
     </message>
@@ -930,7 +928,7 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_product.py" line="69" />
+      <location filename="../processing_provider/download_product.py" line="54" />
       <source>Subformat</source>
       <translation type="unfinished" />
     </message>
@@ -955,50 +953,44 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
+      <location filename="../integration/trud_auth.py" line="79" />
+      <location filename="../integration/trud_auth.py" line="85" />
+      <source>TRUD API key</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <location filename="../ui/trud_tab.py" line="133" />
       <source>Table:</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../integration/auth.py" line="86" />
-      <source>The API key could not be saved in the QGIS Authentication Manager.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../integration/auth.py" line="70" />
+      <location filename="../integration/auth.py" line="141" />
       <source>The API key is empty.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../integration/auth.py" line="62" />
-      <location filename="../integration/trud_auth.py" line="84" />
+      <location filename="../integration/auth.py" line="66" />
       <source>The QGIS Authentication Manager is locked.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../integration/auth.py" line="56" />
-      <location filename="../integration/trud_auth.py" line="79" />
+      <location filename="../integration/auth.py" line="60" />
       <source>The QGIS Authentication Manager is not available.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../integration/trud_auth.py" line="110" />
-      <source>The TRUD API key could not be saved in the QGIS Authentication Manager.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../integration/trud_auth.py" line="94" />
+      <location filename="../integration/trud_auth.py" line="76" />
       <source>The TRUD API key is empty.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_package.py" line="55" />
+      <location filename="../processing_provider/download_package.py" line="47" />
       <location filename="../processing_provider/sync_algorithm.py" line="182" />
       <source>The authentication configuration {id} holds no OS API key.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="146" />
+      <location filename="../processing_provider/check_updates.py" line="136" />
       <source>The folder {folder} does not exist.</source>
       <translation type="unfinished" />
     </message>
@@ -1023,6 +1015,11 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
+      <location filename="../integration/auth.py" line="95" />
+      <source>The {label} could not be saved in the QGIS Authentication Manager.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <location filename="../ui/opendata_tab.py" line="308" />
       <source>This product has no files to download.</source>
       <translation type="unfinished" />
@@ -1033,13 +1030,12 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_package.py" line="126" />
-      <location filename="../processing_provider/download_product.py" line="82" />
+      <location filename="../processing_provider/outputs.py" line="144" />
       <source>Unzip the files</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/common.py" line="171" />
+      <location filename="../processing_provider/common.py" line="182" />
       <source>Unzipping</source>
       <translation type="unfinished" />
     </message>
@@ -1059,12 +1055,12 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_package.py" line="129" />
+      <location filename="../processing_provider/download_package.py" line="106" />
       <source>Version id</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/download_package.py" line="108" />
+      <location filename="../processing_provider/download_package.py" line="98" />
       <source>Version id (or latest)</source>
       <translation type="unfinished" />
     </message>
@@ -1129,6 +1125,11 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
+      <location filename="../ui/context.py" line="39" />
+      <source>the OS Downloads settings (gear button in the dock)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <location filename="../processing_provider/sync_algorithm.py" line="158" />
       <source>the log above</source>
       <translation type="unfinished" />
@@ -1184,17 +1185,17 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/outputs.py" line="61" />
+      <location filename="../processing_provider/outputs.py" line="68" />
       <source>{downloaded} file(s) downloaded, {skipped} already there and verified</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="180" />
+      <location filename="../processing_provider/check_updates.py" line="170" />
       <source>{label}: newer version(s) {newer} (have {have})</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="186" />
+      <location filename="../processing_provider/check_updates.py" line="176" />
       <source>{label}: up to date ({have})</source>
       <translation type="unfinished" />
     </message>
@@ -1204,7 +1205,7 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/outputs.py" line="67" />
+      <location filename="../processing_provider/outputs.py" line="74" />
       <source>{n} data file(s) found: {names}</source>
       <translation type="unfinished" />
     </message>
@@ -1214,12 +1215,12 @@ OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages need
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/outputs.py" line="113" />
+      <location filename="../processing_provider/outputs.py" line="120" />
       <source>{n} layer(s) added to the group {group}.</source>
       <translation type="unfinished" />
     </message>
     <message>
-      <location filename="../processing_provider/check_updates.py" line="156" />
+      <location filename="../processing_provider/check_updates.py" line="146" />
       <source>{n} manifest(s), {m} item(s) to check</source>
       <translation type="unfinished" />
     </message>
