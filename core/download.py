@@ -559,10 +559,12 @@ class _FileDownload:
         raise AssertionError("unreachable")
 
     def _problem(self, size: int, actual: str) -> Optional[DownloadError]:
-        if self.overflow is not None and self.file.size is not None:
-            return SizeMismatchError(self.name, self.file.size, self.overflow)
-        if self.file.size is not None and size != self.file.size:
-            return SizeMismatchError(self.name, self.file.size, size)
+        # Without a listed size, the size the server announced is the one to meet.
+        expected = self.file.size if self.file.size is not None else self.expected_size
+        if self.overflow is not None and expected is not None:
+            return SizeMismatchError(self.name, expected, self.overflow)
+        if expected is not None and size != expected:
+            return SizeMismatchError(self.name, expected, size)
         if self.file.checksum is not None and actual != self.file.checksum.hexdigest.lower():
             return ChecksumMismatchError(
                 self.name, self.algorithm, self.file.checksum.hexdigest.lower(), actual
@@ -579,6 +581,9 @@ class _FileDownload:
         on disk (fsync) before this returns.
         """
         self.overflow = None
+        if fresh and self.file.size is None and self.expected_size is not None:
+            self.job.tracker.add_total(-self.expected_size)  # learnt again from this fetch
+            self.expected_size = None
         offset = 0 if fresh else self._usable_part_size()
         try:
             out = open(self.part, "r+b" if offset else "wb")  # noqa: SIM115 - closed below

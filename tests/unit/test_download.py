@@ -11,10 +11,12 @@ import hashlib
 import os
 import subprocess
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import List
 
 import pytest
+import requests
 
 from os_downloads.core.auth import ApiKeyAuth
 from os_downloads.core.client import OSDownloadsClient
@@ -31,6 +33,7 @@ from os_downloads.core.errors import (
     ChecksumMismatchError,
     DownloadError,
     InsufficientSpaceError,
+    SizeMismatchError,
 )
 from os_downloads.core.manifest import Manifest, ManifestFile, write_manifest
 from os_downloads.core.models import RemoteFile
@@ -290,6 +293,47 @@ def test_a_listing_without_checksum_is_checked_by_size_and_marked_unverified(
     assert result.unverified == [got]
     assert got.checksum.algorithm == "md5"
     assert got.checksum.hexdigest == listed.checksum.hexdigest  # recorded for later runs
+
+
+class _ChangingFileHandler(BaseHTTPRequestHandler):
+    """A storage server whose file grows between a dropped connection and the resume."""
+
+    def do_GET(self) -> None:  # noqa: N802 - name fixed by http.server
+        if self.headers.get("Range"):
+            body = b"b" * 1000
+            self.send_response(206)
+            self.send_header("Content-Range", "bytes 500-1499/1500")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        self.wfile.write(b"a" * 500)  # then the connection drops
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_file_without_listed_size_or_checksum_is_never_kept_truncated(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ChangingFileHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/changing.zip"
+    try:
+        with pytest.raises(SizeMismatchError):
+            download_files(
+                [RemoteFile(url, "changing.zip", None, None)],
+                tmp_path,
+                resolve=lambda f: f.url,
+                session=requests.Session(),
+                retry=FAST_RETRY,
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert leftovers(tmp_path) == []
 
 
 def test_an_unverified_file_is_skipped_only_when_the_manifest_knows_it(replica, client, tmp_path):
