@@ -19,6 +19,7 @@ from typing import Any, Callable, List, Optional, Set
 
 from qgis.core import QgsApplication, QgsTask
 
+from ..core.download import format_bytes
 from ..core.errors import Cancelled, OSDownloadsError
 from ..i18n import tr
 from .log import plugin_logger
@@ -32,15 +33,6 @@ Done = Callable[["JobTask"], None]
 _LIVE: Set[JobTask] = set()
 
 
-def _format_bytes(count: float) -> str:
-    value = float(count)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if abs(value) < 1000 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB"
-
-
 def describe_progress(progress: Any) -> str:
     """One status line from a core ``Progress`` (phase, bytes or files, rate)."""
     phase = getattr(progress, "phase", "download")
@@ -52,9 +44,9 @@ def describe_progress(progress: Any) -> str:
         return tr("Extracting {files} files").format(files=files)
     if phase == "discover":
         return tr("Finding layers")
-    amount = _format_bytes(done) + (f" / {_format_bytes(total)}" if total else "")
+    amount = format_bytes(done) + (f" / {format_bytes(total)}" if total else "")
     rate = getattr(progress, "rate_bytes_per_s", 0.0) or 0.0
-    speed = f", {_format_bytes(rate)}/s" if rate > 0 else ""
+    speed = f", {format_bytes(rate)}/s" if rate > 0 else ""
     return tr("Downloading: {amount} ({files} files{speed})").format(
         amount=amount, files=files, speed=speed
     )
