@@ -340,6 +340,7 @@ class TrudClient:
                 "The key is shown on your TRUD account page.",
             )
         register_secret(key)
+        register_secret(quote(key, safe=""))  # the form it takes in every URL
         _guard_url_loggers()
         self._key = key
         self.base_url = resolve_base_url(base_url)

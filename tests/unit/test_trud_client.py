@@ -14,6 +14,7 @@ from os_downloads.core.errors import (
     NotFoundError,
     describe,
 )
+from os_downloads.core.redact import redact
 from os_downloads.core.retry import RetryPolicy
 from os_downloads.core.trud import TrudClient, TrudRelease, parse_item
 from os_downloads.replica.trud import TRUD_API_KEY, TRUD_DISABLED_KEY, api_url, restore
@@ -89,6 +90,17 @@ def test_a_bad_key_says_so(replica):
     assert "TRUD did not accept the API key (HTTP 400)" in text
     assert "TRUD account page" in text
     assert "not-a-real-trud-key-123456" not in text + caught.value.url
+
+
+def test_a_key_with_characters_quoted_in_the_url_is_masked_there_too(replica):
+    key = "pasted+key/with=odd chars"
+    client = TrudClient(key, api_url(replica), retry=FAST)
+    with pytest.raises(BadRequestError) as caught:
+        client.releases(58)
+    quoted = "pasted%2Bkey%2Fwith%3Dodd%20chars"
+    assert quoted in client.releases_url(58)
+    assert quoted not in describe(caught.value) + caught.value.url
+    assert quoted not in redact(client.releases_url(58))
 
 
 def test_a_disabled_key_says_so(replica):
