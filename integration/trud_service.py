@@ -185,7 +185,7 @@ class TrudService(QObject):
         placement_job = prepare_placement(
             table_layer, postcode_field, postcode_layer, output=output
         )
-        group = _group_of(table_layer)
+        table_id = table_layer.id()
 
         def job(progress: Callable[[Any], None], event: threading.Event) -> Any:
             return run_placement(placement_job, event)
@@ -199,7 +199,9 @@ class TrudService(QObject):
             except ConfigurationError as err:
                 self.place_failed.emit(err)
                 return
-            _add_to_group(placement, group)
+            # Look the group up now: the user may have removed it while this ran.
+            table = QgsProject.instance().mapLayer(table_id)
+            _add_to_group(placement, _group_of(table) if table is not None else None)
             self.placed.emit(placement)
 
         description = tr("NHS TRUD: placing {table} by postcode").format(table=table_layer.name())

@@ -167,3 +167,18 @@ def test_a_tampered_signature_stops_the_load(tab, dock, replica, plugin_iface):
     texts = plugin_iface.message_texts()
     assert any(t.startswith("Download failed") and "BAD" in t for t in texts), texts
     QgsApplication.processEvents()
+
+
+def test_placing_survives_the_group_being_removed_meanwhile(tab, dock):
+    load_codepoint(dock)
+    assert download(tab, dock, 58).ok
+    tab.table_combo.setCurrentIndex(tab.table_combo.findText("epraccur (GP practices)"))
+    placed: list = []
+    tab.placed.connect(placed.append)
+    tab.place_button.click()
+    root = QgsProject.instance().layerTreeRoot()
+    root.removeChildNode(root.findGroup(ODS_WEEKLY_GROUP))  # the user tidies up meanwhile
+    wait_until(lambda: placed, 60, "the placement")
+    layer = placed[0].layer
+    assert root.findLayer(layer.id()) is not None  # at the top of the tree instead
+    assert layer.featureCount() == 22
