@@ -17,6 +17,7 @@ from qgis.core import QgsProject
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
 from ..core import jobs
+from ..core.client import OSDownloadsClient
 from ..core.errors import Cancelled
 from ..core.models import LATEST
 from ..i18n import tr
@@ -107,7 +108,7 @@ class DownloadService(QObject):
         description = tr("OS Downloads: {title} ({format}, {area})").format(
             title=title, format=" ".join(p for p in (format, subformat) if p), area=area or "GB"
         )
-        return self._start(description, title, job, cancel, values)
+        return self._start(description, title, job, cancel, values, client)
 
     def start_package_version(
         self, package_id: str, version_id: str = LATEST, *, title: str = ""
@@ -135,7 +136,7 @@ class DownloadService(QObject):
         description = tr("OS Downloads: data package {title}, version {version}").format(
             title=title, version=version_id or LATEST
         )
-        return self._start(description, title, job, cancel, values)
+        return self._start(description, title, job, cancel, values, client)
 
     def running(self) -> List[tasks.JobTask]:
         return tasks.running_tasks()
@@ -152,8 +153,10 @@ class DownloadService(QObject):
         job: tasks.Job,
         cancel: threading.Event,
         values: PluginSettings,
+        client: OSDownloadsClient,
     ) -> tasks.JobTask:
         def done(task: tasks.JobTask) -> None:
+            client.close()  # also when the task was cancelled before its job ever ran
             self._finish(task, title, values)
 
         task = tasks.JobTask(description, job, on_done=done, cancel_event=cancel)
