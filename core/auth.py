@@ -20,7 +20,7 @@ from .redact import register_secret
 if TYPE_CHECKING:
     from .http import HttpClient
 
-TOKEN_PATH = "/oauth2/token/v1"
+TOKEN_PATH = "/oauth2/token/v1"  # nosec B105 - the token endpoint's path, not a secret
 RENEW_MARGIN_SECONDS = 30.0
 
 

@@ -66,7 +66,7 @@ EXIT_CANCELLED = 130
 
 KEY_ENV = "OS_API_KEY"
 KEY_SETTING = f"the --key option or the {KEY_ENV} environment variable"
-SECRET_ENV = "OS_API_SECRET"
+SECRET_ENV = "OS_API_SECRET"  # nosec B105  # pragma: allowlist secret - a variable's name
 PROG = "os-downloads"
 
 Register = Callable[[Any], None]

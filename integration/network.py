@@ -114,7 +114,8 @@ def _proxy_credentials(proxy: ProxySettings) -> Tuple[str, str]:
 
 
 def proxy_url(proxy: ProxySettings) -> str:
-    """``http://user:pass@host:port`` (or ``socks5h://``) for requests."""
+    """The proxy as requests wants it: ``http://`` (or ``socks5h://``), then the
+    URL-quoted user and password with ``@`` when QGIS has them, then host and port."""
     scheme = "socks5h" if proxy.type in SOCKS_PROXY_TYPES else "http"
     user, password = _proxy_credentials(proxy)
     credentials = ""

@@ -33,7 +33,6 @@ REQUIRED = (
     "changelog",
     "experimental",
     "hasProcessingProvider",
-    "supportsQt6",
 )
 
 
@@ -54,7 +53,8 @@ def test_every_required_key_is_present_and_filled(metadata: Dict[str, str]) -> N
 def test_versions_supported(metadata: Dict[str, str]) -> None:
     assert metadata["qgisMinimumVersion"] == "3.22"
     assert metadata["qgisMaximumVersion"] == "4.99"
-    assert metadata["supportsQt6"] in ("True", "yes")
+    # supportsQt6 is deprecated on plugins.qgis.org: qgisMaximumVersion=4.99 says it.
+    assert "supportsQt6" not in metadata
 
 
 def test_version_matches_core(metadata: Dict[str, str]) -> None:
