@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Dict, List, Sequence, Tuple
 
+from package import placeholder_fields  # scripts/package.py: the one list of placeholders
+
 MAX_ZIP_BYTES = 25_000_000
 REQUIRED_FIELDS = (
     "name",
@@ -261,6 +263,14 @@ def _metadata(text: str) -> Tuple[Dict[str, str], List[Finding]]:
         value = metadata.get(key, "")
         if value and (value in FORBIDDEN_URLS or not is_valid_url(value)):
             found.append(Finding("metadata", f"{key} {value!r} is not a valid URL"))
+    for key in placeholder_fields(metadata):
+        if metadata.get(key):
+            found.append(
+                Finding(
+                    "metadata",
+                    f"{key} {metadata[key]!r} is a placeholder the site cannot confirm or reach",
+                )
+            )
     if "supportsQt6" in metadata:
         found.append(
             Finding(

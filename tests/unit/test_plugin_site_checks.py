@@ -131,6 +131,10 @@ def test_a_tiny_good_plugin_passes(tmp_path: Path) -> None:
         (("about=Does nothing.\n", ""), "required fields missing: about"),
         (("icon=icon.svg", "icon=missing.png"), "icon 'missing.png' is not in the zip"),
         (("[general]\n", "[general]\nsupportsQt6=True\n"), "supportsQt6 is deprecated"),
+        (
+            ("email=plugins@os-downloads-maintainers.org.uk", "email=me@example.org"),
+            "email 'me@example.org' is a placeholder",
+        ),  # fmt: skip
         (("about=Does nothing.", "about=100% nothing."), "QGIS could not read metadata.txt"),
     ],
 )
