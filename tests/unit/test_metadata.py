@@ -77,6 +77,14 @@ def test_about_discloses_the_external_services(metadata: Dict[str, str]) -> None
     assert "API key" in about
 
 
+def test_about_says_who_does_not_make_it_and_names_the_helper_programs(
+    metadata: Dict[str, str],
+) -> None:
+    about = " ".join(metadata["about"].split())
+    assert "not made, endorsed or supported by Ordnance Survey or by NHS England" in about
+    assert all(program in about for program in ("gpgv", "gpg", "unzip"))
+
+
 def test_texts_are_plain_english_ascii(metadata: Dict[str, str]) -> None:
     for key in ("name", "description", "about"):
         assert metadata[key].isascii(), f"{key} has non-ASCII characters"
