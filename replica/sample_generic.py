@@ -8,6 +8,7 @@ buildings, built-up areas, identifier tables, overview rasters) in OS's usual
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 
 from osgeo import ogr
@@ -485,6 +486,10 @@ def build_generic(work: ProductWork, specs: Sequence[DownloadSpec]) -> BuiltProd
                 )
                 for layer in layers
             ]
+        if not spec.file_name.endswith(".zip"):  # a bare data file (Zoomstack's .mbtiles)
+            (member,) = vector_members(work, spec, layers, data="", stem=Path(spec.file_name).stem)
+            archives[spec.file_name] = Archive([], bare=Path(member.data))
+            continue
         if pid == "OpenUSRN":
             members = vector_members(
                 work, spec, layers, data="", stem=f"osopenusrn_{work.edition.replace('-', '')}"
