@@ -86,9 +86,7 @@ def test_the_replica_spells_supply_type_per_package_and_the_client_reads_both(re
         assert [v.supply_type for v in versions] == [SUPPLY_COU, SUPPLY_COU, SUPPLY_FULL]
 
 
-def test_sync_of_full_then_change_only_updates_fetches_the_base_then_each_update(
-    tmp_path, replica
-):
+def test_sync_of_full_then_change_only_updates_fetches_the_base_then_each_update(tmp_path, replica):
     config_path = tmp_path / "sync.toml"
     config_path.write_text(
         f'dest_root = "{(tmp_path / "data").as_posix()}"\napi_url = "{replica.api_url}"\n'
@@ -251,7 +249,9 @@ def test_json_is_compact_and_areas_alphabetical(replica):
 
 
 def test_a_bad_key_gets_the_real_401_body(replica):
-    answer = requests.get(f"{replica.api_url}/dataPackages", headers={"key": "wrong-key"}, timeout=10)
+    answer = requests.get(
+        f"{replica.api_url}/dataPackages", headers={"key": "wrong-key"}, timeout=10
+    )
     assert answer.status_code == 401 and answer.json() == {"message": "Invalid APIKey"}
 
 
