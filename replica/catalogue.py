@@ -624,6 +624,14 @@ def _all(stem: str, codes: Dict[str, Any], area: str = "GB") -> List[DownloadSpe
     return result
 
 
+def _every_other_tile(
+    stem: str, codes: Dict[str, Any], tiles: List[str], done: Tuple[str, ...]
+) -> List[DownloadSpec]:
+    """One download per listed 100 km square not already given (every square an
+    ``areas`` list names can be downloaded); one format each keeps generation fast."""
+    return [spec for tile in tiles if tile not in done for spec in _all(stem, codes, tile)]
+
+
 _BGS_SHP_GPKG = {"shp": SHAPEFILE, "gpkg": GPKG}
 
 DOWNLOADS: Dict[str, List[DownloadSpec]] = {
@@ -657,7 +665,8 @@ DOWNLOADS: Dict[str, List[DownloadSpec]] = {
         "opgrsp", {"essh": SHAPEFILE, "gml3": GML3, "gpkg": GPKG, "mbtiles": MBTILES}
     )
     + _all("opgrsp", {"essh": SHAPEFILE, "gml3": GML3}, "TQ")
-    + _all("opgrsp", {"gml3": GML3}, "TL"),
+    + _all("opgrsp", {"gml3": GML3}, "TL")
+    + _every_other_tile("opgrsp", {"gml3": GML3}, _TILES_52, ("TQ", "TL")),
     "LIDS": [
         DownloadSpec("lids-2026-01_csv_BLPU-UPRN-Street-USRN-11.zip", "CSV"),
         DownloadSpec("lids-2026-01_csv_BLPU-UPRN-TopographicArea-TOID-5.zip", "CSV"),
@@ -674,6 +683,11 @@ DOWNLOADS: Dict[str, List[DownloadSpec]] = {
         DownloadSpec(f"osopentoid_202601_{code}_{area.lower()}.zip", fmt, None, area)
         for area in ("SU", "TQ")
         for code, fmt in (("csv", "CSV"), ("gpkg", GPKG))
+    ]
+    + [
+        DownloadSpec(f"osopentoid_202601_csv_{area.lower()}.zip", "CSV", None, area)
+        for area in _TILES_54
+        if area not in ("SU", "TQ")
     ],
     "OpenUPRN": [
         DownloadSpec("osopenuprn_202601_csv.zip", "CSV"),
@@ -686,7 +700,8 @@ DOWNLOADS: Dict[str, List[DownloadSpec]] = {
         DownloadSpec("OS_Open_Zoomstack.mbtiles", *MBTILES),
     ],
     "OpenMapLocal": _all("opmplc", {"essh": SHAPEFILE, "gml3": GML3, "gpkg": GPKG})
-    + _all("opmplc", {"essh": SHAPEFILE, "gml3": GML3, "gtiff": ("GeoTIFF", "Full Colour")}, "TQ"),
+    + _all("opmplc", {"essh": SHAPEFILE, "gml3": GML3, "gtiff": ("GeoTIFF", "Full Colour")}, "TQ")
+    + _every_other_tile("opmplc", {"gml3": GML3}, _TILES_55, ("TQ",)),
     "Terrain50": _all(
         "terr50",
         {
@@ -702,7 +717,8 @@ DOWNLOADS: Dict[str, List[DownloadSpec]] = {
         DownloadSpec("vmdbdp_gtiff_gb.zip", "GeoTIFF", "Backdrop"),
         DownloadSpec("vmdras_gtiff_gb.zip", "GeoTIFF", "Full Colour"),
     ]
-    + _all("vmdvec", {"essh": SHAPEFILE}, "TQ"),
+    + _all("vmdvec", {"essh": SHAPEFILE}, "TQ")
+    + _every_other_tile("vmdvec", {"gml32": ("GML", "3.2")}, _TILES_55, ("TQ",)),
 }
 
 # --- premium data packages ------------------------------------------------------------------

@@ -196,7 +196,13 @@ def test_products_carry_the_real_apis_quirks(catalogue: Dict[str, Any]) -> None:
     assert {"format": "GML", "subformat": "3"} in _product(catalogue, "OpenGreenspace")["formats"]
     areas = {d["area"] for d in _product(catalogue, "OpenGreenspace")["downloads"]}
     assert {"GB", "TQ", "TL"} <= areas
-    assert {d["area"] for d in _product(catalogue, "OpenTOID")["downloads"]} == {"SU", "TQ"}
+    # Every square a product's areas list can be downloaded; the list is alphabetical.
+    for pid in ("OpenGreenspace", "OpenMapLocal", "VectorMapDistrict", "OpenTOID"):
+        product = _product(catalogue, pid)
+        assert {d["area"] for d in product["downloads"]} == set(product["areas"]), pid
+        assert product["areas"] == sorted(product["areas"]), pid
+    assert "GB" not in _product(catalogue, "OpenTOID")["areas"]
+    assert len(_product(catalogue, "OpenMapLocal")["areas"]) == 56  # GB + 55 squares, OV too
     unverified = [d for p in catalogue["products"] for d in p["downloads"] if d.get("unverified")]
     assert len(unverified) == 1
 
