@@ -368,6 +368,16 @@ def cmd_product(ctx: CliContext) -> int:
         print(f"Docs:     {product.documentation_url}", file=out)
     if product.warning:
         print(f"Warning:  {product.warning}", file=out)
+    info = product.third_party_info
+    if info is not None and info.data_provider is not None:
+        provider = info.data_provider
+        homepage = f" <{provider.homepage}>" if provider.homepage else ""
+        print(f"Provider: {provider.name}{homepage}", file=out)
+    if info is not None and info.support_email:
+        print(f"Support:  {info.support_email}", file=out)
+    links = product.supporting_info + (info.supporting_info + info.also_available if info else ())
+    for link in links:
+        print(f"Link:     {link.name}: {link.link}", file=out)
     if product.description:
         print("", file=out)
         print(product.description, file=out)

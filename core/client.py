@@ -2,9 +2,15 @@
 
 OpenData endpoints need no credentials; data-package endpoints get the
 configured auth's headers, and only requests to the API's own origin ever do.
-Download URLs answer with a 307 to a signed storage URL on another origin:
-``resolve_download`` asks for that redirect and returns the target, which is
-then fetched with ``storage_session`` (no credentials at all).
+Download URLs answer with a redirect (307 in 2020/2021 captures, with or
+without a JSON body; 302 in 2026 reports) to a signed storage URL on another
+origin: ``resolve_download`` asks for that redirect and returns the target,
+which is then fetched with ``storage_session`` (no credentials at all).
+
+When a request carries ``?key=``, the real API echoes the key into every URL
+of its answer. This client sends its key in a header, and still strips any
+``key`` query parameter from every URL it reads back (``strip_key_param``), so
+a key never ends up in a URL it follows, stores or logs.
 """
 
 from __future__ import annotations
@@ -35,6 +41,29 @@ DEFAULT_BASE_URL = "https://api.os.uk/downloads/v1"
 BASE_URL_ENV = "OS_DOWNLOADS_API_URL"
 
 Auth = Union[ApiKeyAuth, OAuth2ClientCredentials]
+
+
+def strip_key_param(url: str) -> str:
+    """``url`` without any ``key`` query parameter (any case), the rest untouched."""
+    if "key=" not in url.lower():
+        return url
+    base, sep, rest = url.partition("?")
+    if not sep:
+        return url
+    query, hash_sep, fragment = rest.partition("#")
+    kept = [p for p in query.split("&") if p.split("=", 1)[0].lower() != "key"]
+    return base + ("?" + "&".join(kept) if kept else "") + hash_sep + fragment
+
+
+def _strip_keys(data: Any) -> Any:
+    """Every http(s) URL string in a JSON answer, without its ``key`` parameter."""
+    if isinstance(data, str):
+        return strip_key_param(data) if data.startswith(("http://", "https://")) else data
+    if isinstance(data, list):
+        return [_strip_keys(item) for item in data]
+    if isinstance(data, dict):
+        return {k: _strip_keys(v) for k, v in data.items()}
+    return data
 
 
 def resolve_base_url(explicit: Optional[str] = None) -> str:
@@ -156,17 +185,23 @@ class OSDownloadsClient:
     # --- downloads ----------------------------------------------------------
 
     def resolve_download(self, url: str) -> str:
-        """The signed storage URL that an API download URL redirects to."""
+        """The signed storage URL that an API download URL redirects to.
+
+        Any 3xx with a ``Location`` will do; its body (JSON, empty, or none) is
+        never read. A ``key`` parameter in ``url`` is dropped, not followed.
+        """
+        url = strip_key_param(url)
         if origin(url) != self.origin:
             raise DownloadError(
                 f"Refusing to ask {origin(redact(url))} for a download: it is not the API's "
                 f"origin ({self.origin})."
             )
         needs_auth = "/dataPackages/" in urlsplit(url).path
-        response = self._request("GET", url, auth=needs_auth, ok=(200, *REDIRECTS))
+        response = self._request("GET", url, auth=needs_auth, ok=(200, *REDIRECTS), stream=True)
         try:
-            if response.status_code in REDIRECTS and location(response):
-                return location(response)
+            target = location(response) if 300 <= response.status_code < 400 else ""
+            if target:
+                return strip_key_param(target)
         finally:
             response.close()
         raise DownloadError(
@@ -181,7 +216,7 @@ class OSDownloadsClient:
     ) -> Any:
         response = self._request("GET", self.base_url + path, params=params, auth=auth)
         try:
-            return response.json()
+            return _strip_keys(response.json())
         except ValueError:
             raise ApiError(
                 f"The API sent something that is not JSON for {redact(response.url or path)}.",
@@ -200,6 +235,7 @@ class OSDownloadsClient:
         params: Optional[Mapping[str, str]] = None,
         auth: bool = False,
         ok: tuple = (200,),
+        stream: bool = False,
     ) -> requests.Response:
         headers: Dict[str, str] = {}
         refresh = None
@@ -216,7 +252,13 @@ class OSDownloadsClient:
             if self.auth.can_refresh():
                 refresh = lambda: self.auth.headers(self.http, refresh=True)  # noqa: E731
         return self.http.request(
-            method, url, params=params, headers=headers, ok=ok, on_unauthorized=refresh
+            method,
+            url,
+            params=params,
+            headers=headers,
+            ok=ok,
+            stream=stream,
+            on_unauthorized=refresh,
         )
 
     def _storage_get(self, url: str) -> requests.Response:

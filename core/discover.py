@@ -150,6 +150,26 @@ def find_datasets(folder: Path, *, product_name: Optional[str] = None) -> List[D
     return found
 
 
+def datasets_of_files(paths: Sequence[Path], *, folder: Path) -> List[Dataset]:
+    """The datasets that downloaded files are themselves, not archives to unpack.
+
+    OS Open Zoomstack's vector tiles download as a bare ``OS_Open_Zoomstack.mbtiles``:
+    with extraction on, ``find_datasets`` only looks in the extracted tree, so
+    the job layer asks this for the downloaded files that were not extracted.
+    """
+    files = sorted((Path(p) for p in paths if Path(p).suffix.lower() in _HANDLERS), key=str)
+    if not files:
+        return []
+    context = _Context(Path(folder), files)
+    found: List[Dataset] = []
+    for path in files:
+        try:
+            found.extend(_HANDLERS[path.suffix.lower()](path, context))
+        except OSError as err:
+            log.warning("Skipped %s: %s", path, err)
+    return found
+
+
 def group_tiles(datasets: Sequence[Dataset]) -> Dict[str, List[Dataset]]:
     """Datasets by ``tile_group`` (those without one are left out), in order."""
     groups: Dict[str, List[Dataset]] = {}

@@ -303,6 +303,8 @@ def finish_job(
     datasets = discover(
         extracted or folder, product_name=manifest.name, progress=progress, cancel=cancel
     )
+    if extracted is not None:
+        datasets = bare_datasets(result) + datasets
     manifest.files = [manifest_file(f) for f in result.files]
     manifest.extracted_folder = extracted.relative_to(folder).as_posix() if extracted else None
     manifest.datasets = [dataset_ref(d, folder) for d in datasets]
@@ -401,6 +403,19 @@ def discover(
     return list(find_datasets(folder, product_name=product_name or None))
 
 
+def bare_datasets(result: DownloadResult) -> List[Any]:
+    """Downloaded files that are datasets themselves (Zoomstack's bare ``.mbtiles``).
+
+    With extraction on, discovery looks in ``extracted/`` only; files that are
+    not archives stay where they were downloaded and are found here.
+    """
+    from .discover import datasets_of_files
+    from .extract import is_archive
+
+    bare = [f.path for f in result.files if not is_archive(f.path) and f.path.is_file()]
+    return datasets_of_files(bare, folder=result.dest)
+
+
 def dataset_ref(dataset: Any, folder: Path) -> str:
     """A dataset as a path relative to the job folder (``|layername=`` for a layer)."""
     path = Path(getattr(dataset, "path", dataset))
@@ -441,6 +456,7 @@ def _check_cancel(cancel: Optional[threading.Event]) -> None:
 __all__ = [
     "EXTRACTED_FOLDER",
     "JobResult",
+    "bare_datasets",
     "describe_downloads",
     "extract_downloads",
     "fetch_package_version",

@@ -17,6 +17,26 @@ JsonDict = Dict[str, Any]
 
 LATEST = "latest"
 
+# supplyType, normalised: the spec says FULL|COU, production sends "Full" and
+# "Change Only Update" (research 1.3); every spelling maps onto these two.
+SUPPLY_FULL = "FULL"
+SUPPLY_COU = "COU"
+_SUPPLY_SPELLINGS = {
+    "full": SUPPLY_FULL,
+    "fullsupply": SUPPLY_FULL,
+    "cou": SUPPLY_COU,
+    "changeonly": SUPPLY_COU,
+    "changeonlyupdate": SUPPLY_COU,
+    "changeonlyupdates": SUPPLY_COU,
+}
+
+
+def normalise_supply_type(value: Any) -> str:
+    """``FULL`` or ``COU`` for any spelling of them (case, spaces, hyphens); else as given."""
+    text = "" if value is None else str(value).strip()
+    squashed = "".join(ch for ch in text.lower() if ch.isalnum())
+    return _SUPPLY_SPELLINGS.get(squashed, text)
+
 
 def _text(value: Any) -> str:
     """A string from a string, a list of strings (description), or None."""
@@ -87,6 +107,63 @@ class ProductFormat:
 
 
 @dataclass(frozen=True)
+class Link:
+    """A named link (``supportingInfo`` / ``alsoAvailable`` entries)."""
+
+    name: str
+    link: str
+
+    @classmethod
+    def many(cls, value: Any) -> Tuple[Link, ...]:
+        items = value if isinstance(value, (list, tuple)) else ()
+        return tuple(
+            cls(name=_text(i.get("name")) or str(i.get("link", "")), link=str(i.get("link", "")))
+            for i in items
+            if isinstance(i, dict) and i.get("link")
+        )
+
+
+@dataclass(frozen=True)
+class DataProvider:
+    """Who makes a partner product (BGS, ...): ``thirdPartyInfo.dataProvider``."""
+
+    name: str
+    short_name: Optional[str] = None
+    homepage: Optional[str] = None
+    logo_url: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ThirdPartyInfo:
+    """A partner product's ``thirdPartyInfo``: provider, its links and support address."""
+
+    data_provider: Optional[DataProvider] = None
+    supporting_info: Tuple[Link, ...] = ()
+    also_available: Tuple[Link, ...] = ()
+    support_email: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> Optional[ThirdPartyInfo]:
+        if not isinstance(data, dict) or not data:
+            return None
+        raw = data.get("dataProvider")
+        provider = None
+        if isinstance(raw, dict) and (raw.get("name") or raw.get("shortName")):
+            provider = DataProvider(
+                name=_text(raw.get("name")) or _text(raw.get("shortName")),
+                short_name=_opt_str(raw.get("shortName")),
+                homepage=_opt_str(raw.get("homepage")),
+                logo_url=_opt_str(raw.get("logoUrl")),
+            )
+        return cls(
+            data_provider=provider,
+            supporting_info=Link.many(data.get("supportingInfo")),
+            also_available=Link.many(data.get("alsoAvailable")),
+            support_email=_opt_str(data.get("supportEmail")),
+        )
+
+
+@dataclass(frozen=True)
 class Product:
     """An OS OpenData product (list summary or full details)."""
 
@@ -107,6 +184,8 @@ class Product:
     end_of_life: Optional[str] = None
     warning: Optional[str] = None
     data_provider: Optional[str] = None
+    third_party_info: Optional[ThirdPartyInfo] = None
+    supporting_info: Tuple[Link, ...] = ()
 
     @classmethod
     def from_json(cls, data: JsonDict) -> Product:
@@ -132,6 +211,8 @@ class Product:
             end_of_life=_opt_str(data.get("endOfLife")),
             warning=_opt_str(data.get("warning")),
             data_provider=_opt_str(provider.get("name")) if isinstance(provider, dict) else None,
+            third_party_info=ThirdPartyInfo.from_json(third),
+            supporting_info=Link.many(data.get("supportingInfo")),
         )
 
 
@@ -199,7 +280,11 @@ class DataPackageVersionSummary:
     @property
     def is_change_only(self) -> bool:
         """COU: a change-only update, to apply on top of its full supply."""
-        return self.supply_type.upper() == "COU"
+        return normalise_supply_type(self.supply_type) == SUPPLY_COU
+
+    @property
+    def is_full_supply(self) -> bool:
+        return normalise_supply_type(self.supply_type) == SUPPLY_FULL
 
     @classmethod
     def _fields_from_json(cls, data: JsonDict) -> JsonDict:
@@ -208,7 +293,7 @@ class DataPackageVersionSummary:
             url=str(data.get("url", "")),
             created_on=str(data.get("createdOn", "")),
             reason=str(data.get("reason", "")),
-            supply_type=str(data.get("supplyType", "")),
+            supply_type=normalise_supply_type(data.get("supplyType")),
             product_version=_text(data.get("productVersion")),
             # The spec requires productFormat; the API sends format.
             format=_text(data.get("format") or data.get("productFormat")),

@@ -26,6 +26,7 @@ from qgis.core import (
 )
 
 from ..core.manifest import SOURCE_PACKAGE, Manifest
+from ..core.models import SUPPLY_COU, normalise_supply_type
 from ..i18n import tr
 from .layer_sources import (  # plan_layers etc. re-exported for Processing and TRUD
     DEFAULT_CRS,
@@ -123,7 +124,7 @@ def group_name_for(manifest: Manifest) -> str:
     fmt = " ".join(p for p in (manifest.format, manifest.subformat) if p)
     if manifest.source == SOURCE_PACKAGE:
         created = str((manifest.extra or {}).get("created_on", "") or manifest.version)
-        change_only = (manifest.supply_type or "").upper() == "COU"
+        change_only = normalise_supply_type(manifest.supply_type) == SUPPLY_COU
         parts = [name, created] + ([tr("change-only")] if change_only else [])
         return " ".join(p for p in parts if p) + (f" ({fmt})" if fmt else "")
     if manifest.area and manifest.area.upper() != "GB":

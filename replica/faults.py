@@ -20,6 +20,13 @@ corrupt_files: {name: K}   storage flips a byte in the next K bodies of that fil
 slow_bytes_per_second      storage bodies are throttled to this rate
 signed_url_ttl_seconds     lifetime of signed storage URLs (<= 0: already expired)
 token_ttl_seconds          OAuth2 token lifetime, also sent as ``expires_in``
+redirect_form: str         download redirects: "varied" (307 with a JSON body for
+                           OpenData, 307 with no body for data packages), "json"
+                           (2021 capture), "empty" (2020: Content-Length 0), or
+                           "302" (2026 reports), for every download route
+echo_key: bool             echo the key into data-package URLs also when it came
+                           in the ``key`` header (the real API is only known to
+                           echo a ``?key=`` query key, which the replica always does)
 =========================  ====================================================
 """
 
@@ -46,9 +53,12 @@ class FaultSettings:
     slow_bytes_per_second: int = 0
     signed_url_ttl_seconds: float = 3600.0
     token_ttl_seconds: float = 299.0
+    redirect_form: str = "varied"
+    echo_key: bool = False
 
 
 SWITCHES = frozenset(f.name for f in fields(FaultSettings))
+REDIRECT_FORMS = frozenset({"varied", "json", "empty", "302"})
 
 
 def _normalise(name: str, value: Any) -> Any:
@@ -58,6 +68,12 @@ def _normalise(name: str, value: Any) -> Any:
         return _corrupt_counts(value)
     if name in ("rate_limit_per_minute",):
         return None if value in (None, 0, "") else int(value)
+    if name == "redirect_form":
+        if value not in REDIRECT_FORMS:
+            raise ValueError(f"redirect_form must be one of {sorted(REDIRECT_FORMS)}")
+        return str(value)
+    if name == "echo_key":
+        return bool(value)
     if name == "retry_after":
         return None if value in (None, "") else float(value)
     if name in ("signed_url_ttl_seconds", "token_ttl_seconds", "rate_limit_window_seconds"):

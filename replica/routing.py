@@ -40,16 +40,27 @@ from .requestlog import RequestLog
 log = logging.getLogger("os_downloads.replica")
 
 JSON_TYPE = "application/json;charset=UTF-8"
-# Headers the real API sends on every answer (captured 307, research 1.4).
+# Headers the real API sends on every answer (the 2021 captured 307, research 1.4).
 API_HEADERS = {
     "Cache-Control": "no-cache, no-store, max-age=0, must-revalidate",
     "Pragma": "no-cache",
     "Expires": "0",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
+    "X-XSS-Protection": "1 ; mode=block",
     "Referrer-Policy": "no-referrer",
     "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "origin, x-requested-with, accept",
+    "Access-Control-Max-Age": "3628800",
+    "Access-Control-Allow-Methods": "GET",
 }
+# The 2020 captured 307 had only the CORS headers.
+CORS_HEADERS = {k: v for k, v in API_HEADERS.items() if k.startswith("Access-Control-")}
+
+
+def compact_json(data: Any) -> bytes:
+    """UTF-8 JSON without spaces, as the real API sends it (research 1.4)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 @dataclass
@@ -106,7 +117,7 @@ class Response:
 def json_response(
     data: Any, status: int = 200, headers: Optional[Dict[str, str]] = None
 ) -> Response:
-    body = json.dumps(data, ensure_ascii=False, indent=None).encode("utf-8")
+    body = compact_json(data)
     all_headers = {"Content-Type": JSON_TYPE, **API_HEADERS, **(headers or {})}
     return Response(status, all_headers, body)
 

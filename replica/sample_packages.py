@@ -19,7 +19,7 @@ from .sample_gml import TopographicArea, topography
 from .sample_texts import order_details
 from .sample_zip import ZipMember, gzip_bytes, zip_bytes
 
-VERSION = "1"
+VERSION = "2"
 
 
 # --- OS MasterMap Topography Layer ----------------------------------------------------------
@@ -91,15 +91,18 @@ def _changed_features(tile: str, version: PackageVersionSpec, step: int) -> List
     return changed
 
 
+def is_full(version: PackageVersionSpec) -> bool:
+    """A full supply, however the catalogue spells it ("FULL" or "Full")."""
+    return version.supply_type.strip().lower() in ("full", "full supply")
+
+
 def _mastermap_files(
     package: PackageSpec, version: PackageVersionSpec, step: int
 ) -> List[Tuple[str, bytes]]:
     files = []
     for tile in version.tiles:
         features = (
-            _base_features(tile)
-            if version.supply_type == "FULL"
-            else _changed_features(tile, version, step)
+            _base_features(tile) if is_full(version) else _changed_features(tile, version, step)
         )
         gml = topography(f"MasterMap_{version.order}_{tile}", features)
         files.append((f"{version.order}-{tile}.gz", gzip_bytes(gml)))
@@ -145,11 +148,12 @@ def _abp_files(
     package: PackageSpec, version: PackageVersionSpec, step: int
 ) -> List[Tuple[str, bytes]]:
     everything = list(addresses())
-    if version.supply_type == "FULL":
+    if is_full(version):
         chosen, change, name = everything, "I", "AB76GB_CSV.zip"
     else:
         chosen, change, name = everything[step::25], "U", f"AB76GB_COU_CSV_{version.order}.zip"
-    csv_name = f"AddressBasePremium_{version.supply_type}_{version.created_on}_001.csv"
+    kind = "FULL" if is_full(version) else "COU"
+    csv_name = f"AddressBasePremium_{kind}_{version.created_on}_001.csv"
     rows = _abp_records(chosen, change, version.created_on)
     archive = zip_bytes(
         [ZipMember(csv_name, ("\r\n".join(rows) + "\r\n").encode("ascii"))], folder_entries=False

@@ -399,12 +399,13 @@ def product_html(product: Product, image_url: Optional[str] = None) -> str:
         (tr("Category"), product.category or ", ".join(product.categories)),
         (tr("Formats"), ", ".join(f.label for f in product.formats)),
         (tr("Areas"), areas_label(product.areas)),
-        (tr("Provider"), product.data_provider or ""),
     ]
     rows.append("<table cellspacing='2'>")
     for label, value in facts:
         if value:
             rows.append(f"<tr><td nowrap><b>{e(label)}</b>&nbsp;</td><td>{e(value)}</td></tr>")
+    for label, cell in partner_rows(product):
+        rows.append(f"<tr><td nowrap><b>{e(label)}</b>&nbsp;</td><td>{cell}</td></tr>")
     rows.append("</table>")
     if product.warning:
         rows.append(f"<p style='color:#a04000'>{e(product.warning)}</p>")
@@ -414,7 +415,51 @@ def product_html(product: Product, image_url: Optional[str] = None) -> str:
     if product.documentation_url:
         link = e(product.documentation_url, quote=True)
         rows.append(f"<p><a href='{link}'>{e(tr('Product documentation'))}</a></p>")
+    links = product_links(product)
+    if links:
+        items = "".join(f"<li>{_anchor(url, name)}</li>" for name, url in links)
+        rows.append(f"<p><b>{e(tr('Links'))}</b></p><ul>{items}</ul>")
     return "\n".join(rows)
+
+
+def _anchor(url: str, text: str) -> str:
+    """A link for http(s)/mailto targets; anything else is shown as plain text."""
+    if url.lower().startswith(("https://", "http://", "mailto:")):
+        return f"<a href='{html.escape(url, quote=True)}'>{html.escape(text)}</a>"
+    return html.escape(text)
+
+
+def partner_rows(product: Product) -> List[Tuple[str, str]]:
+    """(label, HTML cell) for a partner product's provider and support address."""
+    info = product.third_party_info
+    provider = info.data_provider if info else None
+    rows: List[Tuple[str, str]] = []
+    if provider is not None:
+        name = provider.name
+        if provider.short_name and provider.short_name != name:
+            name = f"{name} ({provider.short_name})"
+        cell = _anchor(provider.homepage, name) if provider.homepage else html.escape(name)
+        rows.append((tr("Provider"), cell))
+    elif product.data_provider:
+        rows.append((tr("Provider"), html.escape(product.data_provider)))
+    if info is not None and info.support_email:
+        email = info.support_email
+        rows.append((tr("Support"), _anchor(f"mailto:{email}", email)))
+    return rows
+
+
+def product_links(product: Product) -> List[Tuple[str, str]]:
+    """(name, url) of the supporting links: the product's, then its partner's."""
+    info = product.third_party_info
+    links = list(product.supporting_info)
+    if info is not None:
+        links += list(info.supporting_info) + list(info.also_available)
+    seen, result = set(), []
+    for link in links:
+        if link.link not in seen:
+            seen.add(link.link)
+            result.append((link.name, link.link))
+    return result
 
 
 def areas_label(areas: Sequence[str]) -> str:

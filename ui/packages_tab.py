@@ -32,9 +32,10 @@ NO_KEY_PAGE, PACKAGES_PAGE = 0, 1
 
 
 def supply_label(version: DataPackageVersionSummary) -> str:
+    """The same words for every spelling the API uses (FULL/Full, COU/Change Only Update)."""
     if version.is_change_only:
         return tr("Change-only (COU)")
-    if version.supply_type.upper() == "FULL":
+    if version.is_full_supply:
         return tr("Full")
     return version.supply_type
 
