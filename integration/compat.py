@@ -87,7 +87,7 @@ def gdal_exceptions() -> Iterator[None]:
         module.UseExceptions()
     try:
         yield
-    finally:
-        for module, was_on in zip(modules, before):
+    finally:  # GDAL keeps a stack of error handlers: undo in reverse order
+        for module, was_on in reversed(list(zip(modules, before))):
             if not was_on:
                 module.DontUseExceptions()
