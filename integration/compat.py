@@ -39,7 +39,7 @@ def field_type(kind: str):  # -> QMetaType.Type on 3.38+, QVariant.Type before
     "LongLong", "Double", "Date", "DateTime")."""
     if FIELDS_TAKE_QMETATYPE:
         return getattr(QMetaType.Type, _QMETATYPE_NAMES.get(kind, kind))
-    return getattr(QVariant, kind)  # only ever read on QGIS < 3.38, i.e. Qt5
+    return getattr(QVariant, kind)  # QGIS < 3.38 only
 
 
 def make_field(name: str, kind: str) -> QgsField:

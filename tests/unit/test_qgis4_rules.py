@@ -40,7 +40,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SKIPPED_TOP = {".venv", ".build", ".git", "tests", "dist"}
 RESOLVER = Path(__file__).with_name("qt_names_resolver.py")
 PYQT6_REQUIREMENTS = ROOT / "requirements" / "pyqt6-check.txt"
-PYQT6_VENV = ROOT / ".build" / "pyqt6-venv"
+# One per Python version: a checkout shared with a chroot of another Debian must not
+# reuse a venv built for another interpreter.
+PYQT6_VENV = ROOT / ".build" / f"pyqt6-venv-py{sys.version_info[0]}.{sys.version_info[1]}"
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 # Moved to QtGui in Qt6; qgis.PyQt.QtWidgets re-exports them on both.
@@ -244,7 +246,7 @@ def _resolve(python: str, flavour: str, uses: List[Use], env: Optional[dict] = N
 
 
 def _pyqt6_python() -> str:
-    """The throw-away PyQt6 venv (.build/pyqt6-venv), made once per requirements change."""
+    """The throw-away PyQt6 venv under .build/, made once per requirements change."""
     python = PYQT6_VENV / "bin" / "python"
     stamp = PYQT6_VENV / ".requirements"
     wanted = PYQT6_REQUIREMENTS.read_text(encoding="utf-8")
