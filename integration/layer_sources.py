@@ -38,6 +38,7 @@ from xml.sax.saxutils import escape, quoteattr
 from qgis.PyQt.QtCore import QUrl, QUrlQuery
 
 from ..core.discover import CsvOptions, Dataset, group_tiles
+from .compat import gdal_exceptions
 
 DEFAULT_CRS = "EPSG:27700"
 HELPER_FOLDER = "qgis"  # beside the extracted files: VRTs made for loading
@@ -131,15 +132,17 @@ def _single_sources(dataset: Dataset, helper_dir: Path) -> List[LayerSource]:
 
 
 def _ogr_layer_names(path: Path) -> List[str]:
+    """The file's layer names; none when OGR cannot read it (QGIS then says why)."""
     from osgeo import ogr
 
-    source = ogr.Open(str(path))
-    if source is None:
-        return []
-    try:
-        return [source.GetLayer(i).GetName() for i in range(source.GetLayerCount())]
-    finally:
-        source = None
+    with gdal_exceptions():
+        try:
+            source = ogr.Open(str(path))
+            return [source.GetLayer(i).GetName() for i in range(source.GetLayerCount())]
+        except RuntimeError:
+            return []
+        finally:
+            source = None
 
 
 def _single_source(dataset: Dataset, helper_dir: Path) -> LayerSource:
@@ -316,6 +319,32 @@ def _csv_vrt_layer(dataset: Dataset) -> str:
 
 
 MOSAIC_NODATA = -9999.0  # Terrain 50's own no-data value; heights never reach it
+_GDAL_INT_RANGES = {  # GDAL data type name -> (lowest, highest) value it holds
+    "Byte": (0, 255),
+    "Int8": (-128, 127),
+    "UInt16": (0, 65535),
+    "Int16": (-32768, 32767),
+    "UInt32": (0, 2**32 - 1),
+    "Int32": (-(2**31), 2**31 - 1),
+    "UInt64": (0, 2**64 - 1),
+    "Int64": (-(2**63), 2**63 - 1),
+}
+
+
+def mosaic_nodata(type_name: str, used_values: Optional[Sequence[int]] = None) -> Optional[float]:
+    """A no-data value the band type can hold, for the gaps between tiles.
+
+    -9999 where it fits (floats, Int16, Int32); for a Byte band (a colour-table
+    map) the highest value the tile does not use, given its histogram
+    ``used_values`` (counts per value); other unsigned types their maximum.
+    None when no value is free (the caller adds an alpha band instead)."""
+    bounds = _GDAL_INT_RANGES.get(type_name)
+    if bounds is None or bounds[0] <= MOSAIC_NODATA <= bounds[1]:
+        return MOSAIC_NODATA
+    if used_values is not None:
+        free = [value for value, count in enumerate(used_values) if count == 0]
+        return float(free[-1]) if free else None
+    return float(bounds[0] if bounds[0] < 0 else bounds[1])
 
 
 def _gap_options(first_tile: str) -> dict:
@@ -324,18 +353,24 @@ def _gap_options(first_tile: str) -> dict:
     band for colour images."""
     from osgeo import gdal
 
-    tile = gdal.Open(first_tile)
-    if tile is None:
-        return {}
-    try:
-        band = tile.GetRasterBand(1)
-        if tile.RasterCount >= 3:
-            return {"addAlpha": True}
-        if band.GetNoDataValue() is None:
-            return {"VRTNodata": MOSAIC_NODATA}
-        return {}
-    finally:
-        tile = None
+    with gdal_exceptions():
+        try:
+            tile = gdal.Open(first_tile)
+            band = tile.GetRasterBand(1)
+            if tile.RasterCount >= 3:
+                return {"addAlpha": True}
+            if band.GetNoDataValue() is not None:
+                return {}
+            type_name = gdal.GetDataTypeName(band.DataType)
+            used = None
+            if type_name == "Byte":
+                used = band.GetHistogram(-0.5, 255.5, 256, include_out_of_range=0, approx_ok=0)
+            nodata = mosaic_nodata(type_name, used)
+            return {"addAlpha": True} if nodata is None else {"VRTNodata": nodata}
+        except RuntimeError:
+            return {}  # BuildVRT then reports what is wrong with the tiles
+        finally:
+            tile = band = None
 
 
 def _write_mosaic(members: Sequence[Dataset], helper_dir: Path, name: str) -> Path:
@@ -346,10 +381,16 @@ def _write_mosaic(members: Sequence[Dataset], helper_dir: Path, name: str) -> Pa
     vrt = helper_dir / f"{_file_stem(name)}_mosaic.vrt"
     paths = sorted(str(Path(m.path).resolve()) for m in members)
     crs = members[0].crs or DEFAULT_CRS
-    options = gdal.BuildVRTOptions(outputSRS=crs, resolution="highest", **_gap_options(paths[0]))
-    mosaic = gdal.BuildVRT(str(vrt), paths, options=options)
-    if mosaic is None:
-        raise OSError(f"GDAL could not build a virtual raster from {len(paths)} tiles.")
-    mosaic.FlushCache()
-    mosaic = None  # closing writes the file
+    gaps = _gap_options(paths[0])
+    with gdal_exceptions():
+        try:
+            options = gdal.BuildVRTOptions(outputSRS=crs, resolution="highest", **gaps)
+            mosaic = gdal.BuildVRT(str(vrt), paths, options=options)
+            mosaic.FlushCache()
+        except RuntimeError as err:
+            raise OSError(
+                f"GDAL could not build a virtual raster from {len(paths)} tiles: {err}"
+            ) from err
+        finally:
+            mosaic = None  # closing writes the file
     return vrt

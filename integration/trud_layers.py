@@ -35,7 +35,6 @@ from qgis.core import (
     QgsCoordinateTransformContext,
     QgsFeature,
     QgsFeatureRequest,
-    QgsField,
     QgsFields,
     QgsGeometry,
     QgsLayerTreeGroup,
@@ -45,11 +44,11 @@ from qgis.core import (
     QgsVectorLayerFeatureSource,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 
 from ..core.errors import Cancelled, ConfigurationError
 from ..core.trud_tables import TableInfo, normalise_postcode
 from ..i18n import tr
+from .compat import make_field, renamed_field
 from .layers import HELPER_FOLDER
 
 MATCH_FIELD = "postcode_matched"
@@ -312,19 +311,19 @@ def _output_fields(job: PlacementJob) -> Tuple[QgsFields, List[str]]:
     taken: Set[str] = {"fid"}
     extra: List[str] = []
 
-    def add(name: str, kind: QVariant.Type) -> None:
+    def free_name(name: str) -> str:
         base, n = name, 2
         while name.lower() in taken:
             name, n = f"{base}_{n}", n + 1
         taken.add(name.lower())
-        fields.append(QgsField(name, kind))
+        return name
 
     for field in job.table_fields:
-        add(field.alias() or field.name(), field.type())
-    add(MATCH_FIELD, QVariant.Bool)
+        fields.append(renamed_field(field, free_name(field.alias() or field.name())))
+    fields.append(make_field(free_name(MATCH_FIELD), "Bool"))
     for field in job.postcode_fields:
         if field.name() != job.postcode_field and field.name().lower() != "fid":
-            add(PREFIX + field.name(), field.type())
+            fields.append(renamed_field(field, free_name(PREFIX + field.name())))
             extra.append(field.name())
     return fields, extra
 
