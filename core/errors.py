@@ -8,7 +8,10 @@ ever contains an API key: messages are built from redacted URLs only.
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+import errno
+import socket
+from typing import Dict, Iterator, Optional
+from urllib.parse import urlsplit
 
 
 class OSDownloadsError(Exception):
@@ -40,8 +43,15 @@ def describe(error: BaseException, *, key_setting: str = "") -> str:
             hint = f"{hint} The key comes from {key_setting}.".strip()
         if hint and message and message[-1] not in ".!?:":
             message += "."
-        return f"{message} {hint}".strip()
+        return safe_line(f"{message} {hint}".strip())
     return f"Unexpected error ({error.__class__.__name__}); see the log for details."
+
+
+def safe_line(text: str) -> str:
+    """``core.safe_text.safe_line``: imported late so errors.py has no import cycle."""
+    from .safe_text import safe_line as _safe_line
+
+    return _safe_line(text)
 
 
 class ConfigurationError(OSDownloadsError):
@@ -55,6 +65,69 @@ class NetworkError(OSDownloadsError):
     """The server could not be reached, or the connection dropped."""
 
     hint = "Check your internet connection and proxy settings, then try again."
+
+
+def connection_failure(exc: BaseException, url: str) -> NetworkError:
+    """The error for a request that got no answer, in words (never urllib3's internals).
+
+    ``url`` is already redacted. The cause is found by walking the exception
+    chain down to the socket-level error that ``requests`` and urllib3 wrap.
+    """
+    host = urlsplit(url).hostname or url
+    reason, hint = _connection_reason(exc)
+    return NetworkError(f"Could not connect to {host}: {reason}.", hint=hint)
+
+
+_RETRY_LATER = "Check your internet connection and proxy settings, then try again."
+
+
+def _connection_reason(exc: BaseException) -> tuple[str, str]:
+    causes = list(_chain(exc))
+    names = " ".join(type(c).__name__ for c in causes)
+    for cause in causes:
+        if isinstance(cause, socket.gaierror):
+            return "name not found", "Check the address (API URL setting) and your DNS or proxy."
+        if isinstance(cause, ConnectionRefusedError) or (
+            isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
+        ):
+            return (
+                "connection refused",
+                "The server is not accepting connections; check the API URL and proxy "
+                "settings, or try again later.",
+            )
+        if isinstance(cause, ConnectionResetError):
+            return "the connection was reset", _RETRY_LATER
+    text = " ".join(str(c) for c in causes)
+    if "Failed to resolve" in text or "Name or service not known" in text:
+        return "name not found", "Check the address (API URL setting) and your DNS or proxy."
+    if "SSL" in names or "CERTIFICATE" in text.upper():
+        return (
+            "the secure connection failed (certificate or TLS problem)",
+            "Check the proxy and SSL settings.",
+        )
+    if "ConnectTimeout" in names or "ConnectTimeoutError" in names:
+        return "no answer to the connection request (timed out)", _RETRY_LATER
+    if "Timeout" in names or isinstance(exc, TimeoutError):
+        return "the server stopped sending data (timed out)", _RETRY_LATER
+    if "RemoteDisconnected" in names or "ProtocolError" in names:
+        return "the server closed the connection without an answer", _RETRY_LATER
+    return "the connection failed", _RETRY_LATER
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: causes, contexts, urllib3's ``reason`` and ``args``."""
+    seen: set = set()
+    todo = [exc]
+    while todo and len(seen) < 32:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for nested in (current.__cause__, current.__context__, getattr(current, "reason", None)):
+            if isinstance(nested, BaseException):
+                todo.append(nested)
+        todo.extend(a for a in current.args if isinstance(a, BaseException))
 
 
 class ApiError(OSDownloadsError):
@@ -73,6 +146,24 @@ class ApiError(OSDownloadsError):
         self.status = status
         self.url = url  # always redacted
         self.links = dict(links or {})
+
+
+class UnexpectedResponse(ApiError):
+    """The API answered 200 with something that does not fit its documented shape
+    (wrong types, absurd numbers, nesting too deep, a bad file name)."""
+
+    hint = (
+        "This is a problem on the server side or with the API URL setting; "
+        "try again later, and report it if it persists."
+    )
+
+    @classmethod
+    def for_path(cls, path: str, problem: str, *, status: int = 200) -> UnexpectedResponse:
+        return cls(
+            f"The API answered with something unexpected for {path}: {problem}",
+            status=status,
+            url=path,
+        )
 
 
 class BadRequestError(ApiError):

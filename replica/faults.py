@@ -20,6 +20,8 @@ corrupt_files: {name: K}   storage flips a byte in the next K bodies of that fil
 slow_bytes_per_second      storage bodies are throttled to this rate
 signed_url_ttl_seconds     lifetime of signed storage URLs (<= 0: already expired)
 token_ttl_seconds          OAuth2 token lifetime, also sent as ``expires_in``
+body_override: {path: s}   the API answers 200 with the raw text ``s`` (as JSON)
+                           for that path under ``/downloads/v1`` ("/products/X")
 =========================  ====================================================
 """
 
@@ -46,6 +48,7 @@ class FaultSettings:
     slow_bytes_per_second: int = 0
     signed_url_ttl_seconds: float = 3600.0
     token_ttl_seconds: float = 299.0
+    body_override: Dict[str, str] = field(default_factory=dict)
 
 
 SWITCHES = frozenset(f.name for f in fields(FaultSettings))
@@ -56,6 +59,8 @@ def _normalise(name: str, value: Any) -> Any:
         return {value} if isinstance(value, str) else set(value or ())
     if name == "corrupt_files":
         return _corrupt_counts(value)
+    if name == "body_override":
+        return {str(k): str(v) for k, v in (value or {}).items()}
     if name in ("rate_limit_per_minute",):
         return None if value in (None, 0, "") else int(value)
     if name == "retry_after":
@@ -111,7 +116,12 @@ class Faults:
             object.__setattr__(
                 self,
                 "_settings",
-                replace(d, wrong_md5=set(d.wrong_md5), corrupt_files=dict(d.corrupt_files)),
+                replace(
+                    d,
+                    wrong_md5=set(d.wrong_md5),
+                    corrupt_files=dict(d.corrupt_files),
+                    body_override=dict(d.body_override),
+                ),
             )
             object.__setattr__(self, "_api_requests", 0)
         self.limiter.reset()
@@ -170,6 +180,10 @@ class Faults:
             else:
                 self._settings.corrupt_files[file_name] = left - 1
             return True
+
+    def body_for(self, api_path: str) -> Optional[str]:
+        """The raw body set for ``api_path`` (the path after the API prefix), or None."""
+        return self._settings.body_override.get(api_path)
 
     def md5_is_wrong(self, file_name: str) -> bool:
         return file_name in self._settings.wrong_md5
