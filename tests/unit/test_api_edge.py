@@ -71,14 +71,16 @@ HOSTILE = [
 @pytest.mark.parametrize(("path", "body", "words"), HOSTILE, ids=[h[2][:30] for h in HOSTILE])
 def test_a_hostile_answer_is_one_typed_error_naming_the_endpoint(replica, path, body, words):
     replica.set_faults(body_override={path: body})
-    with OSDownloadsClient(base_url=replica.api_url) as client:
-        with pytest.raises(UnexpectedResponse) as caught:
-            if path == "/products":
-                client.products()
-            elif path == DOWNLOADS:
-                client.product_downloads("OpenRoads")
-            else:
-                client.product("OpenRoads")
+    with (
+        OSDownloadsClient(base_url=replica.api_url) as client,
+        pytest.raises(UnexpectedResponse) as caught,
+    ):
+        if path == "/products":
+            client.products()
+        elif path == DOWNLOADS:
+            client.product_downloads("OpenRoads")
+        else:
+            client.product("OpenRoads")
 
     message = str(caught.value)
     assert message.startswith(f"The API answered with something unexpected for {path}: ")
