@@ -67,18 +67,35 @@ class NetworkError(OSDownloadsError):
     hint = "Check your internet connection and proxy settings, then try again."
 
 
-def connection_failure(exc: BaseException, url: str) -> NetworkError:
+def connection_failure(exc: BaseException, url: str, *, timeout: object = None) -> NetworkError:
     """The error for a request that got no answer, in words (never urllib3's internals).
 
-    ``url`` is already redacted. The cause is found by walking the exception
-    chain down to the socket-level error that ``requests`` and urllib3 wrap.
+    ``url`` is already redacted; ``timeout`` is the request's (seconds, or a
+    (connect, read) pair) so a timeout can say how long was waited. The cause
+    is found by walking the exception chain down to the socket-level error
+    that ``requests`` and urllib3 wrap.
     """
-    host = urlsplit(url).hostname or url
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
     reason, hint = _connection_reason(exc)
+    if reason == _CONNECT_TIMEOUT and isinstance(connect, (int, float)):
+        reason = f"no answer to the connection request within {connect:g} s"
+    if reason == _READ_TIMEOUT:
+        if isinstance(read, (int, float)):
+            return NetworkError(
+                f"{host} timed out after {read:g} s with no data.",
+                hint="The server accepted the connection but sent nothing; try again later.",
+            )
+        return NetworkError(f"{host} timed out with no data.", hint=_RETRY_LATER)
     return NetworkError(f"Could not connect to {host}: {reason}.", hint=hint)
 
 
 _RETRY_LATER = "Check your internet connection and proxy settings, then try again."
+_CONNECT_TIMEOUT = "no answer to the connection request (timed out)"
+_READ_TIMEOUT = "the server stopped sending data (timed out)"
 
 
 def _connection_reason(exc: BaseException) -> tuple[str, str]:
@@ -106,9 +123,9 @@ def _connection_reason(exc: BaseException) -> tuple[str, str]:
             "Check the proxy and SSL settings.",
         )
     if "ConnectTimeout" in names or "ConnectTimeoutError" in names:
-        return "no answer to the connection request (timed out)", _RETRY_LATER
-    if "Timeout" in names or isinstance(exc, TimeoutError):
-        return "the server stopped sending data (timed out)", _RETRY_LATER
+        return _CONNECT_TIMEOUT, _RETRY_LATER
+    if "Timeout" in names or "timeout" in names or isinstance(exc, TimeoutError):
+        return _READ_TIMEOUT, _RETRY_LATER
     if "RemoteDisconnected" in names or "ProtocolError" in names:
         return "the server closed the connection without an answer", _RETRY_LATER
     return "the connection failed", _RETRY_LATER

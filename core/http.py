@@ -27,6 +27,7 @@ from .errors import (
     NotFoundError,
     RateLimitedError,
     ServerError,
+    connection_failure,
 )
 from .redact import get_logger, redact
 from .retry import RetryPolicy, parse_retry_after, wait
@@ -184,9 +185,7 @@ class HttpClient:
                     log.info("Network error on %s (%s); retrying in %.1fs", safe_url, exc, delay)
                     waited += self._wait(delay)
                     continue
-                raise NetworkError(
-                    f"Could not reach {origin(safe_url)}: {redact(str(exc))}"
-                ) from None
+                raise connection_failure(exc, safe_url, timeout=self.timeout) from None
             except requests.RequestException as exc:
                 raise NetworkError(f"Request to {safe_url} failed: {redact(str(exc))}") from None
 

@@ -43,3 +43,12 @@ def safe_block(text: Any) -> str:
     if text is None:
         return ""
     return "\n".join(safe_line(line) for line in str(text).split("\n"))
+
+
+def escape_controls(text: str, keep: str = "\n") -> str:
+    """``text`` with every unsafe character except those in ``keep`` written as
+    ``\\uXXXX``: a last guard on a whole output stream. The ``\\u`` form stays
+    valid inside JSON strings, so it is safe for ``--json`` output too."""
+    return _UNSAFE.sub(
+        lambda m: m.group(0) if m.group(0) in keep else f"\\u{ord(m.group(0)):04x}", text
+    )

@@ -20,8 +20,9 @@ corrupt_files: {name: K}   storage flips a byte in the next K bodies of that fil
 slow_bytes_per_second      storage bodies are throttled to this rate
 signed_url_ttl_seconds     lifetime of signed storage URLs (<= 0: already expired)
 token_ttl_seconds          OAuth2 token lifetime, also sent as ``expires_in``
-body_override: {path: s}   the API answers 200 with the raw text ``s`` (as JSON)
-                           for that path under ``/downloads/v1`` ("/products/X")
+body_override: {path: s}   the API answers with the raw text ``s`` (as JSON) for
+                           that path under ``/downloads/v1`` ("/products/X"):
+                           status 200, or ``{"status": 404, "body": s}``
 =========================  ====================================================
 """
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Dict, Iterable, Optional, Set, Union
+from typing import Any, Dict, Iterable, Optional, Set, Tuple, Union
 
 from .ratelimit import SlidingWindowLimiter
 
@@ -48,7 +49,7 @@ class FaultSettings:
     slow_bytes_per_second: int = 0
     signed_url_ttl_seconds: float = 3600.0
     token_ttl_seconds: float = 299.0
-    body_override: Dict[str, str] = field(default_factory=dict)
+    body_override: Dict[str, Tuple[int, str]] = field(default_factory=dict)
 
 
 SWITCHES = frozenset(f.name for f in fields(FaultSettings))
@@ -60,7 +61,7 @@ def _normalise(name: str, value: Any) -> Any:
     if name == "corrupt_files":
         return _corrupt_counts(value)
     if name == "body_override":
-        return {str(k): str(v) for k, v in (value or {}).items()}
+        return {str(k): _status_and_body(v) for k, v in (value or {}).items()}
     if name in ("rate_limit_per_minute",):
         return None if value in (None, 0, "") else int(value)
     if name == "retry_after":
@@ -68,6 +69,12 @@ def _normalise(name: str, value: Any) -> Any:
     if name in ("signed_url_ttl_seconds", "token_ttl_seconds", "rate_limit_window_seconds"):
         return float(value)
     return int(value or 0)
+
+
+def _status_and_body(value: Any) -> Tuple[int, str]:
+    if isinstance(value, dict):
+        return int(value.get("status", 200)), str(value.get("body", ""))
+    return 200, str(value)
 
 
 def _corrupt_counts(value: Union[None, str, Iterable[str], Dict[str, int]]) -> Dict[str, int]:
@@ -181,8 +188,8 @@ class Faults:
                 self._settings.corrupt_files[file_name] = left - 1
             return True
 
-    def body_for(self, api_path: str) -> Optional[str]:
-        """The raw body set for ``api_path`` (the path after the API prefix), or None."""
+    def body_for(self, api_path: str) -> Optional[Tuple[int, str]]:
+        """(status, raw body) set for ``api_path`` (the path after the API prefix), or None."""
         return self._settings.body_override.get(api_path)
 
     def md5_is_wrong(self, file_name: str) -> bool:
