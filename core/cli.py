@@ -480,8 +480,6 @@ def _run_job(ctx: CliContext, run: Callable[[Any], Any]) -> int:
     )
     for f in result.unverified:
         ctx.warn(f"{f.name}: the listing gives no checksum; checked by size only.")
-    for problem in getattr(result, "problems", ()):
-        ctx.warn(problem)
     for ref in result.manifest.datasets:
         ctx.say(f"  {safe_line(ref)}")
     return EXIT_OK
