@@ -222,3 +222,45 @@ def test_a_name_that_does_not_resolve_is_said_so():
 
     assert str(error) == "Could not connect to api.os.uk: name not found."
     assert "DNS" in error.hint
+
+
+def test_a_storage_that_refuses_the_connection_is_said_in_words(tmp_path):
+    import requests
+
+    from os_downloads.core.download import download_files
+    from os_downloads.core.models import RemoteFile
+
+    port = closed_port()
+    with requests.Session() as session, pytest.raises(NetworkError) as caught:
+        download_files(
+            [RemoteFile("https://api.os.uk/x", "x.zip", 10)],
+            tmp_path,
+            resolve=lambda f: f"http://127.0.0.1:{port}/blob/x.zip?sig=1",
+            session=session,
+            retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02),
+        )
+
+    message = str(caught.value)
+    assert f"Could not connect to 127.0.0.1:{port}: connection refused" in message
+    for words in URLLIB3_WORDS:
+        assert words not in message
+
+
+def test_log_lines_carry_no_terminal_control_characters():
+    import logging
+
+    from os_downloads.core.redact import get_logger
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = get_logger("os_downloads.test_safe_output")
+    logger.addHandler(handler)
+    try:
+        logger.warning("The API said: %s", HOSTILE_NAME)
+    finally:
+        logger.removeHandler(handler)
+
+    (record,) = records
+    assert_no_raw_controls(record.getMessage())
+    assert "\\u001b[2J" in record.getMessage()
