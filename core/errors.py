@@ -94,6 +94,7 @@ def connection_failure(exc: BaseException, url: str, *, timeout: object = None) 
 
 
 _RETRY_LATER = "Check your internet connection and proxy settings, then try again."
+_NAME_HINT = "Check your internet connection, the API URL setting and your DNS or proxy."
 _CONNECT_TIMEOUT = "no answer to the connection request (timed out)"
 _READ_TIMEOUT = "the server stopped sending data (timed out)"
 
@@ -103,20 +104,20 @@ def _connection_reason(exc: BaseException) -> tuple[str, str]:
     names = " ".join(type(c).__name__ for c in causes)
     for cause in causes:
         if isinstance(cause, socket.gaierror):
-            return "name not found", "Check the address (API URL setting) and your DNS or proxy."
+            return "name not found", _NAME_HINT
         if isinstance(cause, ConnectionRefusedError) or (
             isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
         ):
             return (
                 "connection refused",
-                "The server is not accepting connections; check the API URL and proxy "
-                "settings, or try again later.",
+                "Check your internet connection, proxy settings and the API URL, "
+                "or try again later.",
             )
         if isinstance(cause, ConnectionResetError):
             return "the connection was reset", _RETRY_LATER
     text = " ".join(str(c) for c in causes)
     if "Failed to resolve" in text or "Name or service not known" in text:
-        return "name not found", "Check the address (API URL setting) and your DNS or proxy."
+        return "name not found", _NAME_HINT
     if "SSL" in names or "CERTIFICATE" in text.upper():
         return (
             "the secure connection failed (certificate or TLS problem)",

@@ -143,3 +143,13 @@ def test_the_real_apis_quirks_are_still_accepted():
     assert listed.size == 92599166 and listed.md5 is None
     assert ProductDownload.from_json({**GOOD_DOWNLOAD, "size": 4301453983.0}).size == 4301453983
     assert ProductDownload.from_json({**GOOD_DOWNLOAD, "size": None}).size is None
+
+
+def test_an_error_body_nested_too_deeply_still_gives_the_status_in_words(replica):
+    deep = "[" * 100_000 + "]" * 100_000
+    replica.set_faults(body_override={"/products/Deep": {"status": 404, "body": deep}})
+    code, out, err = run(replica, "product", "Deep")
+
+    assert code == cli.EXIT_ERROR and out == ""
+    (line,) = err.strip().splitlines()
+    assert line.startswith("error: Not found (HTTP 404)")
