@@ -143,6 +143,7 @@ class CliContext:
 
     def warn(self, text: str) -> None:
         """One ``warning:`` line on stderr (server text in it made safe)."""
+        _clear_bar(self.stderr)
         print(f"warning: {safe_line(redact(text))}", file=self.stderr)
 
     def print_json(self, data: Any) -> None:
@@ -189,6 +190,8 @@ class ProgressBar:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.last_length = 0
+        if isinstance(stream, SafeStream):
+            stream.bar = self  # a warning line clears the bar first (``_WarningHandler``)
 
     def __call__(self, p: Progress) -> None:
         fraction = p.fraction
@@ -592,6 +595,7 @@ class SafeStream:
     def __init__(self, stream: TextIO, *, keep: str = "\n") -> None:
         self.stream = stream.stream if isinstance(stream, SafeStream) else stream
         self.keep = keep
+        self.bar: Optional[ProgressBar] = None  # the progress bar drawn on this stream
 
     def write(self, text: str) -> int:
         text = escape_controls(text, self.keep)
@@ -635,13 +639,27 @@ class _WarningLine(logging.Formatter):
         return f"warning: {safe_line(redact(record.getMessage()))}"
 
 
+def _clear_bar(stream: Any) -> None:
+    """Wipe a progress bar drawn on ``stream`` so the next line starts clean
+    (the bar is drawn again by its next update)."""
+    bar = getattr(stream, "bar", None)
+    if isinstance(bar, ProgressBar):
+        bar.close()
+
+
+class _WarningHandler(logging.StreamHandler):
+    def emit(self, record: logging.LogRecord) -> None:
+        _clear_bar(self.stream)
+        super().emit(record)
+
+
 def _warnings_to(stream: TextIO) -> logging.Handler:
     """Log warnings (a retry, a skipped file) as ``warning:`` lines on stderr.
 
     Errors are not shown this way: the command prints its one ``error:`` line.
     Without this handler Python would print warnings bare (``logging.lastResort``).
     """
-    handler = logging.StreamHandler(stream)  # type: ignore[arg-type]
+    handler = _WarningHandler(stream)  # type: ignore[arg-type]
     handler.setLevel(logging.WARNING)
     handler.addFilter(lambda record: record.levelno < logging.ERROR)
     handler.setFormatter(_WarningLine())

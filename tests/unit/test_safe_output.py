@@ -264,3 +264,22 @@ def test_log_lines_carry_no_terminal_control_characters():
     (record,) = records
     assert_no_raw_controls(record.getMessage())
     assert "\\u001b[2J" in record.getMessage()
+
+
+def test_a_warning_while_the_progress_bar_is_drawn_starts_its_own_line():
+    import logging
+
+    from os_downloads.core.download import Progress
+
+    stream = io.StringIO()
+    err = cli.SafeStream(stream, keep="\n\r")
+    bar = cli.ProgressBar(err)
+    handler = cli._warnings_to(err)
+    try:
+        bar(Progress(500_000, 1_000_000, 1, 2, "x.zip", 2_000_000.0))
+        logging.getLogger("os_downloads.core.download").warning("x.zip: fetching it again")
+    finally:
+        logging.getLogger(cli.PACKAGE_LOGGER).removeHandler(handler)
+
+    after_the_bar = stream.getvalue().split("\r")[-1]
+    assert after_the_bar == "warning: x.zip: fetching it again\n"
