@@ -83,6 +83,7 @@ from .jobs import fetch_package_version, fetch_product
 from .lock import FileLock
 from .models import DataPackageVersionSummary, sort_versions_newest_first
 from .redact import get_logger
+from .safe_text import safe_line
 
 log = get_logger(__name__)
 
@@ -680,21 +681,25 @@ class SyncReport:
         }
 
     def to_text(self) -> str:
+        """The report for people; every piece one safe line (server text may be in it)."""
         mode = " (dry run: nothing downloaded)" if self.dry_run else ""
-        lines = [f"OS Downloads sync {self.started}{mode}", f"config: {self.config}"]
-        lines.append(f"into:   {self.dest_root}")
+        lines = [f"OS Downloads sync {self.started}{mode}", f"config: {safe_line(self.config)}"]
+        lines.append(f"into:   {safe_line(self.dest_root)}")
         if self.error:
-            lines.append(f"ERROR: {self.error}")
+            lines.append(f"ERROR: {safe_line(self.error)}")
         for e in self.entries:
-            lines.append(f"{e.status.upper():<13}{e.label}")
+            lines.append(f"{e.status.upper():<13}{safe_line(e.label)}")
             for item in e.fetched:
-                lines.append(f"    fetched {item['description']} -> {item['folder']}")
+                lines.append(
+                    f"    fetched {safe_line(item['description'])} -> {safe_line(item['folder'])}"
+                )
             for step in e.pending:
-                lines.append(f"    {'would fetch' if self.dry_run else 'not fetched'} {step}")
+                doing = "would fetch" if self.dry_run else "not fetched"
+                lines.append(f"    {doing} {safe_line(step)}")
             for note in e.notes:
-                lines.append(f"    {note}")
+                lines.append(f"    {safe_line(note)}")
             if e.error:
-                lines.append(f"    error: {e.error}")
+                lines.append(f"    error: {safe_line(e.error)}")
         counts = ", ".join(
             f"{self.count(s)} {s}"
             for s in (UPDATED, WOULD_UPDATE, UP_TO_DATE, FAILED, NOT_RUN)

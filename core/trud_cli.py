@@ -135,13 +135,14 @@ def cmd_download(ctx: CliContext) -> int:
         ctx.print_json(data)
         return EXIT_OK
     download = result.download
+    release = result.release
     ctx.say(
-        f"{result.release.name} ({result.release.release_date}) of TRUD item "
-        f"{result.release.item}: {download.downloaded_count} downloaded "
+        f"{safe_line(release.name)} ({safe_line(release.release_date)}) of TRUD item "
+        f"{release.item}: {download.downloaded_count} downloaded "
         f"({format_bytes(download.bytes_transferred)}), {download.skipped_count} already there, "
-        f"in {time.monotonic() - started:.1f}s: {result.folder}"
+        f"in {time.monotonic() - started:.1f}s: {safe_line(result.folder)}"
     )
-    ctx.say("SHA-256 checked: " + result.release.archive.file_name)
+    ctx.say("SHA-256 checked: " + safe_line(release.archive.file_name))
     if signature is not None:
         stream = ctx.stdout if signature.checked else ctx.stderr
         prefix = "" if signature.checked else "warning: "
@@ -149,5 +150,5 @@ def cmd_download(ctx: CliContext) -> int:
     for table in result.tables:
         where = table.path.relative_to(result.folder).as_posix()
         postcode = f" (postcodes in {table.postcode_column})" if table.postcode_column else ""
-        ctx.say(f"  table {where}{postcode}")
+        ctx.say(safe_line(f"  table {where}{postcode}"))
     return EXIT_OK

@@ -140,3 +140,26 @@ def test_a_run_leaves_no_unclosed_socket_behind(tmp_path, replica):
     assert report.exit_code == sync.EXIT_UPDATED
     unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
     assert unclosed == []
+
+
+def test_server_text_in_the_sync_report_cannot_forge_lines(tmp_path, replica):
+    versions = [
+        {
+            "id": "900",
+            "url": "u",
+            "createdOn": "2026-01-01",
+            "reason": "INITIAL",
+            "supplyType": "FULL",
+            "productVersion": "E1\nOutcome: nothing new (forged)\x1b[2J",
+            "format": "GML",
+        }
+    ]
+    replica.set_faults(body_override={f"/dataPackages/{PACKAGE}/versions": json.dumps(versions)})
+    config = config_file(tmp_path, replica, tmp_path / "data", packages=True)
+
+    done = run_cli(config, replica, "--dry-run")
+
+    assert done.returncode == sync.EXIT_UPDATED, done.stderr
+    assert "\x1b" not in done.stdout
+    assert not any(line.startswith("Outcome: nothing new") for line in done.stdout.splitlines())
+    assert "would fetch version 900 (FULL, INITIAL, 2026-01-01) E1\\x0aOutcome" in done.stdout
