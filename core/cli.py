@@ -130,6 +130,15 @@ class CliContext:
             )
         return self._client
 
+    def close(self) -> None:
+        """Close the client this command made (its connections), if it made one."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - closing must not change the exit code
+                log.debug("Closing the client failed", exc_info=True)
+
     def progress(self) -> Optional[Callable[[Progress], None]]:
         """A progress bar on a terminal's stderr; None when quiet or not a terminal."""
         if self.quiet or self.json or not _is_tty(self.stderr):
@@ -541,6 +550,7 @@ def main(
     try:
         return _run_command(ctx, debug)
     finally:
+        ctx.close()
         for logger in (logging.getLogger(PACKAGE_LOGGER), logging.getLogger("urllib3")):
             logger.removeHandler(handler)
 

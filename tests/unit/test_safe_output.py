@@ -283,3 +283,28 @@ def test_a_warning_while_the_progress_bar_is_drawn_starts_its_own_line():
 
     after_the_bar = stream.getvalue().split("\r")[-1]
     assert after_the_bar == "warning: x.zip: fetching it again\n"
+
+
+def test_a_command_closes_the_client_it_made(replica, tmp_path):
+    import gc
+    import warnings
+
+    gc.collect()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        assert run(replica.api_url, "products")[0] == cli.EXIT_OK
+        assert run(replica.api_url, "download", "OpenUSRN", "--format", "GeoPackage")[0] == 2
+        code, _, err = run(
+            replica.api_url,
+            "download",
+            "OpenUSRN",
+            "--format",
+            "GeoPackage",
+            "--dest",
+            str(tmp_path),
+        )
+        assert code == cli.EXIT_OK, err
+        gc.collect()
+
+    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert [m for m in unclosed if "socket" in m] == []
