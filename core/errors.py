@@ -13,6 +13,8 @@ import socket
 from typing import Dict, Iterator, Optional
 from urllib.parse import urlsplit
 
+from .safe_text import safe_line
+
 
 class OSDownloadsError(Exception):
     """Base of every error the plugin raises on purpose."""
@@ -35,6 +37,7 @@ def describe(error: BaseException, *, key_setting: str = "") -> str:
     ``key_setting`` is where this interface sets the OS API key ("--key or
     OS_API_KEY", "the OS Downloads settings"); errors about that key name it.
     Unknown exceptions get a generic line; their details belong in the log.
+    The line is made safe to show (``safe_line``): messages carry server text.
     """
     if isinstance(error, OSDownloadsError):
         message = error.message.strip()
@@ -45,13 +48,6 @@ def describe(error: BaseException, *, key_setting: str = "") -> str:
             message += "."
         return safe_line(f"{message} {hint}".strip())
     return f"Unexpected error ({error.__class__.__name__}); see the log for details."
-
-
-def safe_line(text: str) -> str:
-    """``core.safe_text.safe_line``: imported late so errors.py has no import cycle."""
-    from .safe_text import safe_line as _safe_line
-
-    return _safe_line(text)
 
 
 class ConfigurationError(OSDownloadsError):
