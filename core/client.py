@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar, Union
 from urllib.parse import quote, urlsplit
 
 import requests
 
 from .auth import TOKEN_PATH, ApiKeyAuth, OAuth2ClientCredentials
-from .errors import ApiError, ConfigurationError, DownloadError
+from .errors import ApiError, ConfigurationError, DownloadError, UnexpectedResponse
 from .http import REDIRECTS, HttpClient, copy_transport, location, origin
 from .models import (
     LATEST,
@@ -36,11 +36,13 @@ from .models import (
 )
 from .redact import redact
 from .retry import RetryPolicy
+from .validate import Invalid, answer, objects, parse_json
 
 DEFAULT_BASE_URL = "https://api.os.uk/downloads/v1"
 BASE_URL_ENV = "OS_DOWNLOADS_API_URL"
 
 Auth = Union[ApiKeyAuth, OAuth2ClientCredentials]
+T = TypeVar("T")
 
 
 def strip_key_param(url: str) -> str:
@@ -121,10 +123,10 @@ class OSDownloadsClient:
 
     def products(self, expanded: bool = False) -> List[Product]:
         params = {"expanded": "true"} if expanded else None
-        return [Product.from_json(p) for p in self._get("/products", params=params)]
+        return self._get("/products", _each(Product.from_json, "products"), params=params)
 
     def product(self, product_id: str) -> Product:
-        return Product.from_json(self._get(f"/products/{_seg(product_id)}"))
+        return self._get(f"/products/{_seg(product_id)}", Product.from_json)
 
     def product_downloads(
         self,
@@ -144,8 +146,11 @@ class OSDownloadsClient:
             )
             if v
         }
-        data = self._get(f"/products/{_seg(product_id)}/downloads", params=params or None)
-        return [ProductDownload.from_json(d) for d in data]
+        return self._get(
+            f"/products/{_seg(product_id)}/downloads",
+            _each(ProductDownload.from_json, "downloads"),
+            params=params or None,
+        )
 
     def product_image(self, product_id: str, index: int = 0, large: bool = False) -> bytes:
         """The product's thumbnail (JPEG bytes), following the redirect to storage."""
@@ -168,19 +173,23 @@ class OSDownloadsClient:
     # --- data packages ------------------------------------------------------
 
     def data_packages(self) -> List[DataPackage]:
-        return [DataPackage.from_json(p) for p in self._get("/dataPackages", auth=True)]
+        return self._get("/dataPackages", _each(DataPackage.from_json, "data packages"), auth=True)
 
     def data_package(self, package_id: str) -> DataPackage:
-        return DataPackage.from_json(self._get(f"/dataPackages/{_seg(package_id)}", auth=True))
+        return self._get(f"/dataPackages/{_seg(package_id)}", DataPackage.from_json, auth=True)
 
     def data_package_versions(self, package_id: str) -> List[DataPackageVersionSummary]:
         """Versions of a package, newest first."""
-        data = self._get(f"/dataPackages/{_seg(package_id)}/versions", auth=True)
-        return sort_versions_newest_first([DataPackageVersionSummary.from_json(v) for v in data])
+        versions = self._get(
+            f"/dataPackages/{_seg(package_id)}/versions",
+            _each(DataPackageVersionSummary.from_json, "versions"),
+            auth=True,
+        )
+        return sort_versions_newest_first(versions)
 
     def data_package_version(self, package_id: str, version_id: str = LATEST) -> DataPackageVersion:
         path = f"/dataPackages/{_seg(package_id)}/versions/{_seg(version_id or LATEST)}"
-        return DataPackageVersion.from_json(self._get(path, auth=True))
+        return self._get(path, DataPackageVersion.from_json, auth=True)
 
     # --- downloads ----------------------------------------------------------
 
@@ -212,11 +221,20 @@ class OSDownloadsClient:
     # --- plumbing -----------------------------------------------------------
 
     def _get(
-        self, path: str, *, params: Optional[Mapping[str, str]] = None, auth: bool = False
-    ) -> Any:
+        self,
+        path: str,
+        parse: Callable[[Any], T],
+        *,
+        params: Optional[Mapping[str, str]] = None,
+        auth: bool = False,
+    ) -> T:
+        """GET ``path`` and ``parse`` its JSON into models; ``UnexpectedResponse``
+        (naming ``path``) for an answer of the wrong shape (``core/validate.py``)."""
         response = self._request("GET", self.base_url + path, params=params, auth=auth)
         try:
-            return _strip_keys(response.json())
+            body = parse_json(response.content)
+        except Invalid as problem:
+            raise UnexpectedResponse.for_path(path, str(problem)) from None
         except ValueError:
             raise ApiError(
                 f"The API sent something that is not JSON for {redact(response.url or path)}.",
@@ -226,6 +244,7 @@ class OSDownloadsClient:
             ) from None
         finally:
             response.close()
+        return answer(path, _strip_keys(body), parse)
 
     def _request(
         self,
@@ -264,6 +283,11 @@ class OSDownloadsClient:
     def _storage_get(self, url: str) -> requests.Response:
         storage = HttpClient(self.storage_session, retry=self.http.retry, cancel=self.http.cancel)
         return storage.request("GET", url)
+
+
+def _each(parse: Callable[[Any], T], what: str) -> Callable[[Any], List[T]]:
+    """A parser for a JSON array of objects, each parsed by ``parse``."""
+    return lambda body: [parse(item) for item in objects(body, what)]
 
 
 def _seg(value: str) -> str:

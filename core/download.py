@@ -64,6 +64,7 @@ from .errors import (
     NetworkError,
     OSDownloadsError,
     SizeMismatchError,
+    connection_failure,
 )
 from .manifest import MANIFEST_NAME, Manifest, read_manifest
 from .models import Checksum, RemoteFile
@@ -661,7 +662,8 @@ class _FileDownload:
                 url, headers=headers, stream=True, timeout=self.job.timeout
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Retry(f"could not connect: {redact(str(exc))}") from None
+            failure = connection_failure(exc, redact(url), timeout=self.job.timeout)
+            raise _Retry(failure.message.rstrip(".")) from None
         except requests.RequestException as exc:
             raise NetworkError(f"{self.name}: the request failed: {redact(str(exc))}") from None
         self.job.track(response)

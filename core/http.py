@@ -27,9 +27,12 @@ from .errors import (
     NotFoundError,
     RateLimitedError,
     ServerError,
+    UnexpectedResponse,
+    connection_failure,
 )
 from .redact import get_logger, redact
 from .retry import RetryPolicy, parse_retry_after, wait
+from .validate import Invalid, parse_json
 
 log = get_logger(__name__)
 
@@ -55,9 +58,10 @@ def origin(url: str) -> str:
 
 
 def response_json(response: requests.Response) -> Any:
+    """The body as JSON, or None (not JSON, nested too deeply, non-finite numbers)."""
     try:
-        return response.json()
-    except ValueError:
+        return parse_json(response.content)
+    except ValueError:  # validate.Invalid is one too
         return None
 
 
@@ -184,9 +188,7 @@ class HttpClient:
                     log.info("Network error on %s (%s); retrying in %.1fs", safe_url, exc, delay)
                     waited += self._wait(delay)
                     continue
-                raise NetworkError(
-                    f"Could not reach {origin(safe_url)}: {redact(str(exc))}"
-                ) from None
+                raise connection_failure(exc, safe_url, timeout=self.timeout) from None
             except requests.RequestException as exc:
                 raise NetworkError(f"Request to {safe_url} failed: {redact(str(exc))}") from None
 
@@ -218,7 +220,11 @@ class HttpClient:
     def get_json(self, url: str, **kwargs: Any) -> Any:
         response = self.request("GET", url, **kwargs)
         try:
-            return response.json()
+            return parse_json(response.content)
+        except Invalid as problem:
+            raise UnexpectedResponse.for_path(
+                urlsplit(redact(url)).path, str(problem), status=response.status_code
+            ) from None
         except ValueError:
             raise ApiError(
                 f"The server sent something that is not JSON from {redact(url)}.",

@@ -29,6 +29,7 @@ from ..i18n import tr
 from .common import (
     FeedbackBridge,
     OSDownloadsAlgorithm,
+    close_client,
     default_download_root,
     download_folder_parameter,
     processing_errors,
@@ -171,21 +172,25 @@ class DownloadAlgorithm(OSDownloadsAlgorithm):
         dest = self.parameterAsFile(parameters, self.DESTINATION, context)
         extract = self.parameterAsBool(parameters, self.EXTRACT, context)
         bridge = FeedbackBridge(feedback)
-        with processing_errors(bridge):
-            self.raise_if_unprepared()
-            if problem:
-                raise ConfigurationError(problem)
-            dest = dest or default_download_root()
-            feedback.pushInfo(announce(dest))
-            self._client.http.cancel = bridge.cancel
-            result = fetch(
-                self._client,
-                dest_root=dest,
-                extract=extract,
-                progress=bridge,
-                cancel=bridge.cancel,
-            )
-            return self.finish(result, parameters, context, feedback)
+        try:
+            with processing_errors(bridge):
+                self.raise_if_unprepared()
+                if problem:
+                    raise ConfigurationError(problem)
+                dest = dest or default_download_root()
+                feedback.pushInfo(announce(dest))
+                self._client.http.cancel = bridge.cancel
+                result = fetch(
+                    self._client,
+                    dest_root=dest,
+                    extract=extract,
+                    progress=bridge,
+                    cancel=bridge.cancel,
+                )
+                return self.finish(result, parameters, context, feedback)
+        finally:
+            close_client(self._client)  # made in prepareAlgorithm for this run only
+            self._client = None
 
     def finish(
         self,

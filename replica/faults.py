@@ -27,6 +27,9 @@ redirect_form: str         download redirects: "varied" (307 with a JSON body fo
 echo_key: bool             echo the key into data-package URLs also when it came
                            in the ``key`` header (the real API is only known to
                            echo a ``?key=`` query key, which the replica always does)
+body_override: {path: s}   the API answers with the raw text ``s`` (as JSON) for
+                           that path under ``/downloads/v1`` ("/products/X"):
+                           status 200, or ``{"status": 404, "body": s}``
 =========================  ====================================================
 """
 
@@ -34,7 +37,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Dict, Iterable, Optional, Set, Union
+from typing import Any, Dict, Iterable, Optional, Set, Tuple, Union
 
 from .ratelimit import SlidingWindowLimiter
 
@@ -55,6 +58,7 @@ class FaultSettings:
     token_ttl_seconds: float = 299.0
     redirect_form: str = "varied"
     echo_key: bool = False
+    body_override: Dict[str, Tuple[int, str]] = field(default_factory=dict)
 
 
 SWITCHES = frozenset(f.name for f in fields(FaultSettings))
@@ -66,6 +70,8 @@ def _normalise(name: str, value: Any) -> Any:
         return {value} if isinstance(value, str) else set(value or ())
     if name == "corrupt_files":
         return _corrupt_counts(value)
+    if name == "body_override":
+        return {str(k): _status_and_body(v) for k, v in (value or {}).items()}
     if name in ("rate_limit_per_minute",):
         return None if value in (None, 0, "") else int(value)
     if name == "redirect_form":
@@ -79,6 +85,12 @@ def _normalise(name: str, value: Any) -> Any:
     if name in ("signed_url_ttl_seconds", "token_ttl_seconds", "rate_limit_window_seconds"):
         return float(value)
     return int(value or 0)
+
+
+def _status_and_body(value: Any) -> Tuple[int, str]:
+    if isinstance(value, dict):
+        return int(value.get("status", 200)), str(value.get("body", ""))
+    return 200, str(value)
 
 
 def _corrupt_counts(value: Union[None, str, Iterable[str], Dict[str, int]]) -> Dict[str, int]:
@@ -127,7 +139,12 @@ class Faults:
             object.__setattr__(
                 self,
                 "_settings",
-                replace(d, wrong_md5=set(d.wrong_md5), corrupt_files=dict(d.corrupt_files)),
+                replace(
+                    d,
+                    wrong_md5=set(d.wrong_md5),
+                    corrupt_files=dict(d.corrupt_files),
+                    body_override=dict(d.body_override),
+                ),
             )
             object.__setattr__(self, "_api_requests", 0)
         self.limiter.reset()
@@ -186,6 +203,10 @@ class Faults:
             else:
                 self._settings.corrupt_files[file_name] = left - 1
             return True
+
+    def body_for(self, api_path: str) -> Optional[Tuple[int, str]]:
+        """(status, raw body) set for ``api_path`` (the path after the API prefix), or None."""
+        return self._settings.body_override.get(api_path)
 
     def md5_is_wrong(self, file_name: str) -> bool:
         return file_name in self._settings.wrong_md5

@@ -127,6 +127,10 @@ class OsApi:
                 "messaging.adaptors.http.flow.ServiceUnavailable",
             )
             return json_response(body, 503)
+        served = self.faults.body_for(request.path[len(API_PREFIX) :] or "/")
+        if served is not None:
+            status, raw = served
+            return Response(status, {"Content-Type": JSON_TYPE}, raw.encode("utf-8"))
         return None
 
     @staticmethod
