@@ -359,10 +359,7 @@ class _Budget:
     def expect(self, declared: int, where: str) -> None:
         """Declared sizes, checked before anything of this archive is written."""
         if self.written + declared > self.allowance:
-            raise ZipBombError(
-                f"{where}: declares {format_bytes(declared)} of content, "
-                f"which makes {self._beyond()}"
-            )
+            raise ZipBombError(f"{where}: {self._beyond(declared)}")
         check_free_space(self.root, declared)
         self.expected += declared
         self._report()
@@ -371,7 +368,7 @@ class _Budget:
         """Called before each chunk is written: a refused chunk never reaches the disk."""
         self.written += count
         if self.written > self.allowance:
-            raise ZipBombError(f"{where}: the archive unpacks to {self._beyond()}")
+            raise ZipBombError(f"{where}: {self._beyond()}")
         if self.space is not None and self.written - self.freed > self.space:
             raise InsufficientSpaceError(
                 f"Extracting {where} stopped before the disk filled up: "
@@ -385,17 +382,27 @@ class _Budget:
         """An inner archive (already counted as written) was deleted after unpacking."""
         self.freed += count
 
-    def _beyond(self) -> str:
-        """The rest of a refusal: which bound of the budget it passed."""
+    def _beyond(self, declared: Optional[int] = None) -> str:
+        """A refusal's words: what passed which bound of the budget."""
         if self.allowance == self.limits.max_total_bytes:
-            return (
-                f"more than the limit of {format_bytes(self.allowance)}"
-                " (counting the archives inside it). It looks like a zip bomb."
+            head = (
+                "the archive unpacks to more than"
+                if declared is None
+                else f"declares {format_bytes(declared)} of content, more than"
             )
+            return (
+                f"{head} the limit of {format_bytes(self.allowance)} (counting the archives "
+                "inside it). It looks like a zip bomb."
+            )
+        head = (
+            "the whole archive has unpacked past"
+            if declared is None
+            else f"declares {format_bytes(declared)} of content, which would take the whole "
+            "archive past"
+        )
         return (
-            f"more than {format_bytes(self.allowance)} from the "
-            f"{format_bytes(self.archive_size)} of {self.archive_name} "
-            "(counting the archives inside it). It looks like a zip bomb."
+            f"{head} {format_bytes(self.allowance)} from the {format_bytes(self.archive_size)} "
+            f"of {self.archive_name}, counting the archives inside it. It looks like a zip bomb."
         )
 
     def check_ratio(self, written: int, compressed: int, where: str) -> None:

@@ -555,6 +555,23 @@ def test_one_unreadable_dataset_is_marked_and_the_rest_are_returned(tmp_path: Pa
     assert found["cut.tif"].kind == "raster" and found["cut.tif"].format == "GTiff"
 
 
+def test_a_broken_tile_is_kept_out_of_its_tile_group(tmp_path: Path) -> None:
+    """A mosaic of the good tiles still loads; the broken one is listed on its own, marked."""
+    data = tmp_path / "ras250_gb" / "data"
+    for square in ("NY", "SU", "TQ"):
+        _geotiff(data / f"{square}.tif", pixels=100)
+    _cut(data / "TQ.tif", 0.5)
+
+    found = {d.name: d for d in find_datasets(tmp_path)}
+
+    assert found["TQ"].problem and found["TQ"].tile_group is None
+    assert list(group_tiles(found.values())) == ["GTiff:ras250_gb/data:EPSG:27700"]
+    assert [d.name for d in group_tiles(found.values())["GTiff:ras250_gb/data:EPSG:27700"]] == [
+        "NY",
+        "SU",
+    ]
+
+
 def test_a_geotiff_with_an_absurd_geokey_count_is_read_within_bounded_memory(
     tmp_path: Path,
 ) -> None:

@@ -266,9 +266,7 @@ def test_high_ratio_entry_is_refused_before_writing(tmp_path: Path) -> None:
 def test_total_size_limit(tmp_path: Path) -> None:
     archive = make_zip(tmp_path / "t.zip", [file(f"f{i}", os.urandom(50_000)) for i in range(3)])
 
-    with pytest.raises(
-        UnsafeArchiveError, match="declares 150.0 KB of content, which makes more than the limit"
-    ):
+    with pytest.raises(UnsafeArchiveError, match="declares 150.0 KB of content, more than"):
         extract_archive(archive, tmp_path / "t", limits=ExtractLimits(max_total_bytes=100_000))
 
 
@@ -379,7 +377,7 @@ def test_tree_budget_is_relative_to_the_outermost_archive(tmp_path: Path) -> Non
     assert 2 < ratio < ExtractLimits().max_tree_ratio  # inner zips plus their contents
 
     tight = ExtractLimits(max_tree_ratio=math.floor(ratio), tree_grace_bytes=0)
-    with pytest.raises(ZipBombError, match=r" KB from the .* KB of terr50_gagg_gb.zip \(counting"):
+    with pytest.raises(ZipBombError, match=r"archive past .* KB from the .* KB of terr50_gagg_gb"):
         extract_archive(archive, tmp_path / "tight", limits=tight)
     roomy = ExtractLimits(max_tree_ratio=math.ceil(ratio), tree_grace_bytes=0)
     assert extract_archive(archive, tmp_path / "roomy", limits=roomy).bytes_written > 0
