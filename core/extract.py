@@ -88,6 +88,7 @@ ARCHIVE_SUFFIXES = (".zip", ".gz")
 _MiB = 1 << 20
 _GiB = 1 << 30
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile(r"[\x01-\x1f\x7f]")
 _METHODS_PYTHON_READS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, 14}
 _DEFLATE64 = 9
 _METHOD_NAMES = {6: "Implode", 9: "Deflate64", 12: "BZIP2", 14: "LZMA", 93: "Zstandard", 99: "AES"}
@@ -496,6 +497,11 @@ def safe_member_path(name: str, where: str) -> Optional[PurePosixPath]:
     text = name.replace("\\", "/")
     if "\x00" in text:
         raise UnsafeArchiveError(f"{where}: entry {name!r} has a NUL byte in its name.")
+    if _CONTROL.search(text):
+        raise UnsafeArchiveError(
+            f"{where}: entry {name!r} has a control character in its name "
+            "(not allowed on Windows; it could also disturb a terminal)."
+        )
     if text.startswith("/"):
         raise UnsafeArchiveError(f"{where}: entry {name!r} has an absolute path.")
     if _DRIVE.match(text):

@@ -219,6 +219,17 @@ def test_zip_slip_entries_are_refused_by_name(tmp_path: Path, name: str) -> None
     assert _tree(tmp_path) == ["slip.zip"]
 
 
+@pytest.mark.parametrize("name", ["data/\x1b[2Jclear.txt", "a\rb.txt", "bell\x07.csv", "x\x7f"])
+def test_names_with_control_characters_are_refused_and_shown_escaped(
+    tmp_path: Path, name: str
+) -> None:
+    archive = make_zip(tmp_path / "ctl.zip", [file(name, "x")])
+
+    with pytest.raises(UnsafeArchiveError, match="has a control character in its name") as caught:
+        extract_archive(archive, tmp_path / "ctl")
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in describe(caught.value))
+
+
 def test_member_names_are_normalised() -> None:
     assert safe_member_path("a/./b//c.txt", "t").as_posix() == "a/b/c.txt"
     assert safe_member_path("dir\\file.txt", "t").as_posix() == "dir/file.txt"
