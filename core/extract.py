@@ -64,7 +64,7 @@ import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, Callable, Deque, Dict, Iterable, List, Optional, Tuple
+from typing import IO, Callable, Deque, Dict, Iterable, List, Optional, Set, Tuple
 
 from .download import SPACE_MARGIN_BYTES, check_free_space, format_bytes
 from .errors import (
@@ -438,6 +438,7 @@ def _writable(free: int) -> int:
 def _unpack_all(archive: Path, root: Path, budget: _Budget) -> None:
     """Unpack ``archive`` into ``root``, then every nested .zip/.gz it held, breadth first."""
     queue: Deque[Tuple[Path, int, str]] = deque()
+    names = _FolderNames()
     for produced in _unpack_one(archive, root, budget, archive.name) or []:
         queue.append((produced, 1, archive.name))
     while queue:
@@ -451,7 +452,7 @@ def _unpack_all(archive: Path, root: Path, budget: _Budget) -> None:
                 "It looks like a zip bomb."
             )
         is_zip = path.name.lower().endswith(".zip")
-        target = _own_folder(path, label) if is_zip else path.parent
+        target = _own_folder(path, label, names) if is_zip else path.parent
         produced = _unpack_one(path, target, budget, label)
         if produced is not None:
             size = path.stat().st_size
@@ -460,7 +461,7 @@ def _unpack_all(archive: Path, root: Path, budget: _Budget) -> None:
             queue.extend((p, depth + 1, label) for p in produced)
 
 
-def _own_folder(archive: Path, where: str) -> Path:
+def _own_folder(archive: Path, where: str, names: _FolderNames) -> Path:
     """A folder for a nested zip's contents that no file or folder uses yet, made now.
 
     ``x.zip`` -> ``x/``; when ``x`` is taken (by the outer archive's own ``x/``
@@ -469,15 +470,35 @@ def _own_folder(archive: Path, where: str) -> Path:
     be overwritten.
     """
     stem = archive.name[: -len(".zip")] or "archive"
-    with os.scandir(archive.parent) as entries:
-        taken = {entry.name.casefold() for entry in entries}
+    taken = names.taken(archive.parent)
     candidates = itertools.chain((stem, f"{stem}_zip"), (f"{stem}_zip_{n}" for n in range(2, 1000)))
     for name in candidates:
-        if name.casefold() not in taken:
-            folder = archive.with_name(name)
-            _mkdir(folder, where)
-            return folder
+        if name.casefold() in taken:
+            continue
+        taken.add(name.casefold())
+        folder = archive.with_name(name)
+        try:
+            folder.mkdir()  # fails if something appeared since the folder was listed
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise ExtractionError(f"{where}: cannot make folder {name}: {err}.") from err
+        return folder
     raise ArchiveNameClashError(f"{where}: no free folder name to unpack it into.")
+
+
+class _FolderNames:
+    """The names in each folder (case-folded), listed once: many nested zips in one folder
+    must not cost a listing each (a zip of 100,000 tiny zips would take hours)."""
+
+    def __init__(self) -> None:
+        self.folders: Dict[Path, Set[str]] = {}
+
+    def taken(self, folder: Path) -> Set[str]:
+        if folder not in self.folders:
+            with os.scandir(folder) as entries:
+                self.folders[folder] = {entry.name.casefold() for entry in entries}
+        return self.folders[folder]
 
 
 def _unpack_one(archive: Path, into: Path, budget: _Budget, label: str) -> Optional[List[Path]]:
