@@ -278,6 +278,24 @@ class UnsupportedCompressionError(ExtractionError):
     """A member uses a compression method Python cannot read (e.g. Deflate64)."""
 
 
+class ZipBombError(UnsafeArchiveError):
+    """The archive tree unpacks to far more than the archive's size, or to too many entries.
+
+    Counted over the whole tree (nested zips and .gz included) as bytes are written.
+    """
+
+    hint = (
+        "Nothing of it was kept. Download the file again; if this happens again, "
+        "report the file to its provider."
+    )
+
+
+class ArchiveNameClashError(UnsafeArchiveError):
+    """Two entries of one archive would be written under the same name (one would be lost)."""
+
+    hint = "Nothing of it was kept. The archive was built wrongly; report the file to its provider."
+
+
 # --- other sources and automation ---------------------------------------------
 
 

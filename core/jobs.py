@@ -309,7 +309,9 @@ def finish_job(
         datasets = bare_datasets(result) + datasets
     manifest.files = [manifest_file(f) for f in result.files]
     manifest.extracted_folder = extracted.relative_to(folder).as_posix() if extracted else None
-    manifest.datasets = [dataset_ref(d, folder) for d in datasets]
+    manifest.record_datasets(
+        (dataset_ref(d, folder), getattr(d, "problem", None)) for d in datasets
+    )
     path = write_manifest(folder, manifest)
     return JobResult(
         folder=folder,
