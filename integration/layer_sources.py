@@ -62,9 +62,11 @@ def plan_layers(
     datasets: Sequence[Dataset], work_dir: Path, *, title: str = ""
 ) -> List[LayerSource]:
     """Layer sources for ``datasets`` (from ``core.discover``); helper files go under
-    ``work_dir/qgis``. A set of tiles becomes one layer, named ``title`` (the product)."""
+    ``work_dir/qgis``. A set of tiles becomes one layer, named ``title`` (the product).
+    Datasets discovery marked unreadable (``problem``) are left out: their reason is
+    reported with the job, never handed to a QGIS provider."""
     helper_dir = Path(work_dir) / HELPER_FOLDER
-    datasets = _with_vector_tile_groups(datasets)
+    datasets = _with_vector_tile_groups([d for d in datasets if not getattr(d, "problem", None)])
     groups = group_tiles(datasets)
     # Several raster/CSV tile sets in one download: tell them apart by folder.
     several = sum(not key.startswith(VECTOR_TILE_GROUP) for key in groups) > 1
