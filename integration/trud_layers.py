@@ -49,7 +49,7 @@ from ..core.errors import Cancelled, ConfigurationError
 from ..core.trud_tables import TableInfo, normalise_postcode
 from ..i18n import tr
 from .compat import make_field, renamed_field
-from .layers import HELPER_FOLDER
+from .layers import HELPER_FOLDER, skip_vrt_schema_validation
 
 MATCH_FIELD = "postcode_matched"
 PREFIX = "pc_"
@@ -131,6 +131,7 @@ def load_table(table: TableInfo, helper_dir: Path, name: Optional[str] = None) -
     if table.has_header:
         layer = QgsVectorLayer(headed_table_uri(table), title, "delimitedtext")
     else:
+        skip_vrt_schema_validation()
         layer = QgsVectorLayer(str(headerless_table_vrt(table, helper_dir)), title, "ogr")
     if not layer.isValid():
         raise ConfigurationError(
