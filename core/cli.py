@@ -51,8 +51,9 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
 
 from . import __version__
-from .download import Progress, format_bytes
+from .download import Progress
 from .errors import Cancelled, OSDownloadsError, describe
+from .formatting import format_bytes, format_size
 from .redact import get_logger, redact, register_secret
 from .safe_text import escape_controls, safe_block, safe_line
 
@@ -411,7 +412,10 @@ def cmd_files(ctx: CliContext) -> int:
         return EXIT_OK
     ctx.print_table(
         ("FILE", "FORMAT", "SUBFORMAT", "AREA", "SIZE", "MD5"),
-        [(d.file_name, d.format, d.subformat, d.area, _size(d.size), d.md5) for d in downloads],
+        [
+            (d.file_name, d.format, d.subformat, d.area, format_size(d.size), d.md5)
+            for d in downloads
+        ],
     )
     return EXIT_OK
 
@@ -529,10 +533,6 @@ def job_json(result: Any) -> Dict[str, Any]:
         "extracted_folder": str(result.extracted_folder) if result.extracted_folder else None,
         "datasets": list(result.manifest.datasets),
     }
-
-
-def _size(value: Optional[int]) -> str:
-    return format_bytes(value) if value is not None else ""
 
 
 # --- main -----------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ from .errors import (
     SizeMismatchError,
     connection_failure,
 )
+from .formatting import format_bytes
 from .manifest import MANIFEST_NAME, Manifest, read_manifest
 from .models import Checksum, RemoteFile
 from .redact import get_logger, redact
@@ -237,16 +238,6 @@ def check_free_space(dest: Path, needed: int) -> None:
             f"Not enough free disk space in {dest}: the download needs {format_bytes(wanted)} "
             f"(with a small margin) and {format_bytes(free)} is free."
         )
-
-
-def format_bytes(count: float) -> str:
-    """1536 -> '1.5 KB' (decimal units, as file managers and OS listings show)."""
-    value = float(count)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1000 or unit == "TB":
-            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
 
 
 # --- the job ------------------------------------------------------------------------

@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Callable, Deque, Dict, Iterable, List, Optional, Set, Tuple
 
-from .download import SPACE_MARGIN_BYTES, check_free_space, format_bytes
+from .download import SPACE_MARGIN_BYTES, check_free_space
 from .errors import (
     ArchiveNameClashError,
     Cancelled,
@@ -76,6 +76,7 @@ from .errors import (
     UnsupportedCompressionError,
     ZipBombError,
 )
+from .formatting import format_bytes
 from .redact import get_logger
 
 log = get_logger(__name__)

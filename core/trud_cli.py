@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .cli import EXIT_OK, CliContext, ProgressBar, ctx_parent, job_json
-from .download import format_bytes
+from .formatting import format_bytes, format_size
 from .safe_text import safe_line
 from .signature import require_verifier
 from .trud import BASE_URL_ENV, KEY_ENV, TrudClient, TrudRelease
@@ -75,10 +75,6 @@ def _client(ctx: CliContext) -> TrudClient:
     return TrudClient(ctx.env.get(KEY_ENV), url, cancel=ctx.cancel)
 
 
-def _size(value: Any) -> str:
-    return format_bytes(value) if value is not None else ""
-
-
 def cmd_releases(ctx: CliContext) -> int:
     client = _client(ctx)
     try:
@@ -90,7 +86,7 @@ def cmd_releases(ctx: CliContext) -> int:
         return EXIT_OK
     ctx.print_table(
         ("RELEASE", "DATE", "SIZE", "ID", "ARCHIVE"),
-        [(r.name, r.release_date, _size(r.size), r.id, _archive_if_new(r)) for r in releases],
+        [(r.name, r.release_date, format_size(r.size), r.id, _archive_if_new(r)) for r in releases],
     )
     return EXIT_OK
 

@@ -24,7 +24,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.download import format_bytes
+from ..core.formatting import format_bytes
 from ..core.models import Product, ProductDownload
 from ..i18n import tr
 from ..integration.client_factory import build_client, call_then_close

@@ -19,7 +19,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.download import format_bytes
+from ..core.formatting import format_bytes, format_size
 from ..core.models import DataPackage, DataPackageVersion, DataPackageVersionSummary
 from ..i18n import tr
 from ..integration import settings as plugin_settings
@@ -269,7 +269,7 @@ class PackagesTab(QWidget):
         self.version = version
         total = 0
         for download in version.downloads:
-            size = format_bytes(download.size) if download.size is not None else tr("unknown")
+            size = format_size(download.size, tr("unknown"))
             total += download.size or 0
             self.files_tree.addTopLevelItem(QTreeWidgetItem([download.file_name, size]))
         kind = tr("change-only update") if version.is_change_only else tr("full supply")

@@ -34,8 +34,8 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.download import format_bytes
 from ..core.errors import OSDownloadsError, describe
+from ..core.formatting import format_size
 from ..core.trud import TrudRelease, parse_item
 from ..i18n import tr
 from ..integration.task import JobTask
@@ -288,7 +288,7 @@ class TrudTab(QWidget):
         node.setText(1, tr("{count} releases").format(count=len(releases)))
         node.setToolTip(0, "")
         for release in releases:
-            size = format_bytes(release.size) if release.size is not None else ""
+            size = format_size(release.size)
             child = QTreeWidgetItem([release.name, release.release_date, size])
             child.setData(0, ITEM_ROLE, number)
             child.setData(0, RELEASE_ROLE, release.id)
