@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from ..core import download as engine
-from ..core.auth import ApiKeyAuth
+from ..core.auth import make_auth
 from ..core.client import OSDownloadsClient
 from ..core.models import RemoteFile
 
@@ -57,7 +57,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--workers", type=int, default=engine.DEFAULT_WORKERS)
     parser.add_argument("--no-hash", action="store_true")
     args = parser.parse_args(argv)
-    client = OSDownloadsClient(args.api_url, auth=ApiKeyAuth(args.key) if args.key else None)
+    client = OSDownloadsClient(args.api_url, auth=make_auth(args.key))
     if args.product:
         files = [d.remote_file() for d in client.product_downloads(args.product)]
     else:

@@ -113,7 +113,7 @@ class CliContext:
     def client(self) -> Any:
         """The OS Downloads client for ``--api-url`` and the key/secret (if any)."""
         if self._client is None:
-            from .auth import ApiKeyAuth, OAuth2ClientCredentials
+            from .auth import make_auth
             from .client import OSDownloadsClient
 
             key = (getattr(self.args, "key", None) or self.env.get(KEY_ENV, "")).strip()
@@ -121,13 +121,10 @@ class CliContext:
             for value in (key, secret):
                 if value:
                     register_secret(value)
-            auth: Any = None
-            if key and secret:
-                auth = OAuth2ClientCredentials(key, secret)
-            elif key:
-                auth = ApiKeyAuth(key)
             self._client = OSDownloadsClient(
-                base_url=getattr(self.args, "api_url", None), auth=auth, cancel=self.cancel
+                base_url=getattr(self.args, "api_url", None),
+                auth=make_auth(key, secret),
+                cancel=self.cancel,
             )
         return self._client
 

@@ -15,16 +15,15 @@ a key never ends up in a URL it follows, stores or logs.
 
 from __future__ import annotations
 
-import os
 import threading
-from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
 
-from .auth import TOKEN_PATH, ApiKeyAuth, OAuth2ClientCredentials
+from .auth import TOKEN_PATH, Auth, OAuth2ClientCredentials
 from .errors import ApiError, ConfigurationError, DownloadError, UnexpectedResponse
-from .http import REDIRECTS, HttpClient, copy_transport, location, origin
+from .http import REDIRECTS, HttpClient, copy_transport, location, origin, resolve_base_url
 from .models import (
     LATEST,
     DataPackage,
@@ -41,7 +40,6 @@ from .validate import Invalid, answer, objects, parse_json
 DEFAULT_BASE_URL = "https://api.os.uk/downloads/v1"
 BASE_URL_ENV = "OS_DOWNLOADS_API_URL"
 
-Auth = Union[ApiKeyAuth, OAuth2ClientCredentials]
 T = TypeVar("T")
 
 
@@ -68,15 +66,6 @@ def _strip_keys(data: Any) -> Any:
     return data
 
 
-def resolve_base_url(explicit: Optional[str] = None) -> str:
-    """The API base URL: the explicit setting, else the env override, else OS's."""
-    url = (explicit or "").strip() or os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"The API URL {redact(url)!r} is not an http(s) URL.")
-    return url.rstrip("/")
-
-
 class OSDownloadsClient:
     def __init__(
         self,
@@ -87,7 +76,7 @@ class OSDownloadsClient:
         retry: Optional[RetryPolicy] = None,
         cancel: Optional[threading.Event] = None,
     ) -> None:
-        self.base_url = resolve_base_url(base_url)
+        self.base_url = resolve_base_url(base_url, env_var=BASE_URL_ENV, default=DEFAULT_BASE_URL)
         self.origin = origin(self.base_url)
         self.http = HttpClient(session, retry=retry, cancel=cancel)
         self.auth = auth

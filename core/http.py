@@ -11,6 +11,7 @@ Why a layer of our own over ``requests``:
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Callable, Mapping, Optional, Tuple, Union
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from .errors import (
     ApiError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ForbiddenError,
     NetworkError,
     NotFoundError,
@@ -55,6 +57,18 @@ def origin(url: str) -> str:
     """scheme://host[:port] of a URL, lower case, for same-origin checks."""
     parts = urlsplit(url)
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def resolve_base_url(
+    explicit: Optional[str], *, env_var: str, default: str, name: str = "API"
+) -> str:
+    """An API's base URL: the explicit setting, else the ``env_var`` override, else
+    ``default``; refused unless it is http(s). ``name`` says which API in the error."""
+    url = (explicit or "").strip() or os.environ.get(env_var, "").strip() or default
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError(f"The {name} URL {redact(url)!r} is not an http(s) URL.")
+    return url.rstrip("/")
 
 
 def response_json(response: requests.Response) -> Any:

@@ -76,7 +76,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from .auth import ApiKeyAuth, OAuth2ClientCredentials
+from .auth import make_auth
 from .client import OSDownloadsClient
 from .errors import Cancelled, ConfigurationError, LockHeldError, OSDownloadsError, describe
 from .jobs import fetch_package_version, fetch_product
@@ -354,9 +354,7 @@ def auth_from_env(config: SyncConfig, env: Mapping[str, str]) -> Any:
     """OAuth2 with key and secret, the key header with a key alone, else None."""
     key = (env.get(config.key_env) or "").strip()
     secret = (env.get(config.secret_env) or "").strip()
-    if key and secret:
-        return OAuth2ClientCredentials(key, secret)
-    return ApiKeyAuth(key) if key else None
+    return make_auth(key, secret)
 
 
 class OpenDataProducts:

@@ -12,11 +12,11 @@ the key. Anything read back is registered with ``core.redact`` at once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Tuple, Union
+from typing import Optional, Tuple
 
 from qgis.core import QgsAuthMethodConfig
 
-from ..core.auth import ApiKeyAuth, OAuth2ClientCredentials
+from ..core.auth import Auth, make_auth
 from ..core.errors import ConfigurationError
 from ..core.redact import mask, register_secret
 from ..i18n import tr
@@ -42,11 +42,9 @@ class ApiCredentials:
     def masked_key(self) -> str:
         return mask(self.key)
 
-    def to_auth(self) -> Union[ApiKeyAuth, OAuth2ClientCredentials]:
+    def to_auth(self) -> Optional[Auth]:
         """The core auth object: OAuth2 when a secret is given, else the key header."""
-        if self.secret:
-            return OAuth2ClientCredentials(self.key, self.secret)
-        return ApiKeyAuth(self.key)
+        return make_auth(self.key, self.secret)
 
 
 # --- one "Basic" entry holding a key: shared by the OS key and the TRUD key ------------
