@@ -72,7 +72,8 @@ def skip_vrt_schema_validation() -> None:
         gdal.SetConfigOption(XML_VALIDATION_OPTION, "NO")
 
 
-def _open(source: LayerSource) -> QgsMapLayer:
+def open_source(source: LayerSource) -> QgsMapLayer:
+    """The layer for ``source`` (not yet in the project): every layer we load opens here."""
     if source.provider == "ogr" and source.uri.lower().endswith(".vrt"):
         skip_vrt_schema_validation()
     if source.kind == RASTER:
@@ -117,7 +118,7 @@ def add_layers(
     project = project or QgsProject.instance()
     report = LoadReport(group_name)
     for source in sources:
-        layer = _open(source)
+        layer = open_source(source)
         if not layer.isValid():
             why = tr("QGIS could not open it")
             log.warning("Skipped %s (%s): %s", source.name, source.origin or source.uri, why)
@@ -157,5 +158,6 @@ __all__ = [
     "LoadReport",
     "add_layers",
     "group_name_for",
+    "open_source",
     "plan_layers",
 ]
