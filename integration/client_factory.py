@@ -17,11 +17,13 @@ from ..i18n import tr
 from . import settings as plugin_settings
 from .auth import load_credentials
 from .background import BackgroundRunner
+from .log import plugin_logger
 from .network import build_session
 from .settings import PluginSettings
 
 T = TypeVar("T")
 C = TypeVar("C")  # a client: OSDownloadsClient or TrudClient
+log = plugin_logger("client")
 
 
 def build_client(
@@ -74,12 +76,19 @@ def closing_client(client: OSDownloadsClient) -> Iterator[OSDownloadsClient]:
 
 
 def close_client(client: Any) -> None:
-    """Close a client's connections: an OSDownloadsClient, or a TrudClient (its session)."""
-    close = getattr(client, "close", None)
-    if callable(close):
-        close()
-    else:
-        client.session.close()
+    """Close a client's connections: an OSDownloadsClient, a TrudClient (its session) or
+    a session; None is fine. Never raises: closing must not hide the call's own outcome
+    (the dock's listings and Processing's algorithms alike)."""
+    if client is None:
+        return
+    close = getattr(client, "close", None) or getattr(
+        getattr(client, "session", None), "close", None
+    )
+    try:
+        if callable(close):
+            close()
+    except Exception:  # noqa: BLE001
+        log.debug("Closing a client failed", exc_info=True)
 
 
 def run_with_client(

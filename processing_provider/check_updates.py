@@ -36,9 +36,9 @@ from ..core.updates import (
     group_manifests,
 )
 from ..i18n import tr
+from ..integration.client_factory import close_client
 from .common import (
     OSDownloadsAlgorithm,
-    close_client,
     download_folder_parameter,
     file_source_type,
     processing_errors,

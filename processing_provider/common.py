@@ -211,22 +211,6 @@ def processing_errors(bridge: Optional[FeedbackBridge] = None) -> Iterator[None]
             bridge.close()
 
 
-def close_client(client: Any) -> None:
-    """Close a client an algorithm made (OS or TRUD: its session's connections).
-
-    Never raises: closing must not hide the algorithm's own outcome."""
-    if client is None:
-        return
-    close = getattr(client, "close", None) or getattr(
-        getattr(client, "session", None), "close", None
-    )
-    try:
-        if callable(close):
-            close()
-    except Exception:  # noqa: BLE001
-        log.debug("Closing a client failed", exc_info=True)
-
-
 # --- the base of every algorithm -------------------------------------------------------
 
 

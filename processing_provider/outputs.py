@@ -26,10 +26,10 @@ from ..core.errors import ConfigurationError
 from ..core.jobs import JobResult
 from ..core.redact import get_logger
 from ..i18n import tr
+from ..integration.client_factory import close_client
 from .common import (
     FeedbackBridge,
     OSDownloadsAlgorithm,
-    close_client,
     default_download_root,
     download_folder_parameter,
     processing_errors,

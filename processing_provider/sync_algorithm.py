@@ -32,10 +32,10 @@ from ..core import sync
 from ..core.client import OSDownloadsClient
 from ..core.errors import ConfigurationError
 from ..i18n import tr
+from ..integration.client_factory import close_client
 from .common import (
     FeedbackBridge,
     OSDownloadsAlgorithm,
-    close_client,
     file_behavior,
     processing_errors,
 )
