@@ -272,31 +272,38 @@ class HttpClient:
         )
         worker.start()
         host = _host(redact(url))
-        while not attempt.done.wait(WATCH_SLICE_S):
-            if self.cancel is not None and self.cancel.is_set():
-                attempt.abandon()
-                raise Cancelled()
-            sent_at = attempt.sent_at
-            if sent_at is not None and clock.passed(time.monotonic() - sent_at):
-                attempt.abandon()
-                seconds = clock.seconds or 0.0
-                if attempt.response is None:
-                    raise ServerNotAnswering(
-                        f"Timed out after {seconds:.0f} s with no answer from {host}.",
-                        host=host,
-                        seconds=seconds,
-                    )
-                raise NetworkTimeout(
-                    f"Timed out after {seconds:.0f} s: {host} sent its answer too slowly.",
-                    host=host,
-                    seconds=seconds,
-                )
+        try:
+            self._watch(attempt, clock, host)
+        except BaseException:  # the deadline, cancel, Ctrl-C: the try's thread stops too
+            attempt.abandon()
+            raise
         if attempt.sent_at is not None:
             clock.spend(time.monotonic() - attempt.sent_at)
         if attempt.error is not None:
             raise self._failure(attempt.error, url, (connect, read), clock) from None
         assert attempt.response is not None
         return attempt.response
+
+    def _watch(self, attempt: _Try, clock: _Deadline, host: str) -> None:
+        """Wait for the try to end; raise at once on cancel or when the deadline passes."""
+        while not attempt.done.wait(WATCH_SLICE_S):
+            if self.cancel is not None and self.cancel.is_set():
+                raise Cancelled()
+            sent_at = attempt.sent_at
+            if sent_at is None or not clock.passed(time.monotonic() - sent_at):
+                continue
+            seconds = clock.seconds or 0.0
+            if attempt.response is None:
+                raise ServerNotAnswering(
+                    f"Timed out after {seconds:.0f} s with no answer from {host}.",
+                    host=host,
+                    seconds=seconds,
+                )
+            raise NetworkTimeout(
+                f"Timed out after {seconds:.0f} s: {host} sent its answer too slowly.",
+                host=host,
+                seconds=seconds,
+            )
 
     def _run_try(
         self,
@@ -375,6 +382,13 @@ class HttpClient:
                 ),
                 "the answer stalled",
             )
+        if isinstance(error, requests.ConnectionError):
+            return _TryFailed(
+                NetworkError(f"Could not reach {origin(safe_url)}: {redact(str(error))}"),
+                "network error",
+            )
+        if isinstance(error, requests.RequestException):
+            return NetworkError(f"Request to {safe_url} failed: {redact(str(error))}")
         if isinstance(error, _ShortBody):
             return _TryFailed(
                 NetworkError(
@@ -390,13 +404,6 @@ class HttpClient:
                 ),
                 "the connection broke mid-answer",
             )
-        if isinstance(error, requests.ConnectionError):
-            return _TryFailed(
-                NetworkError(f"Could not reach {origin(safe_url)}: {redact(str(error))}"),
-                "network error",
-            )
-        if isinstance(error, requests.RequestException):
-            return NetworkError(f"Request to {safe_url} failed: {redact(str(error))}")
         return error
 
     def _pause(

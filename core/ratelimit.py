@@ -46,6 +46,8 @@ class RateLimiter:
         self.window_seconds = float(window_seconds)
         self._lock = threading.Lock()
         self._sent: Deque[float] = deque()
+        self.requests = 0  # sent through this limiter, for logs and tests
+        self.waited_seconds = 0.0  # in all, by requests that had to wait for a slot
 
     def configure(self, per_minute: int, window_seconds: Optional[float] = None) -> None:
         if int(per_minute) < 1:
@@ -65,6 +67,8 @@ class RateLimiter:
                     self._sent.popleft()
                 if len(self._sent) < self.per_minute:
                     self._sent.append(now)
+                    self.requests += 1
+                    self.waited_seconds += now - started
                     return now - started
                 pause = self._sent[0] + self.window_seconds - now
             pause = min(max(pause, 0.001), WAIT_SLICE_S)
