@@ -148,6 +148,9 @@ class HttpClient:
     it); we add a User-Agent when it has none of ours, and route its adapters
     through the process's rate limiter (or ``limiter``).
     ``deadline``: seconds one call may take in all (None: only the timeouts).
+    ``job_budget``: when set (``JOB_RETRY.budget()`` for one user action), every
+    call's retries are also spent from it, so many calls cannot add up to an
+    unbounded number of retries.
     """
 
     def __init__(
@@ -171,6 +174,7 @@ class HttpClient:
         self.retry = retry or RetryPolicy()
         self.timeout = timeout
         self.deadline = deadline
+        self.job_budget: Optional[RetryBudget] = None
         self.cancel = cancel
         self.error_factory = error_factory
 
@@ -197,7 +201,7 @@ class HttpClient:
         method = method.upper()
         headers = dict(headers or {})
         safe_url = redact(url)
-        budget = self.retry.budget()
+        budget = self.retry.budget(parent=self.job_budget)
         clock = _Deadline(self.deadline)
         refreshed = False
         while True:

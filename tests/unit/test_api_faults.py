@@ -137,3 +137,14 @@ def test_cancel_is_instant_while_waiting_for_an_answer(replica, faults):
         client.products()
     assert time.monotonic() - started < 5.0  # generous: cancel lands within a poll
     assert api_requests(replica) == 1
+
+
+def test_a_job_budget_bounds_the_retries_of_many_calls_together(replica):
+    client = make_client(replica)
+    client.http.job_budget = RetryPolicy(max_attempts=6, max_total_wait=100.0).budget()
+    replica.set_faults(api_5xx_count=ALWAYS)
+    for _ in range(10):  # a sync asking for ten packages while the API is down
+        with pytest.raises(ServerError):
+            client.data_package_versions(TOPOGRAPHY)
+    # 5 retries for the whole job, then each call fails at its first answer
+    assert api_requests(replica) == 10 + 5
