@@ -98,10 +98,10 @@ def test_api_fault_matrix(replica, case, endpoint):
 
 def test_a_server_that_never_answers_is_given_up_with_a_clear_message(replica):
     replica.set_faults(api_hold_count=ALWAYS)
-    client = make_client(replica, timeout=(2.0, 30.0), deadline=1.0)
     started = time.monotonic()
-    with pytest.raises(ServerNotAnswering) as caught:
-        client.products()
+    patient = make_client(replica, timeout=(2.0, 30.0), deadline=1.0)
+    with patient, pytest.raises(ServerNotAnswering) as caught:
+        patient.products()
     assert time.monotonic() - started < HANG_GUARD_S
     host = replica.api_origin.split("//", 1)[1]
     assert str(caught.value) == f"Timed out after 1 s with no answer from {host}."
@@ -111,9 +111,8 @@ def test_a_server_that_never_answers_is_given_up_with_a_clear_message(replica):
 def test_a_429_asking_to_wait_past_the_deadline_ends_at_once(replica):
     replica.set_faults(api_429_count=ALWAYS, retry_after=120)
     patient = RetryPolicy(max_attempts=ATTEMPTS, max_delay=30.0, max_total_wait=100.0)
-    client = make_client(replica, retry=patient)
     started = time.monotonic()
-    with pytest.raises(RateLimitedError):
+    with make_client(replica, retry=patient) as client, pytest.raises(RateLimitedError):
         client.products()  # waiting even the capped 30 s would pass the 1.5 s deadline
     assert time.monotonic() - started < HANG_GUARD_S
     assert api_requests(replica) == 1
@@ -130,21 +129,21 @@ def test_the_default_deadlines():
 def test_cancel_is_instant_while_waiting_for_an_answer(replica, faults):
     replica.set_faults(**faults)
     cancel = threading.Event()
-    client = make_client(replica, cancel=cancel, timeout=(10.0, 30.0), deadline=60.0)
     threading.Timer(0.3, cancel.set).start()
     started = time.monotonic()
-    with pytest.raises(Cancelled):
+    client = make_client(replica, cancel=cancel, timeout=(10.0, 30.0), deadline=60.0)
+    with client, pytest.raises(Cancelled):
         client.products()
     assert time.monotonic() - started < 5.0  # generous: cancel lands within a poll
     assert api_requests(replica) == 1
 
 
 def test_a_job_budget_bounds_the_retries_of_many_calls_together(replica):
-    client = make_client(replica)
-    client.http.job_budget = RetryPolicy(max_attempts=6, max_total_wait=100.0).budget()
     replica.set_faults(api_5xx_count=ALWAYS)
-    for _ in range(10):  # a sync asking for ten packages while the API is down
-        with pytest.raises(ServerError):
-            client.data_package_versions(TOPOGRAPHY)
+    with make_client(replica) as client:
+        client.http.job_budget = RetryPolicy(max_attempts=6, max_total_wait=100.0).budget()
+        for _ in range(10):  # a sync asking for ten packages while the API is down
+            with pytest.raises(ServerError):
+                client.data_package_versions(TOPOGRAPHY)
     # 5 retries for the whole job, then each call fails at its first answer
     assert api_requests(replica) == 10 + 5

@@ -50,7 +50,7 @@ def test_a_burst_from_several_threads_on_api_and_storage_stays_under_the_limit(r
         else:
             client.product("OpenRivers")
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with client, ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(one, range(12)))
 
     log = replica.requests_log
@@ -66,9 +66,11 @@ def test_every_session_made_or_derived_is_paced(replica):
     client = OSDownloadsClient(replica.api_url, rate_limiter=limiter)
     assert limiter_of(client.http.session) is limiter
     assert limiter_of(client.storage_session) is limiter  # copy_transport keeps it
+    client.close()
     plain = HttpClient()  # a session made here gets the process's limiter
     assert limiter_of(plain.session) is process_limiter()
     assert limiter_of(copy_transport(plain.session, "x")) is process_limiter()
+    plain.session.close()
 
     class OwnAdapter(requests.adapters.HTTPAdapter):
         pass
@@ -86,7 +88,7 @@ def test_a_request_waiting_for_its_slot_is_cancelled_at_once(replica):
     client = OSDownloadsClient(replica.api_url, retry=FAST, cancel=cancel, rate_limiter=limiter)
     client.product("OpenRivers")  # takes the only slot for a minute
     threading.Timer(0.2, cancel.set).start()
-    with pytest.raises(Cancelled):
+    with client, pytest.raises(Cancelled):
         client.product("OpenRivers")
     assert len(replica.requests("api")) == 1
     with cancel_scope(cancel), pytest.raises(Cancelled):
