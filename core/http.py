@@ -209,7 +209,7 @@ class HttpClient:
             try:
                 response = self._try_once(method, url, params, headers, data, stream, clock)
             except _TryFailed as failed:
-                if not failed.retryable or method not in IDEMPOTENT:
+                if method not in IDEMPOTENT:
                     raise failed.error from None
                 self._pause(budget, clock, failed.error, None, failed.reason, safe_url)
                 continue
@@ -350,16 +350,16 @@ class HttpClient:
         """The typed error (inside a ``_TryFailed`` when worth a retry) for a failed try."""
         safe_url = redact(url)
         host = _host(safe_url)
-        if isinstance(error, (Cancelled, _BodyTooLarge)):
-            if isinstance(error, _BodyTooLarge):
-                return ApiError(
-                    f"The answer from {safe_url} is larger than {MAX_BODY_BYTES >> 20} MB; "
-                    "that is not an answer the API sends.",
-                    status=error.status,
-                    url=safe_url,
-                    hint="Check the API URL setting.",
-                )
+        if isinstance(error, Cancelled):
             return error
+        if isinstance(error, _BodyTooLarge):
+            return ApiError(
+                f"The answer from {safe_url} is larger than {MAX_BODY_BYTES >> 20} MB; "
+                "that is not an answer the API sends.",
+                status=error.status,
+                url=safe_url,
+                hint="Check the API URL setting.",
+            )
         if isinstance(error, requests.ConnectTimeout):
             problem: NetworkError = NetworkTimeout(
                 f"Could not connect to {host}: no answer within {timeout[0]:.0f} s.",
@@ -443,7 +443,6 @@ class _TryFailed(Exception):
         super().__init__(reason)
         self.error = error
         self.reason = reason
-        self.retryable = True
 
 
 class _ShortBody(Exception):
