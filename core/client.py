@@ -23,7 +23,17 @@ import requests
 
 from .auth import TOKEN_PATH, Auth, OAuth2ClientCredentials
 from .errors import ApiError, ConfigurationError, DownloadError, UnexpectedResponse
-from .http import REDIRECTS, HttpClient, copy_transport, location, origin, resolve_base_url
+from .http import (
+    DEFAULT_TIMEOUT,
+    REDIRECTS,
+    REQUEST_DEADLINE,
+    HttpClient,
+    Timeout,
+    copy_transport,
+    location,
+    origin,
+    resolve_base_url,
+)
 from .models import (
     LATEST,
     DataPackage,
@@ -33,6 +43,7 @@ from .models import (
     ProductDownload,
     sort_versions_newest_first,
 )
+from .ratelimit import RateLimiter
 from .redact import redact
 from .retry import RetryPolicy
 from .validate import Invalid, answer, objects, parse_json
@@ -75,10 +86,22 @@ class OSDownloadsClient:
         *,
         retry: Optional[RetryPolicy] = None,
         cancel: Optional[threading.Event] = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        deadline: Optional[float] = REQUEST_DEADLINE,
+        rate_limiter: Optional[RateLimiter] = None,
     ) -> None:
+        """``timeout``: (connect, read) seconds for each try; ``deadline``: seconds
+        for one API call in all; ``rate_limiter``: the process's by default."""
         self.base_url = resolve_base_url(base_url, env_var=BASE_URL_ENV, default=DEFAULT_BASE_URL)
         self.origin = origin(self.base_url)
-        self.http = HttpClient(session, retry=retry, cancel=cancel)
+        self.http = HttpClient(
+            session,
+            retry=retry,
+            cancel=cancel,
+            timeout=timeout,
+            deadline=deadline,
+            limiter=rate_limiter,
+        )
         self.auth = auth
         if isinstance(auth, OAuth2ClientCredentials) and not auth.token_url:
             auth.token_url = self.origin + TOKEN_PATH
@@ -270,7 +293,13 @@ class OSDownloadsClient:
         )
 
     def _storage_get(self, url: str) -> requests.Response:
-        storage = HttpClient(self.storage_session, retry=self.http.retry, cancel=self.http.cancel)
+        storage = HttpClient(
+            self.storage_session,
+            retry=self.http.retry,
+            cancel=self.http.cancel,
+            timeout=self.http.timeout,
+            deadline=self.http.deadline,
+        )
         return storage.request("GET", url)
 
 

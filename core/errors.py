@@ -144,6 +144,38 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         todo.extend(a for a in current.args if isinstance(a, BaseException))
 
 
+class NetworkTimeout(NetworkError):
+    """A deadline passed: the answer came too slowly, or a transfer stalled."""
+
+    hint = "The server or the network is very slow; try again later."
+
+    def __init__(
+        self, message: str, *, host: str = "", seconds: float = 0.0, hint: str = ""
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.host = host
+        self.seconds = seconds
+
+
+class ServerNotAnswering(NetworkTimeout):
+    """The server took the connection but sent no answer before the deadline."""
+
+    hint = "The service may be down or overloaded; try again later."
+
+
+class RetriesExhausted(OSDownloadsError):
+    """A retry budget (attempts or time) is used up; ``reason`` is the last problem."""
+
+    hint = "Try again later."
+
+    def __init__(self, *, attempts: int, elapsed: float, reason: str = "") -> None:
+        said = f": {reason}" if reason else ""
+        super().__init__(f"Gave up after {attempts} tries in {elapsed:.0f} s{said}")
+        self.attempts = attempts
+        self.elapsed = elapsed
+        self.reason = reason
+
+
 class ApiError(OSDownloadsError):
     """The API answered with an HTTP error status."""
 

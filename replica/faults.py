@@ -10,6 +10,14 @@ switch                     effect
 =========================  ====================================================
 api_5xx_every: int         every Nth API request (``/downloads/v1``) answers 503
 api_429_count: int         the next K API requests answer 429 (rate limited)
+api_5xx_count: int         the next K API requests answer 503 (after any 429s)
+api_short_body_count: int  the next K API answers stop half-way through the body, then close
+api_long_body_count: int   the next K API answers send junk past their Content-Length
+api_reset_count: int       the next K API answers are reset (TCP RST) half-way through the body
+api_trickle_count: int     the next K API answers send their body 1 byte at a time, every
+api_trickle_seconds        ... this many seconds (5 like a dying link)
+api_hold_count: int        the next K API requests are accepted, read and never answered,
+api_hold_seconds           ... held this long at most (or until the client leaves, or reset)
 rate_limit_per_minute      API requests allowed per window; past it 429
 rate_limit_window_seconds  the window of the limiter (60 like OS)
 retry_after: float|None    seconds sent as ``Retry-After`` with a 429; None: no header
@@ -46,6 +54,14 @@ from .ratelimit import SlidingWindowLimiter
 class FaultSettings:
     api_5xx_every: int = 0
     api_429_count: int = 0
+    api_5xx_count: int = 0
+    api_short_body_count: int = 0
+    api_long_body_count: int = 0
+    api_reset_count: int = 0
+    api_trickle_count: int = 0
+    api_trickle_seconds: float = 5.0
+    api_hold_count: int = 0
+    api_hold_seconds: float = 600.0
     rate_limit_per_minute: Optional[int] = None
     rate_limit_window_seconds: float = 60.0
     retry_after: Optional[float] = None
@@ -63,6 +79,17 @@ class FaultSettings:
 
 SWITCHES = frozenset(f.name for f in fields(FaultSettings))
 REDIRECT_FORMS = frozenset({"varied", "json", "empty", "302"})
+FLOAT_SWITCHES = frozenset(
+    {
+        "signed_url_ttl_seconds",
+        "token_ttl_seconds",
+        "rate_limit_window_seconds",
+        "api_trickle_seconds",
+        "api_hold_seconds",
+    }
+)
+# How an API answer misbehaves (see take_api_body_fault), in the order they are taken.
+API_BODY_FAULTS = ("short_body", "long_body", "reset", "trickle")
 
 
 def _normalise(name: str, value: Any) -> Any:
@@ -82,7 +109,7 @@ def _normalise(name: str, value: Any) -> Any:
         return bool(value)
     if name == "retry_after":
         return None if value in (None, "") else float(value)
-    if name in ("signed_url_ttl_seconds", "token_ttl_seconds", "rate_limit_window_seconds"):
+    if name in FLOAT_SWITCHES:
         return float(value)
     return int(value or 0)
 
@@ -117,6 +144,7 @@ class Faults:
         object.__setattr__(self, "_defaults", base)
         object.__setattr__(self, "_lock", threading.Lock())
         object.__setattr__(self, "limiter", SlidingWindowLimiter())
+        object.__setattr__(self, "generation", 0)
         self.reset()
 
     # --- setting -------------------------------------------------------------
@@ -147,6 +175,7 @@ class Faults:
                 ),
             )
             object.__setattr__(self, "_api_requests", 0)
+            object.__setattr__(self, "generation", self.generation + 1)  # ends holds, trickles
         self.limiter.reset()
 
     def __getattr__(self, name: str) -> Any:
@@ -174,10 +203,34 @@ class Faults:
             if s.api_429_count > 0:
                 s.api_429_count -= 1
                 return 429
+            if s.api_5xx_count > 0:
+                s.api_5xx_count -= 1
+                return 503
             count = self._api_requests + 1
             object.__setattr__(self, "_api_requests", count)
             if s.api_5xx_every > 0 and count % s.api_5xx_every == 0:
                 return 503
+        return None
+
+    def take_api_hold(self) -> Optional[float]:
+        """Seconds to hold this API request unanswered, or None."""
+        with self._lock:
+            s = self._settings
+            if s.api_hold_count > 0:
+                s.api_hold_count -= 1
+                return max(s.api_hold_seconds, 0.0)
+        return None
+
+    def take_api_body_fault(self) -> Optional[str]:
+        """How this API answer's body misbehaves ("short_body", "long_body", "reset",
+        "trickle"), or None; counts the switch down."""
+        with self._lock:
+            s = self._settings
+            for kind in API_BODY_FAULTS:
+                name = f"api_{kind}_count"
+                if getattr(s, name) > 0:
+                    setattr(s, name, getattr(s, name) - 1)
+                    return kind
         return None
 
     def rate_limited(self) -> bool:
