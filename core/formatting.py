@@ -26,7 +26,12 @@ def format_size(count: Optional[float], unknown: str = "") -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """A wait in whole minutes: 2040 -> '34 min', 122280 -> '33 h 58 min'."""
+    """A wait in words: 0.4 -> '0.4 s', 20 -> '20 s', 2040 -> '34 min', 122280 -> '33 h 58 min'.
+
+    Under a minute in seconds (a retry's pause); longer ones in whole minutes.
+    """
+    if 0 < seconds < 59.5:
+        return f"{seconds:.1f} s" if seconds < 9.95 else f"{seconds:.0f} s"
     minutes = int(round(max(seconds, 0.0) / 60))
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"

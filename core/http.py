@@ -52,6 +52,7 @@ from .errors import (
     UnexpectedResponse,
     connection_failure,
 )
+from .formatting import format_duration
 from .redact import get_logger, redact
 from .retry import RetryBudget, RetryPolicy, parse_retry_after, wait
 from .safe_text import safe_line
@@ -448,7 +449,7 @@ class HttpClient:
         left = clock.remaining()
         if left is not None and delay >= left:
             raise error
-        log.warning("%s from %s; trying again in %.0f s", reason, safe_url, delay)
+        log.warning("%s from %s; trying again in %s", reason, safe_url, format_duration(delay))
         wait(delay, self.cancel)
         clock.spend(delay)
 

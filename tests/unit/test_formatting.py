@@ -30,7 +30,16 @@ def test_an_unknown_size_shows_the_given_word():
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "0 min"), (-5, "0 min"), (2040, "34 min"), (3600, "1 h 0 min"), (122280, "33 h 58 min")],
+    [
+        (0, "0 min"),
+        (-5, "0 min"),
+        (0.43, "0.4 s"),
+        (20, "20 s"),
+        (59.4, "59 s"),
+        (2040, "34 min"),
+        (3600, "1 h 0 min"),
+        (122280, "33 h 58 min"),
+    ],
 )
-def test_waits_are_whole_minutes_with_hours_when_long(seconds, text):
+def test_waits_are_seconds_then_whole_minutes_with_hours_when_long(seconds, text):
     assert format_duration(seconds) == text
