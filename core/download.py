@@ -3,33 +3,53 @@
 ``download_files`` fetches a list of ``RemoteFile`` into one folder and
 promises:
 
+- one writer per file, across processes: a lock per file (``core/partfile.py``)
+  is held while its ``.part`` is written, verified and renamed. A second
+  program wanting the same file waits (bounded, with a log message), then
+  finds it finished (checked on disk) or takes the ``.part`` over.
 - bytes stream into ``<name>.part`` and are hashed while they arrive (MD5 for
   OS, SHA-256 for TRUD; one pass, on a helper thread so hashing overlaps the
   network); size and checksum are checked, the file is fsynced, and only then
-  renamed to its final name. A file whose listing has no checksum is checked
-  by size and reported unverified (its MD5 is still recorded).
+  renamed to its final name (``os.replace``). The checksum is that of the
+  bytes that end under the final name: with the lock held nobody else writes
+  the ``.part``, and a resumed prefix is hashed from disk. A file whose
+  listing has no checksum is checked by size and reported unverified (its
+  MD5 is still recorded).
 - a final file already on disk whose checksum matches is skipped (hashed
   locally, no network). Without a listed checksum, a file is skipped when its
   size matches and the folder's manifest recorded it (and its digest, if any).
-- a dropped connection resumes from the ``.part`` bytes with ``Range``, after
-  asking ``resolve`` again for a fresh URL (signed storage URLs expire); a
-  ``200`` answer to a range request restarts from zero. Failures are retried
-  with backoff (``RetryPolicy``), the count starting again after progress.
+  One that does not match stays where it is until its replacement has been
+  verified: a failed download never costs the user the file they had.
+- a dropped connection resumes from the ``.part`` bytes with ``Range`` (and
+  ``If-Range`` with the storage's ETag or Last-Modified date), after asking
+  ``resolve`` again for a fresh URL (signed storage URLs expire); a ``200``
+  answer to a range request restarts from zero. A ``.part`` left by an
+  earlier run is resumed only when its sidecar says it is the start of this
+  file as listed now (size, checksum, validator).
+- every try costs an attempt, whatever went wrong; a try that brought no new
+  byte (or was too slow) is a failure. Per file: at most ``retry.max_attempts``
+  failures, ``limits.max_tries`` tries in all, and ``limits.give_up_after``
+  seconds spent in failing tries and the pauses after them; pauses back off
+  (``RetryPolicy``). Then ``NetworkError`` saying why. A try is abandoned when
+  no byte arrives for ``limits.stall_timeout`` s, or fewer than
+  ``limits.min_rate`` bytes/s arrive over ``limits.rate_window`` s.
 - a wrong checksum (or size): the ``.part`` is deleted and the file fetched
   once more from scratch; still wrong raises ``ChecksumMismatchError`` (or
-  ``SizeMismatchError``), leaving neither a final file nor a ``.part``.
-- a bounded pool of workers (default 4) and one progress stream for the job.
-  ``progress`` is called from worker threads (never concurrently, at most
-  about ten times a second plus once per finished file); a GUI must marshal it
-  to its own thread (the QGIS task does).
+  ``SizeMismatchError``), leaving no ``.part`` (and any older file as it was).
+- a bounded pool of workers (default 4), each with its own ``requests``
+  session made like the caller's (``core/thread_sessions.py``), and one
+  progress stream for the job. ``progress`` is called from worker threads
+  (never concurrently, at most about ten times a second plus once per
+  finished file); a GUI must marshal it to its own thread (the QGIS task does).
 - cancellation (``cancel.set()``) stops every worker promptly: between chunks,
-  and by shutting open connections down; ``Cancelled`` is raised, no
-  incomplete final file exists, and ``.part`` files stay for a later resume.
+  and by shutting open connections down (also one still waiting for an
+  answer); ``Cancelled`` is raised, no incomplete final file exists, and
+  ``.part`` files stay for a later resume.
 - the first error stops the other workers the same way (their ``.part`` files
   stay) and is raised once all have stopped.
 - free space is checked before starting; a full disk mid-way raises
   ``InsufficientSpaceError`` naming the file and folder, with the ``.part``
-  removed and no final file.
+  removed and no new final file.
 
 Why 4 workers: OS allows 600 API requests a minute per project. Each file
 costs one API request (the redirect to storage) plus one per resume; storage
@@ -40,15 +60,15 @@ limit, and a 429 is honoured (``Retry-After``) by the client's retries.
 from __future__ import annotations
 
 import errno
+import http.client
 import os
-import queue
 import shutil
 import socket
 import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Deque, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -67,21 +87,56 @@ from .errors import (
 )
 from .manifest import MANIFEST_NAME, Manifest, read_manifest
 from .models import Checksum, RemoteFile
+from .partfile import (
+    LOCK_PATIENCE_S,
+    PART_SUFFIX,
+    RESERVED_SUFFIXES,
+    BackgroundFlush,
+    FileClaim,
+    PartInfo,
+    StreamHasher,
+    file_sign,
+    part_path,
+    read_part_info,
+    remove_part,
+    sidecar_path,
+    usable_part_size,
+    write_part_info,
+)
 from .redact import get_logger, redact
 from .retry import RetryPolicy, parse_retry_after
 from .retry import wait as retry_wait
+from .thread_sessions import ThreadSessions
 
 log = get_logger(__name__)
 
-PART_SUFFIX = ".part"
+__all__ = [
+    "DEFAULT_WORKERS",
+    "LOCK_PATIENCE_S",
+    "PART_SUFFIX",
+    "DownloadResult",
+    "FileResult",
+    "Progress",
+    "ProgressCallback",
+    "TransferLimits",
+    "check_free_space",
+    "download_files",
+    "format_bytes",
+    "part_path",
+]
+
 DEFAULT_WORKERS = 4
 DEFAULT_CHUNK_SIZE = 1 << 20
-STORAGE_TIMEOUT: Tuple[float, float] = (15.0, 60.0)  # connect, read (between bytes)
+CONNECT_TIMEOUT_S = 10.0
+STALL_TIMEOUT_S = 30.0  # no byte for this long: the try is abandoned
+MIN_RATE_BYTES_PER_S = 1024.0  # slower than this over MIN_RATE_WINDOW_S: abandoned too
+MIN_RATE_WINDOW_S = 30.0
+GIVE_UP_AFTER_S = 60.0  # failing tries of one file (and the pauses after them) add up to this
+MAX_TRIES_PER_FILE = 20  # every GET of one file counts, whatever its outcome
+STORAGE_TIMEOUT: Tuple[float, float] = (CONNECT_TIMEOUT_S, STALL_TIMEOUT_S)
 PROGRESS_INTERVAL_S = 0.1
 RATE_WINDOW_S = 3.0
 THREADED_HASH_MIN_BYTES = 8 << 20  # smaller files hash inline: a thread costs more than it saves
-HASH_QUEUE_CHUNKS = 8
-FLUSH_EVERY_BYTES = 32 << 20  # written data pushed to disk while downloading (see _BackgroundFlush)
 SPACE_MARGIN_BYTES = 16 << 20  # plus 1% of what is to come: file system overhead, the manifest
 
 PHASE_VERIFY = "verify"  # hashing files already on disk
@@ -93,6 +148,26 @@ STATUS_DOWNLOADED = "downloaded"
 STATUS_SKIPPED = "skipped"
 
 Resolver = Callable[[RemoteFile], str]
+
+
+@dataclass(frozen=True)
+class TransferLimits:
+    """The deadlines of one file's transfer: how long a try may stall, when to give up.
+
+    ``stall_timeout``: no byte for this long (also while waiting for an answer)
+    abandons the try. ``min_rate`` bytes/s averaged over ``rate_window`` s, or
+    the try is abandoned (0: no minimum). A file is given up when its failing
+    tries and the pauses after them add up to ``give_up_after`` s, or after
+    ``max_tries`` tries in all (the failures are also capped by the
+    ``RetryPolicy``'s ``max_attempts``).
+    """
+
+    connect_timeout: float = CONNECT_TIMEOUT_S
+    stall_timeout: float = STALL_TIMEOUT_S
+    min_rate: float = MIN_RATE_BYTES_PER_S
+    rate_window: float = MIN_RATE_WINDOW_S
+    give_up_after: float = GIVE_UP_AFTER_S
+    max_tries: int = MAX_TRIES_PER_FILE
 
 
 @dataclass(frozen=True)
@@ -194,14 +269,22 @@ def download_files(
     cancel: Optional[threading.Event] = None,
     retry: Optional[RetryPolicy] = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    timeout: Tuple[float, float] = STORAGE_TIMEOUT,
+    timeout: Optional[Tuple[float, float]] = None,
+    limits: Optional[TransferLimits] = None,
+    lock_patience: float = LOCK_PATIENCE_S,
 ) -> DownloadResult:
     """Download ``files`` into ``dest``; see the module docstring for the promises.
 
     ``resolve(file)`` returns the URL to GET (OS: ``client.resolve_download``;
     TRUD: the file's own URL); it is called again before every resume.
-    ``session`` must carry no credentials (OS: ``client.storage_session``).
+    ``session`` must carry no credentials (OS: ``client.storage_session``);
+    each worker uses a session made like it. ``timeout`` (connect, stall), if
+    given, overrides those two ``limits``. ``lock_patience``: how long to wait
+    for another program's download of the same file once it shows no progress.
     """
+    chosen = limits or TransferLimits()
+    if timeout is not None:
+        chosen = replace(chosen, connect_timeout=timeout[0], stall_timeout=timeout[1])
     job = _Job(
         list(files),
         Path(dest),
@@ -212,13 +295,10 @@ def download_files(
         cancel=cancel,
         retry=retry or RetryPolicy(),
         chunk_size=max(4096, int(chunk_size)),
-        timeout=timeout,
+        limits=chosen,
+        lock_patience=lock_patience,
     )
     return job.run()
-
-
-def part_path(final: Path) -> Path:
-    return final.with_name(final.name + PART_SUFFIX)
 
 
 def check_free_space(dest: Path, needed: int) -> None:
@@ -266,21 +346,25 @@ class _Job:
         cancel: Optional[threading.Event],
         retry: RetryPolicy,
         chunk_size: int,
-        timeout: Tuple[float, float],
+        limits: TransferLimits,
+        lock_patience: float,
     ) -> None:
         self.files = files
         self.dest = dest
         self.resolve = resolve
-        self.session = session
+        self.sessions = ThreadSessions(session)
         self.workers = workers
         self.cancel = cancel
         self.retry = retry
         self.chunk_size = chunk_size
-        self.timeout = timeout
+        self.limits = limits
+        self.lock_patience = lock_patience
         self.halted = threading.Event()  # user cancel or a failed worker: everyone stops
         self._responses: Set[requests.Response] = set()
         self._responses_lock = threading.Lock()
         self.tracker = _Tracker(len(files), progress)
+        # What each file to fetch looked like when planned: changed since, look again.
+        self.planned_sign: Dict[str, Any] = {}
 
     # --- running -------------------------------------------------------------
 
@@ -306,6 +390,7 @@ class _Job:
             finished.set()
             if watcher is not None:
                 watcher.join()
+            self.sessions.close()
         return DownloadResult(self.dest, tuple(results), time.monotonic() - started)
 
     def _run(self) -> List[FileResult]:
@@ -315,9 +400,10 @@ class _Job:
         results: Dict[int, FileResult] = {}
         todo: List[Tuple[int, RemoteFile]] = []
         for index, file in enumerate(self.files):
-            skipped = self._already_there(file, manifest)
+            skipped = self.already_there(file, manifest)
             if skipped is None:
                 todo.append((index, file))
+                self.planned_sign[file.file_name] = file_sign(self.dest / file.file_name)
             else:
                 results[index] = skipped
                 self.tracker.file_skipped(skipped.size)
@@ -365,9 +451,7 @@ class _Job:
 
     # --- what is already there -------------------------------------------------
 
-    def _already_there(
-        self, file: RemoteFile, manifest: Optional[Manifest]
-    ) -> Optional[FileResult]:
+    def already_there(self, file: RemoteFile, manifest: Optional[Manifest]) -> Optional[FileResult]:
         """A "skipped" result when the final file is present and checks out."""
         final = self.dest / file.file_name
         try:
@@ -398,10 +482,7 @@ class _Job:
     def _bytes_to_come(self, file: RemoteFile) -> int:
         if file.size is None:
             return 0
-        try:
-            have = part_path(self.dest / file.file_name).stat().st_size
-        except OSError:
-            have = 0
+        have = usable_part_size(self.dest / file.file_name, file)
         return max(file.size - min(have, file.size), 0)
 
     # --- stopping --------------------------------------------------------------
@@ -418,6 +499,7 @@ class _Job:
             responses = list(self._responses)
         for response in responses:
             _abort(response)
+        self.sessions.abort()  # also a request still waiting for its answer
 
     def _watch_cancel(self, finished: threading.Event) -> None:
         assert self.cancel is not None
@@ -454,7 +536,7 @@ def _check_names(files: List[RemoteFile]) -> None:
             not name
             or name in (".", "..", MANIFEST_NAME)
             or any(c in name for c in "/\\:\0")
-            or name.endswith(PART_SUFFIX)
+            or name.endswith(RESERVED_SUFFIXES)
         )
         if bad:
             raise DownloadError(
@@ -480,29 +562,91 @@ def _abort(response: requests.Response) -> None:
         pass
 
 
-# --- one file -----------------------------------------------------------------------
+# --- how many tries one file gets ------------------------------------------------------
+
+
+class _Tries:
+    """The bound on one file's tries: every try counts, failures count twice over.
+
+    Small and self-contained on purpose: a job-wide budget can replace it.
+    """
+
+    def __init__(self, policy: RetryPolicy, limits: TransferLimits) -> None:
+        self.policy = policy
+        self.limits = limits
+        self.count = 0
+        self.failures = 0
+        self.failing_s = 0.0  # time spent in failed tries and the pauses after them
+        self._started = 0.0
+
+    def start(self) -> None:
+        self._started = time.monotonic()
+
+    def end(self, *, progressed: bool) -> None:
+        self.count += 1
+        if not progressed:
+            self.failures += 1
+            self.failing_s += time.monotonic() - self._started
+
+    def exhausted(self) -> Optional[str]:
+        """Why no further try is allowed, or None."""
+        if self.failures >= self.policy.max_attempts:
+            return f"{self.failures} tries that brought no new data"
+        if self.count >= self.limits.max_tries:
+            return f"{self.count} tries"
+        if self.failing_s >= self.limits.give_up_after:
+            return f"{self.failing_s:.0f} s without progress"
+        return None
+
+    def pause(self, *, progressed: bool, retry_after: Optional[float]) -> float:
+        """Seconds to wait before the next try (backing off with each failure)."""
+        delay = self.policy.delay(max(self.failures, 1), retry_after)
+        if not progressed:
+            room = self.limits.give_up_after - self.failing_s
+            delay = max(0.0, min(delay, room))
+            self.failing_s += delay
+        return delay
+
+    def read_timeout(self) -> float:
+        """The stall timeout, shortened to what is left of the time to give up."""
+        left = self.limits.give_up_after - self.failing_s
+        return max(0.1, min(self.limits.stall_timeout, left))
 
 
 class _Retry(Exception):
-    """A failed attempt worth another try (after a fresh ``resolve``)."""
+    """A failed try worth another (after a fresh ``resolve``), if the budget allows."""
 
     def __init__(
-        self, message: str, *, progressed: bool = False, retry_after: Optional[float] = None
+        self, message: str, *, too_slow: bool = False, retry_after: Optional[float] = None
     ) -> None:
         super().__init__(message)
-        self.progressed = progressed
+        self.too_slow = too_slow  # brought bytes, but too few to count as progress
         self.retry_after = retry_after
 
 
+# A broken body in any form: urllib3 1.26 raises IncompleteRead/ProtocolError (and
+# http.client's own IncompleteRead through read1), urllib3 2 ChunkedEncodingError.
 _BODY_ERRORS = (
     requests.RequestException,
     urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
     ConnectionError,
     socket.timeout,
     OSError,
     ValueError,  # reading a response another thread closed
     AttributeError,  # idem, on some urllib3 versions
 )
+# Requests that can never work, however often tried.
+_HOPELESS = (
+    requests.exceptions.InvalidURL,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.URLRequired,
+)
+
+
+# --- one file -----------------------------------------------------------------------
 
 
 class _FileDownload:
@@ -517,18 +661,37 @@ class _FileDownload:
         self.algorithm = file.checksum.algorithm if file.checksum else DEFAULT_ALGORITHM
         self.expected_size = file.size  # learnt from the server when the listing has none
         self.overflow: Optional[int] = None  # bytes seen when the server sent too many
-        self.flusher = _BackgroundFlush(None)
+        self.info: Optional[PartInfo] = None  # the sidecar of the .part being filled
+        self.tries = _Tries(job.retry, job.limits)
+        self.flusher = BackgroundFlush(None)
         self.transferred = 0
         self.resumes = 0
         self.tracked_bytes = 0  # what this file added to the job's bytes_done
 
     def run(self) -> FileResult:
-        if self.final.exists():
-            log.info("%s on disk does not match the listing; downloading it again", self.name)
-            self.final.unlink()
+        halted = self.job.halted_or_cancelled()
+        with FileClaim(self.final, patience=self.job.lock_patience, cancel=halted.is_set) as claim:
+            if claim.waited or file_sign(self.final) != self.job.planned_sign.get(self.name):
+                # Another program may have finished it meanwhile: look again, on disk.
+                done = self.job.already_there(self.file, read_manifest(self.job.dest))
+                if done is not None:
+                    log.info("%s was finished by another process; checked, not fetched", self.name)
+                    self.job.tracker.file_skipped(done.size)
+                    return done
+            if self.final.exists():
+                log.info(
+                    "%s on disk does not match the listing; downloading it again "
+                    "(the old file stays until the new one is verified)",
+                    self.name,
+                )
+            return self._download()
+
+    def _download(self) -> FileResult:
         for attempt in (1, 2):
             threaded = (self.file.size or 0) >= THREADED_HASH_MIN_BYTES
-            hasher = _StreamHasher(self.algorithm, threaded=threaded)
+            hasher = StreamHasher(
+                self.algorithm, threaded=threaded, new_hasher=lambda a: new_hasher(a)
+            )
             try:
                 size = self._fill_part(hasher, fresh=attempt > 1)
                 actual = hasher.hexdigest()
@@ -552,7 +715,7 @@ class _FileDownload:
                     self.resumes,
                 )
             self._discard_part()
-            if attempt == 1:
+            if attempt == 1 and not self.tries.exhausted():
                 log.warning("%s Fetching it once more from the start.", problem.message)
                 continue
             raise problem
@@ -573,7 +736,7 @@ class _FileDownload:
 
     # --- filling the .part -----------------------------------------------------
 
-    def _fill_part(self, hasher: _StreamHasher, *, fresh: bool) -> int:
+    def _fill_part(self, hasher: StreamHasher, *, fresh: bool) -> int:
         """Bring ``.part`` to the whole file, resuming as needed; return its size.
 
         The file position is the resume offset: every write advances it, every
@@ -584,8 +747,11 @@ class _FileDownload:
         if fresh and self.file.size is None and self.expected_size is not None:
             self.job.tracker.add_total(-self.expected_size)  # learnt again from this fetch
             self.expected_size = None
-        offset = 0 if fresh else self._usable_part_size()
+        offset = 0 if fresh else usable_part_size(self.final, self.file)
+        self.info = read_part_info(self.final) if offset else None
         try:
+            if not offset:  # whatever the old sidecar said no longer holds
+                sidecar_path(self.final).unlink(missing_ok=True)
             out = open(self.part, "r+b" if offset else "wb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise self._disk_error(exc) from None
@@ -596,7 +762,7 @@ class _FileDownload:
                 update_from_file(hasher.raw, self.part, length=offset, cancel=self.job.halted)
                 self._count(offset, transferred=False)
                 log.info("Resuming %s from byte %d of an earlier run", self.name, offset)
-            self.flusher = _BackgroundFlush(out)
+            self.flusher = BackgroundFlush(out)
             try:
                 self._transfer(out, hasher)
             finally:
@@ -608,44 +774,42 @@ class _FileDownload:
                 raise self._disk_error(exc) from None
             return out.tell()
 
-    def _transfer(self, out: BinaryIO, hasher: _StreamHasher) -> None:
-        """GET (and resume) until the file is whole, within the retry policy."""
-        failures, waited = 0, 0.0
+    def _transfer(self, out: BinaryIO, hasher: StreamHasher) -> None:
+        """GET (and resume) until the file is whole, within the file's tries."""
+        best = out.tell()  # a try that gets past the furthest byte so far made progress
         while not self._complete(out.tell()):
             self.job._raise_if_halted()
+            self.tries.start()
             try:
-                if self._fetch(out, hasher):
-                    return  # the body ended where the server said it would
-                raise _Retry("the connection ended early", progressed=True)
+                complete = self._fetch(out, hasher)
+                if not complete:
+                    raise _Retry(f"the connection ended early, at byte {out.tell()}")
             except _Retry as problem:
-                failures = 0 if problem.progressed else failures + 1
-                policy = self.job.retry
-                if failures >= policy.max_attempts or waited >= policy.max_total_wait:
+                if self.job.halted.is_set():
+                    raise Cancelled() from None
+                progressed = out.tell() > best and not problem.too_slow
+                best = max(best, out.tell())
+                self.tries.end(progressed=progressed)
+                given_up = self.tries.exhausted()
+                if given_up:
                     raise NetworkError(
-                        f"{self.name}: the download failed after {failures} tries ({problem})."
+                        f"{self.name}: the download did not complete; gave up after "
+                        f"{given_up} (last: {problem})."
                     ) from None
-                delay = 0.0 if problem.progressed else policy.delay(failures, problem.retry_after)
+                delay = self.tries.pause(progressed=progressed, retry_after=problem.retry_after)
                 log.info("%s: %s; trying again from byte %d", self.name, problem, out.tell())
                 self.resumes += 1
                 retry_wait(delay, self.job.halted)
-                waited += delay
+                continue
+            self.tries.end(progressed=True)
+            return
 
     def _complete(self, offset: int) -> bool:
         return self.overflow is not None or (
             self.expected_size is not None and offset >= self.expected_size
         )
 
-    def _usable_part_size(self) -> int:
-        """Bytes of an earlier run's ``.part`` worth keeping (0: start again)."""
-        try:
-            have = self.part.stat().st_size
-        except FileNotFoundError:
-            return 0
-        if self.file.size is not None and have > self.file.size:
-            return 0
-        return have
-
-    def _fetch(self, out: BinaryIO, hasher: _StreamHasher) -> bool:
+    def _fetch(self, out: BinaryIO, hasher: StreamHasher) -> bool:
         """One GET, ranged from the file position when it is past zero.
 
         Streams the body into ``out``; True when the body ended where the
@@ -656,23 +820,35 @@ class _FileDownload:
         headers = {"Accept-Encoding": "identity"}
         if offset:
             headers["Range"] = f"bytes={offset}-"
+            validator = self.info.validator if self.info is not None else None
+            if validator:
+                headers["If-Range"] = validator  # changed since? then the whole file, please
+        limits = self.job.limits
+        read_timeout = self.tries.read_timeout()
         try:
-            response = self.job.session.get(
-                url, headers=headers, stream=True, timeout=self.job.timeout
+            response = self.job.sessions.get().get(
+                url,
+                headers=headers,
+                stream=True,
+                timeout=(limits.connect_timeout, read_timeout),
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Retry(f"could not connect: {redact(str(exc))}") from None
-        except requests.RequestException as exc:
+        except requests.exceptions.ConnectTimeout:
+            raise _Retry(f"could not connect within {limits.connect_timeout:g} s") from None
+        except requests.exceptions.ReadTimeout:
+            raise _Retry(f"no answer for {read_timeout:g} s") from None
+        except _HOPELESS as exc:
             raise NetworkError(f"{self.name}: the request failed: {redact(str(exc))}") from None
+        except requests.RequestException as exc:
+            raise _Retry(f"could not connect: {redact(str(exc))}") from None
         self.job.track(response)
         try:
             self._check_status(response, out, hasher)
-            return self._stream(response, out, hasher)
+            return self._stream(response, out, hasher, read_timeout)
         finally:
             self.job.untrack(response)
 
     def _check_status(
-        self, response: requests.Response, out: BinaryIO, hasher: _StreamHasher
+        self, response: requests.Response, out: BinaryIO, hasher: StreamHasher
     ) -> None:
         status = response.status_code
         offset = out.tell()
@@ -681,20 +857,26 @@ class _FileDownload:
             if start != offset:
                 self._rewind(out, hasher)
                 raise _Retry(f"the server resumed at byte {start}, not {offset}; starting again")
+            if self.info is not None and not _same_version(self.info, response):
+                self._rewind(out, hasher)  # it ignored If-Range: these bytes are of another file
+                raise _Retry("the file changed on the server; starting again")
             if total is not None and self.expected_size is None:
                 self._learn_size(total)
+            if self.info is None:
+                self._describe_part(response)
             return
         if status == 200:
             if offset:
-                log.info("%s: the server ignored the range; starting again from zero", self.name)
+                log.info("%s: the server sent the whole file; starting again from zero", self.name)
                 self._rewind(out, hasher)
             length = _int_header(response, "Content-Length")
             if length is not None and self.expected_size is None:
                 self._learn_size(length)
+            self._describe_part(response)
             return
         if status == 416:
             self._rewind(out, hasher)
-            raise _Retry("the server refused the range; starting again")
+            raise _Retry("the server refused the range (HTTP 416); starting again")
         if status in (401, 403):  # an expired or refused signed URL: ask the API for a new one
             raise _Retry(f"storage refused the link (HTTP {status})")
         if status == 429 or status >= 500:
@@ -706,11 +888,30 @@ class _FileDownload:
             raise DownloadError(f"{self.name}: the file is not on the storage server (HTTP 404).")
         raise DownloadError(f"{self.name}: unexpected HTTP {status} from the storage server.")
 
-    def _stream(self, response: requests.Response, out: BinaryIO, hasher: _StreamHasher) -> bool:
+    def _describe_part(self, response: requests.Response) -> None:
+        """Write the sidecar before the first byte of a new ``.part`` body lands."""
+        info = PartInfo.for_file(
+            self.file, response.headers.get("ETag"), response.headers.get("Last-Modified")
+        )
+        if info != self.info:
+            try:
+                write_part_info(self.final, info)
+            except OSError as exc:
+                raise self._disk_error(exc) from None
+            self.info = info
+
+    def _stream(
+        self,
+        response: requests.Response,
+        out: BinaryIO,
+        hasher: StreamHasher,
+        read_timeout: float,
+    ) -> bool:
         length = _int_header(response, "Content-Length")
         limit = self.expected_size
         received = 0
         read_some = _reader(response)
+        watchdog = _RateWatchdog(self.job.limits)
         while True:
             if self.job.halted.is_set():
                 raise Cancelled()
@@ -719,9 +920,10 @@ class _FileDownload:
             except _BODY_ERRORS as exc:
                 if self.job.halted.is_set():
                     raise Cancelled() from None
+                if isinstance(exc, (socket.timeout, urllib3.exceptions.ReadTimeoutError)):
+                    raise _Retry(f"no data for {read_timeout:g} s") from None
                 raise _Retry(
-                    f"the connection dropped after {received} bytes ({type(exc).__name__})",
-                    progressed=received > 0,
+                    f"the connection dropped after {received} bytes ({type(exc).__name__})"
                 ) from None
             if not chunk:
                 break
@@ -732,12 +934,15 @@ class _FileDownload:
                 return True
             self._write(out, hasher, chunk)
             received += len(chunk)
+            slow = watchdog.check(len(chunk))
+            if slow:
+                raise _Retry(slow, too_slow=True)
         complete = length is None or received >= length
         if complete:
             _release(response)
         return complete
 
-    def _write(self, out: BinaryIO, hasher: _StreamHasher, chunk: bytes) -> None:
+    def _write(self, out: BinaryIO, hasher: StreamHasher, chunk: bytes) -> None:
         if not chunk:
             return
         try:
@@ -749,7 +954,7 @@ class _FileDownload:
         self.transferred += len(chunk)
         self._count(len(chunk), transferred=True)
 
-    def _rewind(self, out: BinaryIO, hasher: _StreamHasher) -> None:
+    def _rewind(self, out: BinaryIO, hasher: StreamHasher) -> None:
         out.seek(0)
         out.truncate()
         hasher.reset()
@@ -768,16 +973,14 @@ class _FileDownload:
 
     def _commit(self) -> None:
         try:
-            os.replace(self.part, self.final)
+            os.replace(self.part, self.final)  # atomic: the old file, or the verified new one
         except OSError as exc:
             raise self._disk_error(exc) from None
+        sidecar_path(self.final).unlink(missing_ok=True)
         _fsync_folder(self.final.parent)
 
     def _discard_part(self) -> None:
-        try:
-            self.part.unlink()
-        except FileNotFoundError:
-            pass
+        remove_part(self.final)
         self._count(-self.tracked_bytes, transferred=False)
 
     def _disk_error(self, exc: OSError) -> OSDownloadsError:
@@ -789,6 +992,43 @@ class _FileDownload:
         return DownloadError(
             f"Could not write {self.name} in {self.job.dest}: {exc.strerror or exc}."
         )
+
+
+class _RateWatchdog:
+    """Says when a body trickles: fewer than ``min_rate`` bytes/s over ``rate_window`` s."""
+
+    def __init__(self, limits: TransferLimits) -> None:
+        self.min_rate = limits.min_rate
+        self.window = limits.rate_window
+        self.started = time.monotonic()
+        self.count = 0
+
+    def check(self, count: int) -> Optional[str]:
+        if self.min_rate <= 0:
+            return None
+        self.count += count
+        now = time.monotonic()
+        span = now - self.started
+        if span < self.window:
+            return None
+        if self.count < self.min_rate * span:
+            return (
+                f"only {format_bytes(self.count)} arrived in {span:.0f} s "
+                f"(less than {format_bytes(self.min_rate)}/s)"
+            )
+        self.started, self.count = now, 0
+        return None
+
+
+def _same_version(info: PartInfo, response: requests.Response) -> bool:
+    """Whether a 206 answer is of the file version the ``.part`` holds the start of."""
+    etag = response.headers.get("ETag")
+    if info.etag and etag:
+        return etag == info.etag
+    modified = response.headers.get("Last-Modified")
+    if info.last_modified and modified:
+        return modified == info.last_modified
+    return True
 
 
 def _reader(response: requests.Response) -> Callable[[int], bytes]:
@@ -855,113 +1095,6 @@ def _int_header(response: requests.Response, name: str) -> Optional[int]:
         return int(value) if value is not None else None
     except ValueError:
         return None
-
-
-# --- writing to disk beside the network ----------------------------------------------
-
-
-class _BackgroundFlush:
-    """Push written data to disk every ``FLUSH_EVERY_BYTES`` on a helper thread.
-
-    The fsync before the rename then has little left to do, so durability
-    costs almost nothing on a big file instead of seconds at the end; and
-    dirty pages never pile up in memory. Errors are left to that final fsync,
-    which reports them.
-    """
-
-    def __init__(self, handle: Optional[BinaryIO]) -> None:
-        self._fd = handle.fileno() if handle is not None else None
-        self._pending = 0
-        self._wake = threading.Event()
-        self._stopping = False
-        self._thread: Optional[threading.Thread] = None
-
-    def wrote(self, count: int) -> None:
-        self._pending += count
-        if self._fd is None or self._pending < FLUSH_EVERY_BYTES:
-            return
-        self._pending = 0
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="download-flush", daemon=True)
-            self._thread.start()
-        self._wake.set()
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._stopping = True
-            self._wake.set()
-            self._thread.join()
-            self._thread = None
-
-    def _run(self) -> None:
-        sync = getattr(os, "fdatasync", os.fsync)
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            if self._stopping:
-                return
-            try:
-                sync(self._fd)
-            except OSError:
-                pass
-
-
-# --- hashing beside the network ------------------------------------------------------
-
-
-class _StreamHasher:
-    """Hash chunks as they arrive; on a helper thread for big files.
-
-    hashlib releases the GIL on large updates, so MD5 runs on one core while
-    the worker reads the socket and writes the disk on another. The queue is
-    bounded (a few chunks), so memory stays flat whatever the file size.
-    """
-
-    _STOP = object()
-
-    def __init__(self, algorithm: str, *, threaded: bool) -> None:
-        self.algorithm = algorithm
-        self.raw = new_hasher(algorithm)
-        self._threaded = threaded
-        self._queue: Optional[queue.Queue] = None
-        self._thread: Optional[threading.Thread] = None
-
-    def update(self, chunk: bytes) -> None:
-        if not self._threaded:
-            self.raw.update(chunk)
-            return
-        if self._thread is None:
-            self._queue = queue.Queue(maxsize=HASH_QUEUE_CHUNKS)
-            self._thread = threading.Thread(target=self._work, name="download-hash", daemon=True)
-            self._thread.start()
-        assert self._queue is not None
-        self._queue.put(chunk)
-
-    def hexdigest(self) -> str:
-        self._drain()
-        return self.raw.hexdigest()
-
-    def reset(self) -> None:
-        self._drain()
-        self.raw = new_hasher(self.algorithm)
-
-    def close(self) -> None:
-        self._drain()
-
-    def _drain(self) -> None:
-        if self._thread is not None and self._queue is not None:
-            self._queue.put(self._STOP)
-            self._thread.join()
-        self._thread, self._queue = None, None
-
-    def _work(self) -> None:
-        assert self._queue is not None
-        work_queue = self._queue
-        while True:
-            chunk = work_queue.get()
-            if chunk is self._STOP:
-                return
-            self.raw.update(chunk)
 
 
 # --- one progress stream ---------------------------------------------------------------
