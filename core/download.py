@@ -595,7 +595,7 @@ class _Tries:
         if self.count >= self.limits.max_tries:
             return f"{self.count} tries"
         if self.failing_s >= self.limits.give_up_after:
-            return f"{self.failing_s:.0f} s without progress"
+            return f"{_seconds(self.failing_s)} without progress"
         return None
 
     def pause(self, *, progressed: bool, retry_after: Optional[float]) -> float:
@@ -793,8 +793,10 @@ class _FileDownload:
                 given_up = self.tries.exhausted()
                 if given_up:
                     raise NetworkError(
-                        f"{self.name}: the download did not complete; gave up after "
-                        f"{given_up} (last: {problem})."
+                        f"{self.name}: the download did not complete: gave up after "
+                        f"{given_up}; the last try: {problem}.",
+                        hint="What arrived is kept, and the next run resumes from it; "
+                        "try again later.",
                     ) from None
                 delay = self.tries.pause(progressed=progressed, retry_after=problem.retry_after)
                 log.info("%s: %s; trying again from byte %d", self.name, problem, out.tell())
@@ -833,9 +835,9 @@ class _FileDownload:
                 timeout=(limits.connect_timeout, read_timeout),
             )
         except requests.exceptions.ConnectTimeout:
-            raise _Retry(f"could not connect within {limits.connect_timeout:g} s") from None
+            raise _Retry(f"could not connect within {_seconds(limits.connect_timeout)}") from None
         except requests.exceptions.ReadTimeout:
-            raise _Retry(f"no answer for {read_timeout:g} s") from None
+            raise _Retry(f"no answer within {_seconds(read_timeout)}") from None
         except _HOPELESS as exc:
             raise NetworkError(f"{self.name}: the request failed: {redact(str(exc))}") from None
         except requests.RequestException as exc:
@@ -921,7 +923,7 @@ class _FileDownload:
                 if self.job.halted.is_set():
                     raise Cancelled() from None
                 if isinstance(exc, (socket.timeout, urllib3.exceptions.ReadTimeoutError)):
-                    raise _Retry(f"no data for {read_timeout:g} s") from None
+                    raise _Retry(f"no data for {_seconds(read_timeout)}") from None
                 raise _Retry(
                     f"the connection dropped after {received} bytes ({type(exc).__name__})"
                 ) from None
@@ -1013,11 +1015,16 @@ class _RateWatchdog:
             return None
         if self.count < self.min_rate * span:
             return (
-                f"only {format_bytes(self.count)} arrived in {span:.0f} s "
-                f"(less than {format_bytes(self.min_rate)}/s)"
+                f"only {format_bytes(self.count)} arrived in {_seconds(span)}, "
+                f"less than {format_bytes(self.min_rate)}/s"
             )
         self.started, self.count = now, 0
         return None
+
+
+def _seconds(value: float) -> str:
+    """3 -> "3 s", 0.44 -> "0.4 s": short, for messages."""
+    return f"{value:.0f} s" if value >= 10 else f"{value:.1g} s" if value < 1 else f"{value:.1f} s"
 
 
 def _same_version(info: PartInfo, response: requests.Response) -> bool:
