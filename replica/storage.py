@@ -3,10 +3,13 @@
 ``GET``/``HEAD /downloads/<ProductId>/<version>/<allGB|100kmSquares>/<format>/
 <fileName>?sv=&se=&sr=b&sp=r&sig=`` serves a file when the signature is good
 and unexpired (else 403 with an Azure XML error), with ``Range`` support (206,
-416), ``Content-Length`` always, an ETag, and no rate limit. Clean bodies go
-out with ``sendfile``; the fault switches (dropped connections, flipped bytes,
-slow bodies) take a buffered path. ``file_response`` is reusable by any origin
-that serves files (TRUD).
+416), ``Content-Length`` always, an ETag and a Last-Modified date, ``If-Range``
+honoured (either validator; a mismatch gets the whole file, 200), and no rate
+limit. Clean bodies go out with ``sendfile``; the fault switches (dropped,
+short, long, cut or chunked-and-cut bodies, flipped bytes, slow or trickled
+bodies, ignored ranges, 416s, no answer at all; see ``faults.py``) take a
+buffered path. ``file_response`` is reusable by any origin that serves files
+(TRUD).
 """
 
 from __future__ import annotations
