@@ -156,7 +156,7 @@ def test_a_second_run_joining_and_killed_while_storage_ignores_range(replica, tm
 
 def test_a_second_run_waits_for_the_first_then_finds_the_file_done(replica, tmp_path):
     served = served_bytes(replica)
-    replica.set_faults(slow_bytes_per_second=150_000)
+    replica.set_faults(slow_bytes_per_second=40_000)  # about 4 s: the second starts well before
     folder = job_folder(tmp_path)
 
     first = start_download(replica, tmp_path)
@@ -175,7 +175,7 @@ def test_a_second_run_waits_for_the_first_then_finds_the_file_done(replica, tmp_
 
 def test_a_second_run_takes_over_the_part_of_a_killed_first(replica, tmp_path):
     served = served_bytes(replica)
-    replica.set_faults(slow_bytes_per_second=100_000)
+    replica.set_faults(slow_bytes_per_second=50_000)
     folder = job_folder(tmp_path)
 
     first = start_download(replica, tmp_path)
