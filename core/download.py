@@ -30,9 +30,10 @@ promises:
   byte (or was too slow) is a failure. Per file: at most ``retry.max_attempts``
   failures, ``limits.max_tries`` tries in all, and ``limits.give_up_after``
   seconds spent in failing tries and the pauses after them; pauses back off
-  (``RetryPolicy``). Then ``NetworkError`` saying why. A try is abandoned when
-  no byte arrives for ``limits.stall_timeout`` s, or fewer than
-  ``limits.min_rate`` bytes/s arrive over ``limits.rate_window`` s.
+  (``RetryPolicy``) and add up to at most ``retry.max_total_wait``. Then
+  ``NetworkError`` saying why. A try is abandoned when no byte arrives for
+  ``limits.stall_timeout`` s, or fewer than ``limits.min_rate`` bytes/s
+  arrive over ``limits.rate_window`` s.
 - a wrong checksum (or size): the ``.part`` is deleted and the file fetched
   once more from scratch; still wrong raises ``ChecksumMismatchError`` (or
   ``SizeMismatchError``), leaving no ``.part`` (and any older file as it was).

@@ -121,9 +121,13 @@ class FileResult:
 
 
 class _Tries:
-    """The bound on one file's tries: every try counts, failures count twice over.
+    """The bound on one file's tries.
 
-    Small and self-contained on purpose: a job-wide budget can replace it.
+    Every try counts toward ``limits.max_tries``; a failed one (no new byte,
+    or too slow) also toward ``policy.max_attempts`` and, with the pause after
+    it, toward ``limits.give_up_after``; all pauses toward
+    ``policy.max_total_wait``. Small and self-contained on purpose: a job-wide
+    budget can replace it.
     """
 
     def __init__(self, policy: RetryPolicy, limits: TransferLimits) -> None:
@@ -132,6 +136,7 @@ class _Tries:
         self.count = 0
         self.failures = 0
         self.failing_s = 0.0  # time spent in failed tries and the pauses after them
+        self.paused_s = 0.0  # all pauses between tries (RetryPolicy.max_total_wait)
         self._started = 0.0
 
     def start(self) -> None:
@@ -151,6 +156,8 @@ class _Tries:
             return f"{self.count} tries"
         if self.failing_s >= self.limits.give_up_after:
             return f"{_seconds(self.failing_s)} without progress"
+        if self.paused_s >= self.policy.max_total_wait:
+            return f"{_seconds(self.paused_s)} of pauses between tries"
         return None
 
     def pause(self, *, progressed: bool, retry_after: Optional[float]) -> float:
@@ -160,6 +167,7 @@ class _Tries:
             room = self.limits.give_up_after - self.failing_s
             delay = max(0.0, min(delay, room))
             self.failing_s += delay
+        self.paused_s += delay
         return delay
 
     def read_timeout(self) -> float:
