@@ -312,6 +312,7 @@ class _Job:
         self.limits = limits
         self.lock_patience = lock_patience
         self.halted = threading.Event()  # user cancel or a failed worker: everyone stops
+        self.stopped_by_user = False  # cancel or Ctrl-C (not another file's failure)
         self._responses: Set[requests.Response] = set()
         self._responses_lock = threading.Lock()
         self.tracker = _Tracker(len(files), progress)
@@ -386,7 +387,7 @@ class _Job:
                         errors.append(error)
                         self.halt()
         except BaseException:  # Ctrl-C in the waiting thread: stop the workers before waiting
-            self.halt()
+            self.halt(by_user=True)
             raise
         finally:
             pool.shutdown(wait=True)
@@ -444,8 +445,10 @@ class _Job:
             self.halted.set()
         return self.halted
 
-    def halt(self) -> None:
+    def halt(self, *, by_user: bool = False) -> None:
         """Stop every worker: set the flag and shut open connections down."""
+        if by_user:
+            self.stopped_by_user = True
         self.halted.set()
         with self._responses_lock:
             responses = list(self._responses)
@@ -457,7 +460,7 @@ class _Job:
         assert self.cancel is not None
         while not finished.is_set():
             if self.cancel.wait(0.05):
-                self.halt()
+                self.halt(by_user=True)
                 return
 
     def _raise_if_cancelled(self) -> None:

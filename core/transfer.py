@@ -7,9 +7,9 @@ else fill the ``.part`` (resuming from a described ``.part`` with ``Range`` and
 ``If-Range``), check size and checksum, and ``os.replace`` it over the final
 name. The ``job`` gives the shared parts: ``dest``, ``resolve``, ``sessions``
 (one per worker thread), ``retry`` and ``limits``, ``chunk_size``,
-``halted`` (stop now), ``track``/``untrack`` (open responses, aborted on a
-halt), ``tracker`` (the progress stream), ``already_there``, ``planned_sign``
-and ``lock_patience``.
+``halted`` (stop now; ``stopped_by_user``, ``cancel``), ``track``/``untrack``
+(open responses, aborted on a halt), ``tracker`` (the progress stream),
+``already_there``, ``planned_sign`` and ``lock_patience``.
 
 Every try counts (``_Tries``): a try that brought no new byte, or brought
 them too slowly (``_RateWatchdog``), is a failure; the failures, all tries,
@@ -312,12 +312,26 @@ class FileTransfer:
             self.expected_size = None
         offset = 0 if fresh else usable_part_size(self.final, self.file)
         self.info = read_part_info(self.final) if offset else None
+        self.job._raise_if_halted()  # stopped while waiting for the lock: leave no empty .part
         try:
             if not offset:  # whatever the old sidecar said no longer holds
                 sidecar_path(self.final).unlink(missing_ok=True)
             out = open(self.part, "r+b" if offset else "wb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise self._disk_error(exc) from None
+        try:
+            return self._fill_open_part(out, hasher, offset)
+        except Cancelled:
+            cancel = self.job.cancel
+            by_user = self.job.stopped_by_user or (cancel is not None and cancel.is_set())
+            if not by_user and not self.part.stat().st_size:
+                # Stopped because another file failed, before a byte arrived: nothing to
+                # resume (a user's cancel keeps every .part, as promised).
+                remove_part(self.final)
+            raise
+
+    def _fill_open_part(self, out: BinaryIO, hasher: StreamHasher, offset: int) -> int:
+        """``_fill_part`` once the ``.part`` is open; closes it."""
         with out:
             if offset:
                 out.seek(offset)
@@ -499,6 +513,8 @@ class FileTransfer:
                 return True
             self._write(out, hasher, chunk)
             received += len(chunk)
+            if length is not None and received >= length:
+                break  # all there: finished even if the job is stopping
             slow = watchdog.check(len(chunk))
             if slow:
                 raise _Retry(slow, too_slow=True)
