@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from ..core import download as engine
+from ..core import transfer
 from ..core.auth import make_auth
 from ..core.client import OSDownloadsClient
 from ..core.models import RemoteFile
@@ -64,7 +65,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         version = client.data_package_version(args.package, args.version)
         files = [d.remote_file() for d in version.downloads]
     if args.no_hash:
-        engine.new_hasher = lambda algorithm: _NoHash()  # type: ignore[assignment]
+        transfer.new_hasher = lambda algorithm: _NoHash()  # type: ignore[assignment]
         files = [RemoteFile(f.url, f.file_name, f.size, None) for f in files]
     started = time.perf_counter()
     result = engine.download_files(

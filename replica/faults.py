@@ -39,6 +39,19 @@ body_override: {path: s}   the API answers with the raw text ``s`` (as JSON) for
                            that path under ``/downloads/v1`` ("/products/X"):
                            status 200, or ``{"status": 404, "body": s}``
 =========================  ====================================================
+
+Storage misbehaviour (the storage rows of the fault matrix; also TRUD's files):
+
+=========================  ====================================================
+ignore_range: bool         storage answers 200 with the whole file to any Range
+short_body_bytes: int      every body ends N bytes before its Content-Length
+long_body_bytes: int       every body is N junk bytes longer than the file (and says so)
+cut_body_percent: int      every body is cut (connection closed) at P % of its length
+chunked_cut_count: int     the next K bodies go out chunked and are cut mid-chunk
+trickle_seconds_per_byte   bodies go out one byte at a time, pausing this long
+storage_hang_seconds       storage waits this long before answering (never answers)
+storage_416_count: int     the next K storage GETs answer 416, whatever they ask
+=========================  ====================================================
 """
 
 from __future__ import annotations
@@ -75,8 +88,25 @@ class FaultSettings:
     redirect_form: str = "varied"
     echo_key: bool = False
     body_override: Dict[str, Tuple[int, str]] = field(default_factory=dict)
+    # storage misbehaviour
+    ignore_range: bool = False
+    short_body_bytes: int = 0
+    long_body_bytes: int = 0
+    cut_body_percent: int = 0
+    chunked_cut_count: int = 0
+    trickle_seconds_per_byte: float = 0.0
+    storage_hang_seconds: float = 0.0
+    storage_416_count: int = 0
 
 
+_BOOL_SWITCHES = ("ignore_range",)
+_FLOAT_SWITCHES = (
+    "signed_url_ttl_seconds",
+    "token_ttl_seconds",
+    "rate_limit_window_seconds",
+    "trickle_seconds_per_byte",
+    "storage_hang_seconds",
+)
 SWITCHES = frozenset(f.name for f in fields(FaultSettings))
 REDIRECT_FORMS = frozenset({"varied", "json", "empty", "302"})
 FLOAT_SWITCHES = frozenset(
@@ -111,6 +141,10 @@ def _normalise(name: str, value: Any) -> Any:
         return None if value in (None, "") else float(value)
     if name in FLOAT_SWITCHES:
         return float(value)
+    if name in _BOOL_SWITCHES:
+        return bool(value)
+    if name in _FLOAT_SWITCHES:
+        return float(value or 0)
     return int(value or 0)
 
 
@@ -260,6 +294,15 @@ class Faults:
     def body_for(self, api_path: str) -> Optional[Tuple[int, str]]:
         """(status, raw body) set for ``api_path`` (the path after the API prefix), or None."""
         return self._settings.body_override.get(api_path)
+
+    def take_count(self, name: str) -> bool:
+        """Count down the switch ``name`` (a "next K requests" switch); True if this one is hit."""
+        with self._lock:
+            left = getattr(self._settings, name)
+            if left <= 0:
+                return False
+            setattr(self._settings, name, left - 1)
+            return True
 
     def md5_is_wrong(self, file_name: str) -> bool:
         return file_name in self._settings.wrong_md5
