@@ -24,6 +24,8 @@ from typing import Any, List, MutableSet
 import requests
 from requests.adapters import HTTPAdapter
 
+from . import ratelimit
+
 WORKER_POOL_SIZE = 2  # connections one worker keeps open (one per host, plus a spare)
 
 
@@ -111,7 +113,10 @@ class ThreadSessions:
         for adapter in session.adapters.values():  # the defaults the constructor mounted
             adapter.close()
         session.adapters.clear()
-        for prefix, adapter in base.adapters.items():
+        for prefix, mounted in base.adapters.items():
+            # the base's adapters may be paced by the process's rate limiter: keep the
+            # pacing, but give each worker its own abortable connection pool under it
+            adapter = ratelimit.unwrap(mounted)
             if type(adapter) is HTTPAdapter:
                 adapter = _AbortableAdapter(
                     pool_connections=WORKER_POOL_SIZE,
@@ -119,7 +124,10 @@ class ThreadSessions:
                     max_retries=adapter.max_retries,
                 )
                 owned.append(adapter)
-            session.mount(prefix, adapter)
+            limiter = getattr(mounted, "limiter", None) if adapter is not mounted else None
+            session.mount(
+                prefix, ratelimit.RateLimitedAdapter(adapter, limiter) if limiter else adapter
+            )
         with self._lock:
             self._owned_adapters.extend(owned)
             self._made.append(session)
