@@ -344,6 +344,7 @@ class AbpWorld:
         self._udprn = 23000000
         self._serial = 0
         self._changes: List[Change] = []
+        self._by_uprn: Dict[int, Dict[Tuple[int, Any], None]] = {}  # UPRN -> child records
 
     # --- records ------------------------------------------------------------------
 
@@ -362,6 +363,12 @@ class AbpWorld:
             del self.current[record_type][key]
         else:
             self.current[record_type][key] = row
+        if record_type in _UPRN_CHILDREN:
+            children = self._by_uprn.setdefault(row[3], {})
+            if change_type == "D":
+                children.pop((record_type, key), None)
+            else:
+                children[(record_type, key)] = None
         self._changes.append(Change(record_type, change_type, pro_order, row))
         return row
 
@@ -471,14 +478,8 @@ class AbpWorld:
         return uprn
 
     def _children(self, uprn: int) -> List[Tuple[int, Any]]:
-        uprn_types = (23, 24, 28, 30, 31, 32)
-        found = []
-        for record_type in uprn_types:
-            index = COLUMNS[record_type].index("UPRN")
-            found += [
-                (record_type, k) for k, r in self.current[record_type].items() if r[index] == uprn
-            ]
-        return found
+        """The records hanging off a BLPU (XREF, LPI, DPA, successor, organisation, class)."""
+        return list(self._by_uprn.get(uprn, {}))
 
     # --- supplies -------------------------------------------------------------------
 
@@ -565,6 +566,7 @@ class AbpWorld:
 
 
 _TYPE_ORDER = (11, 15, 21, 23, 24, 28, 30, 31, 32)
+_UPRN_CHILDREN = (23, 24, 28, 30, 31, 32)
 
 
 def header_row(date: str, volume: int, full: bool) -> Row:

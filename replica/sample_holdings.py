@@ -32,8 +32,9 @@ import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .catalogue import HOLDING_NEXT_VERSIONS, HOLDING_PACKAGES, PackageSpec, PackageVersionSpec
 from .sample_abp import TABLES, AbpSpec, AbpSupply, AbpWorld, as_dict, metadata_row, volume_bytes
@@ -76,13 +77,24 @@ BENCH = Scale(
 
 @dataclass
 class VersionData:
-    """One version: its spec, the files (name -> bytes) and the truth as JSON-ready data."""
+    """One version: its spec, the files (name -> bytes) and the truth as JSON-ready data.
+
+    The truth is made when first asked for (from snapshots of the model taken at
+    this version), so bench-sized generation without truths stays quick.
+    """
 
     spec: PackageVersionSpec
     files: List[Tuple[str, bytes]]
-    truth: Dict[str, Any]
+    make_truth: Callable[[], Dict[str, Any]]
     counts: Dict[str, int] = field(default_factory=dict)
     supply: Any = None  # the model's supply (sample_mastermap.Supply or sample_abp.AbpSupply)
+    _truth: Optional[Dict[str, Any]] = field(default=None, repr=False)
+
+    @property
+    def truth(self) -> Dict[str, Any]:
+        if self._truth is None:
+            self._truth = self.make_truth()
+        return self._truth
 
 
 def is_full(version: PackageVersionSpec) -> bool:
@@ -163,6 +175,28 @@ def _truth(
     return truth
 
 
+def _mastermap_truth(
+    package: PackageSpec,
+    applied: Tuple[PackageVersionSpec, ...],
+    snapshot: Dict[str, Feature],
+    before: Dict[str, Feature],
+) -> Dict[str, Any]:
+    state, old = mastermap_state(snapshot), mastermap_state(before)
+    return _truth(package, applied[-1], list(applied), "mastermap", state, old)
+
+
+def _abp_truth(
+    package: PackageSpec,
+    applied: Tuple[PackageVersionSpec, ...],
+    snapshot: Dict[int, Dict[Any, Tuple]],
+    before: Dict[int, Dict[Any, Tuple]],
+    date: str,
+) -> Dict[str, Any]:
+    metadata = {"metadata": as_dict(29, metadata_row(date))}
+    state, old = abp_state(snapshot), (abp_state(before) if before else {})
+    return _truth(package, applied[-1], list(applied), "abp", state, old, metadata)
+
+
 # --- the two generators -------------------------------------------------------------------
 
 
@@ -170,7 +204,7 @@ def mastermap_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[V
     versions = all_versions(package)
     world = MastermapWorld(scale.mastermap)
     world.build_initial(versions[0].created_on)
-    before: Dict[str, Dict[str, Any]] = {}
+    before: Dict[str, Feature] = {}
     for number, version in enumerate(versions):
         if number == 0:
             last_tile = world.tiles[-1][0]
@@ -183,22 +217,24 @@ def mastermap_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[V
                 continue  # an update sends only the chunks it changes
             gml = chunk_bytes(chunk, f"GDS-{version.order}-{index + 1}", f"{supply.date}T09:00:00")
             files.append((f"{version.order}-{chunk.tile}.gz", gzip_bytes(gml)))
-        state = mastermap_state(world.current)
         counts = {
             "features": sum(len(c.features) for c in supply.chunks),
             "departures": sum(len(c.departures) for c in supply.chunks),
             "held": len(world.current),
         }
-        truth = _truth(package, version, list(versions[: number + 1]), "mastermap", state, before)
+        snapshot = dict(world.current)  # features are immutable: a shallow copy is a snapshot
+
+        applied = tuple(versions[: number + 1])
+        truth = partial(_mastermap_truth, package, applied, snapshot, before)
         yield VersionData(version, files, truth, counts, supply)
-        before = state
+        before = snapshot
 
 
 def abp_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[VersionData]:
     versions = all_versions(package)
     world = AbpWorld(scale.abp)
     world.build_initial(versions[0].created_on)
-    before: Dict[str, Dict[str, Any]] = {}
+    before: Dict[int, Dict[Any, Tuple]] = {}
     for number, version in enumerate(versions):
         if number == 0:
             supply: AbpSupply = world.full_supply()
@@ -213,17 +249,16 @@ def abp_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[Version
             stem = f"AddressBasePremium_{kind}_{supply.date}_{index + 1:03d}"
             member = ZipMember(f"{stem}.csv", volume_bytes(supply, index))
             files.append((f"{stem}_csv.zip", zip_bytes([member], folder_entries=False)))
-        state = abp_state(world.current)
         counts = {
             "records": sum(len(v) for v in supply.volumes),
             "held": sum(len(rows) for rows in world.current.values()),
         }
-        metadata = {"metadata": as_dict(29, metadata_row(supply.date))}
-        truth = _truth(
-            package, version, list(versions[: number + 1]), "abp", state, before, metadata
-        )
+        snapshot = {t: dict(rows) for t, rows in world.current.items()}
+
+        applied = tuple(versions[: number + 1])
+        truth = partial(_abp_truth, package, applied, snapshot, before, supply.date)
         yield VersionData(version, files, truth, counts, supply)
-        before = state
+        before = snapshot
 
 
 def package_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[VersionData]:
