@@ -583,18 +583,18 @@ def header_row(date: str, volume: int, full: bool) -> Row:
     )
 
 
-def metadata_row(date: str) -> Row:
+def metadata_row(date: str, area: str = "Cardiff", custodian: int = CUSTODIAN) -> Row:
     return (
         29,
         "AddressBase Premium",
         "Great Britain",
-        "Cardiff",
+        area,
         None,
         "Ordnance Survey",
         "M",
         "Ordnance Survey",
         None,
-        CUSTODIAN,
+        custodian,
         "British National Grid",
         "METRE",
         date,
