@@ -36,8 +36,25 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from .catalogue import HOLDING_NEXT_VERSIONS, HOLDING_PACKAGES, PackageSpec, PackageVersionSpec
-from .sample_abp import TABLES, AbpSpec, AbpSupply, AbpWorld, as_dict, metadata_row, volume_bytes
+from .catalogue import (
+    HOLDING_NEXT_VERSIONS,
+    HOLDING_PACKAGES,
+    HOLDING_TILE_SUPPLIES,
+    PackageSpec,
+    PackageVersionSpec,
+)
+from .sample_abp import (
+    TABLES,
+    AbpSpec,
+    AbpSupply,
+    AbpWorld,
+    TileMap,
+    as_dict,
+    metadata_row,
+    tile_bytes,
+    tile_supply,
+    volume_bytes,
+)
 from .sample_build import SampleBuild
 from .sample_mastermap import (
     FEATURE_CLASSES,
@@ -261,9 +278,59 @@ def abp_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[Version
         before = snapshot
 
 
+def _abp_tiles_truth(
+    package: PackageSpec, applied: Tuple[PackageVersionSpec, ...], now: TileMap, before: TileMap
+) -> Dict[str, Any]:
+    def state(tiles: TileMap) -> Dict[str, Dict[str, Any]]:
+        current: Dict[int, Dict[Any, Tuple]] = {t: {} for t in TABLES}
+        for (record_type, key), (_, row) in tiles.items():
+            current[record_type][key] = (record_type, "I", *row[2:])  # every row an insert
+        return abp_state(current)
+
+    where: Dict[str, Dict[str, str]] = {table: {} for table, _ in TABLES.values()}
+    for (record_type, key), (tile, _) in sorted(now.items(), key=lambda item: str(item[0])):
+        where[TABLES[record_type][0]][abp_key_text(key)] = tile
+    extra = {
+        "metadata": as_dict(29, metadata_row(applied[-1].created_on)),
+        "tiles": {table: dict(sorted(keys.items())) for table, keys in where.items()},
+    }
+    old = state(before) if before else {}
+    return _truth(package, applied[-1], list(applied), "abp", state(now), old, extra)
+
+
+def abp_tile_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[VersionData]:
+    """A tile supply: FULL = every tile, each COU = the changed tiles, all records inserts."""
+    versions = all_versions(package)
+    world = AbpWorld(scale.abp)
+    world.build_initial(versions[0].created_on)
+    before: Optional[TileMap] = None
+    for number, version in enumerate(versions):
+        if number > 0:
+            world.advance(version.created_on, scale.abp_rate)
+        supply, now = tile_supply(world, before)
+        kind = "FULL" if supply.full else "COU"
+        files = []
+        for tile in supply.tiles:
+            member = ZipMember(f"{tile}.csv", tile_bytes(supply, tile))
+            name = f"AddressBasePremium_{kind}_{supply.date}_{tile}_csv.zip"
+            files.append((name, zip_bytes([member], folder_entries=False)))
+        counts = {
+            "records": sum(len(rows) for rows in supply.tiles.values()),
+            "tiles": len(supply.tiles),
+            "held": len(now),
+        }
+        applied = tuple(versions[: number + 1])
+        truth = partial(_abp_tiles_truth, package, applied, now, before or {})
+        yield VersionData(version, files, truth, counts, supply)
+        before = now
+
+
 def package_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[VersionData]:
-    maker = mastermap_versions if package.product_id == "MMTOPO" else abp_versions
-    return maker(package, scale)
+    if package.product_id == "MMTOPO":
+        return mastermap_versions(package, scale)
+    if package.id in HOLDING_TILE_SUPPLIES:
+        return abp_tile_versions(package, scale)
+    return abp_versions(package, scale)
 
 
 def with_order_details(package: PackageSpec, data: VersionData) -> List[Tuple[str, bytes]]:

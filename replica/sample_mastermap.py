@@ -232,7 +232,7 @@ _STREETS = (
 )
 
 
-def _tile_name(east: float, north: float) -> str:
+def grid_square(east: float, north: float) -> str:
     """The OS grid reference of the 1 km square at ``(east, north)``, e.g. SX9090."""
     e100, n100 = int(east // 100000), int(north // 100000)
     first = (19 - n100) - (19 - n100) % 5 + (e100 + 10) // 5
@@ -268,7 +268,7 @@ class MastermapWorld:
         across = spec.chunks_across
         self.tiles = [
             (
-                _tile_name(spec.west + i * spec.chunk_size, spec.south + j * spec.chunk_size),
+                grid_square(spec.west + i * spec.chunk_size, spec.south + j * spec.chunk_size),
                 (
                     spec.west + i * spec.chunk_size,
                     spec.south + j * spec.chunk_size,
