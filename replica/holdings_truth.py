@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from .sample_abp import TABLES, AbpSupply, AbpTileSupply, key_of
 from .sample_mastermap import Feature, Supply
@@ -56,6 +56,32 @@ class HoldingTruth:
     changes: Dict[str, Dict[str, int]]
     raw: Dict[str, Any]  # the JSON as written
     tiles: Dict[str, Dict[Any, str]]  # ABP tile supplies: table -> key -> the tile it came in
+
+    def changed_since(self, before: HoldingTruth) -> Dict[str, Dict[str, List[Any]]]:
+        """Per feature class or table: the keys ``inserted``, ``updated``, ``deleted`` and,
+        for MasterMap, ``moved`` (geometry changed) between ``before`` and this truth."""
+        mine, theirs = (
+            (self.features, before.features)
+            if self.features
+            else (
+                self.records,
+                before.records,
+            )
+        )
+        out: Dict[str, Dict[str, List[Any]]] = {}
+        for table, rows in mine.items():
+            old = theirs.get(table, {})
+            entry = {
+                "inserted": sorted(k for k in rows if k not in old),
+                "updated": sorted(k for k in rows if k in old and old[k] != rows[k]),
+                "deleted": sorted(k for k in old if k not in rows),
+            }
+            if self.features:
+                entry["moved"] = sorted(
+                    k for k in entry["updated"] if old[k]["geometry"] != rows[k]["geometry"]
+                )
+            out[table] = entry
+        return out
 
     def count(self) -> int:
         """Features or records held."""

@@ -83,13 +83,21 @@ class Scale:
 
 
 SMALL = Scale()
-# ≥ 200,000 features and records in the FULL supply; updates touch about 1 %.
-BENCH = Scale(
-    MastermapSpec(chunks_across=6, streets_per_chunk=150, houses_per_street=6),
-    AbpSpec(streets=1100, addresses_per_street=30, volumes_full=4),
-    0.01,
-    0.01,
-)
+
+
+def scale_for(features: int, records: int, rate: float = 0.01) -> Scale:
+    """A scale whose FULL supplies hold at least about ``features`` MasterMap features
+    and ``records`` ABP records (measured: ~39 features a street of 6 houses, ~6.4
+    records an address); each update touches about ``rate`` of them."""
+    chunks = 6
+    streets = -(-max(1, features) // 37)
+    addresses = -(-max(1, records) // 6)
+    return Scale(
+        MastermapSpec(chunks_across=chunks, streets_per_chunk=-(-streets // chunks**2)),
+        AbpSpec(streets=-(-addresses // 30), addresses_per_street=30, volumes_full=4),
+        rate,
+        rate,
+    )
 
 
 @dataclass
@@ -112,6 +120,10 @@ class VersionData:
         if self._truth is None:
             self._truth = self.make_truth()
         return self._truth
+
+
+# ≥ 200,000 features and records in the FULL supply; updates touch about 1 %.
+BENCH = scale_for(200_000, 200_000)
 
 
 def is_full(version: PackageVersionSpec) -> bool:
@@ -459,6 +471,8 @@ def ensure_bench_data(out: Path = BENCH_DIR, *, truth: bool = False, scale: Scal
     out.mkdir(parents=True)
     manifest: Dict[str, Any] = {"stamp": stamp, "packages": []}
     for package in HOLDING_PACKAGES:
+        if package.id in HOLDING_TILE_SUPPLIES:
+            continue  # scattered changes touch every tile: its updates would be full supplies
         entry: Dict[str, Any] = {"id": package.id, "product": package.product_id, "versions": []}
         for data in package_versions(package, scale):
             if data.spec.id not in {v.id for v in package.versions}:
@@ -491,9 +505,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Generate the holding packages' bench data.")
     parser.add_argument("--bench", action="store_true", help="≥ 200,000 features and records")
     parser.add_argument("--out", type=Path, default=BENCH_DIR)
+    parser.add_argument("--features", type=int, help="MasterMap features in the FULL supply")
+    parser.add_argument("--records", type=int, help="ABP records in the FULL supply")
     parser.add_argument("--truth", action="store_true", help="also write the truths (large)")
     args = parser.parse_args(argv)
     scale = BENCH if args.bench else SMALL
+    if args.features or args.records:
+        scale = scale_for(args.features or 200_000, args.records or 200_000)
     print(ensure_bench_data(args.out, truth=args.truth, scale=scale))
     return 0
 

@@ -469,7 +469,9 @@ class MastermapWorld:
         rng = self.rng
         chunks = self._chunks({})
         held = sorted(self.current)
-        count = max(4, int(len(held) * rate))
+        # About ``rate`` of the features touched: 60 % of that changed, 30 % departed, and
+        # new streets making up the rest.
+        count = max(4, int(len(held) * rate * 0.6))
         chosen = rng.sample(held, min(len(held), count * 2 + 12))
         modified, departed = chosen[:count], chosen[count : count + count // 2 + 2]
         spare = chosen[count + count // 2 + 2 :]
@@ -486,7 +488,7 @@ class MastermapWorld:
             gone = Departure(toid, old.geometry.bbox(), tuple(old.attributes["theme"]), date)
             for chunk in self._place(chunks, gone.bbox):
                 chunk.departures.append(gone)
-        new_streets = max(1, int(self.spec.streets_per_chunk * len(chunks) * rate * 4))
+        new_streets = max(1, int(len(held) * rate * 0.3 / 37))  # ~37 features a street
         for number in range(new_streets):
             # The first new street runs over a chunk edge: it is in two chunks.
             site = self._edge_site() if number == 0 else self._street_site()
