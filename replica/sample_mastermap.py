@@ -1,9 +1,9 @@
 """A small OS MasterMap Topography world and the supplies OS would send of it.
 
 The model is the source of truth: ``MastermapWorld`` holds every current
-feature (TOID -> ``Feature``); ``full_supply`` and ``change_supply`` turn it
-into chunked supplies as OS sends them (change_supply also moves the world on
-by one update). Nothing here reads a file back: the truth of a version is the
+feature (TOID -> ``Feature``); ``full_supply`` and ``advance`` turn it into
+chunked supplies as OS sends them (``advance`` also moves the world on by one
+update). Nothing here reads a file back: the truth of a version is the
 world's state, so tests compare a holding with what the generator decided, not
 with what a parser made of it.
 
@@ -216,8 +216,19 @@ _KINDS: Dict[str, Tuple[int, Tuple[str, ...], Tuple[str, ...], Tuple[str, ...], 
         "",
     ),
 }
+# The attributes each class has beyond the common ones (None until set).
+_CLASS_ATTRIBUTES: Dict[str, Tuple[str, ...]] = {
+    "TopographicArea": ("calculated_area_value",),
+    "TopographicLine": (),
+    "TopographicPoint": ("height_above_datum",),
+    "CartographicText": ("text_string", "anchor_position", "font", "height", "orientation"),
+    "CartographicSymbol": ("orientation", "reference_to_feature"),
+    "BoundaryLine": (),
+}
 _STREETS = (
     "Sidwell Street",
+    "St David's Hill",
+    "Bonhay Road & Quay",  # an ampersand to escape in the GML
     "Longbrook Street",
     "Pennsylvania Road",
     "Howell Road",
@@ -301,6 +312,7 @@ class MastermapWorld:
             "physical_presence": presence or None,
             "change_history": [{"change_date": self.date, "reason_for_change": "New"}],
         }
+        attributes.update(dict.fromkeys(_CLASS_ATTRIBUTES[feature_class]))
         if feature_class == "TopographicArea":
             attributes["calculated_area_value"] = geometry.area()
         attributes.update(extra or {})

@@ -206,6 +206,11 @@ def test_the_truth_files_match_the_model_and_the_api(replica_data_dir: Path) -> 
     toid, feature = next(iter(area.items()))
     assert TOID.match(toid) and feature["geometry"].startswith("POLYGON ((")
     assert isinstance(feature["attributes"]["theme"], list)
+    for rows in holdings_truth(TOPOGRAPHY, "6401104", replica_data_dir).features.values():
+        assert len({tuple(sorted(f["attributes"])) for f in rows.values()}) == 1  # one schema
+    texts = holdings_truth(TOPOGRAPHY, "6401101", replica_data_dir).features["CartographicText"]
+    assert any("&" in t["attributes"]["text_string"] for t in texts.values())  # to escape
+    assert any("Ŵ" in row["STREET_DESCRIPTION"] for row in descriptors.values())  # UTF-8
 
 
 # --- the files are what OS sends ---------------------------------------------------------------
