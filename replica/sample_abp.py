@@ -550,8 +550,7 @@ class AbpWorld:
         new_street = self._street()
         self._address(new_street, 1)
         changes = sorted(self._changes, key=lambda c: c.pro_order)
-        size = -(-len(changes) // max(1, volumes))
-        parts = [changes[i : i + size] for i in range(0, len(changes), size)]
+        parts = _split(changes, volumes)
         for part in parts:
             # Out of PRO_ORDER inside a volume: OS writes records grouped by type, so later
             # changes of one type come before earlier ones of another; a few swap places.
@@ -567,6 +566,28 @@ class AbpWorld:
                 if first != index and part[first].pro_order < change.pro_order:
                     part[first], part[index] = part[index], part[first]
         return AbpSupply(False, date, parts)
+
+
+def _split(changes: List[Change], volumes: int) -> List[List[Change]]:
+    """Volumes in PRO_ORDER ranges. With two or more, the first cut falls between two
+    changes of one record, so applying the volumes out of order gives a wrong result."""
+    if volumes <= 1 or len(changes) < 2:
+        return [changes]
+    size = -(-len(changes) // volumes)
+    cuts = list(range(size, len(changes), size))
+    last: Dict[Tuple[int, Any], int] = {}
+    pairs = []
+    for index, change in enumerate(changes):
+        where = (change.record_type, key_of(change.record_type, change.row))
+        if where in last:
+            pairs.append((last[where], index))
+        last[where] = index
+    if pairs:
+        first, second = min(pairs, key=lambda p: abs(p[1] - cuts[0]))
+        cuts[0] = second if second > first else cuts[0]
+        cuts = sorted(set(cuts))
+    bounds = [0, *cuts, len(changes)]
+    return [changes[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
 _TYPE_ORDER = (11, 15, 21, 23, 24, 28, 30, 31, 32)

@@ -17,6 +17,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -119,6 +120,7 @@ def test_applying_the_mastermap_supplies_by_the_rules_gives_the_truth() -> None:
 
 def test_applying_the_abp_supplies_in_pro_order_gives_the_truth() -> None:
     held: Dict[int, Dict[Any, tuple]] = {}
+    volumes_checked = False
     for number, data in enumerate(package_versions(_package(ADDRESSES))):
         supply, before = data.supply, held
         held = apply_abp(held, supply)
@@ -144,6 +146,11 @@ def test_applying_the_abp_supplies_in_pro_order_gives_the_truth() -> None:
             else:
                 file_order[change.record_type][key] = change.row
         assert abp_state(file_order) != data.truth["abp"]
+        if len(supply.volumes) > 1:  # volumes out of order: another result too
+            backwards = replace(supply, volumes=supply.volumes[::-1])
+            assert abp_state(apply_abp(before, backwards)) != data.truth["abp"]
+            volumes_checked = True
+    assert volumes_checked
 
 
 def test_applying_the_tile_supplies_tile_by_tile_gives_the_truth() -> None:
