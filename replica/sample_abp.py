@@ -16,7 +16,6 @@ leaves it open; OS's own test data were not at hand].
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -718,9 +717,3 @@ def tile_supply(world: AbpWorld, before: Optional[TileMap]) -> Tuple[AbpTileSupp
 def tile_bytes(supply: AbpTileSupply, tile: str) -> bytes:
     lines = csv_lines(supply.date, supply.full, supply.tiles[tile], 1, True)
     return ("\r\n".join(lines) + "\r\n").encode("utf-8")
-
-
-def parse_field_count(line: str) -> int:
-    """How many fields a line has, read as OS's splitter reads it."""
-    (fields,) = list(csv.reader([line], delimiter=",", quotechar='"', doublequote=False))
-    return len(fields)

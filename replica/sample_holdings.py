@@ -362,6 +362,7 @@ def truth_json(truth: Dict[str, Any]) -> bytes:
 
 def build_holding_packages(build: SampleBuild) -> List[Dict[str, Any]]:
     """Write every holding package's files and truths; their catalogue entries."""
+    shutil.rmtree(build.data_dir / TRUTH_FOLDER, ignore_errors=True)  # no truth of a gone version
     entries = []
     for package in HOLDING_PACKAGES:
         listed = {v.id for v in package.versions}
