@@ -37,9 +37,11 @@ from os_downloads.replica.holdings_truth import (
 from os_downloads.replica.sample_abp import COLUMNS, FIELD_COUNTS, TABLES, key_of
 from os_downloads.replica.sample_build import SampleBuild
 from os_downloads.replica.sample_holdings import (
+    SMALL,
     abp_key_text,
     abp_state,
     build_holding_packages,
+    ensure_bench_data,
     mastermap_state,
     package_versions,
     publish_next_update,
@@ -212,6 +214,7 @@ def test_the_truth_files_match_the_model_and_the_api(replica_data_dir: Path) -> 
     area = holdings_truth(TOPOGRAPHY, "6401101", replica_data_dir).features["TopographicArea"]
     toid, feature = next(iter(area.items()))
     assert TOID.match(toid) and feature["geometry"].startswith("POLYGON ((")
+    assert any("), (" in f["geometry"] for f in area.values())  # gardens round their houses
     assert isinstance(feature["attributes"]["theme"], list)
     for rows in holdings_truth(TOPOGRAPHY, "6401104", replica_data_dir).features.values():
         assert len({tuple(sorted(f["attributes"])) for f in rows.values()}) == 1  # one schema
@@ -379,3 +382,20 @@ def test_a_further_update_can_be_published_with_its_truth(replica) -> None:
     ]
     with pytest.raises(LookupError):
         publish_next_update(replica, ADDRESSES)
+
+
+def test_bench_data_are_made_once_with_a_manifest(tmp_path: Path) -> None:
+    out = ensure_bench_data(tmp_path / "bench", truth=True, scale=SMALL)
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    packages = {p["id"]: p for p in manifest["packages"]}
+    assert set(packages) == {TOPOGRAPHY, ADDRESSES}  # a tile supply's updates touch every tile
+    for package in packages.values():
+        versions = package["versions"]
+        assert [v["supplyType"] for v in versions][1:] in (["COU"] * 3, ["Change Only Update"] * 3)
+        for version in versions:
+            assert all((out / version["folder"] / name).is_file() for name in version["files"])
+            truth = out / "truth" / package["id"] / f"{version['id']}.json"
+            assert json.loads(truth.read_text("utf-8"))["version_id"] == version["id"]
+    stamp = (out / "manifest.json").stat().st_mtime_ns
+    assert ensure_bench_data(out, truth=True, scale=SMALL) == out
+    assert (out / "manifest.json").stat().st_mtime_ns == stamp  # kept, not made again
