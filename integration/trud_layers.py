@@ -48,6 +48,7 @@ from qgis.core import (
 from ..core.errors import Cancelled, ConfigurationError
 from ..core.trud_tables import TableInfo, normalise_postcode
 from ..i18n import tr
+from .attribution import apply_attribution, trud_attribution, update_project_variable
 from .compat import make_field, renamed_field
 from .layers import HELPER_FOLDER
 
@@ -151,11 +152,14 @@ def load_release_tables(
     group = root.findGroup(group_title) or root.insertGroup(0, group_title)
     helper_dir = Path(release_folder) / HELPER_FOLDER
     loaded = []
+    attribution = trud_attribution(group_title)
     for table in tables:
         layer = load_table(table, helper_dir)
+        apply_attribution(layer, attribution)
         project.addMapLayer(layer, False)
         group.addLayer(layer)
         loaded.append(LoadedTable(layer, table))
+    update_project_variable(project)
     return group, loaded
 
 
