@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from qgis.core import (
+    QgsBilinearRasterResampler,
     QgsColorRampShader,
     QgsExpression,
     QgsFillSymbol,
@@ -361,6 +362,14 @@ def hillshade_layer(layer: QgsRasterLayer) -> QgsRasterLayer:
     return shade
 
 
+def smooth_when_zoomed_out(layer: QgsRasterLayer) -> None:
+    """Averaged pixels when zoomed out (no shimmering text and lines), crisp ones close up."""
+    resampler = layer.resampleFilter()
+    if resampler is not None:
+        resampler.setZoomedOutResampler(QgsBilinearRasterResampler())
+        resampler.setMaxOversampling(2.0)
+
+
 def is_height_grid(layer: QgsRasterLayer, product: str) -> bool:
     """One band of heights: Terrain 50's ASCII grids (or their mosaic)."""
     return product == "Terrain50" and layer.bandCount() == 1
@@ -389,6 +398,9 @@ def style_layer(layer: QgsMapLayer, product: str = "") -> Styled:
             layer.setRenderer(hypsometric_renderer(layer))
             result.style_id = "terrain-hypsometric"
             result.companions.append(hillshade_layer(layer))
+        else:  # a pre-rendered map (colours or a colour table): keep its colours
+            smooth_when_zoomed_out(layer)
+            result.style_id = "raster-map"
     elif isinstance(layer, QgsVectorLayer) and layer.isSpatial():
         chosen = choose_style(
             STYLES, layer.name(), _geometry_of(layer), layer.fields().names(), product

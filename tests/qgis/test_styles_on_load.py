@@ -266,9 +266,14 @@ def test_a_project_the_user_put_on_wgs84_keeps_its_crs(dock):
 
 
 def test_the_setting_turns_styles_off(dock):
-    values = settings.load()
-    values.style_layers = False
-    settings.save(values)
+    from os_downloads.ui.settings_page import SettingsWidget
+
+    assert settings.load().style_layers  # on by default
+    page = SettingsWidget()
+    assert page.style_check.isChecked()
+    page.style_check.setChecked(False)
+    assert page.save()
+    assert settings.load().style_layers is False
     report = _load(dock, "OpenRivers", "GeoPackage")
     for layer in report.layers:
         assert _style(layer) == ""
@@ -324,3 +329,36 @@ def test_style_is_stored_in_the_geopackage_and_opens_styled(dock, tmp_path):
     assert _rule_labels(reopened)[:2] == ["Tidal river", "River"]
     with pytest.raises(OSError):
         save_style_to_geopackage(QgsVectorLayer("Point?crs=EPSG:27700", "m", "memory"))
+
+
+def _is_table(layer) -> bool:  # nothing to draw
+    return isinstance(layer, QgsVectorLayer) and not layer.isSpatial()
+
+
+def test_every_layer_of_every_download_is_styled_and_attributed(dock):
+    """The replica's whole catalogue: each format's GB (or first) download."""
+    from os_downloads.integration.client_factory import build_client, close_client
+
+    client = build_client(with_credentials=False)
+    try:
+        wanted = {}
+        for product in client.products():
+            for d in client.product_downloads(product.id):
+                key = (product.id, d.format, d.subformat)
+                if key not in wanted or d.area == "GB":
+                    wanted[key] = d.area
+    finally:
+        close_client(client)
+    unstyled, unattributed = [], []
+    for (product_id, fmt, sub), area in sorted(wanted.items(), key=str):
+        report = _load(dock, product_id, fmt, area, sub)
+        for layer in report.layers:
+            if not layer.metadata().rights():
+                unattributed.append((product_id, fmt, layer.name()))
+            if not _style(layer) and not _is_table(layer):
+                unstyled.append((product_id, fmt, sub, layer.name(), layer.type()))
+        QgsProject.instance().removeAllMapLayers()
+        QgsProject.instance().layerTreeRoot().removeAllChildren()
+    assert len(wanted) > 50
+    assert unstyled == []  # pre-rendered maps too: their own colours, smooth when zoomed out
+    assert unattributed == []
