@@ -134,6 +134,7 @@ def add_layers(
         style = plugin_settings.load().style_layers
     attribution = attribution_for(manifest)
     product = _product_of(manifest)
+    project_crs.prefer_transforms(project)  # before any layer or CRS change needs one
     on_bng = project_crs.pin_bng(project)
     for source in sources:
         layer = _open(source)
@@ -156,7 +157,6 @@ def add_layers(
         project.addMapLayer(layer, False)
         group.addLayer(layer)
     report.group = group
-    project_crs.prefer_transforms(project)
     if on_bng:
         project_crs.keep_bng(project)
     update_project_variable(project)

@@ -60,7 +60,7 @@ def others(symbol: Dict[str, str], label: str = "Other") -> Look:
 # --- shared classes -----------------------------------------------------------------------
 
 ROADS: Tuple[Look, ...] = (
-    Look("Motorway", ("Motorway",), line("#2f6db5", 1.4)),
+    Look("Motorway", ("Motorway",), line("#27408b", 1.5)),
     Look("A road", ("A Road", "Primary"), line("#d2453a", 1.0)),
     Look("B road", ("B Road",), line("#e3902f", 0.8)),
     Look(
@@ -96,7 +96,7 @@ HAZARD: Tuple[Look, ...] = (  # BGS's susceptibility classes, light to dark
     Look("Significant / high", ("Significant", "High", "D", "E", "4", "5", "6"), fill("#d0503c")),
     others(fill("#dddddd", "#bbbbbb", 0.05), "Not assessed"),
 )
-WATER_LINE = "#3d85c6"
+WATER_LINE = "#5aa7e0"  # lighter than motorways' deep blue: never mistaken for one
 WATER_AREA = "#b3d2ec"
 
 # Boundary-Line's area codes, level by level: each its own line so none hides another.
@@ -180,7 +180,7 @@ STYLES: Tuple[Style, ...] = (
         names=(r"road_?link",),
         requires=(("road_classification", "roadClassification", "class", "road_class"),),
         looks=ROADS,
-        label=Label(("name_1", "name1", "road_name"), 20000, 7.0, "#333333", along_lines=True),
+        label=Label(("name_1", "name1", "road_name"), 50000, 7.0, "#333333", along_lines=True),
         tile_layers=("road_link",),
     ),
     _single(
@@ -188,9 +188,9 @@ STYLES: Tuple[Style, ...] = (
         POINT,
         (r"motorway_?junction",),
         (),
-        point("#2f6db5", 2.4, "square"),
+        point("#27408b", 2.4, "square"),
         requires=(("junction_number", "junctionNumber", "junction_n"),),
-        label=Label(("junction_number", "junctionNumber", "junction_n"), 250000, 6.5, "#2f6db5"),
+        label=Label(("junction_number", "junctionNumber", "junction_n"), 250000, 6.5, "#27408b"),
         tile_layers=("motorway_junction",),
     ),
     _single(
@@ -209,14 +209,14 @@ STYLES: Tuple[Style, ...] = (
         names=(r"watercourse_?link", r"oprvrs"),
         requires=(("form",),),
         looks=(
-            Look("Tidal river", ("tidalRiver",), line("#1f5fa8", 1.0)),
+            Look("Tidal river", ("tidalRiver",), line("#3b8fd0", 1.0)),
             Look("River", ("inlandRiver",), line(WATER_LINE, 0.6)),
             Look("Canal", ("canal",), line("#4aa3df", 0.6, "dash")),
             Look("Through a lake", ("lake",), line(WATER_LINE, 0.35, "dot")),
             others(line(WATER_LINE, 0.4)),
         ),
         label=Label(
-            ("name1", "name1_text", "watercourse_name"), 50000, 7.0, "#1f5fa8", along_lines=True
+            ("name1", "name1_text", "watercourse_name"), 100000, 7.0, "#1f5fa8", along_lines=True
         ),
         tile_layers=("watercourse_link",),
     ),
@@ -434,7 +434,7 @@ STYLES: Tuple[Style, ...] = (
         requires=(("feature_code", "featureCode"),),
         looks=(
             Look("Building", ("10021",), fill("#d8c9b6", "#a48f77", 0.1)),
-            Look("Road or track", ("10172",), fill("#f7f6f2", "#cfcfcf", 0.1)),
+            Look("Road or track", ("10172",), fill("#ded9cd", "#948e82", 0.2)),
             Look("Inland water", ("10089",), fill("#a9cbe8", "#7fa9d1", 0.1)),
             Look("Natural environment", ("10111",), fill("#d1e5bf", "#b3cda0", 0.1)),
             others(fill("#f2efe7", "#d6d1c4", 0.1), "General surface, other"),

@@ -210,7 +210,7 @@ def test_open_roads_rules_and_scale_dependent_road_names(dock):
         assert any(QgsExpression(r.filterExpression()).evaluate(context) for r in rules[:-1])
     settings_ = road_link.labeling().settings()
     assert settings_.fieldName == "name_1" and settings_.scaleVisibility
-    assert 0 < settings_.minimumScale <= 25000
+    assert 0 < settings_.minimumScale <= 50000  # names only at street scales
     points_first = [layer.geometryType() for layer in _group_layers(report)]
     assert points_first == sorted(points_first)
 
