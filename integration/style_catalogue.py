@@ -390,7 +390,7 @@ STYLES: Tuple[Style, ...] = (
             Look("Building", ("Building",), fill("#d8c9b6", "#a48f77", 0.1)),
             Look("Glasshouse", ("Glasshouse",), fill("#dbeaf0", "#a9c2cc", 0.1)),
             Look(
-                "Road or track", ("Road Or Track", "Roads Tracks"), fill("#f7f6f2", "#cfcfcf", 0.1)
+                "Road or track", ("Road Or Track", "Roads Tracks"), fill("#ded9cd", "#948e82", 0.2)
             ),
             Look("Roadside, path", ("Roadside", "Path"), fill("#ece8dd", "#d2ccbc", 0.1)),
             Look("Inland water", ("Inland Water",), fill("#a9cbe8", "#7fa9d1", 0.1)),
