@@ -252,6 +252,8 @@ def test_zoomstack_vector_tiles_first_keep_the_project_on_bng_and_are_styled(doc
     assert {"roads_national", "waterlines", "greenspace", "local_buildings"} <= tile_layers
     road_styles = [s for s in styles if s.layerName() == "roads_national"]
     assert any("motorway" in s.filterExpression() for s in road_styles)
+    labels = {s.layerName() for s in layer.labeling().styles()}
+    assert "roads_national" in labels  # road names on the tiles too
     assert _style(layer) == "vector-tiles"
     assert any(OS_STATEMENT in r for r in layer.metadata().rights())
     # the project's transform context knows how to go between BNG and Web Mercator
