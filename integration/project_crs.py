@@ -16,6 +16,7 @@ its preferred operation is unavailable. Pairs the user set are left alone.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import List, Optional, Tuple
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsDatumTransform, QgsProject
@@ -52,8 +53,10 @@ def keep_bng(project: QgsProject) -> None:
     QTimer.singleShot(0, restore)
 
 
+@lru_cache(maxsize=None)
 def best_operation(source: str, dest: str) -> Optional[str]:
-    """The PROJ string of the most accurate operation usable on this machine."""
+    """The PROJ string of the most accurate operation usable on this machine (asked of
+    PROJ once per pair and session: the grids installed do not change meanwhile)."""
     src, dst = QgsCoordinateReferenceSystem(source), QgsCoordinateReferenceSystem(dest)
     usable: List[Tuple[float, str]] = []
     for details in QgsDatumTransform.operations(src, dst):
