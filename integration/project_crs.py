@@ -16,7 +16,7 @@ its preferred operation is unavailable. Pairs the user set are left alone.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import List, Optional, Tuple
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsDatumTransform, QgsProject
@@ -53,7 +53,7 @@ def keep_bng(project: QgsProject) -> None:
     QTimer.singleShot(0, restore)
 
 
-@lru_cache(maxsize=None)
+@cache
 def best_operation(source: str, dest: str) -> Optional[str]:
     """The PROJ string of the most accurate operation usable on this machine (asked of
     PROJ once per pair and session: the grids installed do not change meanwhile)."""
