@@ -19,7 +19,7 @@ from typing import Iterable, List, Optional, Tuple
 
 from qgis.core import QgsExpressionContextUtils, QgsMapLayer, QgsProject
 
-from ..core.manifest import SOURCE_OPENDATA, SOURCE_PACKAGE, SOURCE_TRUD, Manifest
+from ..core.engine.manifest import SOURCE_OPENDATA, SOURCE_PACKAGE, SOURCE_TRUD, Manifest
 
 OGL_NAME = "Open Government Licence v3.0"
 OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"

@@ -32,8 +32,8 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
-from ..core.manifest import SOURCE_PACKAGE, Manifest
-from ..core.models import SUPPLY_COU, normalise_supply_type
+from ..core.api.models import SUPPLY_COU, normalise_supply_type
+from ..core.engine.manifest import SOURCE_PACKAGE, Manifest
 from ..i18n import tr
 from . import project_crs
 from . import settings as plugin_settings
