@@ -217,9 +217,9 @@ class Demo:
         """A MasterMap Topography package, fetched with the replica's demo key by the
         jobs the dock's task runs and loaded by the same loader (the demo profile keeps
         no key in the auth manager: storing one would ask for a master password)."""
-        from os_downloads.core import jobs
         from os_downloads.core.api.auth import ApiKeyAuth
         from os_downloads.core.api.client import OSDownloadsClient
+        from os_downloads.core.engine import pipeline as jobs
         from os_downloads.integration import settings
         from os_downloads.integration.layers import add_layers, group_name_for, plan_layers
         from os_downloads.replica import DEMO_API_KEY
