@@ -170,7 +170,12 @@ class DownloadService(QObject):
         if task.ok and isinstance(task.result, PreparedJob):
             outcome.prepared = task.result
             if values.load_after_download and task.result.sources:
-                outcome.report = add_layers(task.result.sources, task.result.group_name)
+                outcome.report = add_layers(
+                    task.result.sources,
+                    task.result.group_name,
+                    manifest=task.result.result.manifest,
+                    style=values.style_layers,
+                )
         else:
             outcome.error = task.error or Cancelled()
             if outcome.cancelled:

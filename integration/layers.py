@@ -5,8 +5,15 @@ prepared in the worker thread, with CRS validation skipped, sets EPSG:27700
 wherever the data carry no valid CRS (so the "unknown CRS" prompt never
 appears), adds them to the project without the legend
 (``addMapLayer(layer, False)``) and then to a group named after the product,
-version and format (``group_name_for``). Points sit above lines above
-polygons above rasters. Invalid layers are skipped with a logged warning.
+version and format (``group_name_for``). Boundaries sit on top, then points,
+lines, polygons, vector tiles and rasters. Invalid layers are skipped with a
+logged warning.
+
+Given the download's manifest, each layer also gets its licence and
+attribution (``attribution.py``) and, unless the "style layers" setting is
+off, our cartographic style (``styling.py``). An empty project is put on the
+British National Grid before the first layer arrives and kept there
+(``project_crs.py``), whatever CRS the data come in.
 """
 
 from __future__ import annotations
@@ -28,6 +35,9 @@ from qgis.core import (
 from ..core.api.models import SUPPLY_COU, normalise_supply_type
 from ..core.engine.manifest import SOURCE_PACKAGE, Manifest
 from ..i18n import tr
+from . import project_crs
+from . import settings as plugin_settings
+from .attribution import apply_attribution, attribution_for, update_project_variable
 from .layer_sources import (  # plan_layers etc. re-exported for Processing and TRUD
     DEFAULT_CRS,
     HELPER_FOLDER,
@@ -37,6 +47,7 @@ from .layer_sources import (  # plan_layers etc. re-exported for Processing and 
     plan_layers,
 )
 from .log import plugin_logger
+from .styling import STACK_PROPERTY, style_layer
 
 log = plugin_logger("layers")
 
@@ -97,8 +108,22 @@ def _ensure_crs(layer: QgsMapLayer, source: LayerSource) -> None:
     layer.setCrs(crs)
 
 
-def _stacking_key(layer: QgsMapLayer) -> int:
-    """Points on top, then lines, polygons, tables, vector tiles, rasters at the bottom."""
+def _stack(layer: QgsMapLayer) -> int:
+    try:
+        return int(layer.customProperty(STACK_PROPERTY, 0) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _stacking_key(layer: QgsMapLayer) -> Tuple[int, int, int]:
+    """Boundaries (vector layers a style raises) on top, then points, lines, polygons,
+    tables, vector tiles, rasters at the bottom (a hillshade over its colours)."""
+    stack = _stack(layer)
+    raised = 0 if stack < 0 and isinstance(layer, QgsVectorLayer) else 1
+    return raised, _kind_rank(layer), stack
+
+
+def _kind_rank(layer: QgsMapLayer) -> int:
     if isinstance(layer, QgsVectorLayer):
         order = {
             QgsWkbTypes.GeometryType.PointGeometry: 0,
@@ -112,11 +137,25 @@ def _stacking_key(layer: QgsMapLayer) -> int:
 
 
 def add_layers(
-    sources: Iterable[LayerSource], group_name: str, project: Optional[QgsProject] = None
+    sources: Iterable[LayerSource],
+    group_name: str,
+    project: Optional[QgsProject] = None,
+    manifest: Optional[Manifest] = None,
+    *,
+    style: Optional[bool] = None,
 ) -> LoadReport:
-    """Open ``sources`` and add the valid ones to a new top group ``group_name``."""
+    """Open ``sources`` and add the valid ones to a new top group ``group_name``.
+
+    ``manifest``: what was downloaded (the layers' attribution and styles);
+    ``style``: None follows the setting."""
     project = project or QgsProject.instance()
     report = LoadReport(group_name)
+    if style is None:
+        style = plugin_settings.load().style_layers
+    attribution = attribution_for(manifest)
+    product = _product_of(manifest)
+    project_crs.prefer_transforms(project)  # before any layer or CRS change needs one
+    on_bng = project_crs.pin_bng(project)
     for source in sources:
         layer = open_source(source)
         if not layer.isValid():
@@ -126,6 +165,10 @@ def add_layers(
             continue
         _ensure_crs(layer, source)
         report.layers.append(layer)
+        extra = style_layer(layer, product).companions if style else []
+        for companion in [layer] + extra:
+            apply_attribution(companion, attribution)
+        report.layers.extend(extra)
     if not report.layers:
         return report
     report.layers.sort(key=lambda lyr: (_stacking_key(lyr), lyr.name().lower()))
@@ -134,8 +177,20 @@ def add_layers(
         project.addMapLayer(layer, False)
         group.addLayer(layer)
     report.group = group
+    if on_bng:
+        project_crs.keep_bng(project)
+    update_project_variable(project)
     log.info("Loaded %d layer(s) into group %r", len(report.layers), group_name)
     return report
+
+
+def _product_of(manifest: Optional[Manifest]) -> str:
+    """The product id styles are chosen by (a data package: its product's)."""
+    if manifest is None:
+        return ""
+    if manifest.source == SOURCE_PACKAGE:
+        return str(manifest.product_id or "")
+    return str(manifest.id or "")
 
 
 def group_name_for(manifest: Manifest) -> str:

@@ -35,6 +35,7 @@ class PluginSettings:
     parallel_downloads: int = 4
     extract_after_download: bool = True
     load_after_download: bool = True
+    style_layers: bool = True  # our cartographic styles on load; off: QGIS's defaults
 
     @property
     def download_root(self) -> Path:

@@ -22,6 +22,7 @@ from ..core.engine.discover import CsvOptions
 from ..core.errors import ConfigurationError
 from ..core.sources.trud.tables import TableInfo
 from ..i18n import tr
+from .attribution import apply_attribution, trud_attribution, update_project_variable
 from .csv_layers import CsvFile, csv_vrt_xml, delimited_text_uri, write_vrt
 from .layer_sources import HELPER_FOLDER, TABLE, LayerSource
 from .layers import open_source
@@ -82,9 +83,12 @@ def load_release_tables(
     group = root.findGroup(group_title) or root.insertGroup(0, group_title)
     helper_dir = Path(release_folder) / HELPER_FOLDER
     loaded = []
+    attribution = trud_attribution(group_title)
     for table in tables:
         layer = load_table(table, helper_dir)
+        apply_attribution(layer, attribution)
         project.addMapLayer(layer, False)
         group.addLayer(layer)
         loaded.append(LoadedTable(layer, table))
+    update_project_variable(project)
     return group, loaded

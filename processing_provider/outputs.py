@@ -49,6 +49,7 @@ class JobOutputs:
     skipped: int = 0
     group_name: str = ""
     sources: List[Any] = field(default_factory=list)  # integration.layers.LayerSource
+    loaded_manifest: Any = None  # core.manifest.Manifest: the layers' attribution and styles
 
     @classmethod
     def from_job(cls, result: JobResult) -> JobOutputs:
@@ -98,6 +99,7 @@ def plan_loading(outputs: JobOutputs, result: JobResult) -> None:
     from ..integration.layers import group_name_for, plan_layers
 
     outputs.group_name = group_name_for(result.manifest)
+    outputs.loaded_manifest = result.manifest
     title = str(result.manifest.name or "")
     outputs.sources = plan_layers(result.datasets, result.folder, title=title)
 
@@ -114,7 +116,9 @@ def load_layers(
     if not outputs.sources:
         feedback.pushInfo(tr("Nothing to load: no data files were found."))
         return 0
-    report = add_layers(outputs.sources, outputs.group_name, context.project())
+    report = add_layers(
+        outputs.sources, outputs.group_name, context.project(), outputs.loaded_manifest
+    )
     for name, why in report.skipped:
         feedback.reportError(tr("Not loaded: {name} ({why})").format(name=name, why=why))
     feedback.pushInfo(

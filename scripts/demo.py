@@ -1,10 +1,15 @@
 """Drive the plugin inside QGIS for `make demo` (run by `qgis --code`).
 
-Opens the dock, downloads and loads OS Open Rivers (GeoPackage) and Terrain 50
-(ASCII grid) through the plugin's own code path, waits for each task, and saves
-screenshots of the whole window. Writes ``result.json`` (ok, steps, screenshots
-or error) into $OS_DOWNLOADS_DEMO_OUT, then quits QGIS. Any error is caught and
-reported there: an uncaught one would leave QGIS running.
+Opens the dock; then, each in a new project, loads the products of the README's
+pictures (``SCENES``: Zoomstack's vector tiles first, so a new project meeting
+Web Mercator data is seen to stay on the British National Grid; Boundary-Line;
+Open Roads with Open Rivers; Terrain 50; a MasterMap Topography data package)
+and saves the styled map of each (``gallery-*.png``); last, OS Open Rivers over
+Terrain 50 and a screenshot of the whole window. Every download goes through
+the plugin's own code path; the demo fails when a project leaves EPSG:27700.
+Writes ``result.json`` (ok, steps, screenshots or error) into
+$OS_DOWNLOADS_DEMO_OUT, then quits QGIS. Any error is caught and reported
+there: an uncaught one would leave QGIS running.
 """
 
 from __future__ import annotations
@@ -31,9 +36,37 @@ PRODUCTS = (
     ("Terrain50", "ASCII Grid and GML (Grid)", "GB"),
     ("OpenRivers", "GeoPackage", "GB"),
 )
+# The README's pictures: (file, downloads (product, format, area, subformat), map extent).
+SCENES = (
+    (
+        "gallery-zoomstack.png",
+        (("OpenZoomstack", "Vector Tiles", "GB", "(MBTiles)"),),
+        (435000, 107000, 451000, 119000),
+    ),
+    (
+        "gallery-boundary-line.png",
+        (("BoundaryLine", "GeoPackage", "GB", None),),
+        (426000, 102000, 454000, 126000),
+    ),
+    (
+        "gallery-roads-rivers.png",
+        (("OpenRoads", "GeoPackage", "GB", None), ("OpenRivers", "GeoPackage", "GB", None)),
+        (438500, 109500, 446500, 116500),
+    ),
+    (
+        "gallery-terrain-50.png",
+        (
+            ("Terrain50", "ASCII Grid and GML (Grid)", "GB", None),
+            ("Terrain50", "GeoPackage", "GB", None),
+        ),
+        (437000, 109000, 453000, 131000),
+    ),
+)
+MASTERMAP = ("gallery-mastermap.png", "0040154231", "6307037", (440000, 110000, 442000, 112000))
+BNG = "EPSG:27700"
 START_DELAY_MS = 3000
 TASK_TIMEOUT_S = 150
-WHOLE_DEMO_TIMEOUT_MS = 360_000
+WHOLE_DEMO_TIMEOUT_MS = 480_000
 
 
 class DemoFailure(Exception):
@@ -44,6 +77,7 @@ class Demo:
     def __init__(self) -> None:
         self.steps: List[str] = []
         self.screenshots: List[str] = []
+        self.bar_before: set = set()
         self.finished = False
 
     # -------------------------------------------------------------- helpers
@@ -104,9 +138,17 @@ class Demo:
         if not hasattr(dock, "download_and_load_product"):
             self.step("the dock cannot download yet (no download_and_load_product)")
             return
+        for name, downloads, extent in SCENES:
+            self.new_project()
+            for product_id, fmt, area, sub in downloads:
+                self.download(dock, product_id, fmt, area, sub)
+            self.map_picture(name, extent)
+        self.mastermap_picture(*MASTERMAP)
+        self.new_project()
         for product_id, fmt, area in PRODUCTS:
             self.download(dock, product_id, fmt, area)
         self.show_whole_data()
+        self.check_bng("the main map")
         self.screenshot("map.png")
 
     def open_dock(self, plugin: Any) -> Any:
@@ -129,13 +171,85 @@ class Demo:
             self.pump(3)
         return dock
 
-    def download(self, dock: Any, product_id: str, fmt: str, area: str) -> None:
+    def new_project(self) -> None:
+        """File > New, as a user starts: QGIS's own rules for a new project's CRS apply."""
+        qgis.utils.iface.newProject(False)
+        qgis.utils.iface.messageBar().clearWidgets()
+        self.pump(0.5)
+        # QGIS's own File > New may warn about the transform its 4326 canvas needs:
+        # not ours. The loads that follow must add no such warning.
+        self.bar_before = set(self.bar_texts())
+
+    def check_bng(self, what: str) -> None:
+        crs = QgsProject.instance().crs().authid()
+        if crs != BNG:
+            raise DemoFailure(f"{what}: the project left the British National Grid ({crs})")
+        texts = [t for t in self.bar_texts() if t not in self.bar_before]
+        warnings = [t for t in texts if "transform" in t.lower()]
+        if warnings:
+            raise DemoFailure(f"{what}: loading showed a transform warning: {warnings}")
+        self.step(f"{what}: project in {crs}; new messages: {texts or 'none'}")
+
+    @staticmethod
+    def bar_texts() -> List[str]:
+        bar = qgis.utils.iface.messageBar()
+        return [f"{item.title()}: {item.text()}" for item in bar.items()]
+
+    def map_picture(self, name: str, extent: Any) -> None:
+        """The map canvas alone, at ``extent`` (British National Grid metres)."""
+        from qgis.core import QgsRectangle
+
+        self.check_bng(name)
+        canvas = qgis.utils.iface.mapCanvas()
+        self.pump(1)  # QGIS's own set-up for a new project's first layers, first
+        canvas.setExtent(QgsRectangle(*extent))
+        canvas.refreshAllLayers()
+        self.pump(1)
+        self.wait_for("the map to draw", lambda: not canvas.isDrawing(), 60)
+        self.pump(1)
+        path = OUT_DIR / name
+        if not canvas.grab().save(str(path)):
+            raise DemoFailure(f"could not save the picture {path}")
+        self.screenshots.append(str(path))
+        self.step(f"picture {path} at 1:{canvas.scale():,.0f}")
+
+    def mastermap_picture(self, name: str, package_id: str, version: str, extent: Any) -> None:
+        """A MasterMap Topography package, fetched with the replica's demo key by the
+        jobs the dock's task runs and loaded by the same loader (the demo profile keeps
+        no key in the auth manager: storing one would ask for a master password)."""
+        from os_downloads.core.api.auth import ApiKeyAuth
+        from os_downloads.core.api.client import OSDownloadsClient
+        from os_downloads.core.engine import pipeline as jobs
+        from os_downloads.integration import settings
+        from os_downloads.integration.layers import add_layers, group_name_for, plan_layers
+        from os_downloads.replica import DEMO_API_KEY
+
+        self.new_project()
+        self.step(f"download and load data package {package_id} version {version} (MasterMap)")
+        client = OSDownloadsClient(auth=ApiKeyAuth(DEMO_API_KEY))
+        try:
+            result = jobs.fetch_package_version(
+                client, package_id, version, dest_root=settings.load().download_root
+            )
+        finally:
+            client.close()
+        sources = plan_layers(result.datasets, result.folder, title=result.manifest.name)
+        report = add_layers(sources, group_name_for(result.manifest), manifest=result.manifest)
+        styles = sorted(
+            {str(lyr.customProperty("os_downloads/style", "")) for lyr in report.layers}
+        )
+        self.step(f"MasterMap: {report.layer_count} layer(s), styles {styles}")
+        self.map_picture(name, extent)
+
+    def download(
+        self, dock: Any, product_id: str, fmt: str, area: str, sub: Optional[str] = None
+    ) -> None:
         project = QgsProject.instance()
         before = set(project.mapLayers())
         outcomes = getattr(dock, "outcomes", None)
         seen = len(outcomes) if outcomes is not None else 0
         self.step(f"download and load {product_id} ({fmt}, {area})")
-        task = dock.download_and_load_product(product_id, fmt, area=area)
+        task = dock.download_and_load_product(product_id, fmt, area, sub)
         if task is None:
             raise DemoFailure(f"the dock did not start a download of {product_id}")
         if outcomes is not None:

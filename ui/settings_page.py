@@ -71,6 +71,11 @@ class SettingsWidget(QgsOptionsPageWidget):
         self.extract_check.setChecked(values.extract_after_download)
         self.load_check = QCheckBox(tr("Add the layers to the project"))
         self.load_check.setChecked(values.load_after_download)
+        self.style_check = QCheckBox(tr("Style the layers on load (colours, labels, outlines)"))
+        self.style_check.setToolTip(
+            tr("Off: QGIS's default style. Attribution is recorded in every layer either way.")
+        )
+        self.style_check.setChecked(values.style_layers)
         downloads = QGroupBox(tr("Downloads"))
         form = QFormLayout(downloads)
         form.addRow(tr("Download folder"), self.folder_widget)
@@ -81,6 +86,7 @@ class SettingsWidget(QgsOptionsPageWidget):
         form.addRow(tr("Parallel downloads"), self.workers_spin)
         form.addRow(tr("After downloading"), self.extract_check)
         form.addRow("", self.load_check)
+        form.addRow("", self.style_check)
 
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -161,6 +167,7 @@ class SettingsWidget(QgsOptionsPageWidget):
         values.parallel_downloads = self.workers_spin.value()
         values.extract_after_download = self.extract_check.isChecked()
         values.load_after_download = self.load_check.isChecked()
+        values.style_layers = self.style_check.isChecked()
         values.api_url = self.url_edit.text().strip()
         key = self.key_edit.text().strip()
         try:

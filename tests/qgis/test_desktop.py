@@ -58,6 +58,15 @@ def test_the_desktop_loads_a_product_into_the_map_and_saves_screenshots(tmp_path
     assert "OpenRivers: 2 layer(s) in the project: hydro_node, watercourse_link" in steps
     assert "map drawn in EPSG:27700" in steps
     shots = {Path(p).name: Path(p) for p in result["screenshots"]}
-    assert set(shots) == {"dock.png", "map.png"}
+    gallery = {f"gallery-{name}.png" for name in GALLERY}
+    assert set(shots) == {"dock.png", "map.png"} | gallery
     for path in shots.values():
-        assert _png_colours(path) > 20, f"{path.name} looks blank"
+        colours = 20 if path.name in ("dock.png", "map.png") else 4  # styled maps, not blank
+        assert _png_colours(path) > colours, f"{path.name} looks blank"
+    # every picture's project stayed on the British National Grid, no transform warning
+    for name in gallery:
+        assert f"{name}: project in EPSG:27700" in steps, steps
+    assert "MasterMap: 4 layer(s), styles ['mastermap-topographic-area']" in steps
+
+
+GALLERY = ("zoomstack", "boundary-line", "roads-rivers", "terrain-50", "mastermap")

@@ -104,8 +104,12 @@ def test_headerless_csv_code_point_open_is_one_point_layer_with_real_names(dock)
 def test_nested_ascii_grid_terrain_50_is_one_mosaic(dock):
     _task, outcome = _run(dock, "Terrain50", "ASCII Grid and GML (Grid)")
     layers = _layers(_group("OS Terrain® 50 2025-07 (ASCII Grid and GML (Grid))"))
-    assert len(layers) == 1 and isinstance(layers[0], QgsRasterLayer)
+    # the mosaic, and the hillshade of the same mosaic its style adds above it
+    assert [layer.name() for layer in layers] == ["OS Terrain® 50 (hillshade)", "OS Terrain® 50"]
+    assert all(isinstance(layer, QgsRasterLayer) for layer in layers)
+    assert layers[0].source() == layers[1].source()
     _assert_loaded(layers)
+    layers = layers[1:]
     tiles = list(outcome.folder.rglob("*.asc"))
     assert len(tiles) > 1
     raster = layers[0]

@@ -147,6 +147,9 @@ def test_choices_come_from_the_product_list_and_layers_load(
     layers = [layer.layer() for layer in group.findLayers()]
     assert layers and all(layer.isValid() for layer in layers)
     assert {layer.crs().authid() for layer in layers} == {"EPSG:27700"}
+    # the dock's loader: styled and attributed alike
+    assert {layer.customProperty("os_downloads/style") for layer in layers} == {"open-usrn"}
+    assert all("Contains OS data" in layer.metadata().rights()[0] for layer in layers)
 
 
 def test_the_product_list_is_fetched_in_the_background_at_load(

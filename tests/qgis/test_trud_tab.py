@@ -96,6 +96,14 @@ def test_a_release_loads_as_tables_and_its_postcodes_join_code_point_open(tab, d
     assert practices.geometryType() == QgsWkbTypes.GeometryType.NullGeometry
     assert practices.featureCount() == 22
     assert practices.fields().names()[:2] == ["organisation_code", "name"]
+    assert practices.metadata().rights()[0].startswith("Source: NHS England, Technology Reference")
+    assert "NHS TRUD" in practices.metadata().licenses()[0]
+    from qgis.core import QgsExpressionContextUtils
+
+    scope = QgsExpressionContextUtils.projectScope(QgsProject.instance())
+    attribution = scope.variable("os_attribution").splitlines()
+    assert attribution[0].startswith("Source: NHS England")  # the release, then Code-Point's
+    assert any(a.startswith("Contains Royal Mail data") for a in attribution)
     texts = plugin_iface.message_texts()
     assert any(f'Loaded 3 layer(s) into "{ODS_WEEKLY_GROUP}"' in t for t in texts), texts
     if find_verifier() is not None:
