@@ -54,7 +54,26 @@ class LoadReport:
         return len(self.layers)
 
 
+# GDAL's OGR VRT driver checks every VRT it opens against its XML schema while
+# this option is YES (its default). On GDAL 3.10 a map render re-opening our
+# CSV VRTs in a pooled thread was seen spinning in that check for ever, so that
+# QGIS could not even exit. The check only produces warnings about the XML;
+# ours is generated. It is a process-wide option (render threads open the
+# layers again later), so it is set once and a value the user chose is kept.
+XML_VALIDATION_OPTION = "GDAL_XML_VALIDATION"
+
+
+def skip_vrt_schema_validation() -> None:
+    """Turn GDAL's schema check of VRT files off, unless the user set the option."""
+    from osgeo import gdal
+
+    if gdal.GetConfigOption(XML_VALIDATION_OPTION) is None:
+        gdal.SetConfigOption(XML_VALIDATION_OPTION, "NO")
+
+
 def _open(source: LayerSource) -> QgsMapLayer:
+    if source.provider == "ogr" and source.uri.lower().endswith(".vrt"):
+        skip_vrt_schema_validation()
     if source.kind == RASTER:
         options = QgsRasterLayer.LayerOptions()
         options.skipCrsValidation = True

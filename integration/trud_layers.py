@@ -50,7 +50,7 @@ from qgis.PyQt.QtCore import QVariant
 from ..core.errors import Cancelled, ConfigurationError
 from ..core.trud_tables import TableInfo, normalise_postcode
 from ..i18n import tr
-from .layers import HELPER_FOLDER
+from .layers import HELPER_FOLDER, skip_vrt_schema_validation
 
 MATCH_FIELD = "postcode_matched"
 PREFIX = "pc_"
@@ -132,6 +132,7 @@ def load_table(table: TableInfo, helper_dir: Path, name: Optional[str] = None) -
     if table.has_header:
         layer = QgsVectorLayer(headed_table_uri(table), title, "delimitedtext")
     else:
+        skip_vrt_schema_validation()
         layer = QgsVectorLayer(str(headerless_table_vrt(table, helper_dir)), title, "ogr")
     if not layer.isValid():
         raise ConfigurationError(
