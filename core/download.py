@@ -39,6 +39,7 @@ limit, and a 429 is honoured (``Retry-After``) by the client's retries.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import queue
@@ -589,7 +590,7 @@ class _FileDownload:
             out = open(self.part, "r+b" if offset else "wb")  # noqa: SIM115 - closed below
         except OSError as exc:
             raise self._disk_error(exc) from None
-        with out:
+        with _closing(out, self._disk_error):
             if offset:
                 out.seek(offset)
                 out.truncate()
@@ -789,6 +790,27 @@ class _FileDownload:
         return DownloadError(
             f"Could not write {self.name} in {self.job.dest}: {exc.strerror or exc}."
         )
+
+
+@contextlib.contextmanager
+def _closing(out: BinaryIO, disk_error: Callable[[OSError], Exception]) -> Any:
+    """Close ``out`` at the end of the block, never hiding why the block failed.
+
+    Closing flushes what is still buffered. On a full disk that fails again
+    (Python 3.14 keeps the bytes a failed write could not store), and a plain
+    ``with`` would then replace the clear "disk filled up" error with a bare
+    OSError; a failed close after a successful block is a disk error too.
+    """
+    try:
+        yield out
+    except BaseException:
+        with contextlib.suppress(OSError):
+            out.close()
+        raise
+    try:
+        out.close()
+    except OSError as exc:
+        raise disk_error(exc) from None
 
 
 def _reader(response: requests.Response) -> Callable[[int], bytes]:
