@@ -48,7 +48,7 @@ import socket
 import threading
 import time
 from collections import deque
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Deque, Dict, List, Optional, Sequence, Set, Tuple
@@ -80,6 +80,7 @@ DEFAULT_CHUNK_SIZE = 1 << 20
 STORAGE_TIMEOUT: Tuple[float, float] = (15.0, 60.0)  # connect, read (between bytes)
 PROGRESS_INTERVAL_S = 0.1
 RATE_WINDOW_S = 3.0
+WAKE_S = 0.25  # the waiting thread wakes this often to let Ctrl-C in
 THREADED_HASH_MIN_BYTES = 8 << 20  # smaller files hash inline: a thread costs more than it saves
 HASH_QUEUE_CHUNKS = 8
 FLUSH_EVERY_BYTES = 32 << 20  # written data pushed to disk while downloading (see _BackgroundFlush)
@@ -339,8 +340,17 @@ class _Job:
         try:
             futures = {pool.submit(self._download_one, file): index for index, file in todo}
             pending = set(futures)
+            ended = threading.Event()
+            for future in futures:
+                future.add_done_callback(lambda _future: ended.set())
             while pending:
-                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                # Short waits on a plain event, again and again: Ctrl-C reaches this
+                # thread within WAKE_S even where an untimed wait cannot be
+                # interrupted (Windows), and no future's lock is ever held here.
+                ended.wait(WAKE_S)
+                ended.clear()
+                finished = {future for future in pending if future.done()}
+                pending -= finished
                 for future in finished:
                     error = future.exception()
                     if error is None:
