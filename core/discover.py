@@ -213,8 +213,8 @@ class _Context:
 def _sibling(path: Path, suffix: str) -> Optional[Path]:
     """``path`` with another suffix, matched without regard to case (``.PRJ`` too)."""
     wanted = (path.stem + suffix).casefold()
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(path.parent):
+    with contextlib.suppress(OSError), os.scandir(path.parent) as entries:
+        for entry in entries:
             if entry.name.casefold() == wanted and entry.is_file():
                 return Path(entry.path)
     return None
