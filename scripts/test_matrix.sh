@@ -137,9 +137,10 @@ copy_checkout() {
     as_root rm -rf "$root$CHROOT_WORK"
     as_root mkdir -p "$root$CHROOT_WORK"
     if git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        # tracked files deleted in the work tree are listed too: skipped quietly
         (cd "$ROOT" && git ls-files -z -co --exclude-standard \
-            | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
-            | tar --null -T - -cf -) | as_root tar -C "$root$CHROOT_WORK" -xf -
+            | tar --null -T - --ignore-failed-read -cf - 2>/dev/null) \
+            | as_root tar -C "$root$CHROOT_WORK" -xf -
     else
         tar -C "$ROOT" --exclude=./.venv --exclude=./.build --exclude=./.git -cf - . \
             | as_root tar -C "$root$CHROOT_WORK" -xf -
@@ -268,6 +269,8 @@ run_release() {
     else
         local root="$CACHE/$release"
         lock_chroot "$release"
+        [ -e "$root/.os-downloads-matrix-ready" ] \
+            || log "$release: building the chroot $root (a few minutes), log: $LOGS/$release.build.log"
         build_chroot "$release" >>"$LOGS/$release.build.log" 2>&1 \
             || { log "$release: building the chroot failed, see $LOGS/$release.build.log"
                  echo "setup=build-failed" >"$result"; echo "time_s=$((SECONDS - started))" >>"$result"
