@@ -351,7 +351,7 @@ main() {
     while [ $# -gt 0 ]; do
         case "$1" in
         --build) build_only=1 ;;
-        -h | --help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
+        -h | --help) sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
         host | trixie | sid) releases+=("$1") ;;
         *) die "unknown release or option: $1 (releases: ${ALL_RELEASES[*]})" ;;
         esac
