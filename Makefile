@@ -5,7 +5,7 @@
 #   make test-matrix  the whole suite + headless demo on QGIS 3.22 (here), 3.40, 3.44 (chroots; root)
 #   make lint      ruff check + ruff format --check      make format   apply ruff's fixes
 #   make install   copy the plugin into your QGIS profile (LINK=1: symlink; PROFILE_DIR=...)
-#   make package   dist/os_downloads-<version>.zip for plugins.qgis.org
+#   make package   dist/os_downloads-<version>.zip for plugins.qgis.org (DEV=1: a -dev.zip)
 #   make replica   the local replica in the foreground      make bench   the benchmarks
 #   make venv      just the set-up (apt packages, .venv, test tools)      make clean
 #
@@ -36,7 +36,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PROFILE_DIR ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default
 QGIS_TEST_ENV := QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR=$(BUILD)/xdg-runtime
 
-.PHONY: help venv apt-packages test test-unit test-qgis test-matrix lint format demo install package \
+.PHONY: help venv apt-packages test test-unit test-qgis test-matrix lint format demo install package package-check \
 	bench replica clean
 
 help:
@@ -145,9 +145,16 @@ install:
 		$(if $(LINK),--link) | sed 's/^/installed: /'
 	@echo "Restart QGIS, then enable it in Plugins > Manage and Install Plugins > Installed."
 
+# A release zip is refused while metadata.txt has placeholder contact details;
+# DEV=1 builds dist/os_downloads-<version>-dev.zip anyway. package-check runs the
+# plugins.qgis.org validator rules and security scan on the zip (tests do too).
 package:
-	@'$(SYSTEM_PYTHON)' '$(ROOT)/scripts/package.py' zip \
-		--out '$(ROOT)/dist/os_downloads-$(VERSION).zip'
+	@'$(SYSTEM_PYTHON)' '$(ROOT)/scripts/package.py' zip $(if $(DEV),--dev) \
+		--out '$(ROOT)/dist/os_downloads-$(VERSION)$(if $(DEV),-dev).zip'
+
+package-check: venv package
+	cd '$(ROOT)' && '$(PY)' scripts/plugin_site_checks.py \
+		'$(ROOT)/dist/os_downloads-$(VERSION)$(if $(DEV),-dev).zip'
 
 clean:
 	rm -rf '$(BUILD)' '$(ROOT)/dist' '$(ROOT)/.pytest_cache' '$(ROOT)/.ruff_cache'

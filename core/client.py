@@ -2,23 +2,38 @@
 
 OpenData endpoints need no credentials; data-package endpoints get the
 configured auth's headers, and only requests to the API's own origin ever do.
-Download URLs answer with a 307 to a signed storage URL on another origin:
-``resolve_download`` asks for that redirect and returns the target, which is
-then fetched with ``storage_session`` (no credentials at all).
+Download URLs answer with a redirect (307 in 2020/2021 captures, with or
+without a JSON body; 302 in 2026 reports) to a signed storage URL on another
+origin: ``resolve_download`` asks for that redirect and returns the target,
+which is then fetched with ``storage_session`` (no credentials at all).
+
+When a request carries ``?key=``, the real API echoes the key into every URL
+of its answer. This client sends its key in a header, and still strips any
+``key`` query parameter from every URL it reads back (``strip_key_param``), so
+a key never ends up in a URL it follows, stores or logs.
 """
 
 from __future__ import annotations
 
-import os
 import threading
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
 
-from .auth import TOKEN_PATH, ApiKeyAuth, OAuth2ClientCredentials
-from .errors import ApiError, ConfigurationError, DownloadError
-from .http import REDIRECTS, HttpClient, copy_transport, location, origin
+from .auth import TOKEN_PATH, Auth, OAuth2ClientCredentials
+from .errors import ApiError, ConfigurationError, DownloadError, UnexpectedResponse
+from .http import (
+    DEFAULT_TIMEOUT,
+    REDIRECTS,
+    REQUEST_DEADLINE,
+    HttpClient,
+    Timeout,
+    copy_transport,
+    location,
+    origin,
+    resolve_base_url,
+)
 from .models import (
     LATEST,
     DataPackage,
@@ -28,22 +43,38 @@ from .models import (
     ProductDownload,
     sort_versions_newest_first,
 )
+from .ratelimit import RateLimiter
 from .redact import redact
 from .retry import RetryPolicy
+from .validate import Invalid, answer, objects, parse_json
 
 DEFAULT_BASE_URL = "https://api.os.uk/downloads/v1"
 BASE_URL_ENV = "OS_DOWNLOADS_API_URL"
 
-Auth = Union[ApiKeyAuth, OAuth2ClientCredentials]
+T = TypeVar("T")
 
 
-def resolve_base_url(explicit: Optional[str] = None) -> str:
-    """The API base URL: the explicit setting, else the env override, else OS's."""
-    url = (explicit or "").strip() or os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"The API URL {redact(url)!r} is not an http(s) URL.")
-    return url.rstrip("/")
+def strip_key_param(url: str) -> str:
+    """``url`` without any ``key`` query parameter (any case), the rest untouched."""
+    if "key=" not in url.lower():
+        return url
+    base, sep, rest = url.partition("?")
+    if not sep:
+        return url
+    query, hash_sep, fragment = rest.partition("#")
+    kept = [p for p in query.split("&") if p.split("=", 1)[0].lower() != "key"]
+    return base + ("?" + "&".join(kept) if kept else "") + hash_sep + fragment
+
+
+def _strip_keys(data: Any) -> Any:
+    """Every http(s) URL string in a JSON answer, without its ``key`` parameter."""
+    if isinstance(data, str):
+        return strip_key_param(data) if data.startswith(("http://", "https://")) else data
+    if isinstance(data, list):
+        return [_strip_keys(item) for item in data]
+    if isinstance(data, dict):
+        return {k: _strip_keys(v) for k, v in data.items()}
+    return data
 
 
 class OSDownloadsClient:
@@ -55,10 +86,22 @@ class OSDownloadsClient:
         *,
         retry: Optional[RetryPolicy] = None,
         cancel: Optional[threading.Event] = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        deadline: Optional[float] = REQUEST_DEADLINE,
+        rate_limiter: Optional[RateLimiter] = None,
     ) -> None:
-        self.base_url = resolve_base_url(base_url)
+        """``timeout``: (connect, read) seconds for each try; ``deadline``: seconds
+        for one API call in all; ``rate_limiter``: the process's by default."""
+        self.base_url = resolve_base_url(base_url, env_var=BASE_URL_ENV, default=DEFAULT_BASE_URL)
         self.origin = origin(self.base_url)
-        self.http = HttpClient(session, retry=retry, cancel=cancel)
+        self.http = HttpClient(
+            session,
+            retry=retry,
+            cancel=cancel,
+            timeout=timeout,
+            deadline=deadline,
+            limiter=rate_limiter,
+        )
         self.auth = auth
         if isinstance(auth, OAuth2ClientCredentials) and not auth.token_url:
             auth.token_url = self.origin + TOKEN_PATH
@@ -92,10 +135,10 @@ class OSDownloadsClient:
 
     def products(self, expanded: bool = False) -> List[Product]:
         params = {"expanded": "true"} if expanded else None
-        return [Product.from_json(p) for p in self._get("/products", params=params)]
+        return self._get("/products", _each(Product.from_json, "products"), params=params)
 
     def product(self, product_id: str) -> Product:
-        return Product.from_json(self._get(f"/products/{_seg(product_id)}"))
+        return self._get(f"/products/{_seg(product_id)}", Product.from_json)
 
     def product_downloads(
         self,
@@ -115,8 +158,11 @@ class OSDownloadsClient:
             )
             if v
         }
-        data = self._get(f"/products/{_seg(product_id)}/downloads", params=params or None)
-        return [ProductDownload.from_json(d) for d in data]
+        return self._get(
+            f"/products/{_seg(product_id)}/downloads",
+            _each(ProductDownload.from_json, "downloads"),
+            params=params or None,
+        )
 
     def product_image(self, product_id: str, index: int = 0, large: bool = False) -> bytes:
         """The product's thumbnail (JPEG bytes), following the redirect to storage."""
@@ -139,34 +185,44 @@ class OSDownloadsClient:
     # --- data packages ------------------------------------------------------
 
     def data_packages(self) -> List[DataPackage]:
-        return [DataPackage.from_json(p) for p in self._get("/dataPackages", auth=True)]
+        return self._get("/dataPackages", _each(DataPackage.from_json, "data packages"), auth=True)
 
     def data_package(self, package_id: str) -> DataPackage:
-        return DataPackage.from_json(self._get(f"/dataPackages/{_seg(package_id)}", auth=True))
+        return self._get(f"/dataPackages/{_seg(package_id)}", DataPackage.from_json, auth=True)
 
     def data_package_versions(self, package_id: str) -> List[DataPackageVersionSummary]:
         """Versions of a package, newest first."""
-        data = self._get(f"/dataPackages/{_seg(package_id)}/versions", auth=True)
-        return sort_versions_newest_first([DataPackageVersionSummary.from_json(v) for v in data])
+        versions = self._get(
+            f"/dataPackages/{_seg(package_id)}/versions",
+            _each(DataPackageVersionSummary.from_json, "versions"),
+            auth=True,
+        )
+        return sort_versions_newest_first(versions)
 
     def data_package_version(self, package_id: str, version_id: str = LATEST) -> DataPackageVersion:
         path = f"/dataPackages/{_seg(package_id)}/versions/{_seg(version_id or LATEST)}"
-        return DataPackageVersion.from_json(self._get(path, auth=True))
+        return self._get(path, DataPackageVersion.from_json, auth=True)
 
     # --- downloads ----------------------------------------------------------
 
     def resolve_download(self, url: str) -> str:
-        """The signed storage URL that an API download URL redirects to."""
+        """The signed storage URL that an API download URL redirects to.
+
+        Any 3xx with a ``Location`` will do; its body (JSON, empty, or none) is
+        never read. A ``key`` parameter in ``url`` is dropped, not followed.
+        """
+        url = strip_key_param(url)
         if origin(url) != self.origin:
             raise DownloadError(
                 f"Refusing to ask {origin(redact(url))} for a download: it is not the API's "
                 f"origin ({self.origin})."
             )
         needs_auth = "/dataPackages/" in urlsplit(url).path
-        response = self._request("GET", url, auth=needs_auth, ok=(200, *REDIRECTS))
+        response = self._request("GET", url, auth=needs_auth, ok=(200, *REDIRECTS), stream=True)
         try:
-            if response.status_code in REDIRECTS and location(response):
-                return location(response)
+            target = location(response) if 300 <= response.status_code < 400 else ""
+            if target:
+                return strip_key_param(target)
         finally:
             response.close()
         raise DownloadError(
@@ -177,11 +233,20 @@ class OSDownloadsClient:
     # --- plumbing -----------------------------------------------------------
 
     def _get(
-        self, path: str, *, params: Optional[Mapping[str, str]] = None, auth: bool = False
-    ) -> Any:
+        self,
+        path: str,
+        parse: Callable[[Any], T],
+        *,
+        params: Optional[Mapping[str, str]] = None,
+        auth: bool = False,
+    ) -> T:
+        """GET ``path`` and ``parse`` its JSON into models; ``UnexpectedResponse``
+        (naming ``path``) for an answer of the wrong shape (``core/validate.py``)."""
         response = self._request("GET", self.base_url + path, params=params, auth=auth)
         try:
-            return response.json()
+            body = parse_json(response.content)
+        except Invalid as problem:
+            raise UnexpectedResponse.for_path(path, str(problem)) from None
         except ValueError:
             raise ApiError(
                 f"The API sent something that is not JSON for {redact(response.url or path)}.",
@@ -191,6 +256,7 @@ class OSDownloadsClient:
             ) from None
         finally:
             response.close()
+        return answer(path, _strip_keys(body), parse)
 
     def _request(
         self,
@@ -200,6 +266,7 @@ class OSDownloadsClient:
         params: Optional[Mapping[str, str]] = None,
         auth: bool = False,
         ok: tuple = (200,),
+        stream: bool = False,
     ) -> requests.Response:
         headers: Dict[str, str] = {}
         refresh = None
@@ -216,12 +283,29 @@ class OSDownloadsClient:
             if self.auth.can_refresh():
                 refresh = lambda: self.auth.headers(self.http, refresh=True)  # noqa: E731
         return self.http.request(
-            method, url, params=params, headers=headers, ok=ok, on_unauthorized=refresh
+            method,
+            url,
+            params=params,
+            headers=headers,
+            ok=ok,
+            stream=stream,
+            on_unauthorized=refresh,
         )
 
     def _storage_get(self, url: str) -> requests.Response:
-        storage = HttpClient(self.storage_session, retry=self.http.retry, cancel=self.http.cancel)
+        storage = HttpClient(
+            self.storage_session,
+            retry=self.http.retry,
+            cancel=self.http.cancel,
+            timeout=self.http.timeout,
+            deadline=self.http.deadline,
+        )
         return storage.request("GET", url)
+
+
+def _each(parse: Callable[[Any], T], what: str) -> Callable[[Any], List[T]]:
+    """A parser for a JSON array of objects, each parsed by ``parse``."""
+    return lambda body: [parse(item) for item in objects(body, what)]
 
 
 def _seg(value: str) -> str:

@@ -26,6 +26,7 @@ from qgis.core import (
 )
 
 from ..core.manifest import SOURCE_PACKAGE, Manifest
+from ..core.models import SUPPLY_COU, normalise_supply_type
 from ..i18n import tr
 from .layer_sources import (  # plan_layers etc. re-exported for Processing and TRUD
     DEFAULT_CRS,
@@ -71,7 +72,8 @@ def skip_vrt_schema_validation() -> None:
         gdal.SetConfigOption(XML_VALIDATION_OPTION, "NO")
 
 
-def _open(source: LayerSource) -> QgsMapLayer:
+def open_source(source: LayerSource) -> QgsMapLayer:
+    """The layer for ``source`` (not yet in the project): every layer we load opens here."""
     if source.provider == "ogr" and source.uri.lower().endswith(".vrt"):
         skip_vrt_schema_validation()
     if source.kind == RASTER:
@@ -116,7 +118,7 @@ def add_layers(
     project = project or QgsProject.instance()
     report = LoadReport(group_name)
     for source in sources:
-        layer = _open(source)
+        layer = open_source(source)
         if not layer.isValid():
             why = tr("QGIS could not open it")
             log.warning("Skipped %s (%s): %s", source.name, source.origin or source.uri, why)
@@ -142,7 +144,7 @@ def group_name_for(manifest: Manifest) -> str:
     fmt = " ".join(p for p in (manifest.format, manifest.subformat) if p)
     if manifest.source == SOURCE_PACKAGE:
         created = str((manifest.extra or {}).get("created_on", "") or manifest.version)
-        change_only = (manifest.supply_type or "").upper() == "COU"
+        change_only = normalise_supply_type(manifest.supply_type) == SUPPLY_COU
         parts = [name, created] + ([tr("change-only")] if change_only else [])
         return " ".join(p for p in parts if p) + (f" ({fmt})" if fmt else "")
     if manifest.area and manifest.area.upper() != "GB":
@@ -156,5 +158,6 @@ __all__ = [
     "LoadReport",
     "add_layers",
     "group_name_for",
+    "open_source",
     "plan_layers",
 ]

@@ -6,10 +6,13 @@ see shared research section 2.1) without the URLs the server adds
 (``url``, ``downloadsUrl``, ``imageTemplate``); ``imageCount`` is filled in by
 the generator from the pictures it draws. Versions, names, formats (with their
 exact ``®``/``™`` and parentheses), areas and the BGS quirks are the real ones.
-Download file names follow real OS names where known (research 2.2/2.3); the
-BGS, Built Up Areas, GB Overview Maps and Zoomstack file names are made up in
-the same style. GeoClimate UKCP18 Open was not captured: its record, and its
-``endOfLife``/``warning`` (there so clients meet both fields), are invented.
+Download file names follow real OS names where known (research 2.2/2.3); Zoomstack's
+are the real ones (a bare ``OS_Open_Zoomstack.mbtiles`` and ``OS_Open_Zoomstack.zip``);
+the BGS, Built Up Areas and GB Overview Maps file names are made up in the same
+style. GeoClimate UKCP18 Open (listed in February 2026, gone by October) was
+not captured: its description and file name are made up; it carries no
+``endOfLife`` or ``warning``, as no source gives one. Areas are listed in plain
+alphabetical order, as live records list them.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ GPKG = "GeoPackage"
 MBTILES = ("Vector Tiles", "(MBTiles)")
 GML3 = ("GML", "3")
 
-# Areas of the per-100 km-square products (documented order, as the API lists them).
+# Areas of the per-100 km-square products (alphabetical, as live records list them).
 _TILES_52 = [
     "HP",
     "HT",
@@ -78,8 +81,8 @@ _TILES_52 = [
     "TR",
     "TV",
 ]
-_TILES_54 = ["HP", "HT", "HU", "HW", "HX"] + _TILES_52[3:]
-_TILES_55 = _TILES_54[: _TILES_54.index("SD")] + ["OV"] + _TILES_54[_TILES_54.index("SD") :]
+_TILES_54 = sorted(_TILES_52 + ["HW", "HX"])
+_TILES_55 = sorted(_TILES_54 + ["OV"])
 
 BGS_PROVIDER: Dict[str, Any] = {
     "dataProvider": {
@@ -214,10 +217,6 @@ PRODUCTS: Tuple[Dict[str, Any], ...] = (
         "Version 1",
         _fmt(SHAPEFILE),
         "geoclimate-ukcp18-open",
-        extra={
-            "endOfLife": "2026-12-31",
-            "warning": "This version will be withdrawn on 31 December 2026; Version 2 replaces it.",
-        },
     ),
     _bgs(
         "GeoCoast_Open",
@@ -625,6 +624,14 @@ def _all(stem: str, codes: Dict[str, Any], area: str = "GB") -> List[DownloadSpe
     return result
 
 
+def _every_other_tile(
+    stem: str, codes: Dict[str, Any], tiles: List[str], done: Tuple[str, ...]
+) -> List[DownloadSpec]:
+    """One download per listed 100 km square not already given (every square an
+    ``areas`` list names can be downloaded); one format each keeps generation fast."""
+    return [spec for tile in tiles if tile not in done for spec in _all(stem, codes, tile)]
+
+
 _BGS_SHP_GPKG = {"shp": SHAPEFILE, "gpkg": GPKG}
 
 DOWNLOADS: Dict[str, List[DownloadSpec]] = {
@@ -658,7 +665,8 @@ DOWNLOADS: Dict[str, List[DownloadSpec]] = {
         "opgrsp", {"essh": SHAPEFILE, "gml3": GML3, "gpkg": GPKG, "mbtiles": MBTILES}
     )
     + _all("opgrsp", {"essh": SHAPEFILE, "gml3": GML3}, "TQ")
-    + _all("opgrsp", {"gml3": GML3}, "TL"),
+    + _all("opgrsp", {"gml3": GML3}, "TL")
+    + _every_other_tile("opgrsp", {"gml3": GML3}, _TILES_52, ("TQ", "TL")),
     "LIDS": [
         DownloadSpec("lids-2026-01_csv_BLPU-UPRN-Street-USRN-11.zip", "CSV"),
         DownloadSpec("lids-2026-01_csv_BLPU-UPRN-TopographicArea-TOID-5.zip", "CSV"),
@@ -675,15 +683,25 @@ DOWNLOADS: Dict[str, List[DownloadSpec]] = {
         DownloadSpec(f"osopentoid_202601_{code}_{area.lower()}.zip", fmt, None, area)
         for area in ("SU", "TQ")
         for code, fmt in (("csv", "CSV"), ("gpkg", GPKG))
+    ]
+    + [
+        DownloadSpec(f"osopentoid_202601_csv_{area.lower()}.zip", "CSV", None, area)
+        for area in _TILES_54
+        if area not in ("SU", "TQ")
     ],
     "OpenUPRN": [
         DownloadSpec("osopenuprn_202601_csv.zip", "CSV"),
         DownloadSpec("osopenuprn_202601_gpkg.zip", GPKG),
     ],
     "OpenUSRN": [DownloadSpec("osopenusrn_202602_gpkg.zip", GPKG)],
-    "OpenZoomstack": _all("opzoom", {"gpkg": GPKG, "mbtiles": MBTILES}),
+    # Real names (research 2.2): the vector tiles are a bare .mbtiles, not a zip.
+    "OpenZoomstack": [
+        DownloadSpec("OS_Open_Zoomstack.zip", GPKG),
+        DownloadSpec("OS_Open_Zoomstack.mbtiles", *MBTILES),
+    ],
     "OpenMapLocal": _all("opmplc", {"essh": SHAPEFILE, "gml3": GML3, "gpkg": GPKG})
-    + _all("opmplc", {"essh": SHAPEFILE, "gml3": GML3, "gtiff": ("GeoTIFF", "Full Colour")}, "TQ"),
+    + _all("opmplc", {"essh": SHAPEFILE, "gml3": GML3, "gtiff": ("GeoTIFF", "Full Colour")}, "TQ")
+    + _every_other_tile("opmplc", {"gml3": GML3}, _TILES_55, ("TQ",)),
     "Terrain50": _all(
         "terr50",
         {
@@ -699,7 +717,8 @@ DOWNLOADS: Dict[str, List[DownloadSpec]] = {
         DownloadSpec("vmdbdp_gtiff_gb.zip", "GeoTIFF", "Backdrop"),
         DownloadSpec("vmdras_gtiff_gb.zip", "GeoTIFF", "Full Colour"),
     ]
-    + _all("vmdvec", {"essh": SHAPEFILE}, "TQ"),
+    + _all("vmdvec", {"essh": SHAPEFILE}, "TQ")
+    + _every_other_tile("vmdvec", {"gml32": ("GML", "3.2")}, _TILES_55, ("TQ",)),
 }
 
 # --- premium data packages ------------------------------------------------------------------
@@ -710,7 +729,9 @@ class PackageVersionSpec:
     id: str
     created_on: str
     reason: str  # INITIAL | UPDATE | EXPANSION | RESUPPLY | ONLINE_ORDER
-    supply_type: str  # FULL | COU
+    # The spec's FULL | COU, or production's "Full" | "Change Only Update"
+    # (research 1.3): the topography package uses one, AddressBase the other.
+    supply_type: str
     product_version: str
     order: str  # the supply's order number; file names start with it
     tiles: Tuple[str, ...] = ()  # MasterMap chunks in this version
@@ -768,14 +789,151 @@ PACKAGES: Tuple[PackageSpec, ...] = (
         "CSV",
         (
             PackageVersionSpec(
-                "6308811", "2026-01-22", "INITIAL", "FULL", "E117 January 2026 Update", "5437102"
+                "6308811", "2026-01-22", "INITIAL", "Full", "E117 January 2026 Update", "5437102"
             ),
             PackageVersionSpec(
-                "6309904", "2026-02-19", "UPDATE", "COU", "E118 February 2026 Update", "5442417"
+                "6309904",
+                "2026-02-19",
+                "UPDATE",
+                "Change Only Update",
+                "E118 February 2026 Update",
+                "5442417",
             ),
             PackageVersionSpec(
-                "6310988", "2026-03-19", "UPDATE", "COU", "E119 March 2026 Update", "5448030"
+                "6310988",
+                "2026-03-19",
+                "UPDATE",
+                "Change Only Update",
+                "E119 March 2026 Update",
+                "5448030",
             ),
         ),
     ),
 )
+
+
+# Packages made for holdings (issue 13): a FULL supply and change-only updates generated
+# from one model each (replica/sample_holdings.py), with the expected holding ("truth")
+# for every version. One spells supplyType as the spec does, the other as production does.
+HOLDING_PACKAGES: Tuple[PackageSpec, ...] = (
+    PackageSpec(
+        "0040163512",
+        "Exeter Topography (COU)",
+        "2026-04-01",
+        "MMTOPO",
+        "OS MasterMap Topography Layer",
+        "GML",
+        (
+            PackageVersionSpec("6401101", "2026-04-01", "INITIAL", "FULL", "Epoch 110", "5452201"),
+            PackageVersionSpec("6401102", "2026-05-06", "UPDATE", "COU", "Epoch 111", "5457730"),
+            PackageVersionSpec("6401103", "2026-06-03", "UPDATE", "COU", "Epoch 112", "5463318"),
+            PackageVersionSpec("6401104", "2026-07-01", "UPDATE", "COU", "Epoch 113", "5468904"),
+        ),
+    ),
+    PackageSpec(
+        "0040163520",
+        "AB Prem Cardiff (COU)",
+        "2026-04-02",
+        "ABP",
+        "AddressBase Premium",
+        "CSV",
+        (
+            PackageVersionSpec(
+                "6402201", "2026-04-02", "INITIAL", "Full", "E120 April 2026 Update", "5452310"
+            ),
+            PackageVersionSpec(
+                "6402202",
+                "2026-05-07",
+                "UPDATE",
+                "Change Only Update",
+                "E121 May 2026 Update",
+                "5457841",
+            ),
+            PackageVersionSpec(
+                "6402203",
+                "2026-06-04",
+                "UPDATE",
+                "Change Only Update",
+                "E122 June 2026 Update",
+                "5463420",
+            ),
+            PackageVersionSpec(
+                "6402204",
+                "2026-07-02",
+                "UPDATE",
+                "Change Only Update",
+                "E123 July 2026 Update",
+                "5469015",
+            ),
+        ),
+    ),
+    PackageSpec(
+        "0040163538",
+        "AB Prem Cardiff tiles (COU)",
+        "2026-04-03",
+        "ABP",
+        "AddressBase Premium",
+        "CSV",
+        (
+            PackageVersionSpec(
+                "6403301", "2026-04-03", "INITIAL", "Full", "E120 April 2026 Update", "5452419"
+            ),
+            PackageVersionSpec(
+                "6403302",
+                "2026-05-08",
+                "UPDATE",
+                "Change Only Update",
+                "E121 May 2026 Update",
+                "5457952",
+            ),
+            PackageVersionSpec(
+                "6403303",
+                "2026-06-05",
+                "UPDATE",
+                "Change Only Update",
+                "E122 June 2026 Update",
+                "5463531",
+            ),
+            PackageVersionSpec(
+                "6403304",
+                "2026-07-03",
+                "UPDATE",
+                "Change Only Update",
+                "E123 July 2026 Update",
+                "5469126",
+            ),
+        ),
+    ),
+)
+
+# Holding packages supplied as 5 km tiles ("geographic chunks"): a change-only update
+# sends every record of each changed tile as an insert, replacing the tile.
+HOLDING_TILE_SUPPLIES: Tuple[str, ...] = ("0040163538",)
+
+# Further change-only updates of the holding packages, generated but not listed: tests
+# publish them at run time (sample_holdings.publish_next_update). Their ids are the ones
+# the replica gives the next published versions of a package.
+HOLDING_NEXT_VERSIONS: Dict[str, Tuple[PackageVersionSpec, ...]] = {
+    "0040163512": (
+        PackageVersionSpec("6401105", "2026-08-05", "UPDATE", "COU", "Epoch 114", "5474470"),
+        PackageVersionSpec("6401106", "2026-09-02", "UPDATE", "COU", "Epoch 115", "5480012"),
+    ),
+    "0040163520": (
+        PackageVersionSpec(
+            "6402205",
+            "2026-08-06",
+            "UPDATE",
+            "Change Only Update",
+            "E124 August 2026 Update",
+            "5474581",
+        ),
+        PackageVersionSpec(
+            "6402206",
+            "2026-09-03",
+            "UPDATE",
+            "Change Only Update",
+            "E125 September 2026 Update",
+            "5480123",
+        ),
+    ),
+}

@@ -88,7 +88,7 @@ class Credentials:
                 "project with the OS Downloads API."
             )
         if key.strip() not in self.keys:
-            return unauthorized("Invalid ApiKey")
+            return unauthorized("Invalid APIKey")
         return None
 
     def token_endpoint(self, request: Request) -> Response:

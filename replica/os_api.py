@@ -3,10 +3,16 @@
 Every URL in a response is built from the request's own base, in the real
 form: product download URLs carry their filter form-encoded (``+`` for spaces,
 ``®`` and brackets percent-encoded) and end in ``&redirect``; data-package
-download URLs are ``.../versions/{id}/downloads?fileName=...``. Both answer
-307 to a signed storage URL. Data-package routes need a key or token (see
+download URLs are ``.../versions/{id}/downloads?fileName=...``. Both redirect
+to a signed storage URL, in the form the ``redirect_form`` switch picks (307
+with a JSON body as captured in 2021, 307 with no body as in 2020, or 302 as
+reported in 2026). JSON is compact, as the real API's is. When a data-package
+request carries ``?key=``, every URL of the answer carries the key back, as
+the real API's do (research 1.4). Data-package routes need a key or token (see
 ``oauth.py``); OpenData routes need nothing. In front of every API route sit
-the rate limiter and the injected 429/503 faults (see ``faults.py``).
+the rate limiter and the injected faults (see ``faults.py``): 429 and 503
+answers, requests held unanswered, and answers whose body is cut short, runs
+past its length, is reset half-way or trickles in a byte at a time.
 """
 
 from __future__ import annotations
@@ -27,8 +33,19 @@ from .inventory import (
 )
 from .oauth import Credentials
 from .openapi import openapi_yaml
-from .routing import JSON_TYPE, Request, Response, Router, json_response, text_response
+from .routing import (
+    API_HEADERS,
+    CORS_HEADERS,
+    JSON_TYPE,
+    Request,
+    Response,
+    Router,
+    compact_json,
+    json_response,
+    text_response,
+)
 from .signing import UrlSigner
+from .wire import broken_answer, held_answer
 
 API_PREFIX = "/downloads/v1"
 LATEST = "latest"
@@ -43,6 +60,10 @@ DOCUMENTATION = ("overview", "gettingStarted", "technicalSpecification")
 
 def _seg(value: str) -> str:
     return quote(value, safe="")
+
+
+def _is_api(request: Request) -> bool:
+    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
 
 
 def _fault_body(text: str, code: str) -> Dict[str, Any]:
@@ -71,6 +92,7 @@ class OsApi:
     def router(self) -> Router:
         router = Router()
         router.hooks.append(self._gate)
+        router.filters.append(self._break_body)
         router.not_found = self._not_found
         p = API_PREFIX
         router.add("GET", p, self.landing)
@@ -92,8 +114,12 @@ class OsApi:
 
     def _gate(self, request: Request) -> Optional[Response]:
         """Rate limit and injected faults, before any API route."""
-        if not (request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")):
+        if not _is_api(request):
             return None
+        hold = self.faults.take_api_hold()
+        if hold is not None:
+            generation = self.faults.generation
+            return held_answer(hold, lambda: self.faults.generation != generation)
         override = self.faults.api_status_override()
         if override == 429 or self.faults.rate_limited():
             headers = {}
@@ -113,22 +139,82 @@ class OsApi:
                 "messaging.adaptors.http.flow.ServiceUnavailable",
             )
             return json_response(body, 503)
+        served = self.faults.body_for(request.path[len(API_PREFIX) :] or "/")
+        if served is not None:
+            status, raw = served
+            return Response(status, {"Content-Type": JSON_TYPE}, raw.encode("utf-8"))
         return None
+
+    def _break_body(self, request: Request, response: Response) -> Response:
+        """An API answer, broken the way a body fault switch says (if one is on)."""
+        if not _is_api(request) or response.takeover is not None or response.stream is not None:
+            return response
+        kind = self.faults.take_api_body_fault()
+        if kind is None:
+            return response
+        if request.log_entry is not None:
+            request.log_entry["fault"] = kind
+        generation = self.faults.generation
+        return broken_answer(
+            response,
+            kind,
+            seconds_per_byte=self.faults.api_trickle_seconds,
+            stop=lambda: self.faults.generation != generation,
+        )
 
     @staticmethod
     def base(request: Request) -> str:
         return request.host_url + API_PREFIX
 
-    def _not_found(self, request: Request) -> Response:
+    def not_found(
+        self, request: Request, message: str, product_id: Optional[str] = None
+    ) -> Response:
+        """A 404 with the documented fields: message and links onward (research 1.3)."""
         base = self.base(request)
-        return json_response(
-            {
-                "message": "The requested resource does not exist.",
-                "downloadCatalogueUrl": base + "/products",
-                "dataPackagesUrl": base + "/dataPackages",
-            },
-            404,
-        )
+        body: Dict[str, Any] = {
+            "message": message,
+            "dataPackagesUrl": base + "/dataPackages",
+            "downloadCatalogueUrl": base + "/products",
+        }
+        if product_id is not None:
+            body["productUrl"] = f"{base}/products/{_seg(product_id)}"
+            body["productDownloadsUrl"] = f"{base}/products/{_seg(product_id)}/downloads"
+        return json_response(body, 404)
+
+    def _not_found(self, request: Request) -> Response:
+        return self.not_found(request, "The requested resource does not exist.")
+
+    def redirect(self, target: str, body: Optional[Dict[str, Any]], route_form: str) -> Response:
+        """A download redirect in the form the ``redirect_form`` switch picks."""
+        form = self.faults.redirect_form
+        if form == "varied":
+            form = route_form
+        if form == "302":
+            headers = {"Location": target, "Content-Type": JSON_TYPE, **API_HEADERS}
+            return Response(302, headers, compact_json(body) if body is not None else b"")
+        if form == "json" and body is not None:
+            return json_response(body, 307, {"Location": target})
+        return Response(307, {"Location": target, "Content-Length": "0", **CORS_HEADERS}, b"")
+
+    def echo_key(self, request: Request, data: Any) -> Any:
+        """``data`` with the request's ``?key=`` appended to every URL, as OS does."""
+        key = request.param("key")
+        if key is None and self.faults.echo_key:
+            key = request.header("key")
+        if not key:
+            return data
+        suffix = "key=" + quote_plus(key)
+
+        def echo(value: Any) -> Any:
+            if isinstance(value, str) and value.startswith(("http://", "https://")):
+                return value + ("&" if "?" in value else "?") + suffix
+            if isinstance(value, list):
+                return [echo(v) for v in value]
+            if isinstance(value, dict):
+                return {k: echo(v) for k, v in value.items()}
+            return value
+
+        return echo(data)
 
     # --- landing and spec ---------------------------------------------------------
 
@@ -208,16 +294,12 @@ class OsApi:
             return json_response(listed)
         if len(matches) == 1:
             target = self._sign(matches[0].stored)
-            return json_response(listed[0], 307, {"Location": target})
+            return self.redirect(target, listed[0], "json")
         if not matches:
-            return json_response(
-                {
-                    "message": "No download matches the requested fileName, format, subformat "
-                    "and area.",
-                    "productUrl": f"{base}/products/{_seg(product.id)}",
-                    "productDownloadsUrl": f"{base}/products/{_seg(product.id)}/downloads",
-                },
-                404,
+            return self.not_found(
+                request,
+                "No download matches the requested fileName, format, subformat and area.",
+                product.id,
             )
         return json_response(listed)  # several matches: nothing to redirect to
 
@@ -231,25 +313,17 @@ class OsApi:
             else product.images
         )
         if not index.isdigit() or int(index) >= len(images):
-            return json_response(
-                {
-                    "message": f"Product '{product.id}' has no image {index}; valid indexes are "
-                    f"0 to {len(product.images) - 1}.",
-                    "productUrl": f"{self.base(request)}/products/{_seg(product.id)}",
-                },
-                404,
+            return self.not_found(
+                request,
+                f"Product '{product.id}' has no image {index}; valid indexes are "
+                f"0 to {len(product.images) - 1}.",
+                product.id,
             )
         target = self._sign(images[int(index)])
         return Response(307, {"Location": target, "Content-Type": JSON_TYPE}, b"")
 
     def _no_product(self, request: Request, product_id: str) -> Response:
-        return json_response(
-            {
-                "message": f"No product found with id '{product_id}'.",
-                "downloadCatalogueUrl": self.base(request) + "/products",
-            },
-            404,
-        )
+        return self.not_found(request, f"No product found with id '{product_id}'.")
 
     # --- data packages ------------------------------------------------------------------
 
@@ -258,20 +332,22 @@ class OsApi:
         if refused is not None:
             return refused
         base = self.base(request)
-        return json_response([self.package_json(p, base) for p in self.inventory.packages()])
+        data = [self.package_json(p, base) for p in self.inventory.packages()]
+        return json_response(self.echo_key(request, data))
 
     def data_package(self, request: Request, package_id: str) -> Response:
         package, refused = self._package(request, package_id)
         if package is None:
             return refused
-        return json_response(self.package_json(package, self.base(request)))
+        return json_response(self.echo_key(request, self.package_json(package, self.base(request))))
 
     def versions(self, request: Request, package_id: str) -> Response:
         package, refused = self._package(request, package_id)
         if package is None:
             return refused
         base = self.base(request)
-        return json_response([self.summary_json(package, v, base) for v in package.newest_first()])
+        data = [self.summary_json(package, v, base) for v in package.newest_first()]
+        return json_response(self.echo_key(request, data))
 
     def version(self, request: Request, package_id: str, version_id: str) -> Response:
         package, refused = self._package(request, package_id)
@@ -291,7 +367,7 @@ class OsApi:
         data["downloads"] = [
             self.package_download_json(package, version, f, base) for f in version.files
         ]
-        return json_response(data)
+        return json_response(self.echo_key(request, data))
 
     def version_download(self, request: Request, package_id: str, version_id: str) -> Response:
         package, refused = self._package(request, package_id)
@@ -306,16 +382,10 @@ class OsApi:
             return json_response({"message": "The fileName parameter is required."}, 400)
         for stored in ordered[position].files:
             if stored.file_name == file_name:
-                return Response(
-                    307, {"Location": self._sign(stored), "Content-Type": JSON_TYPE}, b""
-                )
-        return json_response(
-            {
-                "message": f"Data package '{package.id}' version '{version_id}' has no file "
-                f"'{file_name}'.",
-                "dataPackagesUrl": self.base(request) + "/dataPackages",
-            },
-            404,
+                return self.redirect(self._sign(stored), None, "empty")
+        return self.not_found(
+            request,
+            f"Data package '{package.id}' version '{version_id}' has no file '{file_name}'.",
         )
 
     def _package(self, request: Request, package_id: str) -> Any:
@@ -325,13 +395,7 @@ class OsApi:
             return None, refused
         package = self.inventory.package(package_id)
         if package is None:
-            return None, json_response(
-                {
-                    "message": f"No data package found with id '{package_id}'.",
-                    "dataPackagesUrl": self.base(request) + "/dataPackages",
-                },
-                404,
-            )
+            return None, self.not_found(request, f"No data package found with id '{package_id}'.")
         return package, None
 
     @staticmethod
@@ -344,13 +408,7 @@ class OsApi:
         return None
 
     def _no_version(self, request: Request, package: PackageEntry, version_id: str) -> Response:
-        return json_response(
-            {
-                "message": f"No version '{version_id}' of data package '{package.id}'.",
-                "dataPackagesUrl": self.base(request) + "/dataPackages",
-            },
-            404,
-        )
+        return self.not_found(request, f"No version '{version_id}' of data package '{package.id}'.")
 
     # --- JSON shapes ------------------------------------------------------------------------
 
@@ -373,6 +431,8 @@ class OsApi:
         }
         data: Dict[str, Any] = {}
         for key, value in product.details.items():
+            if key == "areas" and isinstance(value, list):
+                value = sorted(value)  # live records list areas alphabetically
             data[key] = value
             if key == "version":
                 data["url"] = url

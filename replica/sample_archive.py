@@ -52,10 +52,15 @@ def stem_of(file_name: str) -> str:
 
 @dataclass
 class Archive:
-    """One zip to write. OS Open UPRN zips have no folder entries and mode-000 files."""
+    """One zip to write. OS Open UPRN zips have no folder entries and mode-000 files.
+
+    ``bare``: the download is this one file as it is, not a zip (Zoomstack's
+    ``OS_Open_Zoomstack.mbtiles``).
+    """
 
     members: List[ZipMember]
     folder_entries: bool = True
+    bare: Optional[Path] = None
 
 
 @dataclass

@@ -8,6 +8,7 @@ buildings, built-up areas, identifier tables, overview rasters) in OS's usual
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
 
 from osgeo import ogr
@@ -32,6 +33,7 @@ from .sample_geography import (
     SQUARES,
     buildings,
     ellipse,
+    grid_square_origin,
     hex_grid,
     line_wkt,
     point_wkt,
@@ -476,8 +478,15 @@ def build_generic(work: ProductWork, specs: Sequence[DownloadSpec]) -> BuiltProd
     make = LAYERS[pid]
     data_dir, stem = _LAYOUT.get(pid, ("Data", None))
     archives = {}
+    made: Dict[str, List[Layer]] = {}
     for spec in specs:
-        layers = make(spec.area)
+        if spec.area not in made:
+            if spec.area in ("GB", "UK", "NI") or spec.area in SQUARES:
+                made[spec.area] = make(spec.area)
+            else:  # a square the sample geography leaves empty: the layers, no features
+                whole = made.get("GB") or make("GB")
+                made[spec.area] = [Layer(k.name, k.geometry, k.fields, ()) for k in whole]
+        layers = made[spec.area]
         if spec.format in ("ESRI® Shapefile", "GML"):
             layers = [
                 Layer(
@@ -485,6 +494,10 @@ def build_generic(work: ProductWork, specs: Sequence[DownloadSpec]) -> BuiltProd
                 )
                 for layer in layers
             ]
+        if not spec.file_name.endswith(".zip"):  # a bare data file (Zoomstack's .mbtiles)
+            (member,) = vector_members(work, spec, layers, data="", stem=Path(spec.file_name).stem)
+            archives[spec.file_name] = Archive([], bare=Path(member.data))
+            continue
         if pid == "OpenUSRN":
             members = vector_members(
                 work, spec, layers, data="", stem=f"osopenusrn_{work.edition.replace('-', '')}"
@@ -554,7 +567,7 @@ def build_generic(work: ProductWork, specs: Sequence[DownloadSpec]) -> BuiltProd
 
 def _clip(layer: Layer, square: str) -> Layer:
     """Only the features touching one 100 km square."""
-    e0, n0 = SQUARES[square]
+    e0, n0 = SQUARES.get(square) or grid_square_origin(square)
     box = ogr.CreateGeometryFromWkt(polygon_wkt(rectangle(e0, n0, 100000, 100000)))
     kept = tuple((w, a) for w, a in layer.features if ogr.CreateGeometryFromWkt(w).Intersects(box))
     return Layer(layer.name, layer.geometry, layer.fields, kept)

@@ -25,6 +25,18 @@ SQUARES: Dict[str, Point] = {
 }
 
 
+_GRID_LETTERS = "ABCDEFGHJKLMNOPQRSTUVWXYZ"  # no I; rows from the north, 5 to a row
+
+
+def grid_square_origin(square: str) -> Point:
+    """South-west corner of any 100 km square of the National Grid ("HP", "OV", "TQ")."""
+    first = _GRID_LETTERS.index(square[0].upper())
+    second = _GRID_LETTERS.index(square[1].upper())
+    e = (first % 5 - 2) * 500000 + (second % 5) * 100000
+    n = (3 - first // 5) * 500000 + (4 - second // 5) * 100000
+    return (float(e), float(n))
+
+
 def square_of(e: float, n: float) -> str:
     for name, (e0, n0) in SQUARES.items():
         if e0 <= e < e0 + 100000 and n0 <= n < n0 + 100000:

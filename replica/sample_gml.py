@@ -31,6 +31,8 @@ def _coords(points: Sequence[Point]) -> str:
 
 def _envelope(points: Iterable[Point]) -> str:
     pts = list(points)
+    if not pts:  # a tile with no features, as a sea-only square would be
+        return "<gml:boundedBy><gml:Null>unknown</gml:Null></gml:boundedBy>"
     lo = (min(p[0] for p in pts), min(p[1] for p in pts))
     hi = (max(p[0] for p in pts), max(p[1] for p in pts))
     return (

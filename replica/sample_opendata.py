@@ -17,7 +17,7 @@ from .sample_products import BUILDERS as FULL_BUILDERS
 from .sample_raster import Drawing, extent_of, render, write_jpeg
 from .sample_vector import gdal_settings
 
-VERSION = "1"
+VERSION = "2"
 THUMBNAIL_SIZE = (240, 160)
 LARGE_SIZE = (720, 480)
 BUILDERS = {**GENERIC_BUILDERS, **FULL_BUILDERS}
@@ -50,9 +50,14 @@ def _product(build: SampleBuild, record: Dict[str, Any]) -> Dict[str, Any]:
     downloads = []
     for spec in specs:
         archive = built.archives[spec.file_name]
-        path = build.write_zip(
-            f"{product_id}/{spec.file_name}", archive.members, folder_entries=archive.folder_entries
-        )
+        if archive.bare is not None:
+            path = build.write_bytes(f"{product_id}/{spec.file_name}", archive.bare.read_bytes())
+        else:
+            path = build.write_zip(
+                f"{product_id}/{spec.file_name}",
+                archive.members,
+                folder_entries=archive.folder_entries,
+            )
         entry: Dict[str, Any] = {
             "fileName": spec.file_name,
             "area": spec.area,

@@ -3,7 +3,8 @@
 Each package has an INITIAL/FULL version and UPDATE/COU (change-only) versions
 with new file names, as premium supplies have: MasterMap as gzipped GML 3.2
 chunks per 1 km tile plus an order summary, AddressBase Premium as a zipped
-multi-record CSV. Files land in ``files/packages/<package>/<version>/``.
+multi-record CSV. Files land in ``files/packages/<package>/<version>/``. The holding packages
+(a realistic FULL and COUs with truths) come from ``sample_holdings``.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ import random
 from typing import Any, Dict, List, Tuple
 
 from .catalogue import PACKAGES, PackageSpec, PackageVersionSpec
+from .sample_abp import format_row, header_row, metadata_row
 from .sample_addresses import Address, addresses
 from .sample_build import Contributor, SampleBuild
 from .sample_geography import buildings, rectangle
 from .sample_gml import TopographicArea, topography
+from .sample_holdings import build_holding_packages
 from .sample_texts import order_details
 from .sample_zip import ZipMember, gzip_bytes, zip_bytes
 
-VERSION = "1"
+VERSION = "3"
 
 
 # --- OS MasterMap Topography Layer ----------------------------------------------------------
@@ -91,15 +94,18 @@ def _changed_features(tile: str, version: PackageVersionSpec, step: int) -> List
     return changed
 
 
+def is_full(version: PackageVersionSpec) -> bool:
+    """A full supply, however the catalogue spells it ("FULL" or "Full")."""
+    return version.supply_type.strip().lower() in ("full", "full supply")
+
+
 def _mastermap_files(
     package: PackageSpec, version: PackageVersionSpec, step: int
 ) -> List[Tuple[str, bytes]]:
     files = []
     for tile in version.tiles:
         features = (
-            _base_features(tile)
-            if version.supply_type == "FULL"
-            else _changed_features(tile, version, step)
+            _base_features(tile) if is_full(version) else _changed_features(tile, version, step)
         )
         gml = topography(f"MasterMap_{version.order}_{tile}", features)
         files.append((f"{version.order}-{tile}.gz", gzip_bytes(gml)))
@@ -110,34 +116,42 @@ def _mastermap_files(
 
 
 def _abp_records(chosen: List[Address], change: str, date: str) -> List[str]:
-    """Multi-record-type ABP CSV rows (10 header, 11/15 streets, 21 BLPU, 28 DPA, 99 trailer)."""
+    """Multi-record-type ABP CSV rows in OS's layouts (10 header, 29 metadata, 11/15
+    streets, 21 BLPU, 32 classification, 28 DPA, 99 trailer): every row has its type's
+    field count (sample_abp.FIELD_COUNTS)."""
+    full = change == "I"
     rows = [
-        f'10,"Ordnance Survey",7655,{date},0,{date},09:00:00,"3.0",'
-        f'"{"F" if change == "I" else "C"}"'
+        format_row(10, header_row(date, 1, full)),
+        format_row(29, metadata_row(date, "Southampton", 1720)),
     ]
     seq = 0
     streets = sorted({(a.usrn, a.street, a.town) for a in chosen})
     for usrn, street, town in streets:
         seq += 1
-        rows.append(f'11,"{change}",{seq},{usrn},1,1720,2,{date},,{date}')
+        values = (usrn, 1, 1720, 2, "2001-03-19", 1, 8, 0, "2001-03-19", None, date, "2001-03-19")
+        coords = (None,) * 8 + (10,)
+        rows.append(format_row(11, (11, change, seq, *values, *coords)))
         seq += 1
-        rows.append(
-            f'15,"{change}",{seq},{usrn},"{street.upper()}","","{town.upper()}","{town.upper()}","ENG"'
-        )
+        names = (street.upper(), None, town.upper(), town.upper(), "ENG")
+        dates = ("2001-03-19", None, date, "2001-03-19")
+        rows.append(format_row(15, (15, change, seq, usrn, *names, *dates)))
     for a in chosen:
         seq += 1
-        rows.append(
-            f'21,"{change}",{seq},{a.uprn},1,2,2008-01-01,,"{a.classification}",{a.easting:.2f},{a.northing:.2f},'
-            f'{a.latitude:.7f},{a.longitude:.7f},1,1720,"E",{date},{date},,"{a.postcode}"'
-        )
+        where = (round(a.easting, 2), round(a.northing, 2), a.latitude, a.longitude)
+        blpu = (a.uprn, 1, 2, "2008-01-01", None, *where, 1, 1720, "E")
+        blpu += ("2008-01-01", None, date, "2008-01-01", "D", a.postcode, 0)
+        rows.append(format_row(21, (21, change, seq, *blpu)))
         seq += 1
-        rows.append(
-            f'28,"{change}",{seq},{a.uprn},{50000000 + a.uprn % 10000000},'
-            f'"","","","",{a.number},"",'
-            f'"{a.street.upper()}","","","{a.town.upper()}","{a.postcode}","S","","","",{date},{date},{date}'
-        )
-    seq += 1
-    rows.append(f"99,{seq},0,{len(rows) + 1},{date},09:00:00")
+        scheme = ("AddressBase Premium Classification Scheme", 1.0)
+        dates = ("2008-01-01", None, date, "2008-01-01")
+        klass = (a.uprn, f"1720C{a.uprn % 10**9:09d}", a.classification, *scheme, *dates)
+        rows.append(format_row(32, (32, change, seq, *klass)))
+        seq += 1
+        dpa = (a.uprn, 50000000 + a.uprn % 10000000, None, None, None, None, a.number, None)
+        dpa += (a.street.upper(), None, None, a.town.upper(), a.postcode, "S", "1A")
+        dpa += (None,) * 6 + (date, "2008-01-01", None, date, "2008-01-01")
+        rows.append(format_row(28, (28, change, seq, *dpa)))
+    rows.append(format_row(99, (99, 0, len(rows) + 1, date, "09:00:00")))
     return rows
 
 
@@ -145,11 +159,12 @@ def _abp_files(
     package: PackageSpec, version: PackageVersionSpec, step: int
 ) -> List[Tuple[str, bytes]]:
     everything = list(addresses())
-    if version.supply_type == "FULL":
+    if is_full(version):
         chosen, change, name = everything, "I", "AB76GB_CSV.zip"
     else:
         chosen, change, name = everything[step::25], "U", f"AB76GB_COU_CSV_{version.order}.zip"
-    csv_name = f"AddressBasePremium_{version.supply_type}_{version.created_on}_001.csv"
+    kind = "FULL" if is_full(version) else "COU"
+    csv_name = f"AddressBasePremium_{kind}_{version.created_on}_001.csv"
     rows = _abp_records(chosen, change, version.created_on)
     archive = zip_bytes(
         [ZipMember(csv_name, ("\r\n".join(rows) + "\r\n").encode("ascii"))], folder_entries=False
@@ -199,6 +214,8 @@ def build_packages(build: SampleBuild) -> Dict[str, Any]:
                 ],
             }
         )
+    # The holding packages (issue 13): realistic supplies with a truth for every version.
+    packages += build_holding_packages(build)
     return {"dataPackages": packages}
 
 

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 import qgis.utils
-from qgis.core import QgsProject, QgsRectangle
+from qgis.core import QgsProject
 from qgis.PyQt.QtCore import QCoreApplication, QTimer
 from qgis.PyQt.QtWidgets import QApplication
+
+from os_downloads.integration.compat import null_rectangle  # the plugin's folder name
 
 PLUGIN_NAME = "os_downloads"
 OUT_DIR = Path(os.environ.get("OS_DOWNLOADS_DEMO_OUT", ".build/demo")).resolve()
@@ -159,8 +161,7 @@ class Demo:
     def show_whole_data(self) -> None:
         canvas = qgis.utils.iface.mapCanvas()
         project = QgsProject.instance()
-        extent = QgsRectangle()
-        extent.setMinimal()
+        extent = null_rectangle()
         for layer in project.mapLayers().values():
             if layer.isValid() and not layer.extent().isEmpty():
                 extent.combineExtentWith(layer.extent())
@@ -194,8 +195,17 @@ class Demo:
             except Exception:  # noqa: BLE001 - best effort while reporting another error
                 pass
         (OUT_DIR / "result.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-        QgsProject.instance().setDirty(False)  # no "save changes?" prompt on exit
-        QTimer.singleShot(0, lambda: QApplication.instance().exit(0))
+        QTimer.singleShot(0, quit_qgis)
+
+
+def quit_qgis() -> None:
+    """Empty the project, then quit. QGIS 3.40/3.44 segfault in their own teardown
+    when the project still holds layers at exit (the layer tree view is gone by the
+    time the project removes them); cleared first, they have nothing left to remove."""
+    project = QgsProject.instance()
+    project.clear()
+    project.setDirty(False)  # no "save changes?" prompt on exit
+    QApplication.instance().exit(0)
 
 
 def outcome_message(outcome: Any) -> str:

@@ -3,8 +3,9 @@
 With a display, QGIS opens for you to use; closing it stops the replica. With no
 display (or OS_DOWNLOADS_DEMO_HEADLESS=1), QGIS runs under Xvfb and
 scripts/demo.py drives the plugin, saves screenshots and exits; this prints
-their paths, or the error and a non-zero status. Whatever happens, the replica,
-QGIS and Xvfb started here are stopped.
+their paths, or the error and a non-zero status (also when every step passed
+but QGIS then crashed: its exit status counts as much as the script's result).
+Whatever happens, the replica, QGIS and Xvfb started here are stopped.
 
 Stdlib only; run with the project's venv python (the replica needs GDAL).
 """
@@ -35,6 +36,8 @@ RESULT_FILE = OUT_DIR / "result.json"
 STARTED_FILE = OUT_DIR / "started"  # written by scripts/demo.py as soon as QGIS runs it
 PLUGIN_NAME = "os_downloads"
 QGIS = "/usr/bin/qgis"
+# What QGIS runs with --code; tests swap in a script that crashes QGIS on purpose.
+DEMO_SCRIPT = Path(os.environ.get("OS_DOWNLOADS_DEMO_SCRIPT", ROOT / "scripts" / "demo.py"))
 
 REPLICA_START_TIMEOUT = 900  # the first run generates the sample data with GDAL
 SCRIPT_START_TIMEOUT = 120  # QGIS start-up, plugins included
@@ -231,8 +234,8 @@ def run_headless(api_url: str) -> int:
     qgis: Optional[subprocess.Popen] = None
     try:
         env = qgis_environment(api_url, display)
-        script = ROOT / "scripts" / "demo.py"
-        log("running QGIS under Xvfb with scripts/demo.py")
+        script = DEMO_SCRIPT
+        log(f"running QGIS under Xvfb with {script.name}")
         with (OUT_DIR / "qgis.log").open("w", encoding="utf-8") as qgis_log:
             qgis = subprocess.Popen(
                 qgis_command("--code", str(script)),
@@ -275,11 +278,36 @@ def wait_for_qgis(qgis: subprocess.Popen, display: str) -> int:
         raise DemoError(f"{problem} (QGIS output: {OUT_DIR / 'qgis.log'})")
 
 
+def describe_exit(status: int) -> str:
+    """QGIS's exit status in words: a crash shows as a signal or as 134 (abort)."""
+    if status < 0:
+        try:
+            words = f"was killed by {signal.Signals(-status).name}"
+        except ValueError:
+            words = f"was killed by signal {-status}"
+    else:
+        words = f"exited with status {status}"
+    crash = crash_line(OUT_DIR / "qgis.log")
+    # QGIS's crash handler catches the real signal, prints this line and aborts.
+    return f"{words} ({crash})" if crash else words
+
+
+def crash_line(qgis_log: Path) -> str:
+    """QGIS's own "QGIS died on signal 11" line from its output, if there is one."""
+    try:
+        lines = qgis_log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return next((line.strip() for line in reversed(lines) if "died on signal" in line), "")
+
+
 def report(qgis_status: int) -> int:
-    """Print what scripts/demo.py wrote to result.json: screenshots, or the error."""
+    """Judge the run by both signs: what scripts/demo.py wrote to result.json
+    (screenshots, or the error) and QGIS's own exit status (a crash at exit
+    fails the demo even when every step passed)."""
     if not RESULT_FILE.exists():
         raise DemoError(
-            f"QGIS exited (status {qgis_status}) without running the demo script; "
+            f"QGIS {describe_exit(qgis_status)} without finishing the demo script; "
             f"see {OUT_DIR / 'qgis.log'}"
         )
     result = json.loads(RESULT_FILE.read_text(encoding="utf-8"))
@@ -298,6 +326,11 @@ def report(qgis_status: int) -> int:
     print("\nScreenshots:")
     for shot in shots:
         print(f"  {shot}")
+    if qgis_status != 0:
+        raise DemoError(
+            f"every step passed, but then QGIS {describe_exit(qgis_status)} "
+            f"(QGIS output: {OUT_DIR / 'qgis.log'})"
+        )
     return 0
 
 

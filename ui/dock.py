@@ -15,7 +15,6 @@ from qgis.core import (
     QgsCoordinateTransform,
     QgsCsException,
     QgsProject,
-    QgsRectangle,
 )
 from qgis.gui import QgsDockWidget
 from qgis.PyQt.QtCore import QUrl, pyqtSignal
@@ -25,6 +24,7 @@ from qgis.PyQt.QtWidgets import QPushButton, QTabWidget, QToolButton, QVBoxLayou
 from ..core.errors import describe
 from ..i18n import tr
 from ..integration.background import BackgroundRunner
+from ..integration.compat import null_rectangle
 from ..integration.downloads import DownloadOutcome, DownloadService
 from ..integration.log import plugin_logger
 from ..integration.task import JobTask
@@ -208,8 +208,7 @@ def show_outcome(iface, outcome: DownloadOutcome) -> None:
 def zoom_to_layers(canvas, layers) -> None:
     """Fit the map to the layers (in the canvas CRS); layers removed since are skipped."""
     project = QgsProject.instance()
-    extent = QgsRectangle()
-    extent.setMinimal()
+    extent = null_rectangle()
     for layer in layers:
         try:
             if project.mapLayer(layer.id()) is None or not layer.isSpatial():

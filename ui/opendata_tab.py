@@ -24,10 +24,10 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.download import format_bytes
+from ..core.formatting import format_bytes
 from ..core.models import Product, ProductDownload
 from ..i18n import tr
-from ..integration.client_factory import build_client, call_then_close
+from ..integration.opendata_service import OpenDataService
 from .context import DockContext
 
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -70,6 +70,7 @@ class OpenDataTab(QWidget):
     def __init__(self, context: DockContext, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.context = context
+        self.service = OpenDataService(context.runner, context.downloads)
         self.products: Dict[str, Product] = {}
         self.downloads: List[ProductDownload] = []
         self._selected: Optional[str] = None
@@ -173,16 +174,7 @@ class OpenDataTab(QWidget):
         """Fetch the product list in the background (expanded: formats, categories)."""
         self.status_label.setText(tr("Loading products…"))
         self.reload_button.setEnabled(False)
-        try:
-            client = build_client(with_credentials=False)
-        except Exception as exc:  # noqa: BLE001 - bad settings: say so in the dock
-            self._products_failed(exc)
-            return
-        self.context.runner.submit(
-            call_then_close(client, lambda c: c.products(expanded=True)),
-            self._show_products,
-            self._products_failed,
-        )
+        self.service.list_products(self._show_products, self._products_failed)
 
     def _products_failed(self, error: BaseException) -> None:
         self.reload_button.setEnabled(True)
@@ -237,20 +229,14 @@ class OpenDataTab(QWidget):
         self.area_combo.clear()
         self.files_label.setText(tr("Listing files…"))
         self._set_pickers_enabled(False)
-        try:
-            client = build_client(with_credentials=False)
-        except Exception as exc:  # noqa: BLE001
-            self.context.report_error(exc, tr("Listing files"))
-            return
-        self.context.runner.submit(
-            call_then_close(client, lambda c: c.product_downloads(product_id)),
+        self.service.list_files(
+            product_id,
             lambda found: self._show_downloads(serial, product_id, found),
             lambda exc: self._downloads_failed(serial, exc),
         )
         if product.image_count > 0:
-            pictures = build_client(with_credentials=False)  # one client per thread
-            self.context.runner.submit(
-                call_then_close(pictures, lambda c: c.product_image(product_id)),
+            self.service.fetch_thumbnail(
+                product_id,
                 lambda data: self._show_thumbnail(serial, data),
                 lambda _exc: None,  # a missing picture is not worth a message
             )
@@ -378,9 +364,7 @@ class OpenDataTab(QWidget):
         product = self.products.get(product_id)
         title = product.name if product else product_id
         try:
-            return self.context.downloads.start_product(
-                product_id, format, area, subformat, title=title
-            )
+            return self.service.start_download(product_id, format, area, subformat, title=title)
         except Exception as exc:  # noqa: BLE001
             self.context.report_error(exc, tr("Starting the download"))
             return None
@@ -399,12 +383,13 @@ def product_html(product: Product, image_url: Optional[str] = None) -> str:
         (tr("Category"), product.category or ", ".join(product.categories)),
         (tr("Formats"), ", ".join(f.label for f in product.formats)),
         (tr("Areas"), areas_label(product.areas)),
-        (tr("Provider"), product.data_provider or ""),
     ]
     rows.append("<table cellspacing='2'>")
     for label, value in facts:
         if value:
             rows.append(f"<tr><td nowrap><b>{e(label)}</b>&nbsp;</td><td>{e(value)}</td></tr>")
+    for label, cell in partner_rows(product):
+        rows.append(f"<tr><td nowrap><b>{e(label)}</b>&nbsp;</td><td>{cell}</td></tr>")
     rows.append("</table>")
     if product.warning:
         rows.append(f"<p style='color:#a04000'>{e(product.warning)}</p>")
@@ -414,7 +399,51 @@ def product_html(product: Product, image_url: Optional[str] = None) -> str:
     if product.documentation_url:
         link = e(product.documentation_url, quote=True)
         rows.append(f"<p><a href='{link}'>{e(tr('Product documentation'))}</a></p>")
+    links = product_links(product)
+    if links:
+        items = "".join(f"<li>{_anchor(url, name)}</li>" for name, url in links)
+        rows.append(f"<p><b>{e(tr('Links'))}</b></p><ul>{items}</ul>")
     return "\n".join(rows)
+
+
+def _anchor(url: str, text: str) -> str:
+    """A link for http(s)/mailto targets; anything else is shown as plain text."""
+    if url.lower().startswith(("https://", "http://", "mailto:")):
+        return f"<a href='{html.escape(url, quote=True)}'>{html.escape(text)}</a>"
+    return html.escape(text)
+
+
+def partner_rows(product: Product) -> List[Tuple[str, str]]:
+    """(label, HTML cell) for a partner product's provider and support address."""
+    info = product.third_party_info
+    provider = info.data_provider if info else None
+    rows: List[Tuple[str, str]] = []
+    if provider is not None:
+        name = provider.name
+        if provider.short_name and provider.short_name != name:
+            name = f"{name} ({provider.short_name})"
+        cell = _anchor(provider.homepage, name) if provider.homepage else html.escape(name)
+        rows.append((tr("Provider"), cell))
+    elif product.data_provider:
+        rows.append((tr("Provider"), html.escape(product.data_provider)))
+    if info is not None and info.support_email:
+        email = info.support_email
+        rows.append((tr("Support"), _anchor(f"mailto:{email}", email)))
+    return rows
+
+
+def product_links(product: Product) -> List[Tuple[str, str]]:
+    """(name, url) of the supporting links: the product's, then its partner's."""
+    info = product.third_party_info
+    links = list(product.supporting_info)
+    if info is not None:
+        links += list(info.supporting_info) + list(info.also_available)
+    seen, result = set(), []
+    for link in links:
+        if link.link not in seen:
+            seen.add(link.link)
+            result.append((link.name, link.link))
+    return result
 
 
 def areas_label(areas: Sequence[str]) -> str:

@@ -33,7 +33,6 @@ REQUIRED = (
     "changelog",
     "experimental",
     "hasProcessingProvider",
-    "supportsQt6",
 )
 
 
@@ -54,7 +53,8 @@ def test_every_required_key_is_present_and_filled(metadata: Dict[str, str]) -> N
 def test_versions_supported(metadata: Dict[str, str]) -> None:
     assert metadata["qgisMinimumVersion"] == "3.22"
     assert metadata["qgisMaximumVersion"] == "4.99"
-    assert metadata["supportsQt6"] in ("True", "yes")
+    # supportsQt6 is deprecated on plugins.qgis.org: qgisMaximumVersion=4.99 says it.
+    assert "supportsQt6" not in metadata
 
 
 def test_version_matches_core(metadata: Dict[str, str]) -> None:
@@ -75,6 +75,14 @@ def test_about_discloses_the_external_services(metadata: Dict[str, str]) -> None
     assert "api.os.uk" in about
     assert "isd.digital.nhs.uk" in about
     assert "API key" in about
+
+
+def test_about_says_who_does_not_make_it_and_names_the_helper_programs(
+    metadata: Dict[str, str],
+) -> None:
+    about = " ".join(metadata["about"].split())
+    assert "not made, endorsed or supported by Ordnance Survey or by NHS England" in about
+    assert all(program in about for program in ("gpgv", "gpg", "unzip"))
 
 
 def test_texts_are_plain_english_ascii(metadata: Dict[str, str]) -> None:

@@ -31,24 +31,48 @@ EXCLUDED_TOP = {
     "dist",
 }
 NOT_SHIPPED_PACKAGES = {"replica", "tests", "bench", "scripts"}
+# Stand-ins for the real contact details a release needs (set in the zip only).
+RELEASE_FIELDS = (
+    "--set",
+    "email=plugins@os-downloads-maintainers.org.uk",
+    "--set",
+    "homepage=https://gitlab.com/os-downloads-maintainers/os_downloads",
+    "--set",
+    "repository=https://gitlab.com/os-downloads-maintainers/os_downloads",
+    "--set",
+    "tracker=https://gitlab.com/os-downloads-maintainers/os_downloads/-/issues",
+)
 
 
-def _run(*args: str) -> str:
-    result = subprocess.run(
+def _script(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [sys.executable, str(SCRIPT), *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def _run(*args: str) -> str:
+    result = _script(*args)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout.strip()
+
+
+def _package_module():  # scripts/package.py, imported
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        import package
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    return package
 
 
 @pytest.fixture(scope="module")
 def plugin_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist") / "os_downloads-test.zip"
-    assert _run("zip", "--out", str(out)) == str(out)
+    assert _run("zip", "--out", str(out), *RELEASE_FIELDS) == str(out)
     return out
 
 
@@ -116,14 +140,73 @@ def test_shipped_code_never_imports_what_is_left_out(plugin_zip: Path) -> None:
 
 
 def test_version_in_the_default_name_is_metadata_version() -> None:
-    sys.path.insert(0, str(SCRIPT.parent))
-    try:
-        import package  # scripts/package.py
-    finally:
-        sys.path.remove(str(SCRIPT.parent))
     from os_downloads import core
 
-    assert package.plugin_version() == core.__version__
+    assert _package_module().plugin_version() == core.__version__
+
+
+def test_ships_only_what_runs(names: List[str]) -> None:
+    """Translation sources and tools, Qt resource files: development only."""
+    shipped = [PurePosixPath(n).relative_to("os_downloads").as_posix() for n in names]
+    leaked = [
+        n
+        for n in shipped
+        if n in ("i18n/update_translations.py", "resources.qrc")
+        or (n.endswith((".ts", ".qrc", ".md", ".toml", ".txt")) and n != "metadata.txt")
+    ]
+    assert not leaked, leaked
+    assert "i18n/__init__.py" in shipped  # tr() lives there
+
+
+@pytest.mark.parametrize(
+    "path, shipped",
+    [
+        ("core/client.py", True),
+        ("ui/widgets/panel.py", True),
+        ("i18n/os_downloads_de.qm", True),
+        ("i18n/os_downloads_de.ts", False),
+        ("i18n/update_translations.py", False),
+        ("resources.qrc", False),
+        ("replica/server.py", False),
+        ("core/__pycache__/client.cpython-311.pyc", False),
+        ("notes.txt", False),
+        ("icons/icon.svg", True),
+    ],
+)
+def test_the_allow_list(path: str, shipped: bool) -> None:
+    assert _package_module().is_shipped(PurePosixPath(path)) is shipped
+
+
+def test_a_release_is_refused_while_contact_details_are_placeholders(tmp_path: Path) -> None:
+    out = tmp_path / "release.zip"
+    result = _script("zip", "--out", str(out))
+    assert result.returncode == 1
+    assert "placeholder email, homepage, repository, tracker" in result.stderr
+    assert "DEV=1" in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_one_placeholder_left_is_enough_to_refuse(tmp_path: Path) -> None:
+    fields = list(RELEASE_FIELDS[:-2]) + ["--set", "tracker=http://bugs"]
+    result = _script("zip", "--out", str(tmp_path / "r.zip"), *fields)
+    assert result.returncode == 1 and "placeholder tracker." in result.stderr
+
+
+def test_a_dev_zip_may_keep_the_placeholders(tmp_path: Path) -> None:
+    out = tmp_path / "dev.zip"
+    assert _run("zip", "--dev", "--out", str(out)) == str(out)
+    with zipfile.ZipFile(out) as archive:
+        metadata = archive.read("os_downloads/metadata.txt").decode("utf-8")
+    assert metadata == (ROOT / "metadata.txt").read_text(encoding="utf-8")
+
+
+def test_overrides_change_the_zip_not_the_checkout(plugin_zip: Path) -> None:
+    with zipfile.ZipFile(plugin_zip) as archive:
+        metadata = archive.read("os_downloads/metadata.txt").decode("utf-8")
+    assert "email=plugins@os-downloads-maintainers.org.uk\n" in metadata
+    checkout = (ROOT / "metadata.txt").read_text(encoding="utf-8")
+    assert "plugins@os-downloads-maintainers.org.uk" not in checkout
+    assert metadata.count("\n") == checkout.count("\n")
 
 
 def test_install_copies_the_same_files(tmp_path: Path, names: List[str]) -> None:

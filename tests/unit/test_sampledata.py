@@ -217,7 +217,13 @@ def test_products_carry_the_real_apis_quirks(catalogue: Dict[str, Any]) -> None:
     assert {"format": "GML", "subformat": "3"} in _product(catalogue, "OpenGreenspace")["formats"]
     areas = {d["area"] for d in _product(catalogue, "OpenGreenspace")["downloads"]}
     assert {"GB", "TQ", "TL"} <= areas
-    assert {d["area"] for d in _product(catalogue, "OpenTOID")["downloads"]} == {"SU", "TQ"}
+    # Every square a product's areas list can be downloaded; the list is alphabetical.
+    for pid in ("OpenGreenspace", "OpenMapLocal", "VectorMapDistrict", "OpenTOID"):
+        product = _product(catalogue, pid)
+        assert {d["area"] for d in product["downloads"]} == set(product["areas"]), pid
+        assert product["areas"] == sorted(product["areas"]), pid
+    assert "GB" not in _product(catalogue, "OpenTOID")["areas"]
+    assert len(_product(catalogue, "OpenMapLocal")["areas"]) == 56  # GB + 55 squares, OV too
     unverified = [d for p in catalogue["products"] for d in p["downloads"] if d.get("unverified")]
     assert len(unverified) == 1
 
@@ -397,11 +403,22 @@ def test_data_packages_have_full_then_change_only_versions(
     data: Path, catalogue: Dict[str, Any], tmp_path: Path
 ) -> None:
     packages = {p["id"]: p for p in catalogue["dataPackages"]}
-    assert set(packages) == {"0040154231", "0040156306"}
-    for package in packages.values():
+    # The holding packages (0040163512, 0040163520, 0040163538): test_holdings_data.py.
+    holdings = {"0040163512", "0040163520", "0040163538"}
+    assert set(packages) == {"0040154231", "0040156306"} | holdings
+    # One package spells supplyType as the spec does, the other as production does.
+    spellings = {
+        "0040154231": ("FULL", "COU"),
+        "0040156306": ("Full", "Change Only Update"),
+        "0040163512": ("FULL", "COU"),
+        "0040163520": ("Full", "Change Only Update"),
+        "0040163538": ("Full", "Change Only Update"),
+    }
+    for package_id, package in packages.items():
+        full, cou = spellings[package_id]
         kinds = [(v["reason"], v["supplyType"]) for v in package["versions"]]
-        assert kinds[0] == ("INITIAL", "FULL") and len(kinds) >= 2
-        assert all(kind == ("UPDATE", "COU") for kind in kinds[1:])
+        assert kinds[0] == ("INITIAL", full) and len(kinds) >= 2
+        assert all(kind == ("UPDATE", cou) for kind in kinds[1:])
         names = [f["fileName"] for v in package["versions"] for f in v["files"]]
         assert len(names) == len(set(names))  # change-only supplies get new file names
     topo = packages["0040154231"]["versions"][0]
