@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from ..core.client import OSDownloadsClient
+from ..core.api.client import OSDownloadsClient
 from ..replica.datadir import default_data_dir, ensure_sample_data
 from . import cases
 

@@ -19,8 +19,8 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..core.api.models import DataPackage, DataPackageVersion, DataPackageVersionSummary
 from ..core.formatting import format_bytes, format_size
-from ..core.models import DataPackage, DataPackageVersion, DataPackageVersionSummary
 from ..i18n import tr
 from ..integration.packages_service import PackagesService
 from .context import DockContext, no_key_text

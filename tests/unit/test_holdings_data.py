@@ -24,8 +24,8 @@ from typing import Any, Dict, List
 import pytest
 import requests
 
-from os_downloads.core.auth import ApiKeyAuth
-from os_downloads.core.client import OSDownloadsClient
+from os_downloads.core.api.auth import ApiKeyAuth
+from os_downloads.core.api.client import OSDownloadsClient
 from os_downloads.replica.catalogue import HOLDING_NEXT_VERSIONS, HOLDING_PACKAGES
 from os_downloads.replica.holdings_truth import (
     apply_abp,

@@ -21,7 +21,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from os_downloads.core import sync
+from os_downloads.core.sync import run as sync
 from os_downloads.replica.inventory import CATALOGUE_NAME
 from os_downloads.replica.testing import ReplicaServer
 

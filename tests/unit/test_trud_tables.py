@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from os_downloads.core.ods_xml import COLUMNS, flatten_to_csv, iter_organisations
-from os_downloads.core.trud_tables import (
+from os_downloads.core.sources.trud.ods_xml import COLUMNS, flatten_to_csv, iter_organisations
+from os_downloads.core.sources.trud.tables import (
     ODS_27_FIELDS,
     describe_table,
     find_tables,
     looks_like_postcode,
     normalise_postcode,
 )
-from os_downloads.core.trud_window import (
+from os_downloads.core.sources.trud.window import (
     _UkRule,
     describe_wait,
     in_window,
