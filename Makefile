@@ -2,6 +2,7 @@
 #
 #   make demo      QGIS with the plugin, pointed at the local replica (Xvfb + screenshots when headless)
 #   make test      every test: unit tests without QGIS, then pytest-qgis tests offscreen
+#   make test-matrix  the whole suite + headless demo on QGIS 3.22 (here), 3.40, 3.44 (chroots; root)
 #   make lint      ruff check + ruff format --check      make format   apply ruff's fixes
 #   make install   copy the plugin into your QGIS profile (LINK=1: symlink; PROFILE_DIR=...)
 #   make package   dist/os_downloads-<version>.zip for plugins.qgis.org (DEV=1: a -dev.zip)
@@ -35,7 +36,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PROFILE_DIR ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default
 QGIS_TEST_ENV := QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR=$(BUILD)/xdg-runtime
 
-.PHONY: help venv apt-packages test test-unit test-qgis lint format demo install package package-check \
+.PHONY: help venv apt-packages test test-unit test-qgis test-matrix lint format demo install package package-check \
 	bench replica clean
 
 help:
@@ -107,6 +108,12 @@ test-qgis: venv
 		echo "(tests/qgis has no tests yet)"; rc=0; \
 	fi; \
 	exit $$rc
+
+# The suite on every QGIS release we support: this machine's, then Debian trixie
+# (3.40) and sid (3.44) in debootstrap chroots cached outside the checkout
+# (OS_DOWNLOADS_MATRIX_CACHE). RELEASES="host trixie sid" picks some of them.
+test-matrix:
+	'$(ROOT)/scripts/test_matrix.sh' $(RELEASES)
 
 lint: venv
 	cd '$(ROOT)' && '$(PY)' -m ruff check . && '$(PY)' -m ruff format --check .

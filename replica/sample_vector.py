@@ -141,11 +141,34 @@ def write_shapefiles(folder: Path, layers: Sequence[Layer], prefix: str = "") ->
     return written
 
 
+def clear_dbase_name_padding(path: Path) -> None:
+    """Zero the bytes after the NUL that ends each field name in a dBase header.
+
+    GDAL 3.10+'s MapInfo writer leaves them uninitialised in the ``.dat``
+    (one run ``NAME``, NUL, 0x7f, 0, 0, 0x10; the next the same but 0x11), so
+    two runs would give different bytes and checksums. Readers stop at the NUL.
+    """
+    with path.open("r+b") as dat:
+        header = bytearray(dat.read(32))
+        header_size = int.from_bytes(header[8:10], "little")
+        header += dat.read(max(0, header_size - 32))
+        for start in range(32, len(header) - 31, 32):
+            if header[start] == 0x0D:  # end of the field descriptors
+                break
+            name = header[start : start + 11]
+            end = name.find(0)
+            if end >= 0:
+                header[start + end : start + 11] = bytes(11 - end)
+        dat.seek(0)
+        dat.write(header)
+
+
 def write_mapinfo(folder: Path, layers: Sequence[Layer]) -> List[Path]:
     written: List[Path] = []
     for layer in layers:
         stem = folder / layer.name
         write_vector(stem.with_suffix(".tab"), "MapInfo File", [layer])
+        clear_dbase_name_padding(stem.with_suffix(".dat"))
         written += [
             p for p in (stem.with_suffix(s) for s in (".tab", ".map", ".id", ".dat")) if p.exists()
         ]

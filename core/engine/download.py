@@ -65,7 +65,7 @@ import socket
 import threading
 import time
 from collections import deque
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Set, Tuple
@@ -132,6 +132,7 @@ __all__ = [
 
 DEFAULT_WORKERS = 4
 DEFAULT_CHUNK_SIZE = 1 << 20
+WAKE_S = 0.25  # the waiting thread wakes this often to let Ctrl-C in
 STORAGE_TIMEOUT: Tuple[float, float] = (CONNECT_TIMEOUT_S, STALL_TIMEOUT_S)
 PROGRESS_INTERVAL_S = 0.1
 RATE_WINDOW_S = 3.0
@@ -367,8 +368,17 @@ class _Job:
         try:
             futures = {pool.submit(self._download_one, file): index for index, file in todo}
             pending = set(futures)
+            ended = threading.Event()
+            for future in futures:
+                future.add_done_callback(lambda _future: ended.set())
             while pending:
-                finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                # Short waits on a plain event, again and again: Ctrl-C reaches this
+                # thread within WAKE_S even where an untimed wait cannot be
+                # interrupted (Windows), and no future's lock is ever held here.
+                ended.wait(WAKE_S)
+                ended.clear()
+                finished = {future for future in pending if future.done()}
+                pending -= finished
                 for future in finished:
                     error = future.exception()
                     if error is None:

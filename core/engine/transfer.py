@@ -18,6 +18,7 @@ and the time spent failing are bounded (``TransferLimits``, ``RetryPolicy``).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import http.client
 import os
@@ -333,7 +334,7 @@ class FileTransfer:
 
     def _fill_open_part(self, out: BinaryIO, hasher: StreamHasher, offset: int) -> int:
         """``_fill_part`` once the ``.part`` is open; closes it."""
-        with out:
+        with _closing(out, self._disk_error):
             if offset:
                 out.seek(offset)
                 out.truncate()
@@ -688,3 +689,24 @@ def _int_header(response: requests.Response, name: str) -> Optional[int]:
         return int(value) if value is not None else None
     except ValueError:
         return None
+
+
+@contextlib.contextmanager
+def _closing(out: BinaryIO, disk_error: Callable[[OSError], Exception]) -> Any:
+    """Close ``out`` at the end of the block, never hiding why the block failed.
+
+    Closing flushes what is still buffered. On a full disk that fails again
+    (Python 3.14 keeps the bytes a failed write could not store), and a plain
+    ``with`` would then replace the clear "disk filled up" error with a bare
+    OSError; a failed close after a successful block is a disk error too.
+    """
+    try:
+        yield out
+    except BaseException:
+        with contextlib.suppress(OSError):
+            out.close()
+        raise
+    try:
+        out.close()
+    except OSError as exc:
+        raise disk_error(exc) from None

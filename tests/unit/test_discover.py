@@ -163,6 +163,22 @@ def test_shapefiles_with_and_without_prj(tmp_path: Path) -> None:
     ]
 
 
+def test_reading_the_prj_files_leaves_no_folder_open(tmp_path: Path) -> None:
+    """Each .prj is found by listing its folder; the listing is closed every time
+    (a QGIS session discovering many downloads must not run out of handles)."""
+    data = tmp_path / "Data"
+    for name in ("one", "two", "three"):
+        _shapefile(data, name, BNG_ESRI)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        found = find_datasets(tmp_path)
+        gc.collect()
+
+    assert [d.crs for d in found] == ["EPSG:27700"] * 3
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+
+
 @pytest.mark.parametrize(
     "wkt, expected",
     [

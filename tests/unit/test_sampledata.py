@@ -23,6 +23,7 @@ from osgeo import ogr, osr  # noqa: E402
 
 from os_downloads.replica import sample_opendata, sample_packages  # noqa: E402
 from os_downloads.replica.sample_build import Contributor, SampleBuild  # noqa: E402
+from os_downloads.replica.sample_vector import Layer, write_mapinfo  # noqa: E402
 from os_downloads.replica.sampledata import SAMPLE_POSTCODES, generate  # noqa: E402
 
 gdal.UseExceptions()
@@ -106,6 +107,26 @@ def test_two_generations_give_identical_bytes(
         assert (again_path.parent / relative).read_bytes() == (data / relative).read_bytes(), (
             relative
         )
+
+
+def test_mapinfo_field_names_carry_no_leftover_bytes(tmp_path: Path) -> None:
+    """GDAL 3.10+ leaves stray bytes after each field name's NUL in the .dat
+    header; the writer zeroes them, so the file is the same every run."""
+    layer = Layer(
+        "sites",
+        "point",
+        (("NAME", "str"), ("ID", "int"), ("TENCHARSXY", "real")),
+        (("POINT (530000 180000)", {"NAME": "Kew", "ID": 7, "TENCHARSXY": 1.5}),),
+    )
+    dat = tmp_path / "sites.dat"
+    assert dat in write_mapinfo(tmp_path, [layer])
+    header = dat.read_bytes()[: int.from_bytes(dat.read_bytes()[8:10], "little")]
+    names = [header[i : i + 11] for i in range(32, len(header) - 1, 32)]
+    assert [n.split(b"\0")[0] for n in names] == [b"NAME", b"ID", b"TENCHARSXY"]
+    assert all(n.rstrip(b"\0") == n.split(b"\0")[0] for n in names), names
+    source = ogr.Open(str(tmp_path / "sites.tab"))
+    feature = source.GetLayer(0).GetNextFeature()
+    assert (feature.GetField("NAME"), feature.GetField("ID")) == ("Kew", 7)
 
 
 def test_a_second_call_reuses_the_output(tmp_path: Path) -> None:
