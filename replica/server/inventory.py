@@ -22,11 +22,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
+from .. import CATALOGUE_NAME
 from .checksums import SIDECAR_NAME, Md5Cache
 
 log = logging.getLogger("os_downloads.replica")
 
-CATALOGUE_NAME = "catalogue.json"
 # Keys the server writes itself from the request's base URL.
 SERVER_KEYS = ("url", "downloadsUrl", "imageTemplate")
 _CONTENT_TYPES = {

@@ -250,7 +250,9 @@ class _OriginHandler(BaseHTTPRequestHandler):
             host_url=f"http://{host}",
         )
         if not request.path.startswith("/__replica__/") and server.request_log is not None:
-            request.log_entry = server.request_log.record(request)
+            request.log_entry = server.request_log.record(
+                request.origin, request.method, request.path, request.query_string, request.headers
+            )
             request.log_entry["time"] = time.time()
         try:
             response = server.router.dispatch(request)
