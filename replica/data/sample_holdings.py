@@ -408,7 +408,13 @@ def build_holding_packages(build: SampleBuild) -> List[Dict[str, Any]]:
 def _bench_stamp(scale: Scale, truth: bool) -> str:
     digest = hashlib.sha256(repr((scale, truth)).encode())
     here = Path(__file__).parent
-    for name in ("sample_holdings.py", "sample_mastermap.py", "sample_abp.py", "catalogue.py"):
+    for name in (
+        "sample_holdings.py",
+        "sample_mastermap.py",
+        "sample_abp.py",
+        "catalogue.py",
+        "catalogue_packages.json",
+    ):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()
 
