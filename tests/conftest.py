@@ -48,7 +48,7 @@ def replica_data_dir() -> Path:
 def replica(replica_data_dir: Path):
     """The running replica: ``replica.api_url``, ``.token_url``, ``.storage_origin``,
     ``.trud_origin``, ``.api_key``/``.api_secret``, ``.set_faults(...)``,
-    ``.requests_log``, ``.publish_package_version(...)`` (see replica/testing.py).
+    ``.requests_log``, ``.publish_package_version(...)`` (see replica/server/replica_server.py).
     Faults, the request log and published content are reset after every test."""
     from os_downloads.replica.server import ReplicaServer
 

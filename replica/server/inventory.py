@@ -1,6 +1,6 @@
 """What the replica holds: products, data packages and their files on disk.
 
-Loaded from ``<data_dir>/catalogue.json`` (written by ``replica.sampledata``):
+Loaded from ``<data_dir>/catalogue.json`` (written by ``replica.data.sampledata``):
 products as the real ``/products/{id}`` returns them minus the URLs the server
 adds, each with ``downloads`` (fileName, area, format, subformat, path; and
 ``unverified``: listed without md5 and size, as some real listings are) and

@@ -156,7 +156,7 @@ class ReplicaServer:
     # --- faults and the request log ------------------------------------------------------
 
     def set_faults(self, **switches: Any) -> None:
-        """Set fault switches by name (see ``replica/faults.py``)."""
+        """Set fault switches by name (see ``replica/server/faults.py``)."""
         self.faults.set(**switches)
 
     def reset(self) -> None:

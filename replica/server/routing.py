@@ -15,7 +15,7 @@ Adding routes to a new origin::
     def releases(request, key, item):
         return json_response({"releases": []})
 
-    server.add_origin("trud", router)      # ReplicaServer, see replica/testing.py
+    server.add_origin("trud", router)      # ReplicaServer, see replica/server/replica_server.py
 
 Path templates match whole segments; ``{name}`` captures one percent-decoded
 segment, a last ``{name*}`` the decoded rest of the path (one segment or more).

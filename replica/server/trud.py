@@ -15,8 +15,8 @@ same fault switches apply (``drop_after_bytes``/``drop_count``,
 ``corrupt_files`` by served file name, ``slow_bytes_per_second``; the list
 honours ``api_429_count`` and ``api_5xx_every``).
 
-Data come from the catalogue's ``trud`` key, which ``replica.sampledata``
-writes with ``replica/sample_trud.py``; a hand-made catalogue without one
+Data come from the catalogue's ``trud`` key, which ``replica.data.sampledata``
+writes with ``replica/data/sample_trud.py``; a hand-made catalogue without one
 serves no TRUD items (every list is TRUD's 404). ``publish_next_release(server,
 item)`` makes an item's prepared next release appear (for sync tests);
 ``server.reset()`` (or ``restore(server)``) undoes it.
