@@ -39,7 +39,7 @@ from os_downloads.core.errors import (
     SizeMismatchError,
 )
 from os_downloads.core.net.retry import RetryPolicy
-from os_downloads.replica.storage import etag_of
+from os_downloads.replica.server.storage import etag_of
 
 FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.2, max_total_wait=10)
 PACKAGE_ID = "0040154231"
