@@ -41,7 +41,7 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> Path:
         except OSError:
             pass
         raise
-    _fsync_folder(target.parent)
+    fsync_folder(target.parent)
     return target
 
 
@@ -50,8 +50,10 @@ def atomic_write_text(path: PathLike, text: str, encoding: str = "utf-8") -> Pat
     return atomic_write_bytes(path, text.encode(encoding))
 
 
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable; not possible (nor needed) on Windows."""
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX); skipped where not possible (Windows)."""
+    if os.name != "posix":
+        return
     try:
         fd = os.open(str(folder), os.O_RDONLY)
     except OSError:

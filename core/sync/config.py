@@ -28,9 +28,9 @@ def load_config(path: Path) -> SyncConfig:
     path = Path(path)
     raw = _read_config_file(path)
     _refuse_secrets(raw, "")
-    SOURCE_KINDS = sync_kinds()
-    allowed = set(GENERAL_KEYS) | set(SOURCE_KINDS)
-    for kind in SOURCE_KINDS.values():
+    kinds = sync_kinds()
+    allowed = set(GENERAL_KEYS) | set(kinds)
+    for kind in kinds.values():
         allowed.update(kind.options)
     unknown = sorted(set(raw) - allowed)
     if unknown:
@@ -45,7 +45,7 @@ def load_config(path: Path) -> SyncConfig:
         dest_root = path.resolve().parent / dest_root
     entries: List[Entry] = []
     seen: Dict[str, str] = {}
-    for name, kind in SOURCE_KINDS.items():
+    for name, kind in kinds.items():
         tables = raw.get(name, [])
         if isinstance(tables, dict):
             tables = [tables]
@@ -64,7 +64,7 @@ def load_config(path: Path) -> SyncConfig:
         raise ConfigurationError(
             f"{path}: nothing to keep current.", hint="Add [[products]] or [[packages]] tables."
         )
-    options = {k: v for k, v in raw.items() if k not in GENERAL_KEYS and k not in SOURCE_KINDS}
+    options = {k: v for k, v in raw.items() if k not in GENERAL_KEYS and k not in kinds}
     return SyncConfig(
         path=path.resolve(),
         dest_root=dest_root,

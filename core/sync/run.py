@@ -42,7 +42,7 @@ also printed by the command line. Exit codes (``SyncReport.exit_code``):
     1  EXIT_FAILED       at least one entry failed (the others still ran)
     11 EXIT_LOCKED       another run holds the lock; nothing was done
     2  EXIT_USAGE        bad command line or config file
-    (130: interrupted with Ctrl-C, from core/cli.py; what was fetched is in the state)
+    (130: interrupted with Ctrl-C, from core/cli/; what was fetched is in the state)
 
 A dry run (``--dry-run``) asks the API but downloads and writes nothing; it
 exits 0 when something would be fetched, 10 when nothing would.
