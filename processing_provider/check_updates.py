@@ -119,6 +119,10 @@ class CheckUpdatesAlgorithm(OSDownloadsAlgorithm):
     def _client_for(self, source: str) -> Any:
         if source in self._errors:
             raise self._errors[source]
+        if source not in self._clients:
+            raise ConfigurationError(
+                tr("Checking {source} downloads is not supported here.").format(source=source)
+            )
         return self._clients[source]
 
     def processAlgorithm(

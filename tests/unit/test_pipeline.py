@@ -73,3 +73,21 @@ def test_every_source_is_listed_once_with_its_sync_table():
         assert isinstance(source, Source) and isinstance(source.sync, SyncKind)
         assert source_for(source.kind) is source
     assert source_for("somewhere-else") is None
+
+
+def test_check_updates_asks_trud_about_a_trud_folder(replica, tmp_path):
+    from os_downloads.core.sources.base import CURRENT
+    from os_downloads.core.sources.updates import check_updates, find_manifests, group_manifests
+
+    trud = TrudClient(TRUD_API_KEY, api_url(replica), retry=FAST)
+    try:
+        fetched = fetch_trud_release(trud, 58, dest_root=tmp_path, verify_signature=False)
+        held = group_manifests(find_manifests(tmp_path))
+        asked = []
+        results = check_updates(held, lambda source: asked.append(source) or trud)
+    finally:
+        trud.session.close()
+    assert asked == [SOURCE_TRUD]
+    [result] = results
+    assert (result.source, result.id, result.status) == (SOURCE_TRUD, "58", CURRENT)
+    assert result.held_version == result.latest_version == fetched.release.id
