@@ -103,7 +103,7 @@ def release_folder(dest_root: Path, item: int, release: TrudRelease) -> Path:
     return Path(dest_root) / TRUD_FOLDER / str(int(item)) / safe_folder_name(stem)
 
 
-class _TrudPlan:
+class TrudPlan:
     """The plan for one release, with what its hooks found (for ``TrudJobResult``)."""
 
     def __init__(
@@ -168,13 +168,13 @@ def plan_trud_release(
     trusted_fingerprints: Sequence[str] = (),
     verifier: VerifierChoice = AUTO,
     release: Optional[TrudRelease] = None,
-) -> _TrudPlan:
+) -> TrudPlan:
     """The pipeline's plan for one release of ``item`` (newest by default)."""
     number = parse_item(item)
     release = release or client.release(number, release_id or LATEST)
     if not release.archive.url:
         raise ConfigurationError(f"TRUD lists no archive for {release.name} of item {number}.")
-    return _TrudPlan(
+    return TrudPlan(
         client, number, release, dest_root, verify_signature, trusted_fingerprints, verifier
     )
 
