@@ -2,7 +2,7 @@
 
 The one path every "Download and load" takes (the dock's buttons and the
 demo script alike): read the settings and build the client on the main
-thread, run ``core.jobs`` plus layer planning in a ``JobTask``, and in its
+thread, run the sources' fetch jobs plus layer planning in a ``JobTask``, and in its
 ``finished()`` add the layers and tell listeners through ``ended``.
 """
 
@@ -18,8 +18,10 @@ from qgis.PyQt.QtCore import QObject, pyqtSignal
 
 from ..core.api.client import OSDownloadsClient
 from ..core.api.models import LATEST
-from ..core.engine import pipeline as jobs
+from ..core.engine.pipeline import JobResult
 from ..core.errors import Cancelled
+from ..core.sources.os_packages import fetch_package_version
+from ..core.sources.os_products import fetch_product
 from ..i18n import tr
 from . import settings as plugin_settings
 from . import task as tasks
@@ -35,7 +37,7 @@ log = plugin_logger("downloads")
 class PreparedJob:
     """What the worker hands to the main thread: the files and how to open them."""
 
-    result: jobs.JobResult
+    result: JobResult
     group_name: str
     sources: List[LayerSource]
 
@@ -91,7 +93,7 @@ class DownloadService(QObject):
 
         def job(progress: Callable[[Any], None], event: threading.Event) -> PreparedJob:
             with closing_client(client):
-                result = jobs.fetch_product(
+                result = fetch_product(
                     client,
                     product_id,
                     format,
@@ -121,7 +123,7 @@ class DownloadService(QObject):
 
         def job(progress: Callable[[Any], None], event: threading.Event) -> PreparedJob:
             with closing_client(client):
-                result = jobs.fetch_package_version(
+                result = fetch_package_version(
                     client,
                     package_id,
                     version_id or LATEST,
@@ -183,7 +185,7 @@ class DownloadService(QObject):
         self.ended.emit(outcome)
 
 
-def _prepare(result: jobs.JobResult, values: PluginSettings) -> PreparedJob:
+def _prepare(result: JobResult, values: PluginSettings) -> PreparedJob:
     """Worker-thread part of loading: name the group, plan layers, write helper VRTs."""
     group = group_name_for(result.manifest)
     sources: List[LayerSource] = []

@@ -409,7 +409,7 @@ def cmd_files(ctx: CliContext) -> int:
 
 
 def cmd_download(ctx: CliContext) -> int:
-    from ..engine.pipeline import fetch_product
+    from ..sources.os_products import fetch_product
 
     args = ctx.args
     return _run_job(
@@ -457,7 +457,7 @@ def cmd_versions(ctx: CliContext) -> int:
 
 
 def cmd_download_package(ctx: CliContext) -> int:
-    from ..engine.pipeline import fetch_package_version
+    from ..sources.os_packages import fetch_package_version
 
     args = ctx.args
     return _run_job(

@@ -14,7 +14,8 @@ from pathlib import Path
 from os_downloads.core.api.client import OSDownloadsClient
 from os_downloads.core.cli import main as cli
 from os_downloads.core.engine.manifest import MANIFEST_NAME
-from os_downloads.core.engine.pipeline import EXTRACTED_FOLDER, product_folder
+from os_downloads.core.engine.pipeline import EXTRACTED_FOLDER
+from os_downloads.core.sources.os_products import product_folder
 
 PRODUCT = "OpenUSRN"  # one GeoPackage zip in the replica
 
