@@ -20,7 +20,7 @@ import pytest
 from os_downloads.core.sources.base import CURRENT, NOT_CHECKED, UPDATE
 from os_downloads.core.sources.trud.client import TrudClient
 from os_downloads.core.sources.trud.fetch import fetch_trud_release
-from os_downloads.replica.trud import TRUD_API_KEY, api_url
+from os_downloads.replica.server.trud import TRUD_API_KEY, api_url
 
 ROOT = Path(__file__).resolve().parents[2]
 ITEM = 58

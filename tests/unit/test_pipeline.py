@@ -25,7 +25,7 @@ from os_downloads.core.sources.base import Source, SyncKind
 from os_downloads.core.sources.registry import SOURCES, source_for, sync_kinds
 from os_downloads.core.sources.trud.client import TrudClient
 from os_downloads.core.sources.trud.fetch import fetch_trud_release
-from os_downloads.replica.trud import TRUD_API_KEY, api_url
+from os_downloads.replica.server.trud import TRUD_API_KEY, api_url
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05)
 
