@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any, Optional
 
-from ..api.models import Checksum
+from .files import Checksum
 from ..errors import Cancelled, ConfigurationError
 
 SUPPORTED_ALGORITHMS = ("md5", "sha256")

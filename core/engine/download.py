@@ -72,7 +72,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Set, Tu
 
 import requests
 
-from ..api.models import Checksum, RemoteFile
+from .files import Checksum, RemoteFile
 from ..errors import (
     Cancelled,
     DownloadError,

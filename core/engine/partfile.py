@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Hashable, Optional, Tuple
 
-from ..api.models import RemoteFile
+from .files import RemoteFile
 from ..errors import Cancelled, LockHeldError
 from ..redact import get_logger
 from .lock import FileLock

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
-from ..api.models import LATEST, ProductDownload, RemoteFile
+from ..api.models import ProductDownload
+from .files import LATEST, RemoteFile
 from ..errors import BadRequestError, Cancelled, ConfigurationError
 from ..redact import get_logger
 from ..safe_text import safe_line

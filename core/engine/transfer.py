@@ -30,7 +30,7 @@ from typing import Any, BinaryIO, Callable, Optional, Tuple
 import requests
 import urllib3
 
-from ..api.models import Checksum, RemoteFile
+from .files import Checksum, RemoteFile
 from ..errors import (
     Cancelled,
     ChecksumMismatchError,
