@@ -12,8 +12,8 @@ import threading
 from pathlib import Path
 from typing import Any, Optional
 
-from .files import Checksum
 from ..errors import Cancelled, ConfigurationError
+from .files import Checksum
 
 SUPPORTED_ALGORITHMS = ("md5", "sha256")
 DEFAULT_ALGORITHM = "md5"  # what a file without a listed checksum is hashed with, for the record

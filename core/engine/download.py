@@ -17,7 +17,8 @@ promises:
   MD5 is still recorded).
 - a final file already on disk whose checksum matches is skipped (hashed
   locally, no network). Without a listed checksum, a file is skipped when its
-  size matches and the folder's manifest recorded it (and its digest, if any).
+  size and digest match what the caller recorded of it earlier (``recorded``:
+  for jobs, the folder's manifest; the engine never reads the manifest itself).
   One that does not match stays where it is until its replacement has been
   verified: a failed download never costs the user the file they had.
 - a dropped connection resumes from the ``.part`` bytes with ``Range`` (and
@@ -72,7 +73,6 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Set, Tu
 
 import requests
 
-from .files import Checksum, RemoteFile
 from ..errors import (
     Cancelled,
     DownloadError,
@@ -83,7 +83,8 @@ from ..net.retry import RetryPolicy
 from ..net.thread_sessions import ThreadSessions
 from ..redact import get_logger
 from .checksums import file_matches
-from .manifest import MANIFEST_NAME, Manifest, read_manifest
+from .files import Recorded, RemoteFile
+from .manifest import MANIFEST_NAME
 from .partfile import (
     LOCK_PATIENCE_S,
     PART_SUFFIX,
@@ -224,6 +225,7 @@ def download_files(
     timeout: Optional[Tuple[float, float]] = None,
     limits: Optional[TransferLimits] = None,
     lock_patience: float = LOCK_PATIENCE_S,
+    recorded: Optional[Recorded] = None,
 ) -> DownloadResult:
     """Download ``files`` into ``dest``; see the module docstring for the promises.
 
@@ -233,6 +235,9 @@ def download_files(
     each worker uses a session made like it. ``timeout`` (connect, stall), if
     given, overrides those two ``limits``. ``lock_patience``: how long to wait
     for another program's download of the same file once it shows no progress.
+    ``recorded(name)``: what an earlier run recorded of a file (jobs pass
+    ``engine.recorded.manifest_records(dest)``); without it, a file whose
+    listing has no checksum is always fetched again.
     """
     chosen = limits or TransferLimits()
     if timeout is not None:
@@ -249,6 +254,7 @@ def download_files(
         chunk_size=max(4096, int(chunk_size)),
         limits=chosen,
         lock_patience=lock_patience,
+        recorded=recorded,
     )
     return job.run()
 
@@ -290,6 +296,7 @@ class _Job:
         chunk_size: int,
         limits: TransferLimits,
         lock_patience: float,
+        recorded: Optional[Recorded] = None,
     ) -> None:
         self.files = files
         self.dest = dest
@@ -301,6 +308,7 @@ class _Job:
         self.chunk_size = chunk_size
         self.limits = limits
         self.lock_patience = lock_patience
+        self.recorded = recorded
         self.halted = threading.Event()  # user cancel or a failed worker: everyone stops
         self.stopped_by_user = False  # cancel or Ctrl-C (not another file's failure)
         self._responses: Set[requests.Response] = set()
@@ -338,12 +346,11 @@ class _Job:
 
     def _run(self) -> List[FileResult]:
         self._raise_if_cancelled()
-        manifest = read_manifest(self.dest)
         self.tracker.set_total(sum(f.size or 0 for f in self.files))
         results: Dict[int, FileResult] = {}
         todo: List[Tuple[int, RemoteFile]] = []
         for index, file in enumerate(self.files):
-            skipped = self.already_there(file, manifest)
+            skipped = self.already_there(file)
             if skipped is None:
                 todo.append((index, file))
                 self.planned_sign[file.file_name] = file_sign(self.dest / file.file_name)
@@ -394,7 +401,7 @@ class _Job:
 
     # --- what is already there -------------------------------------------------
 
-    def already_there(self, file: RemoteFile, manifest: Optional[Manifest]) -> Optional[FileResult]:
+    def already_there(self, file: RemoteFile) -> Optional[FileResult]:
         """A "skipped" result when the final file is present and checks out."""
         final = self.dest / file.file_name
         try:
@@ -409,18 +416,13 @@ class _Job:
                 self._raise_if_cancelled()
                 return None
             return FileResult(file, final, STATUS_SKIPPED, True, size, file.checksum)
-        recorded = manifest.file(file.file_name) if manifest is not None else None
-        if recorded is None or recorded.size != size:
+        recorded = self.recorded(file.file_name) if self.recorded is not None else None
+        if recorded is None or recorded.size != size or recorded.checksum is None:
             return None
-        digest = recorded.md5 or recorded.sha256
-        algorithm = "md5" if recorded.md5 else "sha256"
-        if digest:
-            checksum = Checksum(algorithm, digest.lower())
-            if not file_matches(final, checksum, cancel=self.halted_or_cancelled()):
-                self._raise_if_cancelled()
-                return None
-            return FileResult(file, final, STATUS_SKIPPED, False, size, checksum)
-        return None
+        if not file_matches(final, recorded.checksum, cancel=self.halted_or_cancelled()):
+            self._raise_if_cancelled()
+            return None
+        return FileResult(file, final, STATUS_SKIPPED, False, size, recorded.checksum)
 
     def _bytes_to_come(self, file: RemoteFile) -> int:
         if file.size is None:

@@ -7,7 +7,7 @@ all turn their listings into ``RemoteFile``s; the engine never imports an API.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 LATEST = "latest"  # the version (or release) id that means "the newest there is"
 
@@ -36,3 +36,20 @@ class RemoteFile:
     file_name: str
     size: Optional[int] = None
     checksum: Optional[Checksum] = None
+
+
+@dataclass(frozen=True)
+class RecordedFile:
+    """What an earlier run recorded of a file it fetched: its size and digest.
+
+    Lets the engine skip a file whose listing has no checksum (size and the
+    recorded digest must match what is on disk) without knowing where the
+    record is kept (for jobs: the folder's manifest, ``engine/recorded.py``).
+    """
+
+    size: Optional[int]
+    checksum: Optional[Checksum] = None
+
+
+# name -> what was recorded of it, or None; asked when needed (another program may record meanwhile)
+Recorded = Callable[[str], Optional[RecordedFile]]

@@ -29,9 +29,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Hashable, Optional, Tuple
 
-from .files import RemoteFile
 from ..errors import Cancelled, LockHeldError
 from ..redact import get_logger
+from .files import RemoteFile
 from .lock import FileLock
 
 log = get_logger(__name__)

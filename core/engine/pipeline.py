@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from ..api.models import ProductDownload
-from .files import LATEST, RemoteFile
 from ..errors import BadRequestError, Cancelled, ConfigurationError
 from ..redact import get_logger
 from ..safe_text import safe_line
@@ -39,6 +38,7 @@ from .download import (
     ProgressCallback,
     download_files,
 )
+from .files import LATEST, RemoteFile
 from .manifest import (
     SOURCE_OPENDATA,
     SOURCE_PACKAGE,
@@ -47,6 +47,7 @@ from .manifest import (
     manifest_path,
     write_manifest,
 )
+from .recorded import manifest_records
 
 log = get_logger(__name__)
 
@@ -283,6 +284,7 @@ def _run(
         workers=workers,
         progress=progress,
         cancel=cancel,
+        recorded=manifest_records(folder),
     )
     return finish_job(result, manifest, extract=extract, progress=progress, cancel=cancel)
 

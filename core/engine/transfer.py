@@ -30,7 +30,6 @@ from typing import Any, BinaryIO, Callable, Optional, Tuple
 import requests
 import urllib3
 
-from .files import Checksum, RemoteFile
 from ..errors import (
     Cancelled,
     ChecksumMismatchError,
@@ -45,7 +44,7 @@ from ..net.retry import RetryPolicy, parse_retry_after
 from ..net.retry import wait as retry_wait
 from ..redact import get_logger, redact
 from .checksums import DEFAULT_ALGORITHM, new_hasher, update_from_file
-from .manifest import read_manifest
+from .files import Checksum, RemoteFile
 from .partfile import (
     BackgroundFlush,
     FileClaim,
@@ -237,7 +236,7 @@ class FileTransfer:
         with FileClaim(self.final, patience=self.job.lock_patience, cancel=halted.is_set) as claim:
             if claim.waited or file_sign(self.final) != self.job.planned_sign.get(self.name):
                 # Another program may have finished it meanwhile: look again, on disk.
-                done = self.job.already_there(self.file, read_manifest(self.job.dest))
+                done = self.job.already_there(self.file)
                 if done is not None:
                     log.info("%s was finished by another process; checked, not fetched", self.name)
                     self.job.tracker.file_skipped(done.size)

@@ -27,6 +27,7 @@ from ...api.models import LATEST
 from ...engine.download import DEFAULT_WORKERS, ProgressCallback, download_files
 from ...engine.manifest import SOURCE_TRUD, Manifest
 from ...engine.pipeline import JobResult, extract_downloads, finish_job, safe_folder_name
+from ...engine.recorded import manifest_records
 from ...errors import ConfigurationError
 from ...redact import get_logger
 from ..updates import CURRENT, UPDATE, UPDATE_CHECKERS, Held, UpdateCheck
@@ -136,6 +137,7 @@ def fetch_trud_release(
         progress=progress,
         cancel=cancel,
         retry=client.http.retry,
+        recorded=manifest_records(folder),
     )
     outcome: Optional[SignatureOutcome] = None
     if verify_signature:
