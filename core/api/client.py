@@ -22,17 +22,8 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from ..errors import ApiError, ConfigurationError, DownloadError, UnexpectedResponse
-from ..net.http import (
-    DEFAULT_TIMEOUT,
-    REDIRECTS,
-    REQUEST_DEADLINE,
-    HttpClient,
-    Timeout,
-    copy_transport,
-    location,
-    origin,
-    resolve_base_url,
-)
+from ..net.http import DEFAULT_TIMEOUT, REDIRECTS, REQUEST_DEADLINE, HttpClient, Timeout
+from ..net.transport import copy_transport, location, origin, resolve_base_url
 from ..net.ratelimit import RateLimiter
 from ..net.retry import RetryPolicy
 from ..redact import redact

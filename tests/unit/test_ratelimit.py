@@ -13,7 +13,8 @@ import requests
 
 from os_downloads.core.api.client import OSDownloadsClient
 from os_downloads.core.errors import Cancelled, ConfigurationError
-from os_downloads.core.net.http import HttpClient, copy_transport
+from os_downloads.core.net.http import HttpClient
+from os_downloads.core.net.transport import copy_transport
 from os_downloads.core.net.ratelimit import (
     DEVELOPMENT_PER_MINUTE,
     LIVE_PER_MINUTE,
