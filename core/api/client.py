@@ -23,9 +23,9 @@ import requests
 
 from ..errors import ApiError, ConfigurationError, DownloadError, UnexpectedResponse
 from ..net.http import DEFAULT_TIMEOUT, REDIRECTS, REQUEST_DEADLINE, HttpClient, Timeout
-from ..net.transport import copy_transport, location, origin, resolve_base_url
 from ..net.ratelimit import RateLimiter
 from ..net.retry import RetryPolicy
+from ..net.transport import copy_transport, location, origin, resolve_base_url
 from ..redact import redact
 from .auth import TOKEN_PATH, Auth, OAuth2ClientCredentials
 from .models import (

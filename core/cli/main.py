@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
 
 from .. import __version__
-from ..engine.download import Progress
+from ..engine.progress import Progress
 from ..errors import Cancelled, OSDownloadsError, describe
 from ..formatting import format_bytes, format_size
 from ..redact import get_logger, redact, register_secret

@@ -77,7 +77,7 @@ from ..errors import (
 )
 from ..formatting import format_bytes
 from ..redact import get_logger
-from .download import SPACE_MARGIN_BYTES, check_free_space
+from .free_space import SPACE_MARGIN_BYTES, check_free_space
 
 log = get_logger(__name__)
 

@@ -317,3 +317,19 @@ class StreamHasher:
             if chunk is self._STOP:
                 return
             self.raw.update(chunk)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make the rename durable too (POSIX); harmless to skip where unsupported."""
+    if os.name != "posix":
+        return
+    try:
+        handle = os.open(str(folder), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)

@@ -28,16 +28,7 @@ from ..api.models import ProductDownload
 from ..errors import BadRequestError, Cancelled, ConfigurationError
 from ..redact import get_logger
 from ..safe_text import safe_line
-from .download import (
-    DEFAULT_WORKERS,
-    PHASE_DISCOVER,
-    PHASE_EXTRACT,
-    DownloadResult,
-    FileResult,
-    Progress,
-    ProgressCallback,
-    download_files,
-)
+from .download import DEFAULT_WORKERS, download_files
 from .files import LATEST, RemoteFile
 from .manifest import (
     SOURCE_OPENDATA,
@@ -47,7 +38,9 @@ from .manifest import (
     manifest_path,
     write_manifest,
 )
+from .progress import PHASE_DISCOVER, PHASE_EXTRACT, Progress, ProgressCallback
 from .recorded import manifest_records
+from .results import DownloadResult, FileResult
 
 log = get_logger(__name__)
 

@@ -26,11 +26,11 @@ from os_downloads.core.engine.download import (
     STATUS_DOWNLOADED,
     STATUS_SKIPPED,
     DownloadResult,
-    Progress,
     download_files,
 )
 from os_downloads.core.engine.manifest import Manifest, ManifestFile, write_manifest
 from os_downloads.core.engine.partfile import PartInfo, write_part_info
+from os_downloads.core.engine.progress import Progress
 from os_downloads.core.engine.recorded import manifest_records
 from os_downloads.core.errors import (
     Cancelled,

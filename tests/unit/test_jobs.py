@@ -14,12 +14,6 @@ import pytest
 
 from os_downloads.core.api.auth import ApiKeyAuth
 from os_downloads.core.api.client import OSDownloadsClient
-from os_downloads.core.engine.download import (
-    PHASE_DISCOVER,
-    PHASE_DOWNLOAD,
-    PHASE_EXTRACT,
-    Progress,
-)
 from os_downloads.core.engine.manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -28,6 +22,12 @@ from os_downloads.core.engine.manifest import (
     write_manifest,
 )
 from os_downloads.core.engine.pipeline import fetch_package_version, fetch_product, safe_folder_name
+from os_downloads.core.engine.progress import (
+    PHASE_DISCOVER,
+    PHASE_DOWNLOAD,
+    PHASE_EXTRACT,
+    Progress,
+)
 from os_downloads.core.errors import Cancelled, ConfigurationError
 from os_downloads.core.net.retry import RetryPolicy
 

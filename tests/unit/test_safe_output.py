@@ -272,7 +272,7 @@ def test_log_lines_carry_no_terminal_control_characters():
 def test_a_warning_while_the_progress_bar_is_drawn_starts_its_own_line():
     import logging
 
-    from os_downloads.core.engine.download import Progress
+    from os_downloads.core.engine.progress import Progress
 
     stream = io.StringIO()
     err = cli.SafeStream(stream, keep="\n\r")

@@ -36,8 +36,8 @@ from ...errors import (
 )
 from ...net.http import HttpClient
 from ...net.responses import response_json
-from ...net.transport import resolve_base_url
 from ...net.retry import RetryPolicy
+from ...net.transport import resolve_base_url
 from ...redact import RedactingFilter, get_logger, mask, redact, register_secret
 
 log = get_logger(__name__)
