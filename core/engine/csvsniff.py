@@ -21,7 +21,9 @@ from .file_reading import SAMPLE_BYTES, decode_sample
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+# A whole UK postcode, any spacing (GIR 0AA aside).
+_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?\s*[0-9][A-Z]{2}$", re.IGNORECASE)
+_DATE_WITH_MONTH = re.compile(r"^\d{1,2}[-/ ][A-Za-z]{3,9}[-/ ]\d{2,4}$")
 
 WKT_VALUE = re.compile(
     r"^\s*(MULTI)?(POINT|LINESTRING|POLYGON)|^\s*GEOMETRYCOLLECTION", re.IGNORECASE
@@ -78,8 +80,8 @@ def inspect_csv(path: Path, header_files: Sequence[Path] = ()) -> Tuple[CsvOptio
     rows = _rows(text, delimiter, 2)
     first = rows[0] if rows else []
     header_file = None
-    if first and _looks_like_header(first):
-        has_header, names = True, tuple(first)
+    if first and looks_like_header(first):
+        has_header, names = True, header_field_names(first)
         data = rows[1] if len(rows) > 1 else []
     else:
         has_header, names, data = False, (), first
@@ -112,14 +114,42 @@ def _rows(text: str, delimiter: str, count: int) -> List[List[str]]:
     return rows
 
 
-def _looks_like_header(row: Sequence[str]) -> bool:
-    """Names, not values: every cell filled, none a number, all different, name-like."""
+def looks_like_header(row: Sequence[str]) -> bool:
+    """Whether a CSV's first row names its columns (True) or is already data (False).
+
+    The one rule for discovery and TRUD's tables. A header is a row of names:
+    every cell filled (blank cells at the end are allowed: a trailing
+    delimiter), all different, and each a name: it has a letter, is at most
+    64 characters, and is no value. Values are what data rows are made of:
+    numbers and dates (no letter at all, or ``01-Apr-2020``), postcodes
+    (``SO16 6YD``, ``AB102NU``) and codes that are mostly digits
+    (``A81001``, ``E92000001``, ``osgb4000000074552466``). Identifiers with a
+    digit or two (``NAME1``, ``VERSION_NUMBER_1``, ``PCD7``) and punctuation
+    (``% Registered``, ``Name & Address``) are names.
+    """
     cells = [c.strip() for c in row]
-    if not cells or any(not c for c in cells) or len(set(cells)) != len(cells):
+    while cells and not cells[-1]:
+        cells.pop()
+    if not cells or any(not c for c in cells):
         return False
-    if any(_NUMBER.match(c) for c in cells):
+    if len({c.casefold() for c in cells}) != len(cells):
         return False
-    return all(re.match(r"^[A-Za-z_][A-Za-z0-9_ .()/-]*$", c) and len(c) <= 64 for c in cells)
+    return all(_is_name(c) for c in cells)
+
+
+def _is_name(cell: str) -> bool:
+    if len(cell) > 64 or not any(ch.isalpha() for ch in cell):
+        return False
+    if _POSTCODE.match(cell) or _DATE_WITH_MONTH.match(cell):
+        return False
+    digits = sum(ch.isdigit() for ch in cell)
+    alphanumerics = sum(ch.isalnum() for ch in cell)
+    return not (digits >= 3 and 3 * digits >= 2 * alphanumerics)  # a code, not a name
+
+
+def header_field_names(row: Sequence[str]) -> Tuple[str, ...]:
+    """The names of a header row; a blank one (a trailing delimiter) is ``field_<n>``."""
+    return tuple(c.strip() or f"field_{i + 1}" for i, c in enumerate(row))
 
 
 def _names_from_header_file(
