@@ -6,8 +6,8 @@ areas "UK"/"NI", LIDS has dataStructures ["Identifier"], versions carry
 ``format`` where the spec requires ``productFormat``, size/md5 may be missing,
 and new fields appear. ``from_json`` accepts all of that and never raises on an
 unknown or missing optional field; a value of the wrong type, an absurd size or
-a bad file name raises ``validate.Invalid`` (the client words it as
-``UnexpectedResponse``; the checks live in ``core/validate.py``).
+a bad file name raises ``Invalid`` (``net/json_body.py``; the client words it as
+``UnexpectedResponse``; the checks live in ``api/validate.py``).
 """
 
 from __future__ import annotations

@@ -31,7 +31,6 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
-from ..api.validate import Invalid, parse_json
 from ..errors import (
     ApiError,
     Cancelled,
@@ -49,6 +48,7 @@ from ..safe_text import safe_line
 from . import ratelimit
 from .connections import MAX_BODY_BYTES, BodyTooLarge, ShortBody, read_body
 from .deadline import Deadline, TryInFlight
+from .json_body import Invalid, parse_json
 from .responses import os_api_error
 from .retry import RetryBudget, RetryPolicy, parse_retry_after, wait
 from .transport import default_user_agent, host_of

@@ -10,7 +10,6 @@ from typing import Any
 
 import requests
 
-from ..api.validate import parse_json
 from ..errors import (
     ApiError,
     AuthenticationError,
@@ -21,13 +20,14 @@ from ..errors import (
     ServerError,
 )
 from ..redact import redact
+from .json_body import parse_json
 
 
 def response_json(response: requests.Response) -> Any:
     """The body as JSON, or None (not JSON, nested too deeply, non-finite numbers)."""
     try:
         return parse_json(response.content)
-    except ValueError:  # validate.Invalid is one too
+    except ValueError:  # json_body.Invalid is one too
         return None
 
 
