@@ -30,22 +30,16 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import requests
 
-from ..api.models import RemoteFile
 from ..errors import Cancelled
 from ..net.retry import RetryPolicy
 from ..redact import get_logger
 from ..safe_text import safe_line
-from .download import (
-    DEFAULT_WORKERS,
-    PHASE_DISCOVER,
-    PHASE_EXTRACT,
-    DownloadResult,
-    FileResult,
-    Progress,
-    ProgressCallback,
-    download_files,
-)
+from .download import DEFAULT_WORKERS, download_files
+from .files import RemoteFile
 from .manifest import Manifest, ManifestFile, manifest_path, write_manifest
+from .progress import PHASE_DISCOVER, PHASE_EXTRACT, Progress, ProgressCallback
+from .recorded import manifest_records
+from .results import DownloadResult, FileResult
 
 log = get_logger(__name__)
 
@@ -124,6 +118,7 @@ def run_plan(
         workers=workers,
         progress=progress,
         cancel=cancel,
+        recorded=manifest_records(plan.folder),
         **options,
     )
     if plan.after_download is not None:

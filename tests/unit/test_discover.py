@@ -17,10 +17,10 @@ from typing import Any, Dict, Iterator, List
 import pytest
 from archive_factory import file, make_zip, zip_bytes
 
+from os_downloads.core.engine.crs import crs_from_wkt
 from os_downloads.core.engine.discover import (
     DEFAULT_CRS,
     Dataset,
-    crs_from_wkt,
     find_datasets,
     group_tiles,
 )

@@ -14,12 +14,6 @@ import pytest
 
 from os_downloads.core.api.auth import ApiKeyAuth
 from os_downloads.core.api.client import OSDownloadsClient
-from os_downloads.core.engine.download import (
-    PHASE_DISCOVER,
-    PHASE_DOWNLOAD,
-    PHASE_EXTRACT,
-    Progress,
-)
 from os_downloads.core.engine.folders import safe_folder_name
 from os_downloads.core.engine.manifest import (
     MANIFEST_NAME,
@@ -27,6 +21,12 @@ from os_downloads.core.engine.manifest import (
     ManifestFile,
     read_manifest,
     write_manifest,
+)
+from os_downloads.core.engine.progress import (
+    PHASE_DISCOVER,
+    PHASE_DOWNLOAD,
+    PHASE_EXTRACT,
+    Progress,
 )
 from os_downloads.core.errors import Cancelled, ConfigurationError
 from os_downloads.core.net.retry import RetryPolicy
