@@ -1,0 +1,306 @@
+"""Applying AddressBase Premium files to a holding, record type by record type.
+
+Tables: one per record type (``street``, ``street_descriptor``, ``blpu``,
+``xref``, ``lpi``, ``delivery_point``, ``organisation``, ``classification``,
+``successor``, ``metadata``), every column of the record, ``blpu`` as
+EPSG:27700 points from its X/Y coordinates. Each data table has a unique index
+on its key (USRN, USRN+LANGUAGE, UPRN, XREF_KEY, LPI_KEY, UDPRN, SUCC_KEY,
+ORG_KEY, CLASS_KEY).
+
+A full file (FILE_TYPE F) is inserted as it streams. A change-only file
+(FILE_TYPE C) is staged in temporary tables, then applied set-wise: per key the
+record with the highest ``PRO_ORDER`` wins (applying in PRO_ORDER gives that),
+every held row whose key the file names is deleted, and the winners that are
+not ``D`` are inserted. Re-applying a file changes nothing. Metadata records
+(29) have no key: a file that carries them replaces the held ones.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from ..errors import Cancelled
+from . import gpkg
+from .addressbase import DATA_TYPES, RECORD_TYPES, FileHeader, RecordType, csv_files, read_records
+from .errors import BadSupplyError, UnsupportedSupplyError
+from .gpkg import Column
+
+Changes = Dict[str, Dict[str, int]]
+BATCH = 5000
+CHANGE_TYPES = ("I", "U", "D")
+
+
+def _convert(value: str, kind: str) -> Any:
+    if value == "":
+        return None
+    if kind == "INTEGER":
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if kind == "REAL":
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+class _Table:
+    def __init__(self, conn: Any, kind: RecordType, description: str) -> None:
+        self.conn = conn
+        self.kind = kind
+        self.name = kind.table
+        self.types = [kind.column_type(c) for c in kind.columns]
+        q = gpkg.quote
+        if not gpkg.table_exists(conn, self.name):
+            gpkg.create_table(
+                conn,
+                self.name,
+                [Column(c, t) for c, t in zip(kind.columns, self.types)],
+                geometry="POINT" if kind.point else None,
+                description=description,
+            )
+            if kind.key:
+                conn.execute(
+                    f"CREATE UNIQUE INDEX {q(self.name + '_key')} ON {q(self.name)} "
+                    f"({', '.join(q(k) for k in kind.key)})"
+                )
+        self.geometry = bool(kind.point)
+        names = (["geom"] if self.geometry else []) + list(kind.columns)
+        self.column_list = ", ".join(q(n) for n in names)
+        marks = ", ".join("?" for _ in names)
+        self.insert_sql = f"INSERT INTO {q(self.name)} ({self.column_list}) VALUES ({marks})"
+        if kind.key:
+            key = ", ".join(q(k) for k in kind.key)
+            sets = ", ".join(f"{q(n)} = excluded.{q(n)}" for n in names)
+            self.full_sql = (
+                f"{self.insert_sql} ON CONFLICT ({key}) DO UPDATE SET {sets} "
+                f"WHERE excluded.pro_order > {q(self.name)}.pro_order"
+            )
+        else:
+            self.full_sql = self.insert_sql
+        if kind.point:
+            self._x = kind.columns.index(kind.point[0])
+            self._y = kind.columns.index(kind.point[1])
+
+    def row(self, fields: List[str]) -> List[Any]:
+        values = [_convert(v, t) for v, t in zip(fields, self.types)]
+        if not self.geometry:
+            return values
+        x, y = values[self._x], values[self._y]
+        point = None
+        if isinstance(x, float) and isinstance(y, float):
+            point = gpkg.geometry_blob(("Point", (x, y)))
+        return [point] + values
+
+
+class AddressBaseApplier:
+    """Applies the files of one version; ``changes`` counts per table."""
+
+    kind = "addressbase"
+
+    def __init__(self, conn: Any, description: str = "") -> None:
+        self.conn = conn
+        self.description = description
+        self.tables: Dict[str, _Table] = {}
+        self.changes: Changes = {}
+        for kind in DATA_TYPES:
+            if gpkg.table_exists(conn, kind.table):
+                self._table(kind)
+
+    def _table(self, kind: RecordType) -> _Table:
+        table = self.tables.get(kind.code)
+        if table is None:
+            table = self.tables[kind.code] = _Table(self.conn, kind, self.description)
+            self.changes.setdefault(
+                table.name, {"inserted": 0, "updated": 0, "deleted": 0, "ignored": 0}
+            )
+        return table
+
+    def create_all_tables(self) -> None:
+        for kind in DATA_TYPES:
+            self._table(kind)
+
+    @property
+    def table_names(self) -> List[str]:
+        return [t.name for t in self.tables.values()]
+
+    def apply(
+        self,
+        files: Sequence[Path],
+        *,
+        full: bool,
+        cancel: Optional[threading.Event] = None,
+        progress: Optional[Callable[[int, int, str], None]] = None,
+    ) -> Changes:
+        sources = csv_files(files)
+        if not sources:
+            raise UnsupportedSupplyError(
+                "This version holds no AddressBase Premium CSV file.",
+                hint="Holdings read the CSV supply; order the package as CSV.",
+            )
+        for index, source in enumerate(sources):
+            if progress is not None:
+                progress(index, len(sources), source.name)
+            headers: List[FileHeader] = []
+            records = read_records(source, headers)
+            if full:
+                self._apply_full(records, headers, source.name, cancel)
+            else:
+                self._apply_change(records, headers, source.name, cancel)
+        if progress is not None:
+            progress(len(sources), len(sources), "")
+        return self.changes
+
+    # --- full files ---------------------------------------------------------------------
+
+    def _apply_full(self, records: Any, headers: List[FileHeader], name: str, cancel: Any) -> None:
+        batches: Dict[str, List[List[Any]]] = {}
+        waiting = 0
+        before = {t.name: self._count_rows(t.name) for t in self.tables.values()}
+        for record in records:
+            if waiting == 0:
+                self._expect(headers, "F", name)
+            table = self._table(record.type)
+            before.setdefault(table.name, 0)
+            if record.type.key and record.fields[1].strip().upper() != "I":
+                raise BadSupplyError(
+                    f"{name}: line {record.line}: change type {record.fields[1]!r} in a full "
+                    "supply (only I is expected)."
+                )
+            batches.setdefault(record.type.code, []).append(table.row(record.fields))
+            waiting += 1
+            if waiting >= BATCH:
+                self._flush_full(batches)
+                batches, waiting = {}, 1
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("Cancelled; the holding was left as it was.")
+        self._expect(headers, "F", name)
+        self._flush_full(batches)
+        for table in self.tables.values():
+            grown = self._count_rows(table.name) - before.get(table.name, 0)
+            self.changes[table.name]["inserted"] += grown
+
+    def _flush_full(self, batches: Dict[str, List[List[Any]]]) -> None:
+        for code, rows in batches.items():
+            self.conn.executemany(self.tables[code].full_sql, rows)
+
+    # --- change-only files --------------------------------------------------------------
+
+    def _apply_change(
+        self, records: Any, headers: List[FileHeader], name: str, cancel: Any
+    ) -> None:
+        q = gpkg.quote
+        staged: Dict[str, str] = {}
+        batches: Dict[str, List[List[Any]]] = {}
+        metadata: List[List[Any]] = []
+        waiting = 0
+        for record in records:
+            if waiting == 0:
+                self._expect(headers, "C", name)
+            table = self._table(record.type)
+            if not record.type.key:  # metadata (29)
+                metadata.append(table.row(record.fields))
+                continue
+            change = record.fields[1].strip().upper()
+            if change not in CHANGE_TYPES:
+                raise BadSupplyError(
+                    f"{name}: line {record.line}: change type {record.fields[1]!r} "
+                    "is not I, U or D."
+                )
+            record.fields[1] = change
+            if record.type.code not in staged:
+                staged[record.type.code] = self._stage_table(table)
+            batches.setdefault(record.type.code, []).append(
+                table.row(record.fields) + [record.line]
+            )
+            waiting += 1
+            if waiting >= BATCH:
+                self._flush_stage(batches, staged)
+                batches, waiting = {}, 1
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("Cancelled; the holding was left as it was.")
+        self._expect(headers, "C", name)
+        self._flush_stage(batches, staged)
+        for code, stage in staged.items():
+            self._apply_stage(self.tables[code], stage)
+            self.conn.execute(f"DROP TABLE temp.{q(stage)}")
+        if metadata:
+            table = self._table(RECORD_TYPES["29"])
+            self.conn.execute(f"DELETE FROM {q(table.name)}")
+            self.conn.executemany(table.insert_sql, metadata)
+            self.changes[table.name]["updated"] += len(metadata)
+
+    def _stage_table(self, table: _Table) -> str:
+        q = gpkg.quote
+        stage = f"stage_{table.name}"
+        self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(stage)}")
+        self.conn.execute(
+            f"CREATE TEMP TABLE {q(stage)} AS SELECT {table.column_list}, 0 AS _line "
+            f"FROM main.{q(table.name)} WHERE 0"
+        )
+        return stage
+
+    def _flush_stage(self, batches: Dict[str, List[List[Any]]], staged: Dict[str, str]) -> None:
+        for code, rows in batches.items():
+            marks = ", ".join("?" for _ in rows[0])
+            self.conn.executemany(
+                f"INSERT INTO temp.{gpkg.quote(staged[code])} VALUES ({marks})", rows
+            )
+
+    def _apply_stage(self, table: _Table, stage: str) -> None:
+        q = gpkg.quote
+        key = ", ".join(q(k) for k in table.kind.key)
+        final = f"final_{table.name}"
+        self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(final)}")
+        self.conn.execute(
+            f"CREATE TEMP TABLE {q(final)} AS SELECT * FROM (SELECT *, row_number() OVER "
+            f"(PARTITION BY {key} ORDER BY pro_order DESC, _line DESC) AS _rank "
+            f"FROM temp.{q(stage)}) WHERE _rank = 1"
+        )
+        held = (
+            f"EXISTS (SELECT 1 FROM main.{q(table.name)} h WHERE "
+            + " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
+            + ")"
+        )
+        counts = self.conn.execute(
+            f"SELECT {held} AS was_held, change_type = 'D' AS gone, count(*) "
+            f"FROM temp.{q(final)} f GROUP BY 1, 2"
+        ).fetchall()
+        tally = self.changes[table.name]
+        for was_held, gone, n in counts:
+            what = {
+                (1, 1): "deleted",
+                (1, 0): "updated",
+                (0, 0): "inserted",
+                (0, 1): "ignored",
+            }[(int(was_held), int(gone))]
+            tally[what] += n
+        self.conn.execute(
+            f"DELETE FROM main.{q(table.name)} WHERE ({key}) IN (SELECT {key} FROM temp.{q(final)})"
+        )
+        self.conn.execute(
+            f"INSERT INTO main.{q(table.name)} ({table.column_list}) SELECT {table.column_list} "
+            f"FROM temp.{q(final)} WHERE change_type != 'D' ORDER BY pro_order"
+        )
+        self.conn.execute(f"DROP TABLE temp.{q(final)}")
+
+    # --- checks -------------------------------------------------------------------------
+
+    @staticmethod
+    def _expect(headers: List[FileHeader], file_type: str, name: str) -> None:
+        if not headers:
+            return
+        got = headers[0].file_type
+        if got != file_type:
+            said = {"F": "a full supply (F)", "C": "a change-only update (C)"}
+            raise BadSupplyError(
+                f"{name}: the header says {said[got]}, but this version is "
+                f"{said[file_type].split(' (')[0]}."
+            )
+
+    def _count_rows(self, table: str) -> int:
+        return int(self.conn.execute(f"SELECT count(*) FROM {gpkg.quote(table)}").fetchone()[0])
