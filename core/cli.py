@@ -72,7 +72,7 @@ PROG = "os-downloads"
 Register = Callable[[Any], None]
 _REGISTRARS: List[Register] = []
 # Modules in core/ that add commands when present: ``register(commands)`` in each.
-COMMAND_MODULES = ("sync_cli", "trud_cli")
+COMMAND_MODULES = ("sync_cli", "trud_cli", "holdings.cli")
 
 
 def register_commands(register: Register) -> Register:

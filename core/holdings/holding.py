@@ -97,12 +97,12 @@ class Holding:
         conn = gpkg.connect(path)
         holding = cls(path, conn)
         try:
-            if magic and not gpkg.table_exists(conn, HOLDING_TABLE):
-                if gpkg.is_geopackage(conn) and holding._has_data():
-                    raise NotAHoldingError(
-                        f"{path} is a GeoPackage with other data, not a holding.",
-                        hint="Choose a new file for the holding; this one is left as it is.",
-                    )
+            foreign = magic and not gpkg.table_exists(conn, HOLDING_TABLE)
+            if foreign and gpkg.is_geopackage(conn) and holding._has_data():
+                raise NotAHoldingError(
+                    f"{path} is a GeoPackage with other data, not a holding.",
+                    hint="Choose a new file for the holding; this one is left as it is.",
+                )
             with holding.transaction():
                 gpkg.init_geopackage(conn)
                 holding._create_metadata_tables()

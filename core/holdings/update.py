@@ -110,6 +110,40 @@ def update_holding(
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
         raise ConfigurationError(f"{path}: a holding is a GeoPackage; give a .gpkg file name.")
+    created = not path.exists()
+    try:
+        return _update(client, package_id, path, downloads, rebuild, workers, progress, cancel)
+    except BaseException:
+        if created:
+            _remove_if_empty(path)
+        raise
+
+
+def _remove_if_empty(path: Path) -> None:
+    """A holding made by a first update that failed before applying anything is removed."""
+    try:
+        with Holding.open(path) as holding:
+            empty = not holding.applied_ids
+    except (HoldingError, OSError):
+        return
+    if empty:
+        for leftover in (path, path.with_name(path.name + "-journal")):
+            try:
+                leftover.unlink()
+            except FileNotFoundError:
+                pass
+
+
+def _update(
+    client: Any,
+    package_id: str,
+    path: Path,
+    downloads: Optional[Path],
+    rebuild: bool,
+    workers: int,
+    progress: Optional[Callable[[Progress], None]],
+    cancel: Optional[threading.Event],
+) -> UpdateResult:
     with Holding.open(path, create=True) as holding:
         holding.check_package(package_id)
         result = UpdateResult(path, package_id)
