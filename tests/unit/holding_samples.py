@@ -182,7 +182,8 @@ def abp_blpu(
 def abp_dpa(change: str, order: int, uprn: int, udprn: int, street: str) -> str:
     return (
         f'28,"{change}",{order},{uprn},{udprn},"","","","",12,"","{street}","","",'
-        '"SOUTHAMPTON","SO14 1AA","S","1A","","","","","","",2020-01-01,2008-01-01,,2020-01-01,2008-01-01'
+        '"SOUTHAMPTON","SO14 1AA","S","1A","","","","","","",'
+        "2020-01-01,2008-01-01,,2020-01-01,2008-01-01"
     )
 
 
