@@ -810,3 +810,89 @@ PACKAGES: Tuple[PackageSpec, ...] = (
         ),
     ),
 )
+
+
+# Packages made for holdings (issue 13): a FULL supply and change-only updates generated
+# from one model each (replica/sample_holdings.py), with the expected holding ("truth")
+# for every version. One spells supplyType as the spec does, the other as production does.
+HOLDING_PACKAGES: Tuple[PackageSpec, ...] = (
+    PackageSpec(
+        "0040163512",
+        "Exeter Topography (COU)",
+        "2026-04-01",
+        "MMTOPO",
+        "OS MasterMap Topography Layer",
+        "GML",
+        (
+            PackageVersionSpec("6401101", "2026-04-01", "INITIAL", "FULL", "Epoch 110", "5452201"),
+            PackageVersionSpec("6401102", "2026-05-06", "UPDATE", "COU", "Epoch 111", "5457730"),
+            PackageVersionSpec("6401103", "2026-06-03", "UPDATE", "COU", "Epoch 112", "5463318"),
+            PackageVersionSpec("6401104", "2026-07-01", "UPDATE", "COU", "Epoch 113", "5468904"),
+        ),
+    ),
+    PackageSpec(
+        "0040163520",
+        "AB Prem Cardiff (COU)",
+        "2026-04-02",
+        "ABP",
+        "AddressBase Premium",
+        "CSV",
+        (
+            PackageVersionSpec(
+                "6402201", "2026-04-02", "INITIAL", "Full", "E120 April 2026 Update", "5452310"
+            ),
+            PackageVersionSpec(
+                "6402202",
+                "2026-05-07",
+                "UPDATE",
+                "Change Only Update",
+                "E121 May 2026 Update",
+                "5457841",
+            ),
+            PackageVersionSpec(
+                "6402203",
+                "2026-06-04",
+                "UPDATE",
+                "Change Only Update",
+                "E122 June 2026 Update",
+                "5463420",
+            ),
+            PackageVersionSpec(
+                "6402204",
+                "2026-07-02",
+                "UPDATE",
+                "Change Only Update",
+                "E123 July 2026 Update",
+                "5469015",
+            ),
+        ),
+    ),
+)
+
+# Further change-only updates of the holding packages, generated but not listed: tests
+# publish them at run time (sample_holdings.publish_next_update). Their ids are the ones
+# the replica gives the next published versions of a package.
+HOLDING_NEXT_VERSIONS: Dict[str, Tuple[PackageVersionSpec, ...]] = {
+    "0040163512": (
+        PackageVersionSpec("6401105", "2026-08-05", "UPDATE", "COU", "Epoch 114", "5474470"),
+        PackageVersionSpec("6401106", "2026-09-02", "UPDATE", "COU", "Epoch 115", "5480012"),
+    ),
+    "0040163520": (
+        PackageVersionSpec(
+            "6402205",
+            "2026-08-06",
+            "UPDATE",
+            "Change Only Update",
+            "E124 August 2026 Update",
+            "5474581",
+        ),
+        PackageVersionSpec(
+            "6402206",
+            "2026-09-03",
+            "UPDATE",
+            "Change Only Update",
+            "E125 September 2026 Update",
+            "5480123",
+        ),
+    ),
+}

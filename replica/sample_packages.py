@@ -3,7 +3,8 @@
 Each package has an INITIAL/FULL version and UPDATE/COU (change-only) versions
 with new file names, as premium supplies have: MasterMap as gzipped GML 3.2
 chunks per 1 km tile plus an order summary, AddressBase Premium as a zipped
-multi-record CSV. Files land in ``files/packages/<package>/<version>/``.
+multi-record CSV. Files land in ``files/packages/<package>/<version>/``. The holding packages
+(a realistic FULL and COUs with truths) come from ``sample_holdings``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from .sample_addresses import Address, addresses
 from .sample_build import Contributor, SampleBuild
 from .sample_geography import buildings, rectangle
 from .sample_gml import TopographicArea, topography
+from .sample_holdings import build_holding_packages
 from .sample_texts import order_details
 from .sample_zip import ZipMember, gzip_bytes, zip_bytes
 
-VERSION = "2"
+VERSION = "3"
 
 
 # --- OS MasterMap Topography Layer ----------------------------------------------------------
@@ -203,6 +205,8 @@ def build_packages(build: SampleBuild) -> Dict[str, Any]:
                 ],
             }
         )
+    # The holding packages (issue 13): realistic supplies with a truth for every version.
+    packages += build_holding_packages(build)
     return {"dataPackages": packages}
 
 
