@@ -16,6 +16,9 @@ retry_after: float|None    seconds sent as ``Retry-After`` with a 429; None: no 
 drop_after_bytes: int      with drop_count: the connection closes after N body bytes
 drop_count: int            how many storage GETs are cut short (counts down)
 wrong_md5: set[str]        file names whose listed md5 is wrong
+withdrawn_versions: set    data-package version ids the API no longer lists or serves
+                           (expired); their neighbours' previous/nextVersionUrl still
+                           name them, as links fixed at publication would
 corrupt_files: {name: K}   storage flips a byte in the next K bodies of that file
 slow_bytes_per_second      storage bodies are throttled to this rate
 signed_url_ttl_seconds     lifetime of signed storage URLs (<= 0: already expired)
@@ -49,6 +52,7 @@ class FaultSettings:
     drop_after_bytes: int = 0
     drop_count: int = 0
     wrong_md5: Set[str] = field(default_factory=set)
+    withdrawn_versions: Set[str] = field(default_factory=set)
     corrupt_files: Dict[str, int] = field(default_factory=dict)
     slow_bytes_per_second: int = 0
     signed_url_ttl_seconds: float = 3600.0
@@ -62,7 +66,7 @@ REDIRECT_FORMS = frozenset({"varied", "json", "empty", "302"})
 
 
 def _normalise(name: str, value: Any) -> Any:
-    if name == "wrong_md5":
+    if name in ("wrong_md5", "withdrawn_versions"):
         return {value} if isinstance(value, str) else set(value or ())
     if name == "corrupt_files":
         return _corrupt_counts(value)
@@ -127,7 +131,12 @@ class Faults:
             object.__setattr__(
                 self,
                 "_settings",
-                replace(d, wrong_md5=set(d.wrong_md5), corrupt_files=dict(d.corrupt_files)),
+                replace(
+                    d,
+                    wrong_md5=set(d.wrong_md5),
+                    withdrawn_versions=set(d.withdrawn_versions),
+                    corrupt_files=dict(d.corrupt_files),
+                ),
             )
             object.__setattr__(self, "_api_requests", 0)
         self.limiter.reset()
@@ -146,6 +155,7 @@ class Faults:
         with self._lock:
             data = asdict(self._settings)
         data["wrong_md5"] = sorted(data["wrong_md5"])
+        data["withdrawn_versions"] = sorted(data["withdrawn_versions"])
         return data
 
     # --- consulted by the origins ----------------------------------------------
@@ -186,6 +196,9 @@ class Faults:
             else:
                 self._settings.corrupt_files[file_name] = left - 1
             return True
+
+    def is_withdrawn(self, version_id: str) -> bool:
+        return version_id in self._settings.withdrawn_versions
 
     def md5_is_wrong(self, file_name: str) -> bool:
         return file_name in self._settings.wrong_md5

@@ -202,9 +202,9 @@ _INTEGER = frozenset(
         "sao_end_number",
         "pao_start_number",
         "pao_end_number",
-        "usrn_match_indicator",
         "building_number",
         "custodian_uprn",
+        "version",
     }
 )
 _REAL = frozenset(
@@ -222,6 +222,7 @@ _REAL = frozenset(
         "street_end_lat",
         "street_end_long",
         "street_tolerance",
+        "scheme_version",
     }
 )
 

@@ -42,12 +42,14 @@ def plan_chain(
     *,
     rebuild: bool = False,
     predecessor: Optional[Callable[[DataPackageVersionSummary], str]] = None,
+    to_version: str = "",
 ) -> ChainPlan:
     """What to apply to a holding that holds ``applied`` (oldest first).
 
     ``predecessor(version)`` gives a COU's predecessor id from the API (its
     ``previousVersionUrl``); without it, or when the API gives none, the
-    version before it in the API's order is its predecessor.
+    version before it in the API's order is its predecessor. ``to_version``:
+    stop after that version (it must be one the chain reaches).
     """
     ordered = list(reversed(sort_versions_newest_first(list(versions))))
     fulls = [i for i, v in enumerate(ordered) if not v.is_change_only]
@@ -77,12 +79,38 @@ def plan_chain(
     else:  # the last applied version is no longer listed: follow the links
         held = last
         pending = [v for v in ordered[base + 1 :] if v.id not in applied]
+    if to_version and to_version not in position:
+        raise HoldingError(f"The package lists no version {to_version}.")
+    if to_version and to_version in applied and not plan.rebuild and not rebuild:
+        plan.to_apply = []
+        return plan
+    if to_version and position[to_version] < base:
+        raise HoldingError(
+            f"Version {to_version} is older than the newest full supply "
+            f"({plan.newest_full}); a holding starts from that full supply."
+        )
+    if plan.to_apply and plan.to_apply[0].id == to_version:
+        return plan
+
+    def wanted_before(version: DataPackageVersionSummary) -> str:
+        return (predecessor(version) if predecessor else "") or _before(ordered, version)
+
     for version in pending:
-        wanted = (predecessor(version) if predecessor else "") or _before(ordered, version)
+        wanted = wanted_before(version)
         if wanted != held:
-            raise MissingVersionError(version.id, wanted or "(unknown)", held, plan.newest_full)
+            after_full = ordered[base + 1 :]
+            intact = all(wanted_before(v) == _before(ordered, v) for v in after_full)
+            raise MissingVersionError(
+                version.id,
+                wanted or "(unknown)",
+                "" if plan.to_apply else held,
+                plan.newest_full,
+                rebuild_helps=intact and not plan.to_apply,
+            )
         plan.to_apply.append(version)
         held = version.id
+        if version.id == to_version:
+            break
     return plan
 
 

@@ -2,7 +2,7 @@
 
 ::
 
-    holding update PKG --into PATH.gpkg [--downloads DIR] [--rebuild] [--json]
+    holding update PKG --into PATH.gpkg [--to VERSION] [--downloads DIR] [--rebuild] [--json]
     holding status PATH.gpkg [--json] [--offline]
 
 ``update`` exits 0 when it applied something, 10 when the holding was already
@@ -58,6 +58,9 @@ def register(commands: Any) -> None:
         action="store_true",
         help="start again from the newest full supply (replaces what the holding holds)",
     )
+    update.add_argument(
+        "--to", dest="to_version", default="", metavar="VERSION", help="stop after this version"
+    )
     update.add_argument("--json", action="store_true", help="print JSON")
     update.set_defaults(handler=cmd_update)
 
@@ -87,6 +90,7 @@ def cmd_update(ctx: Any) -> int:
             args.into,
             downloads=args.downloads,
             rebuild=args.rebuild,
+            to_version=args.to_version,
             workers=ctx.workers,
             progress=bar,
             cancel=ctx.cancel,

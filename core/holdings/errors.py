@@ -28,16 +28,24 @@ class OtherPackageError(HoldingError):
 class MissingVersionError(HoldingError):
     """A change-only update's predecessor is not in the holding (a gap in the chain)."""
 
-    def __init__(self, version: str, missing: str, held: str, newest_full: str) -> None:
+    def __init__(
+        self, version: str, missing: str, held: str, newest_full: str, *, rebuild_helps: bool
+    ) -> None:
+        if rebuild_helps:
+            hint = (
+                f"Start again from the newest full supply ({newest_full}): run the update "
+                "with --rebuild, or into a new GeoPackage."
+            )
+        else:
+            hint = (
+                f"The API no longer lists version {missing}, so even the newest full supply "
+                f"({newest_full}) cannot be brought up to date: ask OS for a re-supply (a new "
+                "full supply) of the package; the next update starts again from it."
+            )
         super().__init__(
             f"Change-only update {version} applies on top of version {missing}, "
             f"which is not in this holding (it holds up to {held or 'nothing'}).",
-            hint=(
-                f"Start again from the newest full supply ({newest_full}): "
-                "run the update with --rebuild, or into a new GeoPackage."
-                if newest_full
-                else "The package lists no full supply to start again from."
-            ),
+            hint=hint,
         )
         self.version = version
         self.missing = missing

@@ -103,9 +103,10 @@ class Holding:
                     f"{path} is a GeoPackage with other data, not a holding.",
                     hint="Choose a new file for the holding; this one is left as it is.",
                 )
-            with holding.transaction():
-                gpkg.init_geopackage(conn)
-                holding._create_metadata_tables()
+            if not gpkg.table_exists(conn, VERSIONS_TABLE):  # an empty file: make it a holding
+                with holding.transaction():
+                    gpkg.init_geopackage(conn)
+                    holding._create_metadata_tables()
         except sqlite3.DatabaseError as err:
             conn.close()
             raise NotAHoldingError(f"{path} cannot be read as a GeoPackage ({err}).") from None

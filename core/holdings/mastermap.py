@@ -35,6 +35,7 @@ FEATURE_CLASSES = (
     "CartographicSymbol",
     "BoundaryLine",
 )
+_FEATURES = frozenset(FEATURE_CLASSES)
 DEPARTED = "DepartedFeature"
 MULTI_VALUED = frozenset(
     {"theme", "descriptive_group", "descriptive_term", "change_date", "reason_for_change"}
@@ -78,13 +79,24 @@ class Departure:
     properties: Dict[str, Union[str, List[str]]]
 
 
+_SNAKE: Dict[str, str] = {}
+_LOCAL: Dict[str, str] = {}
+
+
 def snake(name: str) -> str:
     """``descriptiveGroup`` -> ``descriptive_group``."""
-    return _CAMEL.sub("_", name).lower()
+    found = _SNAKE.get(name)
+    if found is None:
+        found = _SNAKE[name] = _CAMEL.sub("_", name).lower()
+    return found
 
 
 def local(tag: str) -> str:
-    return tag.rpartition("}")[2]
+    """The tag without its namespace (cached: a chunk has few distinct tags)."""
+    found = _LOCAL.get(tag)
+    if found is None:
+        found = _LOCAL[tag] = tag.rpartition("}")[2]
+    return found
 
 
 def open_chunk(path: Path) -> IO[bytes]:
@@ -118,24 +130,24 @@ def read_chunk(path: Path) -> Iterator[Union[TopoFeature, Departure]]:
 
 
 def _read(stream: IO[bytes], path: Path) -> Iterator[Union[TopoFeature, Departure]]:
-    depth = 0
     root: Optional[ET.Element] = None
     for event, elem in ET.iterparse(stream, events=("start", "end")):
         if event == "start":
             if root is None:
                 root = elem
-            depth += 1
             continue
-        depth -= 1
         name = local(elem.tag)
-        if name in FEATURE_CLASSES:
+        if name in _FEATURES:
             yield _feature(elem, name, path)
-            elem.clear()
         elif name == DEPARTED:
             yield _departure(elem, path)
-            elem.clear()
-        if depth == 1 and root is not None:
-            root.clear()  # finished members: nothing of them stays in memory
+        else:
+            continue
+        # Done with this member: nothing of it stays in memory (the parser keeps its
+        # own reference to the still-open member element, so clearing the root is safe).
+        elem.clear()
+        if root is not None:
+            root.clear()
 
 
 def _toid(elem: ET.Element, path: Path) -> str:

@@ -102,17 +102,21 @@ def update_holding(
     *,
     downloads: Optional[Path] = None,
     rebuild: bool = False,
+    to_version: str = "",
     workers: int = 4,
     progress: Optional[Callable[[Progress], None]] = None,
     cancel: Optional[threading.Event] = None,
 ) -> UpdateResult:
-    """Bring the holding at ``path`` up to the package's newest version (see module doc)."""
+    """Bring the holding at ``path`` up to the package's newest version, or up to
+    ``to_version`` (see the module docstring)."""
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
         raise ConfigurationError(f"{path}: a holding is a GeoPackage; give a .gpkg file name.")
     created = not path.exists()
     try:
-        return _update(client, package_id, path, downloads, rebuild, workers, progress, cancel)
+        return _update(
+            client, package_id, path, downloads, rebuild, to_version, workers, progress, cancel
+        )
     except BaseException:
         if created:
             _remove_if_empty(path)
@@ -140,6 +144,7 @@ def _update(
     path: Path,
     downloads: Optional[Path],
     rebuild: bool,
+    to_version: str,
     workers: int,
     progress: Optional[Callable[[Progress], None]],
     cancel: Optional[threading.Event],
@@ -160,12 +165,17 @@ def _update(
             return previous_id(details_of(summary.id).previous_version_url)
 
         plan: ChainPlan = plan_chain(
-            versions, holding.applied_ids, rebuild=rebuild, predecessor=predecessor
+            versions,
+            holding.applied_ids,
+            rebuild=rebuild,
+            predecessor=predecessor,
+            to_version=to_version,
         )
         result.notes += plan.notes
         if not plan.to_apply:
             result.held = holding.applied_ids
-            result.notes.append(f"up to date: version {result.held[-1]} is the newest")
+            newest = "the one asked for" if to_version else "the newest"
+            result.notes.append(f"up to date: version {result.held[-1]} is {newest}")
             return result
         kind = holding.info.kind if holding.info else ""
         root = Path(downloads) if downloads else default_downloads(path)

@@ -386,6 +386,22 @@ def test_chain_refuses_a_cou_whose_predecessor_is_missing():
         plan_chain(listed, ["10", "11"], predecessor=lambda v: links[v.id])
     text = str(caught.value) + " " + caught.value.hint
     assert "Change-only update 13 applies on top of version 12" in text
-    assert "not in this holding" in text
-    assert "Start again from the newest full supply (10)" in text
-    assert "--rebuild" in text
+    assert "not in this holding (it holds up to 11)" in text
+    assert "ask OS for a re-supply" in text  # rebuilding from 10 would meet the same gap
+
+
+def test_chain_offers_a_rebuild_when_the_chain_from_the_full_supply_is_whole():
+    links = {"11": "10", "12": "11", "13": "12"}
+    with pytest.raises(MissingVersionError) as caught:  # 99: from another chain, not listed
+        plan_chain(VERSIONS, ["10", "99"], predecessor=lambda v: links[v.id])
+    assert "Start again from the newest full supply (10)" in caught.value.hint
+    assert "--rebuild" in caught.value.hint
+    plan = plan_chain(VERSIONS, ["10", "99"], rebuild=True, predecessor=lambda v: links[v.id])
+    assert [v.id for v in plan.to_apply] == ["10", "11", "12", "13"] and plan.rebuild
+
+
+def test_chain_follows_the_links_when_the_last_applied_is_no_longer_listed():
+    links = {"11": "10", "12": "11", "13": "12"}
+    listed = [v for v in VERSIONS if v.id != "11"]
+    plan = plan_chain(listed, ["10", "11"], predecessor=lambda v: links[v.id])
+    assert [v.id for v in plan.to_apply] == ["12", "13"]
