@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
+
+from holding_samples import gml2_area, gml2_chunk, gml2_departed, square, write_gz
 
 from os_downloads.core.holdings.addressbase import RECORD_TYPES
 from os_downloads.core.holdings.gpkg import decode_blob
@@ -31,16 +35,19 @@ ABP_VERSIONS = ("6402201", "6402202", "6402203", "6402204")
 ABP_NAMES = {"locality": "LOCALITY_NAME", "administrative_area": "ADMINSTRATIVE_AREA"}
 
 
-def holding_cli(replica, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = dict(
+def cli_env(replica) -> Dict[str, str]:
+    return dict(
         os.environ,
         PYTHONPATH=str(PYTHONPATH),
         OS_DOWNLOADS_API_URL=replica.api_url,
         OS_API_KEY=replica.api_key,
     )
+
+
+def holding_cli(replica, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "os_downloads", "holding", *args],
-        env=env,
+        env=cli_env(replica),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -262,3 +269,83 @@ def test_usage_errors_exit_2(replica, tmp_path: Path) -> None:
     assert holding_cli(replica, "frobnicate").returncode == 2
     missing = holding_cli(replica, "status", str(tmp_path / "none.gpkg"))
     assert missing.returncode == 1 and missing.stderr.startswith("error: ")
+
+
+def test_a_missing_link_in_the_chain_is_refused_with_the_way_out(replica, tmp_path: Path) -> None:
+    holding = tmp_path / "cardiff.gpkg"
+    update(replica, ABP, holding, "--to", ABP_VERSIONS[1])
+    before = holding.read_bytes()
+    replica.set_faults(withdrawn_versions={ABP_VERSIONS[2]})  # the API lists it no more
+    result = holding_cli(replica, "update", ABP, "--into", str(holding))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: Change-only update 6402204 applies on top of version 6402203, which is not "
+        "in this holding (it holds up to 6402202). The API no longer lists version 6402203, "
+        "so even the newest full supply (6402201) cannot be brought up to date: ask OS for a "
+        "re-supply (a new full supply) of the package; the next update starts again from it."
+    )
+    assert holding.read_bytes() == before
+    status = holding_cli(replica, "status", str(holding))
+    assert "Pending:  unknown (Change-only update 6402204 applies on top of" in status.stdout
+    # The holding's own last version no longer listed is no gap: the links say what follows.
+    replica.set_faults(withdrawn_versions={ABP_VERSIONS[1]})
+    assert holding_cli(replica, "update", ABP, "--into", str(holding)).returncode == 0
+    assert_abp_is_truth(holding, ABP, ABP_VERSIONS[-1])
+
+
+def test_kill_9_mid_apply_then_rerun_gives_the_truth(replica, tmp_path: Path) -> None:
+    holding = tmp_path / "exeter.gpkg"
+    update(replica, TOPO, holding)
+    before = mastermap_holding(holding)
+    gone = sorted(before["TopographicArea"])[0]
+    added = [f"osgb8{n:012d}" for n in range(40000)]  # big enough to take seconds to apply
+    members = [gml2_departed(gone)]
+    members += (
+        gml2_area(t, 1, square(290000 + n % 500 * 4, 90000 + n // 500 * 4, 3))
+        for n, t in enumerate(added)
+    )
+    chunk = write_gz(tmp_path / "cou" / "5499001-SX9292.gz", gml2_chunk(members))
+    published = replica.publish_package_version(TOPO, files=[(chunk.name, chunk)])
+    downloaded = tmp_path / "exeter_downloads" / "packages" / TOPO / published.id / chunk.name
+    journal = holding.with_name(holding.name + "-journal")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "os_downloads", "holding", "update", TOPO, "--into", str(holding)],
+        env=cli_env(replica),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            if downloaded.exists() and journal.exists():  # the apply's transaction is writing
+                break
+            time.sleep(0.005)
+        time.sleep(0.3)
+        assert process.poll() is None, "the update ended before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert journal.exists()  # killed inside the transaction
+    assert mastermap_holding(holding) == before  # SQLite rolled the journal back
+    assert_mastermap_is_truth(holding, TOPO, TOPO_VERSIONS[-1])
+    again = holding_cli(replica, "update", TOPO, "--into", str(holding), "--json")
+    assert again.returncode == 0, again.stderr
+    after = mastermap_holding(holding)
+    areas = after.pop("TopographicArea")
+    expected = dict(before["TopographicArea"])
+    del expected[gone]
+    assert {t: r for t, r in areas.items() if t in expected} == expected
+    assert sorted(t for t in areas if t not in expected) == added
+    assert all(areas[t]["version"] == 1 for t in added)
+    assert after == {c: rows for c, rows in before.items() if c != "TopographicArea"}
+    report = json.loads(again.stdout)["applied"][0]
+    assert report["changes"]["topographic_area"] == {
+        "inserted": len(added),
+        "updated": 0,
+        "deleted": 1,
+        "ignored": 0,
+    }
