@@ -24,6 +24,9 @@ Config file (TOML, or JSON with the same structure; chosen by extension)::
 
     [[packages]]                  # premium data packages: every new version id
     id = "0040154231"
+    # holding = "topo.gpkg"       # also keep one GeoPackage current (MasterMap, ABP):
+    #                             # each COU applied in order (core/holdings); relative
+    #                             # to dest_root; the report counts what each changed
 
 A key or secret in the file itself is refused: keys live in the environment.
 
@@ -55,6 +58,7 @@ it accepts, e.g. ``("trud_key_env",)``) and three methods::
     check(entry, state: dict, ctx: SyncContext) -> Plan   # ask what is new; no downloads
     apply(entry, step: Step, state: dict, ctx: SyncContext) -> str  # fetch one step;
         # update ``state`` (the entry's JSON-able dict) and return the folder written
+        # (or a dict with "folder" and more for the report, e.g. a holding's changes)
 
 and register it with ``register_source_kind(Kind())`` when its module is
 imported. ``KIND_MODULES`` maps a kind to the module that registers it, so
@@ -403,20 +407,27 @@ class DataPackages:
 
     name = "packages"
     options: Tuple[str, ...] = ()
-    fields = ("id", "extract")
+    fields = ("id", "extract", "holding")
 
     def parse(self, raw: Mapping[str, Any], where: str) -> Entry:
         _no_extra(raw, self.fields, where)
         package_id = _required_str(raw, "id", where)
+        holding = _required_str(raw, "holding", where) if "holding" in raw else None
+        if holding and not holding.lower().endswith(".gpkg"):
+            raise ConfigurationError(f"{where}: holding must be a .gpkg file name.")
         return Entry(
             kind=self.name,
             key=f"packages/{package_id}",
-            label=f"package {package_id}",
-            spec={"id": package_id},
+            label=f"package {package_id}" + (f" -> {holding}" if holding else ""),
+            spec={"id": package_id, "holding": holding},
             extract=_opt_bool(raw.get("extract"), "extract", where, default=None),
         )
 
     def check(self, entry: Entry, state: Dict[str, Any], ctx: SyncContext) -> Plan:
+        if entry.spec.get("holding"):
+            from .holdings.sync import check_holding
+
+            return check_holding(entry, Plan(entry), Step, ctx)
         versions = ctx.os_client().data_package_versions(entry.spec["id"])
         fetched = state.get("fetched", {})
         plan = Plan(entry)
@@ -432,7 +443,11 @@ class DataPackages:
             plan.notes.append(f"newest version {newest} already fetched")
         return plan
 
-    def apply(self, entry: Entry, step: Step, state: Dict[str, Any], ctx: SyncContext) -> str:
+    def apply(self, entry: Entry, step: Step, state: Dict[str, Any], ctx: SyncContext) -> Any:
+        if entry.spec.get("holding"):
+            from .holdings.sync import apply_holding
+
+            return apply_holding(entry, step, state, ctx)  # {folder, holding, changes}
         result = fetch_package_version(
             ctx.os_client(),
             entry.spec["id"],
@@ -567,7 +582,8 @@ class EntryReport:
     kind: str
     label: str
     status: str = NOT_RUN
-    fetched: List[Dict[str, str]] = field(default_factory=list)  # version, description, folder
+    fetched: List[Dict[str, Any]] = field(default_factory=list)  # version, description, folder
+    # (+ holding, changes: {table: {inserted, updated, deleted}} for a holding)
     pending: List[str] = field(default_factory=list)  # steps planned but not done
     notes: List[str] = field(default_factory=list)
     error: str = ""
@@ -637,6 +653,11 @@ class SyncReport:
             lines.append(f"{e.status.upper():<13}{e.label}")
             for item in e.fetched:
                 lines.append(f"    fetched {item['description']} -> {item['folder']}")
+                for table, n in (item.get("changes") or {}).items():
+                    lines.append(
+                        f"      {table}: {n['inserted']} inserted, {n['updated']} updated, "
+                        f"{n['deleted']} deleted"
+                    )
             for step in e.pending:
                 lines.append(f"    {'would fetch' if self.dry_run else 'not fetched'} {step}")
             for note in e.notes:
@@ -735,11 +756,11 @@ def _run_entry(
             return
         for step in plan.steps:
             log.info("sync: %s: fetching %s", entry.label, step.description)
-            folder = kind.apply(entry, step, entry_state, ctx)
+            done = kind.apply(entry, step, entry_state, ctx)  # the folder, or a dict with it
             state.save()
-            out.fetched.append(
-                {"version": step.version, "description": step.description, "folder": folder}
-            )
+            item = {"version": step.version, "description": step.description}
+            item.update(done if isinstance(done, Mapping) else {"folder": done})
+            out.fetched.append(item)
             out.pending.remove(step.description)
         out.status = UPDATED
     except Cancelled as err:

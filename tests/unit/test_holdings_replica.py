@@ -349,3 +349,45 @@ def test_kill_9_mid_apply_then_rerun_gives_the_truth(replica, tmp_path: Path) ->
         "deleted": 1,
         "ignored": 0,
     }
+
+
+def test_sync_keeps_a_holding_current_and_reports_each_cous_changes(replica, tmp_path) -> None:
+    config = tmp_path / "sync.toml"
+    config.write_text(
+        f'dest_root = "data"\napi_url = "{replica.api_url}"\n'
+        f'[[packages]]\nid = "{TOPO}"\nholding = "exeter.gpkg"\n',
+        encoding="utf-8",
+    )
+    holding = tmp_path / "data" / "exeter.gpkg"
+
+    def sync(*args: str) -> subprocess.CompletedProcess:
+        env = dict(cli_env(replica))
+        env.pop("OS_DOWNLOADS_API_URL")
+        return subprocess.run(
+            [sys.executable, "-m", "os_downloads", "sync", str(config), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+
+    first = sync("--json")
+    assert first.returncode == 0, first.stderr
+    entry = json.loads(first.stdout)["entries"][0]
+    assert [f["version"] for f in entry["fetched"]] == list(TOPO_VERSIONS)
+    for item in entry["fetched"][1:]:
+        assert_changes_are_truth(dict(item, version=item["version"]), TOPO, CLASS_TABLES)
+        assert item["holding"] == str(holding)
+    assert_mastermap_is_truth(holding, TOPO, TOPO_VERSIONS[-1])
+    assert sync().returncode == 10
+    published = publish_next_update(replica, TOPO)
+    third = sync()
+    assert third.returncode == 0, third.stderr
+    text = (tmp_path / "data" / "os_downloads_sync_report.txt").read_text("utf-8")
+    counts = published.truth.changes["TopographicArea"]
+    assert (
+        f"topographic_area: {counts['inserted']} inserted, {counts['updated']} updated, "
+        f"{counts['deleted']} deleted"
+    ) in text
+    assert_mastermap_is_truth(holding, TOPO, published.version.id)
