@@ -98,9 +98,12 @@ class UpdateHoldingAlgorithm(OSDownloadsAlgorithm):
                     holding=holding, package=package
                 )
             )
-            result = update_holding(
-                self._client, package, Path(holding), progress=bridge, cancel=bridge.cancel
-            )
+            try:
+                result = update_holding(
+                    self._client, package, Path(holding), progress=bridge, cancel=bridge.cancel
+                )
+            finally:
+                self._client.close()  # its sockets, whatever happened
         totals = {"inserted": 0, "updated": 0, "deleted": 0}
         for outcome in result.applied:
             counts = outcome.totals()
