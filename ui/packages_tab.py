@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Sequence
 from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,9 +26,12 @@ from ..i18n import tr
 from ..integration import settings as plugin_settings
 from ..integration.auth import has_credentials
 from ..integration.client_factory import build_client, call_then_close, require_credentials
+from ..integration.holdings import HoldingService, remember_path, remembered_path
 from .context import DockContext, no_key_text
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
+# Products a holding can be built for (core/holdings): MasterMap Topography, ABP.
+HOLDING_PRODUCTS = ("MMTOPO", "ABP")
 NO_KEY_PAGE, PACKAGES_PAGE = 0, 1
 
 
@@ -86,6 +90,7 @@ class PackagesTab(QWidget):
         self.versions: List[DataPackageVersionSummary] = []
         self.version: Optional[DataPackageVersion] = None
         self._serial = 0
+        self.holdings = HoldingService(self)
         self._build()
 
     def _build(self) -> None:
@@ -113,6 +118,15 @@ class PackagesTab(QWidget):
         self.reload_button = QPushButton(tr("Reload"))
         self.download_button = QPushButton(tr("Download and load this version"))
         self.download_button.setEnabled(False)
+        self.holding_button = QPushButton(tr("Keep up to date in one GeoPackage"))
+        self.holding_button.setToolTip(
+            tr(
+                "Builds one GeoPackage from the newest full supply and applies every "
+                "change-only update after it; each later click applies what is new and "
+                "refreshes the layers."
+            )
+        )
+        self.holding_button.setEnabled(False)
 
         def titled(title: str, widget: QWidget) -> QWidget:
             box = QWidget()
@@ -134,6 +148,7 @@ class PackagesTab(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter, 1)
         layout.addLayout(buttons)
+        layout.addWidget(self.holding_button)
         layout.addWidget(self.download_button)
         self.stack.addWidget(content)
 
@@ -145,6 +160,7 @@ class PackagesTab(QWidget):
         self.packages_tree.currentItemChanged.connect(self._package_changed)
         self.versions_tree.currentItemChanged.connect(self._version_changed)
         self.download_button.clicked.connect(self._download_clicked)
+        self.holding_button.clicked.connect(self._holding_clicked)
 
     # --- listing ----------------------------------------------------------------------
 
@@ -211,6 +227,10 @@ class PackagesTab(QWidget):
         self.versions_tree.clear()
         self.files_tree.clear()
         self.download_button.setEnabled(False)
+        package = self.packages.get(package_id)
+        self.holding_button.setEnabled(
+            package is not None and package.product_id.upper().startswith(HOLDING_PRODUCTS)
+        )
         self.status_label.setText(tr("Loading versions…"))
         client = self._client(serial, tr("Listing versions"))
         if client is None:
@@ -279,6 +299,17 @@ class PackagesTab(QWidget):
             )
         )
         self.download_button.setEnabled(bool(version.downloads))
+        if version.is_change_only:
+            self.download_button.setText(tr("Download this change-only update (files only)"))
+            self.download_button.setToolTip(
+                tr(
+                    "A change-only update applies to a holding, not a dataset on its own: "
+                    "use Keep up to date in one GeoPackage to see the data as it now is."
+                )
+            )
+        else:
+            self.download_button.setText(tr("Download and load this version"))
+            self.download_button.setToolTip("")
         self.files_loaded.emit(version.id)
 
     # --- download ---------------------------------------------------------------------
@@ -297,4 +328,37 @@ class PackagesTab(QWidget):
             return self.context.downloads.start_package_version(package_id, version_id, title=title)
         except Exception as exc:  # noqa: BLE001
             self.context.report_error(exc, tr("Starting the download"))
+            return None
+
+    # --- holding ----------------------------------------------------------------------
+
+    def _holding_clicked(self) -> None:
+        package = self.packages_tree.currentItem()
+        if package is None:
+            return
+        package_id = str(package.data(0, ID_ROLE))
+        path = remembered_path(package_id)
+        if not path:
+            name = self.packages.get(package_id)
+            suggested = plugin_settings.load().download_root / f"{package_id}.gpkg"
+            path, _ = QFileDialog.getSaveFileName(
+                self,
+                tr("GeoPackage to keep {name} in").format(name=name.name if name else package_id),
+                str(suggested),
+                tr("GeoPackage (*.gpkg)"),
+            )
+            if not path:
+                return
+            if not path.lower().endswith(".gpkg"):
+                path += ".gpkg"
+            remember_path(package_id, path)
+        self.start_holding(package_id, path)
+
+    def start_holding(self, package_id: str, path: str):
+        """Download and apply what the holding lacks, then load or refresh its layers."""
+        package = self.packages.get(package_id)
+        try:
+            return self.holdings.start(package_id, path, title=package.name if package else "")
+        except Exception as exc:  # noqa: BLE001
+            self.context.report_error(exc, tr("Starting the update of the holding"))
             return None
