@@ -9,14 +9,15 @@ ORG_KEY, CLASS_KEY).
 
 A full file (FILE_TYPE F) is inserted as it streams. A change-only file
 (FILE_TYPE C) is staged in temporary tables, then applied set-wise: per key the
-record with the highest ``PRO_ORDER`` wins (applying in PRO_ORDER gives that),
-every held row whose key the file names is deleted, and the winners that are
-not ``D`` are inserted. Re-applying a file changes nothing. Metadata records
+record with the highest ``PRO_ORDER`` wins (applying in PRO_ORDER gives that):
+a ``D`` winner deletes the held row, any other replaces it in place (same fid)
+or is inserted. Re-applying a file changes nothing. Metadata records
 (29) have no key: a file that carries them replaces the held ones.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -57,15 +58,9 @@ class _Table:
         self.column_list = ", ".join(q(n) for n in names)
         marks = ", ".join("?" for _ in names)
         self.insert_sql = f"INSERT INTO {q(self.name)} ({self.column_list}) VALUES ({marks})"
-        if kind.key:
-            key = ", ".join(q(k) for k in kind.key)
-            sets = ", ".join(f"{q(n)} = excluded.{q(n)}" for n in names)
-            self.full_sql = (
-                f"{self.insert_sql} ON CONFLICT ({key}) DO UPDATE SET {sets} "
-                f"WHERE excluded.pro_order > {q(self.name)}.pro_order"
-            )
-        else:
-            self.full_sql = self.insert_sql
+        sets = ", ".join(f"{q(n)} = ?" for n in names)
+        self.update_sql = f"UPDATE {q(self.name)} SET {sets} WHERE fid = ?"
+        self.names = names
         if kind.point:
             self._x = kind.columns.index(kind.point[0])
             self._y = kind.columns.index(kind.point[1])
@@ -161,19 +156,27 @@ class AddressBaseApplier:
             batches.setdefault(record.type.code, []).append(table.row(record.fields))
             waiting += 1
             if waiting >= BATCH:
-                self._flush_full(batches)
+                self._flush_full(batches, name)
                 batches, waiting = {}, 1
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("Cancelled; the holding was left as it was.")
         self._expect(headers, "F", name)
-        self._flush_full(batches)
+        self._flush_full(batches, name)
         for table in self.tables.values():
             grown = self._count_rows(table.name) - before.get(table.name, 0)
             self.changes[table.name]["inserted"] += grown
 
-    def _flush_full(self, batches: Dict[str, List[List[Any]]]) -> None:
+    def _flush_full(self, batches: Dict[str, List[List[Any]]], name: str) -> None:
         for code, rows in batches.items():
-            self.conn.executemany(self.tables[code].full_sql, rows)
+            table = self.tables[code]
+            try:
+                self.conn.executemany(table.insert_sql, rows)
+            except sqlite3.IntegrityError:
+                raise BadSupplyError(
+                    f"{name}: a {table.kind.label} record's key "
+                    f"({', '.join(k.upper() for k in table.kind.key)}) repeats in the full "
+                    "supply, which OS's data never does: the file is damaged."
+                ) from None
 
     # --- change-only files --------------------------------------------------------------
 
@@ -267,11 +270,23 @@ class AddressBaseApplier:
             }[(int(was_held), int(gone))]
             tally[what] += n
         self.conn.execute(
-            f"DELETE FROM main.{q(table.name)} WHERE ({key}) IN (SELECT {key} FROM temp.{q(final)})"
+            f"DELETE FROM main.{q(table.name)} WHERE ({key}) IN "
+            f"(SELECT {key} FROM temp.{q(final)} WHERE change_type = 'D')"
         )
+        # Held keys are updated in place (their fid, and so a loaded layer's feature
+        # ids, stay); new keys are inserted. (No UPSERT: it would override the
+        # R-tree triggers' INSERT OR REPLACE.)
+        columns = ", ".join(f"f.{q(n)}" for n in table.names)
+        match = " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
+        held_rows = self.conn.execute(
+            f"SELECT {columns}, h.fid FROM temp.{q(final)} f JOIN main.{q(table.name)} h "
+            f"ON {match} WHERE f.change_type != 'D' ORDER BY f.pro_order"
+        ).fetchall()
+        self.conn.executemany(table.update_sql, held_rows)
         self.conn.execute(
-            f"INSERT INTO main.{q(table.name)} ({table.column_list}) SELECT {table.column_list} "
-            f"FROM temp.{q(final)} WHERE change_type != 'D' ORDER BY pro_order"
+            f"INSERT INTO main.{q(table.name)} ({table.column_list}) SELECT {columns} "
+            f"FROM temp.{q(final)} f WHERE f.change_type != 'D' AND NOT EXISTS "
+            f"(SELECT 1 FROM main.{q(table.name)} h WHERE {match}) ORDER BY f.pro_order"
         )
         self.conn.execute(f"DROP TABLE temp.{q(final)}")
 

@@ -189,7 +189,7 @@ def quote(name: str) -> str:
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode (we BEGIN and COMMIT ourselves), functions registered."""
-    conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0)
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=10.0)
     register_functions(conn)
     conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("PRAGMA cache_size = -65536")  # 64 MB: the R-tree and key indexes stay in memory

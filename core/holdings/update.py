@@ -19,6 +19,7 @@ there: an interrupted update does not download them again.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -224,6 +225,9 @@ def _update(
                 progress=progress,
                 cancel=cancel,
             )
+            if outcome is None:
+                result.notes.append(f"version {version.id} was applied by another update")
+                continue
             result.applied.append(outcome)
             log.info("holding %s: applied %s %s", path.name, version.id, outcome.totals())
         result.held = holding.applied_ids
@@ -258,10 +262,13 @@ def apply_version(
     *,
     progress: Optional[Callable[[Progress], None]] = None,
     cancel: Optional[threading.Event] = None,
-) -> AppliedOutcome:
-    """Apply one downloaded version in ONE transaction; record it in the same one."""
+) -> Optional[AppliedOutcome]:
+    """Apply one downloaded version in ONE transaction; record it in the same one.
+
+    None when the holding has it already (another update of it may have applied it
+    meanwhile: checked again inside the transaction)."""
     if version.version_id in holding.applied_ids:
-        raise HoldingError(f"Version {version.version_id} is already in {holding.path.name}.")
+        return None
     full = version.supply_type.upper() != "COU"
     started = time.monotonic()
     data_files = [f for f in files if _is_data_file(f, info.kind)]
@@ -270,7 +277,42 @@ def apply_version(
         if progress is not None:
             progress(Progress(0, 0, done, total, name, 0.0, PHASE_APPLY))
 
+    try:
+        changes = _apply_in_one_transaction(
+            holding, info, version, data_files, full=full, progress=relay, cancel=cancel
+        )
+    except sqlite3.OperationalError as err:  # disk full, file locked by another program
+        held = holding.applied_ids
+        raise HoldingError(
+            f"Version {version.version_id} could not be written to {holding.path.name} "
+            f"({err}); the holding is left as it was"
+            + (f", at version {held[-1]}." if held else "."),
+            hint="Free some disk space, or close the holding in other programs, and try again."
+            if "locked" not in str(err)
+            else "Another program is writing to the holding; close it there and try again.",
+        ) from None
+    if changes is None:
+        return None
+    description = f"version {version.version_id} ({version.supply_type}, {version.created_on})"
+    return AppliedOutcome(
+        version.version_id, version.supply_type, description, changes, time.monotonic() - started
+    )
+
+
+def _apply_in_one_transaction(
+    holding: Holding,
+    info: HoldingInfo,
+    version: AppliedVersion,
+    data_files: Sequence[Path],
+    *,
+    full: bool,
+    progress: Callable[[int, int, str], None],
+    cancel: Optional[threading.Event],
+) -> Optional[Changes]:
+    relay = progress
     with holding.transaction() as conn:
+        if version.version_id in holding.applied_ids:
+            return None  # another update of this holding applied it meanwhile
         if full:
             holding.drop_data_tables()
             holding.forget_versions()
@@ -289,10 +331,7 @@ def apply_version(
         version.changes = changes
         version.applied_at = utc_now()
         holding.record_version(version)
-    description = f"version {version.version_id} ({version.supply_type}, {version.created_on})"
-    return AppliedOutcome(
-        version.version_id, version.supply_type, description, changes, time.monotonic() - started
-    )
+    return changes
 
 
 def _applier(kind: str, conn: Any, info: HoldingInfo) -> Any:

@@ -405,3 +405,33 @@ def test_chain_follows_the_links_when_the_last_applied_is_no_longer_listed():
     listed = [v for v in VERSIONS if v.id != "11"]
     plan = plan_chain(listed, ["10", "11"], predecessor=lambda v: links[v.id])
     assert [v.id for v in plan.to_apply] == ["12", "13"]
+
+
+def test_the_same_supply_applied_again_changes_nothing(tmp_path, topo_full, abp_full):
+    """OS's rules make a COU safe to re-apply (how OS says to repair a holding)."""
+    cou = write_gz(
+        tmp_path / "cou" / "5001-SU4010.gz",
+        gml2_chunk([gml2_area("osgb1", 4, square(100, 100)), gml2_departed("osgb3")]),
+    )
+    topo = tmp_path / "topo.gpkg"
+    build(topo, TOPO, topo_full)
+    abp = tmp_path / "abp.gpkg"
+    build(abp, ABP, [abp_full])
+    abp_cou = abp_file(
+        tmp_path / "AddressBasePremium_COU_2026-02-19_001.csv",
+        "C",
+        [abp_blpu("U", 2, 1001, 440009, 110009), abp_blpu("D", 1, 1002, 0, 0)],
+    )
+    for path, info, files, table in (
+        (topo, TOPO, [cou], "topographic_area"),
+        (abp, ABP, [abp_cou], "blpu"),
+    ):
+        with Holding.open(path) as h:
+            apply_version(h, info, version("2", previous="1"), files)
+        once = rows(path, f"SELECT * FROM {table} ORDER BY fid")
+        with Holding.open(path) as h:
+            again = apply_version(h, info, version("3", previous="2"), files)
+            assert apply_version(h, info, version("3"), files) is None  # already in the holding
+        assert rows(path, f"SELECT * FROM {table} ORDER BY fid") == once
+        totals = again.totals()
+        assert totals["inserted"] == 0 and totals["deleted"] == 0
