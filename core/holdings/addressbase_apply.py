@@ -34,8 +34,12 @@ CHANGE_TYPES = ("I", "U", "D")
 
 
 class _Table:
-    def __init__(self, conn: Any, kind: RecordType, description: str) -> None:
+    def __init__(
+        self, conn: Any, kind: RecordType, description: str, *, defer_index: bool = False
+    ) -> None:
         self.conn = conn
+        self.index_pending = False
+        self.spatial_pending = False
         self.kind = kind
         self.name = kind.table
         self.types = [kind.column_type(c) for c in kind.columns]
@@ -47,12 +51,13 @@ class _Table:
                 [Column(c, t) for c, t in zip(kind.columns, self.types)],
                 geometry="POINT" if kind.point else None,
                 description=description,
+                spatial_index=not defer_index,
             )
-            if kind.key:
-                conn.execute(
-                    f"CREATE UNIQUE INDEX {q(self.name + '_key')} ON {q(self.name)} "
-                    f"({', '.join(q(k) for k in kind.key)})"
-                )
+            self.spatial_pending = bool(kind.point) and defer_index
+            if kind.key and defer_index:
+                self.index_pending = True  # a full build: made once, after the load
+            elif kind.key:
+                self.create_index()
         self.geometry = bool(kind.point)
         names = (["geom"] if self.geometry else []) + list(kind.columns)
         self.column_list = ", ".join(q(n) for n in names)
@@ -64,6 +69,14 @@ class _Table:
         if kind.point:
             self._x = kind.columns.index(kind.point[0])
             self._y = kind.columns.index(kind.point[1])
+
+    def create_index(self) -> None:
+        q = gpkg.quote
+        self.conn.execute(
+            f"CREATE UNIQUE INDEX {q(self.name + '_key')} ON {q(self.name)} "
+            f"({', '.join(q(k) for k in self.kind.key)})"
+        )
+        self.index_pending = False
 
     def row(self, fields: List[str]) -> List[Any]:
         # Empty fields are NULL; numbers are left to the columns' SQLite type affinity
@@ -89,6 +102,7 @@ class AddressBaseApplier:
         self.description = description
         self.tables: Dict[str, _Table] = {}
         self.changes: Changes = {}
+        self.full_build = False
         for kind in DATA_TYPES:
             if gpkg.table_exists(conn, kind.table):
                 self._table(kind)
@@ -96,13 +110,17 @@ class AddressBaseApplier:
     def _table(self, kind: RecordType) -> _Table:
         table = self.tables.get(kind.code)
         if table is None:
-            table = self.tables[kind.code] = _Table(self.conn, kind, self.description)
+            table = self.tables[kind.code] = _Table(
+                self.conn, kind, self.description, defer_index=self.full_build
+            )
             self.changes.setdefault(
                 table.name, {"inserted": 0, "updated": 0, "deleted": 0, "ignored": 0}
             )
         return table
 
     def create_all_tables(self) -> None:
+        """A full build: every table, their key indexes made after the load (faster)."""
+        self.full_build = True
         for kind in DATA_TYPES:
             self._table(kind)
 
@@ -133,6 +151,19 @@ class AddressBaseApplier:
                 self._apply_full(records, headers, source.name, cancel)
             else:
                 self._apply_change(records, headers, source.name, cancel)
+        for table in self.tables.values():
+            if table.spatial_pending:
+                gpkg.build_spatial_index(self.conn, table.name)
+                table.spatial_pending = False
+            if table.index_pending:
+                try:
+                    table.create_index()
+                except sqlite3.IntegrityError:
+                    raise BadSupplyError(
+                        f"A {table.kind.label} record's key "
+                        f"({', '.join(k.upper() for k in table.kind.key)}) repeats in the "
+                        "full supply, which OS's data never does: a file is damaged."
+                    ) from None
         if progress is not None:
             progress(len(sources), len(sources), "")
         return self.changes

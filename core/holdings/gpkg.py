@@ -254,9 +254,11 @@ def create_table(
     *,
     geometry: Optional[str] = None,
     description: str = "",
+    spatial_index: bool = True,
 ) -> None:
     """A feature table (``geometry``: POINT, LINESTRING, POLYGON) or an attribute table,
-    registered in ``gpkg_contents``; feature tables get an R-tree index and its triggers."""
+    registered in ``gpkg_contents``; feature tables get an R-tree index and its triggers
+    (``spatial_index=False``: later, with ``build_spatial_index``, after a bulk load)."""
     parts = ["fid INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"]
     if geometry:
         parts.append(f"geom {geometry}")
@@ -272,7 +274,8 @@ def create_table(
             "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', ?, ?, 0, 0)",
             (name, geometry, SRS_ID),
         )
-        _create_rtree(conn, name)
+        if spatial_index:
+            build_spatial_index(conn, name)
 
 
 def add_column(conn: sqlite3.Connection, table: str, column: Column) -> None:
@@ -283,10 +286,15 @@ def table_columns(conn: sqlite3.Connection, table: str) -> Tuple[str, ...]:
     return tuple(row[1] for row in conn.execute(f"PRAGMA table_info({quote(table)})"))
 
 
-def _create_rtree(conn: sqlite3.Connection, table: str) -> None:
+def build_spatial_index(conn: sqlite3.Connection, table: str) -> None:
+    """The table's R-tree, filled from the rows it has, and the triggers that keep it."""
     rtree = f"rtree_{table}_geom"
     t, r = quote(table), quote(rtree)
     conn.execute(f"CREATE VIRTUAL TABLE {r} USING rtree(id, minx, maxx, miny, maxy)")
+    conn.execute(
+        f"INSERT INTO {r} SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), "
+        f"ST_MaxY(geom) FROM {t} WHERE geom NOT NULL AND NOT ST_IsEmpty(geom)"
+    )
     bbox = "ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)"
     has = "NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom)"
     hasnt = "NEW.geom ISNULL OR ST_IsEmpty(NEW.geom)"

@@ -110,10 +110,13 @@ def _value(value: Any, kind: str) -> Any:
 class _Table:
     """One feature class's table: its columns, created or extended on first use."""
 
-    def __init__(self, conn: Any, feature_class: str, description: str) -> None:
+    def __init__(
+        self, conn: Any, feature_class: str, description: str, *, defer_index: bool = False
+    ) -> None:
         self.conn = conn
         self.feature_class = feature_class
         self.name = table_name(feature_class)
+        self.index_pending = False
         if not gpkg.table_exists(conn, self.name):
             gpkg.create_table(
                 conn,
@@ -121,7 +124,9 @@ class _Table:
                 columns_of(feature_class),
                 geometry=GEOMETRY_TYPES[feature_class],
                 description=description,
+                spatial_index=not defer_index,
             )
+            self.index_pending = defer_index
             conn.execute(
                 f"CREATE UNIQUE INDEX {gpkg.quote(self.name + '_toid')} "
                 f"ON {gpkg.quote(self.name)} (toid)"
@@ -166,6 +171,7 @@ class TopographyApplier:
         self.description = description
         self.tables: Dict[str, _Table] = {}
         self.changes: Changes = {}
+        self.full_build = False
         # Existing tables (a COU may hold no feature of a class, and still depart some).
         for feature_class in FEATURE_CLASSES:
             if gpkg.table_exists(conn, table_name(feature_class)):
@@ -174,14 +180,18 @@ class TopographyApplier:
     def _table(self, feature_class: str) -> _Table:
         table = self.tables.get(feature_class)
         if table is None:
-            table = self.tables[feature_class] = _Table(self.conn, feature_class, self.description)
+            table = self.tables[feature_class] = _Table(
+                self.conn, feature_class, self.description, defer_index=self.full_build
+            )
             self.changes.setdefault(
                 table.name, {"inserted": 0, "updated": 0, "deleted": 0, "ignored": 0}
             )
         return table
 
     def create_all_tables(self) -> None:
-        """A full supply makes all six tables, even for classes it has no feature of."""
+        """A full supply makes all six tables, even for classes it has no feature of;
+        their spatial indexes are built once, after the load (faster than row by row)."""
+        self.full_build = True
         for feature_class in FEATURE_CLASSES:
             self._table(feature_class)
 
@@ -219,6 +229,10 @@ class TopographyApplier:
                         raise Cancelled("Cancelled; the holding was left as it was.")
         self._flush(pending)
         self._depart(departed)
+        for table in self.tables.values():
+            if table.index_pending:
+                gpkg.build_spatial_index(self.conn, table.name)
+                table.index_pending = False
         if progress is not None:
             progress(len(files), len(files), "")
         return self.changes
