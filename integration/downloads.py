@@ -182,6 +182,12 @@ def _prepare(result: jobs.JobResult, values: PluginSettings) -> PreparedJob:
     """Worker-thread part of loading: name the group, plan layers, write helper VRTs."""
     group = group_name_for(result.manifest)
     sources: List[LayerSource] = []
+    if values.load_after_download:
+        from .holdings import package_version_sources  # MasterMap, ABP: the holding readers
+
+        found = package_version_sources(result)
+        if found is not None:
+            return PreparedJob(result, group, found)
     if values.load_after_download and result.datasets:
         title = str(getattr(result.manifest, "name", "") or "")
         sources = plan_layers(result.datasets, result.folder, title=title)

@@ -20,7 +20,7 @@ from typing import Any, Callable, List, Optional
 from qgis.core import QgsProject, QgsSettings, QgsVectorLayer
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
-from ..core.errors import Cancelled
+from ..core.errors import Cancelled, OSDownloadsError, describe
 from ..i18n import tr
 from . import settings as plugin_settings
 from . import task as tasks
@@ -134,34 +134,13 @@ def refresh_layers(path: Path, project: Optional[QgsProject] = None) -> List[Qgs
 
 def load_holding(path: Path, title: str) -> LoadReport:
     """The holding's tables (from gpkg_contents) as layers in one group."""
-    import sqlite3
-
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        rows = conn.execute(
-            "SELECT table_name, data_type FROM gpkg_contents ORDER BY table_name"
-        ).fetchall()
-    finally:
-        conn.close()
-    sources = [
-        LayerSource(
-            name=table,
-            uri=f"{path}|layername={table}",
-            provider="ogr",
-            kind=VECTOR if kind == "features" else TABLE,
-            crs=DEFAULT_CRS,
-            origin=str(path),
-        )
-        for table, kind in rows
-    ]
+    sources = table_sources(path)
     group = tr("{title} (holding {file})").format(title=title, file=path.name)
     return add_layers(sources, group)
 
 
 def holding_text(outcome: HoldingOutcome) -> str:
     """The message bar's line when a holding update ends."""
-    from ..core.errors import describe
-
     if outcome.cancelled:
         return tr("{title}: cancelled; the holding is left at its last complete version.").format(
             title=outcome.title
@@ -195,3 +174,89 @@ def holding_text(outcome: HoldingOutcome) -> str:
             count=outcome.report.layer_count, group=outcome.report.group_name
         )
     return text
+
+
+# --- a plain "Download and load" of a premium package version ---------------------------
+
+HOLDING_PRODUCTS = ("MMTOPO", "ABP")
+
+
+def is_holding_product(product_id: str) -> bool:
+    return (product_id or "").upper().startswith(HOLDING_PRODUCTS)
+
+
+def package_version_sources(result: Any) -> Optional[List[LayerSource]]:
+    """Worker thread: the layers for a downloaded MasterMap/ABP version, or None for others.
+
+    A full supply is read by the holding's readers into one GeoPackage beside its
+    files (``<package>-<version>.gpkg``, made once), so "Download and load" gives
+    the same tables as a holding: one per feature class or record type, every
+    column, BLPU as points, repeated features once. A change-only update is left
+    to the plain loader (its group is labelled change-only: the changes alone, not
+    a dataset); so is a supply the readers refuse (the reason goes to the log).
+    """
+    from ..core.models import SUPPLY_COU, normalise_supply_type
+
+    manifest = result.manifest
+    if not is_holding_product(manifest.product_id or ""):
+        return None
+    if normalise_supply_type(manifest.supply_type) == SUPPLY_COU:
+        return None
+    try:
+        return table_sources(_full_supply_geopackage(result))
+    except OSDownloadsError as err:
+        log.warning("Loading %s as downloaded: %s", manifest.id, describe(err))
+        return None
+
+
+def _full_supply_geopackage(result: Any) -> Path:
+    from ..core.holdings.holding import AppliedVersion, Holding, HoldingInfo, attribution
+    from ..core.holdings.update import apply_version, detect_kind
+
+    manifest = result.manifest
+    target = Path(result.folder) / f"{manifest.id}-{manifest.version}.gpkg"
+    if not target.exists():
+        part = target.with_name(target.name + ".part")
+        if part.exists():
+            part.unlink()
+        files = sorted(Path(p) for p in result.files)
+        created = str((manifest.extra or {}).get("created_on", "") or "")
+        info = HoldingInfo(
+            package_id=manifest.id,
+            package_name=manifest.name,
+            product_id=manifest.product_id or "",
+            product_name=str((manifest.extra or {}).get("product_name", "") or ""),
+            kind=detect_kind(manifest.product_id or "", files),
+            attribution=attribution(created[:4]),
+            created_at="",
+        )
+        with Holding.open(part, create=True) as holding:
+            version = AppliedVersion(
+                manifest.version, created, "FULL", manifest.reason or "", "", ""
+            )
+            apply_version(holding, info, version, files)
+        part.replace(target)  # never a half-built GeoPackage under its final name
+    return target
+
+
+def table_sources(path: Path) -> List[LayerSource]:
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = conn.execute(
+            "SELECT table_name, data_type FROM gpkg_contents ORDER BY table_name"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [
+        LayerSource(
+            name=table,
+            uri=f"{path}|layername={table}",
+            provider="ogr",
+            kind=VECTOR if kind == "features" else TABLE,
+            crs=DEFAULT_CRS,
+            origin=str(path),
+        )
+        for table, kind in rows
+    ]

@@ -300,7 +300,7 @@ class PackagesTab(QWidget):
         )
         self.download_button.setEnabled(bool(version.downloads))
         if version.is_change_only:
-            self.download_button.setText(tr("Download this change-only update (files only)"))
+            self.download_button.setText(tr("Download and load this change-only update alone"))
             self.download_button.setToolTip(
                 tr(
                     "A change-only update applies to a holding, not a dataset on its own: "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import wait_until
+from conftest import wait_for_task, wait_until
 from qgis.core import QgsFeatureRequest, QgsProject
 
 TOPO = "0040163512"
@@ -35,7 +35,7 @@ def test_the_holding_is_built_loaded_then_refreshed_in_place(
     tab.packages_tree.setCurrentItem(row)
     assert tab.holding_button.isEnabled()
     wait_until(lambda: tab.files_tree.topLevelItemCount() > 0, 20, "the latest version's files")
-    assert "change-only" in tab.download_button.text()  # the latest is a COU: said so
+    assert "change-only update alone" in tab.download_button.text()  # the latest is a COU
 
     ended = []
     tab.holdings.ended.connect(ended.append)
@@ -73,3 +73,21 @@ def test_the_holding_is_built_loaded_then_refreshed_in_place(
     new_box = _features(areas, moved)[0].geometry().boundingBox()
     assert new_box != old_box
     assert remembered_path(TOPO) == str(holding)
+
+
+def test_download_and_load_of_a_full_supply_gives_the_holding_tables(dock, stored_key) -> None:
+    from os_downloads.replica.holdings_truth import holdings_truth
+
+    task = dock.download_and_load_package_version("0040163520", "6402201")
+    wait_for_task(task)
+    outcome = dock.outcomes[-1]
+    assert outcome.ok, outcome.error
+    layers = {layer.name(): layer for layer in outcome.report.layers}
+    truth = holdings_truth("0040163520", "6402201")
+    assert set(truth.records) <= set(layers)  # one table per record type
+    blpu = layers["blpu"]
+    assert blpu.isSpatial() and blpu.crs().authid() == "EPSG:27700"
+    assert blpu.featureCount() == len(truth.records["blpu"])
+    assert "postcode_locator" in blpu.fields().names()  # every column, none dropped
+    assert layers["lpi"].featureCount() == len(truth.records["lpi"])
+    assert list(outcome.folder.glob("*.gpkg")) == [outcome.folder / "0040163520-6402201.gpkg"]
