@@ -435,3 +435,27 @@ def test_the_same_supply_applied_again_changes_nothing(tmp_path, topo_full, abp_
         assert rows(path, f"SELECT * FROM {table} ORDER BY fid") == once
         totals = again.totals()
         assert totals["inserted"] == 0 and totals["deleted"] == 0
+
+
+def test_cancel_mid_apply_rolls_the_version_back(tmp_path, topo_full):
+    import threading
+
+    from os_downloads.core.errors import Cancelled
+
+    holding = tmp_path / "topo.gpkg"
+    build(holding, TOPO, topo_full)
+    before = rows(holding, "SELECT * FROM topographic_area ORDER BY fid")
+    members = (gml2_area(f"osgb7{n:09d}", 1, square(n, n)) for n in range(5000))
+    big = write_gz(tmp_path / "cou" / "5002-SU4010.gz", gml2_chunk(members))
+    cancel = threading.Event()
+    seen = []
+
+    def progress(p) -> None:
+        seen.append(p.phase)
+        cancel.set()  # the user presses Cancel as soon as the apply starts
+
+    with Holding.open(holding) as h, pytest.raises(Cancelled):
+        apply_version(h, TOPO, version("2", previous="1"), [big], progress=progress, cancel=cancel)
+    assert seen and seen[0] == "apply"
+    assert rows(holding, "SELECT * FROM topographic_area ORDER BY fid") == before
+    assert rows(holding, "SELECT version_id FROM os_holding_versions") == [("1",)]
