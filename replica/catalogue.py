@@ -867,7 +867,48 @@ HOLDING_PACKAGES: Tuple[PackageSpec, ...] = (
             ),
         ),
     ),
+    PackageSpec(
+        "0040163538",
+        "AB Prem Cardiff tiles (COU)",
+        "2026-04-03",
+        "ABP",
+        "AddressBase Premium",
+        "CSV",
+        (
+            PackageVersionSpec(
+                "6403301", "2026-04-03", "INITIAL", "Full", "E120 April 2026 Update", "5452419"
+            ),
+            PackageVersionSpec(
+                "6403302",
+                "2026-05-08",
+                "UPDATE",
+                "Change Only Update",
+                "E121 May 2026 Update",
+                "5457952",
+            ),
+            PackageVersionSpec(
+                "6403303",
+                "2026-06-05",
+                "UPDATE",
+                "Change Only Update",
+                "E122 June 2026 Update",
+                "5463531",
+            ),
+            PackageVersionSpec(
+                "6403304",
+                "2026-07-03",
+                "UPDATE",
+                "Change Only Update",
+                "E123 July 2026 Update",
+                "5469126",
+            ),
+        ),
+    ),
 )
+
+# Holding packages supplied as 5 km tiles ("geographic chunks"): a change-only update
+# sends every record of each changed tile as an insert, replacing the tile.
+HOLDING_TILE_SUPPLIES: Tuple[str, ...] = ("0040163538",)
 
 # Further change-only updates of the holding packages, generated but not listed: tests
 # publish them at run time (sample_holdings.publish_next_update). Their ids are the ones

@@ -21,7 +21,9 @@ including CHANGE_TYPE and PRO_ORDER of the record that made it. Tables and keys:
 street (USRN, int), street_descriptor ((USRN, LANGUAGE)), blpu (UPRN, int),
 xref (XREF_KEY), lpi (LPI_KEY), delivery_point (UDPRN, int), successor
 (SUCC_KEY), organisation (ORG_KEY), classification (CLASS_KEY).
-``truth.metadata`` is the newest applied supply's type 29 record.
+``truth.metadata`` is the newest applied supply's type 29 record. For a tile
+supply (package 0040163538) every row is an insert (CHANGE_TYPE I) and
+``truth.tiles[table][key]`` names the 5 km tile the record came in.
 
 ``truth.changes[table]`` counts what the version did to the holding
 (``inserted``, ``updated``, ``deleted`` keys, comparing the truth before and
@@ -34,9 +36,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from .sample_abp import TABLES, AbpSupply, key_of
+from .sample_abp import TABLES, AbpSupply, AbpTileSupply, key_of
 from .sample_mastermap import Feature, Supply
 
 _INT_KEYS = {"street", "blpu", "delivery_point"}
@@ -53,6 +55,33 @@ class HoldingTruth:
     metadata: Optional[Dict[str, Any]]
     changes: Dict[str, Dict[str, int]]
     raw: Dict[str, Any]  # the JSON as written
+    tiles: Dict[str, Dict[Any, str]]  # ABP tile supplies: table -> key -> the tile it came in
+
+    def changed_since(self, before: HoldingTruth) -> Dict[str, Dict[str, List[Any]]]:
+        """Per feature class or table: the keys ``inserted``, ``updated``, ``deleted`` and,
+        for MasterMap, ``moved`` (geometry changed) between ``before`` and this truth."""
+        mine, theirs = (
+            (self.features, before.features)
+            if self.features
+            else (
+                self.records,
+                before.records,
+            )
+        )
+        out: Dict[str, Dict[str, List[Any]]] = {}
+        for table, rows in mine.items():
+            old = theirs.get(table, {})
+            entry = {
+                "inserted": sorted(k for k in rows if k not in old),
+                "updated": sorted(k for k in rows if k in old and old[k] != rows[k]),
+                "deleted": sorted(k for k in old if k not in rows),
+            }
+            if self.features:
+                entry["moved"] = sorted(
+                    k for k in entry["updated"] if old[k]["geometry"] != rows[k]["geometry"]
+                )
+            out[table] = entry
+        return out
 
     def count(self) -> int:
         """Features or records held."""
@@ -88,6 +117,10 @@ def from_json(raw: Dict[str, Any]) -> HoldingTruth:
         metadata=raw.get("metadata"),
         changes=raw.get("changes") or {},
         raw=raw,
+        tiles={
+            table: {_native_key(table, k): tile for k, tile in keys.items()}
+            for table, keys in (raw.get("tiles") or {}).items()
+        },
     )
 
 
@@ -143,4 +176,20 @@ def apply_abp(held: Dict[int, Dict[Any, tuple]], supply: AbpSupply) -> Dict[int,
                 result[change.record_type].pop(key, None)
             else:
                 result[change.record_type][key] = change.row
+    return result
+
+
+def apply_abp_tiles(
+    held: Dict[Tuple[int, Any], Tuple[str, tuple]], supply: AbpTileSupply
+) -> Dict[Tuple[int, Any], Tuple[str, tuple]]:
+    """A tile supply: each supplied tile replaces everything held for that tile.
+    ``held`` maps (record type, key) to (tile, row)."""
+    result = {} if supply.full else dict(held)
+    for tile, changes in supply.tiles.items():
+        result = {k: v for k, v in result.items() if v[0] != tile}
+        for change in sorted(changes, key=lambda c: c.pro_order):
+            result[(change.record_type, key_of(change.record_type, change.row))] = (
+                tile,
+                change.row,
+            )
     return result

@@ -16,10 +16,9 @@ leaves it open; OS's own test data were not at hand].
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 Row = Tuple[Any, ...]
 
@@ -270,6 +269,7 @@ _STREETS = (
     ("NEWPORT ROAD", "HEOL CASNEWYDD"),
     ("SPLOTT ROAD", "HEOL SBLOT"),
     ("CLARE ROAD", "HEOL CLARE"),
+    ("WATER STREET", "HEOL Y DŴR"),  # UTF-8, as ABP CSV is
 )
 _CLASSES = ("RD04", "RD03", "RD06", "RD02", "CR08", "CO01")
 _ORGS = ("SMITH, JONES & CO", "ROATH DENTAL PRACTICE", "CAFE ALBANY", "CITY ROAD TRADERS")
@@ -344,6 +344,8 @@ class AbpWorld:
         self._udprn = 23000000
         self._serial = 0
         self._changes: List[Change] = []
+        self._by_uprn: Dict[int, Dict[Tuple[int, Any], None]] = {}  # UPRN -> child records
+        self.position: Dict[int, Tuple[float, float]] = {}  # UPRN -> where its BLPU is (was)
 
     # --- records ------------------------------------------------------------------
 
@@ -362,6 +364,14 @@ class AbpWorld:
             del self.current[record_type][key]
         else:
             self.current[record_type][key] = row
+        if record_type == 21 and change_type != "D":
+            self.position[row[3]] = (row[8], row[9])  # kept after a delete: successors use it
+        if record_type in _UPRN_CHILDREN:
+            children = self._by_uprn.setdefault(row[3], {})
+            if change_type == "D":
+                children.pop((record_type, key), None)
+            else:
+                children[(record_type, key)] = None
         self._changes.append(Change(record_type, change_type, pro_order, row))
         return row
 
@@ -394,7 +404,7 @@ class AbpWorld:
         self._usrn += rng.randint(1, 40)
         usrn = self._usrn
         english, welsh = _STREETS[(usrn // 7) % len(_STREETS)]
-        x0, y0 = round(rng.uniform(315000, 321000), 2), round(rng.uniform(174000, 179000), 2)
+        x0, y0 = round(rng.uniform(311000, 324000), 2), round(rng.uniform(171000, 184000), 2)
         x1, y1 = round(x0 + rng.uniform(100, 600), 2), round(y0 + rng.uniform(-200, 200), 2)
         la0, lo0 = self._latlon(x0, y0)
         la1, lo1 = self._latlon(x1, y1)
@@ -471,14 +481,8 @@ class AbpWorld:
         return uprn
 
     def _children(self, uprn: int) -> List[Tuple[int, Any]]:
-        uprn_types = (23, 24, 28, 30, 31, 32)
-        found = []
-        for record_type in uprn_types:
-            index = COLUMNS[record_type].index("UPRN")
-            found += [
-                (record_type, k) for k, r in self.current[record_type].items() if r[index] == uprn
-            ]
-        return found
+        """The records hanging off a BLPU (XREF, LPI, DPA, successor, organisation, class)."""
+        return list(self._by_uprn.get(uprn, {}))
 
     # --- supplies -------------------------------------------------------------------
 
@@ -545,8 +549,7 @@ class AbpWorld:
         new_street = self._street()
         self._address(new_street, 1)
         changes = sorted(self._changes, key=lambda c: c.pro_order)
-        size = -(-len(changes) // max(1, volumes))
-        parts = [changes[i : i + size] for i in range(0, len(changes), size)]
+        parts = _split(changes, volumes)
         for part in parts:
             # Out of PRO_ORDER inside a volume: OS writes records grouped by type, so later
             # changes of one type come before earlier ones of another; a few swap places.
@@ -564,7 +567,30 @@ class AbpWorld:
         return AbpSupply(False, date, parts)
 
 
+def _split(changes: List[Change], volumes: int) -> List[List[Change]]:
+    """Volumes in PRO_ORDER ranges. With two or more, the first cut falls between two
+    changes of one record, so applying the volumes out of order gives a wrong result."""
+    if volumes <= 1 or len(changes) < 2:
+        return [changes]
+    size = -(-len(changes) // volumes)
+    cuts = list(range(size, len(changes), size))
+    last: Dict[Tuple[int, Any], int] = {}
+    pairs = []
+    for index, change in enumerate(changes):
+        where = (change.record_type, key_of(change.record_type, change.row))
+        if where in last:
+            pairs.append((last[where], index))
+        last[where] = index
+    if pairs:
+        first, second = min(pairs, key=lambda p: abs(p[1] - cuts[0]))
+        cuts[0] = second if second > first else cuts[0]
+        cuts = sorted(set(cuts))
+    bounds = [0, *cuts, len(changes)]
+    return [changes[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
 _TYPE_ORDER = (11, 15, 21, 23, 24, 28, 30, 31, 32)
+_UPRN_CHILDREN = (23, 24, 28, 30, 31, 32)
 
 
 def header_row(date: str, volume: int, full: bool) -> Row:
@@ -581,18 +607,18 @@ def header_row(date: str, volume: int, full: bool) -> Row:
     )
 
 
-def metadata_row(date: str) -> Row:
+def metadata_row(date: str, area: str = "Cardiff", custodian: int = CUSTODIAN) -> Row:
     return (
         29,
         "AddressBase Premium",
         "Great Britain",
-        "Cardiff",
+        area,
         None,
         "Ordnance Survey",
         "M",
         "Ordnance Survey",
         None,
-        CUSTODIAN,
+        custodian,
         "British National Grid",
         "METRE",
         date,
@@ -603,23 +629,91 @@ def metadata_row(date: str) -> Row:
     )
 
 
-def volume_lines(supply: AbpSupply, index: int) -> List[str]:
-    """One volume's CSV lines: header, metadata, the records, trailer."""
-    volume = index + 1
-    last = volume == len(supply.volumes)
-    lines = [format_row(10, header_row(supply.date, volume, supply.full))]
-    lines.append(format_row(29, metadata_row(supply.date)))
-    lines += [format_row(c.record_type, c.row) for c in supply.volumes[index]]
+def csv_lines(
+    date: str, full: bool, changes: Sequence[Change], volume: int, last: bool
+) -> List[str]:
+    """One file's CSV lines: header, metadata, the records, trailer."""
+    lines = [format_row(10, header_row(date, volume, full))]
+    lines.append(format_row(29, metadata_row(date)))
+    lines += [format_row(c.record_type, c.row) for c in changes]
     count = len(lines) + 1
-    lines.append(format_row(99, (99, 0 if last else volume + 1, count, supply.date, "09:00:00")))
+    lines.append(format_row(99, (99, 0 if last else volume + 1, count, date, "09:00:00")))
     return lines
+
+
+def volume_lines(supply: AbpSupply, index: int) -> List[str]:
+    last = index + 1 == len(supply.volumes)
+    return csv_lines(supply.date, supply.full, supply.volumes[index], index + 1, last)
 
 
 def volume_bytes(supply: AbpSupply, index: int) -> bytes:
     return ("\r\n".join(volume_lines(supply, index)) + "\r\n").encode("utf-8")
 
 
-def parse_field_count(line: str) -> int:
-    """How many fields a line has, read as OS's splitter reads it."""
-    (fields,) = list(csv.reader([line], delimiter=",", quotechar='"', doublequote=False))
-    return len(fields)
+# --- the tile supply (geographic chunks; change chunks replace a whole tile) -----------------
+
+TILE_SIZE = 5000.0  # 5 km tiles, named by the 1 km square at their south-west corner
+
+
+@dataclass
+class AbpTileSupply:
+    """Per tile, every record held in it, as inserts in PRO_ORDER; a COU has changed tiles only."""
+
+    full: bool
+    date: str
+    tiles: Dict[str, List[Change]] = field(default_factory=dict)
+
+
+TileMap = Dict[Tuple[int, Any], Tuple[str, Row]]  # (type, key) -> (tile, row)
+
+
+def tile_of(x: float, y: float) -> str:
+    from .sample_mastermap import grid_square
+
+    return grid_square(x // TILE_SIZE * TILE_SIZE, y // TILE_SIZE * TILE_SIZE)
+
+
+def tile_map(world: AbpWorld) -> TileMap:
+    """Which tile each current record is in: a BLPU's by its point, its records with it,
+    a street by its start, its descriptors with it."""
+    out: TileMap = {}
+    for record_type, rows in world.current.items():
+        for key, row in rows.items():
+            if record_type == 11:
+                where = (row[15], row[16])
+            elif record_type == 15:
+                street = world.current[11][row[3]]
+                where = (street[15], street[16])
+            elif record_type == 21:
+                where = (row[8], row[9])
+            else:
+                where = world.position[row[3]]
+            out[(record_type, key)] = (tile_of(*where), row)
+    return out
+
+
+def tile_supply(world: AbpWorld, before: Optional[TileMap]) -> Tuple[AbpTileSupply, TileMap]:
+    """The supply for the world as it is now: every tile (FULL) or the tiles whose records
+    changed since ``before`` (COU), each with all its records as inserts."""
+    now = tile_map(world)
+    if before is None:
+        changed = {tile for tile, _ in now.values()}
+    else:
+        changed = set()
+        for key in set(now) | set(before):
+            old, new = before.get(key), now.get(key)
+            if old != new:
+                changed |= {entry[0] for entry in (old, new) if entry is not None}
+    supply = AbpTileSupply(before is None, world.date)
+    for tile in sorted(changed):
+        rows = sorted(
+            ((t, row) for (t, _), (where, row) in now.items() if where == tile),
+            key=lambda item: item[1][2],
+        )
+        supply.tiles[tile] = [Change(t, "I", row[2], (t, "I", *row[2:])) for t, row in rows]
+    return supply, now
+
+
+def tile_bytes(supply: AbpTileSupply, tile: str) -> bytes:
+    lines = csv_lines(supply.date, supply.full, supply.tiles[tile], 1, True)
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")

@@ -32,11 +32,29 @@ import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
-from .catalogue import HOLDING_NEXT_VERSIONS, HOLDING_PACKAGES, PackageSpec, PackageVersionSpec
-from .sample_abp import TABLES, AbpSpec, AbpSupply, AbpWorld, as_dict, metadata_row, volume_bytes
+from .catalogue import (
+    HOLDING_NEXT_VERSIONS,
+    HOLDING_PACKAGES,
+    HOLDING_TILE_SUPPLIES,
+    PackageSpec,
+    PackageVersionSpec,
+)
+from .sample_abp import (
+    TABLES,
+    AbpSpec,
+    AbpSupply,
+    AbpWorld,
+    TileMap,
+    as_dict,
+    metadata_row,
+    tile_bytes,
+    tile_supply,
+    volume_bytes,
+)
 from .sample_build import SampleBuild
 from .sample_mastermap import (
     FEATURE_CLASSES,
@@ -65,24 +83,47 @@ class Scale:
 
 
 SMALL = Scale()
-# ≥ 200,000 features and records in the FULL supply; updates touch about 1 %.
-BENCH = Scale(
-    MastermapSpec(chunks_across=6, streets_per_chunk=150, houses_per_street=6),
-    AbpSpec(streets=1100, addresses_per_street=30, volumes_full=4),
-    0.01,
-    0.01,
-)
+
+
+def scale_for(features: int, records: int, rate: float = 0.01) -> Scale:
+    """A scale whose FULL supplies hold at least about ``features`` MasterMap features
+    and ``records`` ABP records (measured: ~39 features a street of 6 houses, ~6.4
+    records an address); each update touches about ``rate`` of them."""
+    chunks = 6
+    streets = -(-max(1, features) // 37)
+    addresses = -(-max(1, records) // 6)
+    return Scale(
+        MastermapSpec(chunks_across=chunks, streets_per_chunk=-(-streets // chunks**2)),
+        AbpSpec(streets=-(-addresses // 30), addresses_per_street=30, volumes_full=4),
+        rate,
+        rate,
+    )
 
 
 @dataclass
 class VersionData:
-    """One version: its spec, the files (name -> bytes) and the truth as JSON-ready data."""
+    """One version: its spec, the files (name -> bytes) and the truth as JSON-ready data.
+
+    The truth is made when first asked for (from snapshots of the model taken at
+    this version), so bench-sized generation without truths stays quick.
+    """
 
     spec: PackageVersionSpec
     files: List[Tuple[str, bytes]]
-    truth: Dict[str, Any]
+    make_truth: Callable[[], Dict[str, Any]]
     counts: Dict[str, int] = field(default_factory=dict)
     supply: Any = None  # the model's supply (sample_mastermap.Supply or sample_abp.AbpSupply)
+    _truth: Optional[Dict[str, Any]] = field(default=None, repr=False)
+
+    @property
+    def truth(self) -> Dict[str, Any]:
+        if self._truth is None:
+            self._truth = self.make_truth()
+        return self._truth
+
+
+# ≥ 200,000 features and records in the FULL supply; updates touch about 1 %.
+BENCH = scale_for(200_000, 200_000)
 
 
 def is_full(version: PackageVersionSpec) -> bool:
@@ -163,6 +204,28 @@ def _truth(
     return truth
 
 
+def _mastermap_truth(
+    package: PackageSpec,
+    applied: Tuple[PackageVersionSpec, ...],
+    snapshot: Dict[str, Feature],
+    before: Dict[str, Feature],
+) -> Dict[str, Any]:
+    state, old = mastermap_state(snapshot), mastermap_state(before)
+    return _truth(package, applied[-1], list(applied), "mastermap", state, old)
+
+
+def _abp_truth(
+    package: PackageSpec,
+    applied: Tuple[PackageVersionSpec, ...],
+    snapshot: Dict[int, Dict[Any, Tuple]],
+    before: Dict[int, Dict[Any, Tuple]],
+    date: str,
+) -> Dict[str, Any]:
+    metadata = {"metadata": as_dict(29, metadata_row(date))}
+    state, old = abp_state(snapshot), (abp_state(before) if before else {})
+    return _truth(package, applied[-1], list(applied), "abp", state, old, metadata)
+
+
 # --- the two generators -------------------------------------------------------------------
 
 
@@ -170,7 +233,7 @@ def mastermap_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[V
     versions = all_versions(package)
     world = MastermapWorld(scale.mastermap)
     world.build_initial(versions[0].created_on)
-    before: Dict[str, Dict[str, Any]] = {}
+    before: Dict[str, Feature] = {}
     for number, version in enumerate(versions):
         if number == 0:
             last_tile = world.tiles[-1][0]
@@ -183,22 +246,24 @@ def mastermap_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[V
                 continue  # an update sends only the chunks it changes
             gml = chunk_bytes(chunk, f"GDS-{version.order}-{index + 1}", f"{supply.date}T09:00:00")
             files.append((f"{version.order}-{chunk.tile}.gz", gzip_bytes(gml)))
-        state = mastermap_state(world.current)
         counts = {
             "features": sum(len(c.features) for c in supply.chunks),
             "departures": sum(len(c.departures) for c in supply.chunks),
             "held": len(world.current),
         }
-        truth = _truth(package, version, list(versions[: number + 1]), "mastermap", state, before)
+        snapshot = dict(world.current)  # features are immutable: a shallow copy is a snapshot
+
+        applied = tuple(versions[: number + 1])
+        truth = partial(_mastermap_truth, package, applied, snapshot, before)
         yield VersionData(version, files, truth, counts, supply)
-        before = state
+        before = snapshot
 
 
 def abp_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[VersionData]:
     versions = all_versions(package)
     world = AbpWorld(scale.abp)
     world.build_initial(versions[0].created_on)
-    before: Dict[str, Dict[str, Any]] = {}
+    before: Dict[int, Dict[Any, Tuple]] = {}
     for number, version in enumerate(versions):
         if number == 0:
             supply: AbpSupply = world.full_supply()
@@ -213,22 +278,71 @@ def abp_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[Version
             stem = f"AddressBasePremium_{kind}_{supply.date}_{index + 1:03d}"
             member = ZipMember(f"{stem}.csv", volume_bytes(supply, index))
             files.append((f"{stem}_csv.zip", zip_bytes([member], folder_entries=False)))
-        state = abp_state(world.current)
         counts = {
             "records": sum(len(v) for v in supply.volumes),
             "held": sum(len(rows) for rows in world.current.values()),
         }
-        metadata = {"metadata": as_dict(29, metadata_row(supply.date))}
-        truth = _truth(
-            package, version, list(versions[: number + 1]), "abp", state, before, metadata
-        )
+        snapshot = {t: dict(rows) for t, rows in world.current.items()}
+
+        applied = tuple(versions[: number + 1])
+        truth = partial(_abp_truth, package, applied, snapshot, before, supply.date)
         yield VersionData(version, files, truth, counts, supply)
-        before = state
+        before = snapshot
+
+
+def _abp_tiles_truth(
+    package: PackageSpec, applied: Tuple[PackageVersionSpec, ...], now: TileMap, before: TileMap
+) -> Dict[str, Any]:
+    def state(tiles: TileMap) -> Dict[str, Dict[str, Any]]:
+        current: Dict[int, Dict[Any, Tuple]] = {t: {} for t in TABLES}
+        for (record_type, key), (_, row) in tiles.items():
+            current[record_type][key] = (record_type, "I", *row[2:])  # every row an insert
+        return abp_state(current)
+
+    where: Dict[str, Dict[str, str]] = {table: {} for table, _ in TABLES.values()}
+    for (record_type, key), (tile, _) in sorted(now.items(), key=lambda item: str(item[0])):
+        where[TABLES[record_type][0]][abp_key_text(key)] = tile
+    extra = {
+        "metadata": as_dict(29, metadata_row(applied[-1].created_on)),
+        "tiles": {table: dict(sorted(keys.items())) for table, keys in where.items()},
+    }
+    old = state(before) if before else {}
+    return _truth(package, applied[-1], list(applied), "abp", state(now), old, extra)
+
+
+def abp_tile_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[VersionData]:
+    """A tile supply: FULL = every tile, each COU = the changed tiles, all records inserts."""
+    versions = all_versions(package)
+    world = AbpWorld(scale.abp)
+    world.build_initial(versions[0].created_on)
+    before: Optional[TileMap] = None
+    for number, version in enumerate(versions):
+        if number > 0:
+            world.advance(version.created_on, scale.abp_rate)
+        supply, now = tile_supply(world, before)
+        kind = "FULL" if supply.full else "COU"
+        files = []
+        for tile in supply.tiles:
+            member = ZipMember(f"{tile}.csv", tile_bytes(supply, tile))
+            name = f"AddressBasePremium_{kind}_{supply.date}_{tile}_csv.zip"
+            files.append((name, zip_bytes([member], folder_entries=False)))
+        counts = {
+            "records": sum(len(rows) for rows in supply.tiles.values()),
+            "tiles": len(supply.tiles),
+            "held": len(now),
+        }
+        applied = tuple(versions[: number + 1])
+        truth = partial(_abp_tiles_truth, package, applied, now, before or {})
+        yield VersionData(version, files, truth, counts, supply)
+        before = now
 
 
 def package_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[VersionData]:
-    maker = mastermap_versions if package.product_id == "MMTOPO" else abp_versions
-    return maker(package, scale)
+    if package.product_id == "MMTOPO":
+        return mastermap_versions(package, scale)
+    if package.id in HOLDING_TILE_SUPPLIES:
+        return abp_tile_versions(package, scale)
+    return abp_versions(package, scale)
 
 
 def with_order_details(package: PackageSpec, data: VersionData) -> List[Tuple[str, bytes]]:
@@ -248,6 +362,7 @@ def truth_json(truth: Dict[str, Any]) -> bytes:
 
 def build_holding_packages(build: SampleBuild) -> List[Dict[str, Any]]:
     """Write every holding package's files and truths; their catalogue entries."""
+    shutil.rmtree(build.data_dir / TRUTH_FOLDER, ignore_errors=True)  # no truth of a gone version
     entries = []
     for package in HOLDING_PACKAGES:
         listed = {v.id for v in package.versions}
@@ -357,6 +472,8 @@ def ensure_bench_data(out: Path = BENCH_DIR, *, truth: bool = False, scale: Scal
     out.mkdir(parents=True)
     manifest: Dict[str, Any] = {"stamp": stamp, "packages": []}
     for package in HOLDING_PACKAGES:
+        if package.id in HOLDING_TILE_SUPPLIES:
+            continue  # scattered changes touch every tile: its updates would be full supplies
         entry: Dict[str, Any] = {"id": package.id, "product": package.product_id, "versions": []}
         for data in package_versions(package, scale):
             if data.spec.id not in {v.id for v in package.versions}:
@@ -389,9 +506,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description="Generate the holding packages' bench data.")
     parser.add_argument("--bench", action="store_true", help="≥ 200,000 features and records")
     parser.add_argument("--out", type=Path, default=BENCH_DIR)
+    parser.add_argument("--features", type=int, help="MasterMap features in the FULL supply")
+    parser.add_argument("--records", type=int, help="ABP records in the FULL supply")
     parser.add_argument("--truth", action="store_true", help="also write the truths (large)")
     args = parser.parse_args(argv)
     scale = BENCH if args.bench else SMALL
+    if args.features or args.records:
+        scale = scale_for(args.features or 200_000, args.records or 200_000)
     print(ensure_bench_data(args.out, truth=args.truth, scale=scale))
     return 0
 

@@ -1,9 +1,9 @@
 """A small OS MasterMap Topography world and the supplies OS would send of it.
 
 The model is the source of truth: ``MastermapWorld`` holds every current
-feature (TOID -> ``Feature``); ``full_supply`` and ``change_supply`` turn it
-into chunked supplies as OS sends them (change_supply also moves the world on
-by one update). Nothing here reads a file back: the truth of a version is the
+feature (TOID -> ``Feature``); ``full_supply`` and ``advance`` turn it into
+chunked supplies as OS sends them (``advance`` also moves the world on by one
+update). Nothing here reads a file back: the truth of a version is the
 world's state, so tests compare a holding with what the generator decided, not
 with what a parser made of it.
 
@@ -216,8 +216,19 @@ _KINDS: Dict[str, Tuple[int, Tuple[str, ...], Tuple[str, ...], Tuple[str, ...], 
         "",
     ),
 }
+# The attributes each class has beyond the common ones (None until set).
+_CLASS_ATTRIBUTES: Dict[str, Tuple[str, ...]] = {
+    "TopographicArea": ("calculated_area_value",),
+    "TopographicLine": (),
+    "TopographicPoint": ("height_above_datum",),
+    "CartographicText": ("text_string", "anchor_position", "font", "height", "orientation"),
+    "CartographicSymbol": ("orientation", "reference_to_feature"),
+    "BoundaryLine": (),
+}
 _STREETS = (
     "Sidwell Street",
+    "St David's Hill",
+    "Bonhay Road & Quay",  # an ampersand to escape in the GML
     "Longbrook Street",
     "Pennsylvania Road",
     "Howell Road",
@@ -232,7 +243,7 @@ _STREETS = (
 )
 
 
-def _tile_name(east: float, north: float) -> str:
+def grid_square(east: float, north: float) -> str:
     """The OS grid reference of the 1 km square at ``(east, north)``, e.g. SX9090."""
     e100, n100 = int(east // 100000), int(north // 100000)
     first = (19 - n100) - (19 - n100) % 5 + (e100 + 10) // 5
@@ -268,7 +279,7 @@ class MastermapWorld:
         across = spec.chunks_across
         self.tiles = [
             (
-                _tile_name(spec.west + i * spec.chunk_size, spec.south + j * spec.chunk_size),
+                grid_square(spec.west + i * spec.chunk_size, spec.south + j * spec.chunk_size),
                 (
                     spec.west + i * spec.chunk_size,
                     spec.south + j * spec.chunk_size,
@@ -301,6 +312,7 @@ class MastermapWorld:
             "physical_presence": presence or None,
             "change_history": [{"change_date": self.date, "reason_for_change": "New"}],
         }
+        attributes.update(dict.fromkeys(_CLASS_ATTRIBUTES[feature_class]))
         if feature_class == "TopographicArea":
             attributes["calculated_area_value"] = geometry.area()
         attributes.update(extra or {})
@@ -469,7 +481,9 @@ class MastermapWorld:
         rng = self.rng
         chunks = self._chunks({})
         held = sorted(self.current)
-        count = max(4, int(len(held) * rate))
+        # About ``rate`` of the features touched: 60 % of that changed, 30 % departed, and
+        # new streets making up the rest.
+        count = max(4, int(len(held) * rate * 0.6))
         chosen = rng.sample(held, min(len(held), count * 2 + 12))
         modified, departed = chosen[:count], chosen[count : count + count // 2 + 2]
         spare = chosen[count + count // 2 + 2 :]
@@ -486,7 +500,7 @@ class MastermapWorld:
             gone = Departure(toid, old.geometry.bbox(), tuple(old.attributes["theme"]), date)
             for chunk in self._place(chunks, gone.bbox):
                 chunk.departures.append(gone)
-        new_streets = max(1, int(self.spec.streets_per_chunk * len(chunks) * rate * 4))
+        new_streets = max(1, int(len(held) * rate * 0.3 / 37))  # ~37 features a street
         for number in range(new_streets):
             # The first new street runs over a chunk edge: it is in two chunks.
             site = self._edge_site() if number == 0 else self._street_site()

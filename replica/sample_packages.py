@@ -13,6 +13,7 @@ import random
 from typing import Any, Dict, List, Tuple
 
 from .catalogue import PACKAGES, PackageSpec, PackageVersionSpec
+from .sample_abp import format_row, header_row, metadata_row
 from .sample_addresses import Address, addresses
 from .sample_build import Contributor, SampleBuild
 from .sample_geography import buildings, rectangle
@@ -115,34 +116,42 @@ def _mastermap_files(
 
 
 def _abp_records(chosen: List[Address], change: str, date: str) -> List[str]:
-    """Multi-record-type ABP CSV rows (10 header, 11/15 streets, 21 BLPU, 28 DPA, 99 trailer)."""
+    """Multi-record-type ABP CSV rows in OS's layouts (10 header, 29 metadata, 11/15
+    streets, 21 BLPU, 32 classification, 28 DPA, 99 trailer): every row has its type's
+    field count (sample_abp.FIELD_COUNTS)."""
+    full = change == "I"
     rows = [
-        f'10,"Ordnance Survey",7655,{date},0,{date},09:00:00,"3.0",'
-        f'"{"F" if change == "I" else "C"}"'
+        format_row(10, header_row(date, 1, full)),
+        format_row(29, metadata_row(date, "Southampton", 1720)),
     ]
     seq = 0
     streets = sorted({(a.usrn, a.street, a.town) for a in chosen})
     for usrn, street, town in streets:
         seq += 1
-        rows.append(f'11,"{change}",{seq},{usrn},1,1720,2,{date},,{date}')
+        values = (usrn, 1, 1720, 2, "2001-03-19", 1, 8, 0, "2001-03-19", None, date, "2001-03-19")
+        coords = (None,) * 8 + (10,)
+        rows.append(format_row(11, (11, change, seq, *values, *coords)))
         seq += 1
-        rows.append(
-            f'15,"{change}",{seq},{usrn},"{street.upper()}","","{town.upper()}","{town.upper()}","ENG"'
-        )
+        names = (street.upper(), None, town.upper(), town.upper(), "ENG")
+        dates = ("2001-03-19", None, date, "2001-03-19")
+        rows.append(format_row(15, (15, change, seq, usrn, *names, *dates)))
     for a in chosen:
         seq += 1
-        rows.append(
-            f'21,"{change}",{seq},{a.uprn},1,2,2008-01-01,,"{a.classification}",{a.easting:.2f},{a.northing:.2f},'
-            f'{a.latitude:.7f},{a.longitude:.7f},1,1720,"E",{date},{date},,"{a.postcode}"'
-        )
+        where = (round(a.easting, 2), round(a.northing, 2), a.latitude, a.longitude)
+        blpu = (a.uprn, 1, 2, "2008-01-01", None, *where, 1, 1720, "E")
+        blpu += ("2008-01-01", None, date, "2008-01-01", "D", a.postcode, 0)
+        rows.append(format_row(21, (21, change, seq, *blpu)))
         seq += 1
-        rows.append(
-            f'28,"{change}",{seq},{a.uprn},{50000000 + a.uprn % 10000000},'
-            f'"","","","",{a.number},"",'
-            f'"{a.street.upper()}","","","{a.town.upper()}","{a.postcode}","S","","","",{date},{date},{date}'
-        )
-    seq += 1
-    rows.append(f"99,{seq},0,{len(rows) + 1},{date},09:00:00")
+        scheme = ("AddressBase Premium Classification Scheme", 1.0)
+        dates = ("2008-01-01", None, date, "2008-01-01")
+        klass = (a.uprn, f"1720C{a.uprn % 10**9:09d}", a.classification, *scheme, *dates)
+        rows.append(format_row(32, (32, change, seq, *klass)))
+        seq += 1
+        dpa = (a.uprn, 50000000 + a.uprn % 10000000, None, None, None, None, a.number, None)
+        dpa += (a.street.upper(), None, None, a.town.upper(), a.postcode, "S", "1A")
+        dpa += (None,) * 6 + (date, "2008-01-01", None, date, "2008-01-01")
+        rows.append(format_row(28, (28, change, seq, *dpa)))
+    rows.append(format_row(99, (99, 0, len(rows) + 1, date, "09:00:00")))
     return rows
 
 

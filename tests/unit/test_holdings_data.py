@@ -17,6 +17,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -28,15 +29,19 @@ from os_downloads.core.client import OSDownloadsClient
 from os_downloads.replica.catalogue import HOLDING_NEXT_VERSIONS, HOLDING_PACKAGES
 from os_downloads.replica.holdings_truth import (
     apply_abp,
+    apply_abp_tiles,
     apply_mastermap,
     compute_truth,
     holdings_truth,
 )
-from os_downloads.replica.sample_abp import COLUMNS, FIELD_COUNTS, key_of
+from os_downloads.replica.sample_abp import COLUMNS, FIELD_COUNTS, TABLES, key_of
 from os_downloads.replica.sample_build import SampleBuild
 from os_downloads.replica.sample_holdings import (
+    SMALL,
+    abp_key_text,
     abp_state,
     build_holding_packages,
+    ensure_bench_data,
     mastermap_state,
     package_versions,
     publish_next_update,
@@ -45,6 +50,7 @@ from os_downloads.replica.sample_mastermap import OSGB_NS
 
 TOPOGRAPHY = "0040163512"
 ADDRESSES = "0040163520"
+ADDRESS_TILES = "0040163538"  # the same world supplied as 5 km tiles
 GML2 = "{http://www.opengis.net/gml}"
 GML32 = "{http://www.opengis.net/gml/3.2}"
 TOID = re.compile(r"^osgb\d{16}$")
@@ -116,6 +122,7 @@ def test_applying_the_mastermap_supplies_by_the_rules_gives_the_truth() -> None:
 
 def test_applying_the_abp_supplies_in_pro_order_gives_the_truth() -> None:
     held: Dict[int, Dict[Any, tuple]] = {}
+    volumes_checked = False
     for number, data in enumerate(package_versions(_package(ADDRESSES))):
         supply, before = data.supply, held
         held = apply_abp(held, supply)
@@ -141,11 +148,58 @@ def test_applying_the_abp_supplies_in_pro_order_gives_the_truth() -> None:
             else:
                 file_order[change.record_type][key] = change.row
         assert abp_state(file_order) != data.truth["abp"]
+        if len(supply.volumes) > 1:  # volumes out of order: another result too
+            backwards = replace(supply, volumes=supply.volumes[::-1])
+            assert abp_state(apply_abp(before, backwards)) != data.truth["abp"]
+            volumes_checked = True
+    assert volumes_checked
+
+
+def test_applying_the_tile_supplies_tile_by_tile_gives_the_truth() -> None:
+    held: Dict[Any, Any] = {}
+    skipped: set = set()
+    tiles_before: set = set()
+    for number, data in enumerate(package_versions(_package(ADDRESS_TILES))):
+        supply = data.supply
+        held = apply_abp_tiles(held, supply)
+        rows: Dict[int, Dict[Any, tuple]] = {}
+        for (record_type, key), (_, row) in held.items():
+            rows.setdefault(record_type, {})[key] = row
+        assert abp_state({t: rows.get(t, {}) for t in TABLES}) == data.truth["abp"], data.spec.id
+        where = {TABLES[t][0] + ":" + abp_key_text(k): tile for (t, k), (tile, _) in held.items()}
+        truth_tiles = {
+            f"{table}:{k}": tile
+            for table, keys in data.truth["tiles"].items()
+            for k, tile in keys.items()
+        }
+        assert where == truth_tiles
+        changes = [c for tile in supply.tiles.values() for c in tile]
+        assert {c.change_type for c in changes} == {"I"}  # change chunks: inserts only
+        held_tiles = {tile for tile, _ in held.values()}
+        if number == 0:
+            assert len(supply.tiles) >= 3
+        else:
+            assert data.truth["changes"]["blpu"]["deleted"]
+            skipped |= (tiles_before & held_tiles) - set(supply.tiles)
+        tiles_before = held_tiles
+    assert skipped  # an unchanged tile is not supplied again
+
+
+def test_the_tile_supply_holds_the_same_addresses_as_the_volume_supply() -> None:
+    volumes = [d.truth["abp"] for d in package_versions(_package(ADDRESSES))][:4]
+    tiles = [d.truth["abp"] for d in package_versions(_package(ADDRESS_TILES))]
+    for by_volume, by_tile in zip(volumes, tiles):
+        for table, rows in by_volume.items():
+            assert set(rows) == set(by_tile[table])
+            for key, row in rows.items():  # the same records; the supplies' dates differ
+                same = {c: v for c, v in row.items() if c != "CHANGE_TYPE" and "DATE" not in c}
+                assert same.items() <= by_tile[table][key].items()
+                assert by_tile[table][key]["CHANGE_TYPE"] == "I"
 
 
 def test_the_truth_files_match_the_model_and_the_api(replica_data_dir: Path) -> None:
     for package in HOLDING_PACKAGES:
-        for version in package.versions + HOLDING_NEXT_VERSIONS[package.id]:
+        for version in package.versions + HOLDING_NEXT_VERSIONS.get(package.id, ()):
             truth = holdings_truth(package.id, version.id, replica_data_dir)
             model = json.loads(json.dumps(compute_truth(package.id, version.id)))
             assert truth.raw == model and truth.version_id == version.id
@@ -160,7 +214,13 @@ def test_the_truth_files_match_the_model_and_the_api(replica_data_dir: Path) -> 
     area = holdings_truth(TOPOGRAPHY, "6401101", replica_data_dir).features["TopographicArea"]
     toid, feature = next(iter(area.items()))
     assert TOID.match(toid) and feature["geometry"].startswith("POLYGON ((")
+    assert any("), (" in f["geometry"] for f in area.values())  # gardens round their houses
     assert isinstance(feature["attributes"]["theme"], list)
+    for rows in holdings_truth(TOPOGRAPHY, "6401104", replica_data_dir).features.values():
+        assert len({tuple(sorted(f["attributes"])) for f in rows.values()}) == 1  # one schema
+    texts = holdings_truth(TOPOGRAPHY, "6401101", replica_data_dir).features["CartographicText"]
+    assert any("&" in t["attributes"]["text_string"] for t in texts.values())  # to escape
+    assert any("Ŵ" in row["STREET_DESCRIPTION"] for row in descriptors.values())  # UTF-8
 
 
 # --- the files are what OS sends ---------------------------------------------------------------
@@ -205,18 +265,26 @@ def test_mastermap_chunks_are_os_gml(replica_data_dir: Path) -> None:
     assert full_versions == expected
 
 
-def test_abp_files_have_os_layouts_headers_and_trailers(replica_data_dir: Path) -> None:
+@pytest.mark.parametrize("package_id", [ADDRESSES, ADDRESS_TILES, "0040156306"])
+def test_abp_files_have_os_layouts_headers_and_trailers(replica_data_dir: Path, package_id) -> None:
     types = set()
-    for entry in _files(replica_data_dir, ADDRESSES):
+    for entry in _files(replica_data_dir, package_id):
         name = entry["fileName"]
         if name.endswith("-Order_Details.txt"):
             continue
-        match = re.match(r"^AddressBasePremium_(FULL|COU)_\d{4}-\d\d-\d\d_\d{3}_csv\.zip$", name)
+        if package_id == "0040156306":  # the older sample package: its own names
+            match = re.match(r"^AB76GB_(?:(COU)_)?CSV(?:_\d+)?\.zip$", name)
+        else:
+            pattern = r"^AddressBasePremium_(FULL|COU)_\d{4}-\d\d-\d\d_(\d{3}|S[TS]\d{4})_csv\.zip$"
+            match = re.match(pattern, name)
         assert match, name
         with zipfile.ZipFile(replica_data_dir / entry["path"]) as archive:
             (member,) = archive.namelist()
             text = archive.read(member).decode("utf-8")
-        assert member == name.replace("_csv.zip", ".csv")
+        if package_id == ADDRESSES:
+            assert member == name.replace("_csv.zip", ".csv")
+        elif package_id == ADDRESS_TILES:  # a tile's file is named by the tile: ST1575.csv
+            assert re.match(r"^S[TS]\d{4}\.csv$", member) and member[:-4] in name
         rows = list(
             csv.reader(
                 io.StringIO(text),
@@ -229,10 +297,12 @@ def test_abp_files_have_os_layouts_headers_and_trailers(replica_data_dir: Path) 
         for number, row in enumerate(rows, 1):
             assert len(row) == FIELD_COUNTS[int(row[0])], f"{member} line {number}"
         assert rows[0][0] == "10" and rows[-1][0] == "99"
-        assert rows[0][8] == ("F" if match.group(1) == "FULL" else "C")
+        full = match.group(1) == "FULL" if package_id != "0040156306" else not match.group(1)
+        assert rows[0][8] == ("F" if full else "C")
         assert int(rows[-1][2]) == len(rows)
         types |= {int(r[0]) for r in rows}
-    assert types == set(FIELD_COUNTS)  # every record type, 10 to 99
+    if package_id != "0040156306":
+        assert types == set(FIELD_COUNTS)  # every record type, 10 to 99
     assert FIELD_COUNTS == {
         10: 9,
         11: 24,
@@ -256,8 +326,13 @@ def test_abp_files_have_os_layouts_headers_and_trailers(replica_data_dir: Path) 
 def test_the_replica_lists_and_serves_the_holding_packages(replica, tmp_path: Path) -> None:
     client = OSDownloadsClient(replica.api_url, auth=ApiKeyAuth(replica.api_key))
     packages = {p.id: p for p in client.data_packages()}
-    assert {TOPOGRAPHY, ADDRESSES} <= set(packages)
-    spellings = ((TOPOGRAPHY, ("FULL", "COU")), (ADDRESSES, ("Full", "Change Only Update")))
+    assert {TOPOGRAPHY, ADDRESSES, ADDRESS_TILES} <= set(packages)
+    production = ("Full", "Change Only Update")
+    spellings = (
+        (TOPOGRAPHY, ("FULL", "COU")),
+        (ADDRESSES, production),
+        (ADDRESS_TILES, production),
+    )
     for package_id, spelling in spellings:
         raw = requests.get(
             f"{replica.api_url}/dataPackages/{package_id}/versions",
@@ -294,7 +369,12 @@ def test_a_further_update_can_be_published_with_its_truth(replica) -> None:
     names = sorted(d["fileName"] for d in listing["downloads"])
     assert names and all(n.startswith("5474470-") for n in names)
     before = holdings_truth(TOPOGRAPHY, "6401104", replica.data_dir)
-    assert published.truth.features != before.features
+    changed = published.truth.changed_since(before)
+    area = changed["TopographicArea"]
+    assert area["deleted"] and area["moved"] and area["inserted"]  # what a refresh must show
+    gone = area["deleted"][0]
+    assert gone in before.features["TopographicArea"]
+    assert gone not in published.truth.features["TopographicArea"]
     replica.reset()
     assert [publish_next_update(replica, ADDRESSES).version.id for _ in range(2)] == [
         "6402205",
@@ -302,3 +382,20 @@ def test_a_further_update_can_be_published_with_its_truth(replica) -> None:
     ]
     with pytest.raises(LookupError):
         publish_next_update(replica, ADDRESSES)
+
+
+def test_bench_data_are_made_once_with_a_manifest(tmp_path: Path) -> None:
+    out = ensure_bench_data(tmp_path / "bench", truth=True, scale=SMALL)
+    manifest = json.loads((out / "manifest.json").read_text("utf-8"))
+    packages = {p["id"]: p for p in manifest["packages"]}
+    assert set(packages) == {TOPOGRAPHY, ADDRESSES}  # a tile supply's updates touch every tile
+    for package in packages.values():
+        versions = package["versions"]
+        assert [v["supplyType"] for v in versions][1:] in (["COU"] * 3, ["Change Only Update"] * 3)
+        for version in versions:
+            assert all((out / version["folder"] / name).is_file() for name in version["files"])
+            truth = out / "truth" / package["id"] / f"{version['id']}.json"
+            assert json.loads(truth.read_text("utf-8"))["version_id"] == version["id"]
+    stamp = (out / "manifest.json").stat().st_mtime_ns
+    assert ensure_bench_data(out, truth=True, scale=SMALL) == out
+    assert (out / "manifest.json").stat().st_mtime_ns == stamp  # kept, not made again

@@ -382,14 +382,16 @@ def test_data_packages_have_full_then_change_only_versions(
     data: Path, catalogue: Dict[str, Any], tmp_path: Path
 ) -> None:
     packages = {p["id"]: p for p in catalogue["dataPackages"]}
-    # The two holding packages (0040163512, 0040163520) are checked in test_holdings_data.py.
-    assert set(packages) == {"0040154231", "0040156306", "0040163512", "0040163520"}
+    # The holding packages (0040163512, 0040163520, 0040163538): test_holdings_data.py.
+    holdings = {"0040163512", "0040163520", "0040163538"}
+    assert set(packages) == {"0040154231", "0040156306"} | holdings
     # One package spells supplyType as the spec does, the other as production does.
     spellings = {
         "0040154231": ("FULL", "COU"),
         "0040156306": ("Full", "Change Only Update"),
         "0040163512": ("FULL", "COU"),
         "0040163520": ("Full", "Change Only Update"),
+        "0040163538": ("Full", "Change Only Update"),
     }
     for package_id, package in packages.items():
         full, cou = spellings[package_id]
