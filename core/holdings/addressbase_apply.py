@@ -103,6 +103,7 @@ class AddressBaseApplier:
         self.tables: Dict[str, _Table] = {}
         self.changes: Changes = {}
         self.full_build = False
+        self._seen: Dict[str, _Table] = {}  # per table: keys a change file touched
         for kind in DATA_TYPES:
             if gpkg.table_exists(conn, kind.table):
                 self._table(kind)
@@ -151,6 +152,7 @@ class AddressBaseApplier:
                 self._apply_full(records, headers, source.name, cancel)
             else:
                 self._apply_change(records, headers, source.name, cancel)
+        self._count_changes()
         for table in self.tables.values():
             if table.spatial_pending:
                 gpkg.build_spatial_index(self.conn, table.name)
@@ -287,19 +289,20 @@ class AddressBaseApplier:
             + " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
             + ")"
         )
-        counts = self.conn.execute(
-            f"SELECT {held} AS was_held, change_type = 'D' AS gone, count(*) "
-            f"FROM temp.{q(final)} f GROUP BY 1, 2"
-        ).fetchall()
-        tally = self.changes[table.name]
-        for was_held, gone, n in counts:
-            what = {
-                (1, 1): "deleted",
-                (1, 0): "updated",
-                (0, 0): "inserted",
-                (0, 1): "ignored",
-            }[(int(was_held), int(gone))]
-            tally[what] += n
+        # What each key was before this *version* (a key may change in several of its
+        # files): the counts compare the holding before and after the whole version.
+        seen = f"seen_{table.name}"
+        if seen not in self._seen:
+            self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(seen)}")
+            self.conn.execute(
+                f"CREATE TEMP TABLE {q(seen)} AS SELECT {key}, 0 AS was_held "
+                f"FROM temp.{q(final)} WHERE 0"
+            )
+            self.conn.execute(f"CREATE UNIQUE INDEX temp.{q(seen + '_key')} ON {q(seen)} ({key})")
+            self._seen[seen] = table
+        self.conn.execute(
+            f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {key}, {held} FROM temp.{q(final)} f"
+        )
         self.conn.execute(
             f"DELETE FROM main.{q(table.name)} WHERE ({key}) IN "
             f"(SELECT {key} FROM temp.{q(final)} WHERE change_type = 'D')"
@@ -320,6 +323,27 @@ class AddressBaseApplier:
             f"(SELECT 1 FROM main.{q(table.name)} h WHERE {match}) ORDER BY f.pro_order"
         )
         self.conn.execute(f"DROP TABLE temp.{q(final)}")
+
+    def _count_changes(self) -> None:
+        """inserted / updated / deleted per table: each key's state before the version
+        against now (a key inserted then deleted within the version is ignored)."""
+        q = gpkg.quote
+        for seen, table in self._seen.items():
+            match = " AND ".join(f"h.{q(k)} IS s.{q(k)}" for k in table.kind.key)
+            now = f"EXISTS (SELECT 1 FROM main.{q(table.name)} h WHERE {match})"
+            tally = self.changes[table.name]
+            for was_held, is_held, n in self.conn.execute(
+                f"SELECT was_held, {now}, count(*) FROM temp.{q(seen)} s GROUP BY 1, 2"
+            ):
+                what = {
+                    (1, 0): "deleted",
+                    (1, 1): "updated",
+                    (0, 1): "inserted",
+                    (0, 0): "ignored",
+                }[(int(was_held), int(is_held))]
+                tally[what] += n
+            self.conn.execute(f"DROP TABLE temp.{q(seen)}")
+        self._seen = {}
 
     # --- checks -------------------------------------------------------------------------
 
