@@ -17,6 +17,7 @@ or is inserted. Re-applying a file changes nothing. Metadata records
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -30,6 +31,17 @@ from .gpkg import Column
 
 Changes = Dict[str, Dict[str, int]]
 BATCH = 5000
+TILE_COLUMN = "tile"
+# A geographic (5 km tile) chunk: ``NC4040.csv`` or ``..._ST1075.csv``.
+_TILE_NAME = re.compile(r"(?:^|_)([A-Z]{2}\d{4})\.csv$", re.IGNORECASE)
+
+
+def tile_of(name: str) -> Optional[str]:
+    """The tile a geographic chunk covers, from its file name; None for other chunks."""
+    found = _TILE_NAME.search(Path(name).name)
+    return found.group(1).upper() if found else None
+
+
 CHANGE_TYPES = ("I", "U", "D")
 
 
@@ -43,7 +55,6 @@ class _Table:
         self.kind = kind
         self.name = kind.table
         self.types = [kind.column_type(c) for c in kind.columns]
-        q = gpkg.quote
         if not gpkg.table_exists(conn, self.name):
             gpkg.create_table(
                 conn,
@@ -59,7 +70,20 @@ class _Table:
             elif kind.key:
                 self.create_index()
         self.geometry = bool(kind.point)
+        self._setup()
+
+    def ensure_tile_column(self) -> None:
+        """Tile supplies: each row remembers the 5 km tile it came in (``tile``)."""
+        if not self.tiled:
+            gpkg.add_column(self.conn, self.name, Column(TILE_COLUMN, "TEXT"))
+            self._setup()
+
+    def _setup(self) -> None:
+        q = gpkg.quote
+        kind = self.kind
+        self.tiled = TILE_COLUMN in gpkg.table_columns(self.conn, self.name)
         names = (["geom"] if self.geometry else []) + list(kind.columns)
+        names += [TILE_COLUMN] if self.tiled else []
         self.column_list = ", ".join(q(n) for n in names)
         marks = ", ".join("?" for _ in names)
         self.insert_sql = f"INSERT INTO {q(self.name)} ({self.column_list}) VALUES ({marks})"
@@ -78,11 +102,13 @@ class _Table:
         )
         self.index_pending = False
 
-    def row(self, fields: List[str]) -> List[Any]:
+    def row(self, fields: List[str], tile: Optional[str] = None) -> List[Any]:
         # Empty fields are NULL; numbers are left to the columns' SQLite type affinity
         # (INTEGER/REAL columns store "123" as 123), which is what int()/float() would
         # give, at a fraction of the cost.
         values: List[Any] = [v or None for v in fields]
+        if self.tiled:
+            values.append(tile)
         if not self.geometry:
             return values
         try:
@@ -90,6 +116,12 @@ class _Table:
         except ValueError:
             point = None
         return [point] + values
+
+
+def _row_text(table: _Table, alias: str) -> str:
+    """SQL for a record's values as one text (to tell a changed record from a resupplied
+    one); the geometry follows from the coordinates, the tile is not the record's."""
+    return " || ',' || ".join(f"quote({alias}.{gpkg.quote(c)})" for c in table.kind.columns)
 
 
 class AddressBaseApplier:
@@ -103,6 +135,7 @@ class AddressBaseApplier:
         self.tables: Dict[str, _Table] = {}
         self.changes: Changes = {}
         self.full_build = False
+        self.tiled = False  # a tile supply: rows remember their tile; a tile replaces a tile
         self._seen: Dict[str, _Table] = {}  # per table: keys a change file touched
         for kind in DATA_TYPES:
             if gpkg.table_exists(conn, kind.table):
@@ -114,6 +147,8 @@ class AddressBaseApplier:
             table = self.tables[kind.code] = _Table(
                 self.conn, kind, self.description, defer_index=self.full_build
             )
+            if self.tiled:
+                table.ensure_tile_column()
             self.changes.setdefault(
                 table.name, {"inserted": 0, "updated": 0, "deleted": 0, "ignored": 0}
             )
@@ -143,15 +178,22 @@ class AddressBaseApplier:
                 "This version holds no AddressBase Premium CSV file.",
                 hint="Holdings read the CSV supply; order the package as CSV.",
             )
-        for index, source in enumerate(sources):
+        tiles = [tile_of(source.name) for source in sources]
+        if any(tiles):
+            self.tiled = True
+            for table in self.tables.values():
+                table.ensure_tile_column()
+        for index, (source, tile) in enumerate(zip(sources, tiles)):
             if progress is not None:
                 progress(index, len(sources), source.name)
             headers: List[FileHeader] = []
             records = read_records(source, headers)
             if full:
-                self._apply_full(records, headers, source.name, cancel)
+                self._apply_full(records, headers, source.name, cancel, tile)
             else:
-                self._apply_change(records, headers, source.name, cancel)
+                if tile:
+                    self._replace_tile(tile)
+                self._apply_change(records, headers, source.name, cancel, tile)
         self._count_changes()
         for table in self.tables.values():
             if table.spatial_pending:
@@ -172,7 +214,9 @@ class AddressBaseApplier:
 
     # --- full files ---------------------------------------------------------------------
 
-    def _apply_full(self, records: Any, headers: List[FileHeader], name: str, cancel: Any) -> None:
+    def _apply_full(
+        self, records: Any, headers: List[FileHeader], name: str, cancel: Any, tile: Any = None
+    ) -> None:
         batches: Dict[str, List[List[Any]]] = {}
         waiting = 0
         before = {t.name: self._count_rows(t.name) for t in self.tables.values()}
@@ -186,7 +230,7 @@ class AddressBaseApplier:
                     f"{name}: line {record.line}: change type {record.fields[1]!r} in a full "
                     "supply (only I is expected)."
                 )
-            batches.setdefault(record.type.code, []).append(table.row(record.fields))
+            batches.setdefault(record.type.code, []).append(table.row(record.fields, tile))
             waiting += 1
             if waiting >= BATCH:
                 self._flush_full(batches, name)
@@ -214,7 +258,7 @@ class AddressBaseApplier:
     # --- change-only files --------------------------------------------------------------
 
     def _apply_change(
-        self, records: Any, headers: List[FileHeader], name: str, cancel: Any
+        self, records: Any, headers: List[FileHeader], name: str, cancel: Any, tile: Any = None
     ) -> None:
         q = gpkg.quote
         staged: Dict[str, str] = {}
@@ -226,7 +270,7 @@ class AddressBaseApplier:
                 self._expect(headers, "C", name)
             table = self._table(record.type)
             if not record.type.key:  # metadata (29)
-                metadata.append(table.row(record.fields))
+                metadata.append(table.row(record.fields, tile))
                 continue
             change = record.fields[1].strip().upper()
             if change not in CHANGE_TYPES:
@@ -238,7 +282,7 @@ class AddressBaseApplier:
             if record.type.code not in staged:
                 staged[record.type.code] = self._stage_table(table)
             batches.setdefault(record.type.code, []).append(
-                table.row(record.fields) + [record.line]
+                table.row(record.fields, tile) + [record.line]
             )
             waiting += 1
             if waiting >= BATCH:
@@ -291,17 +335,15 @@ class AddressBaseApplier:
         )
         # What each key was before this *version* (a key may change in several of its
         # files): the counts compare the holding before and after the whole version.
-        seen = f"seen_{table.name}"
-        if seen not in self._seen:
-            self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(seen)}")
-            self.conn.execute(
-                f"CREATE TEMP TABLE {q(seen)} AS SELECT {key}, 0 AS was_held "
-                f"FROM temp.{q(final)} WHERE 0"
-            )
-            self.conn.execute(f"CREATE UNIQUE INDEX temp.{q(seen + '_key')} ON {q(seen)} ({key})")
-            self._seen[seen] = table
+        seen = self._seen_table(table)
+        before = (
+            f"(SELECT {_row_text(table, 'h')} FROM main.{q(table.name)} h WHERE "
+            + " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
+            + ")"
+        )
         self.conn.execute(
-            f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {key}, {held} FROM temp.{q(final)} f"
+            f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {key}, {held}, {before} "
+            f"FROM temp.{q(final)} f"
         )
         self.conn.execute(
             f"DELETE FROM main.{q(table.name)} WHERE ({key}) IN "
@@ -324,24 +366,56 @@ class AddressBaseApplier:
         )
         self.conn.execute(f"DROP TABLE temp.{q(final)}")
 
+    def _seen_table(self, table: _Table) -> str:
+        """The temporary table of the keys this version touched, with their state before."""
+        q = gpkg.quote
+        key = ", ".join(q(k) for k in table.kind.key)
+        seen = f"seen_{table.name}"
+        if seen not in self._seen:
+            self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(seen)}")
+            self.conn.execute(
+                f"CREATE TEMP TABLE {q(seen)} AS SELECT {key}, 0 AS was_held, "
+                f"'' AS was_row FROM main.{q(table.name)} WHERE 0"
+            )
+            self.conn.execute(f"CREATE UNIQUE INDEX temp.{q(seen + '_key')} ON {q(seen)} ({key})")
+            self._seen[seen] = table
+        return seen
+
+    def _replace_tile(self, tile: str) -> None:
+        """A tile's change chunk holds every record of the tile: drop what it held."""
+        q = gpkg.quote
+        for table in self.tables.values():
+            if not table.kind.key or not table.tiled:
+                continue
+            key = ", ".join(q(k) for k in table.kind.key)
+            seen = self._seen_table(table)
+            self.conn.execute(
+                f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {key}, 1, {_row_text(table, 'h')} "
+                f"FROM main.{q(table.name)} h WHERE {TILE_COLUMN} = ?",
+                (tile,),
+            )
+            self.conn.execute(f"DELETE FROM main.{q(table.name)} WHERE {TILE_COLUMN} = ?", (tile,))
+
     def _count_changes(self) -> None:
-        """inserted / updated / deleted per table: each key's state before the version
-        against now (a key inserted then deleted within the version is ignored)."""
+        """inserted / updated / deleted per table: each key's record before the version
+        against now. A record supplied again unchanged (a tile re-supplied, a U that
+        changes nothing) and a key inserted then deleted within the version count as
+        ignored."""
         q = gpkg.quote
         for seen, table in self._seen.items():
             match = " AND ".join(f"h.{q(k)} IS s.{q(k)}" for k in table.kind.key)
-            now = f"EXISTS (SELECT 1 FROM main.{q(table.name)} h WHERE {match})"
+            now = f"(SELECT {_row_text(table, 'h')} FROM main.{q(table.name)} h WHERE {match})"
             tally = self.changes[table.name]
-            for was_held, is_held, n in self.conn.execute(
-                f"SELECT was_held, {now}, count(*) FROM temp.{q(seen)} s GROUP BY 1, 2"
+            for was_held, was_row, is_row in self.conn.execute(
+                f"SELECT was_held, was_row, {now} FROM temp.{q(seen)} s"
             ):
-                what = {
-                    (1, 0): "deleted",
-                    (1, 1): "updated",
-                    (0, 1): "inserted",
-                    (0, 0): "ignored",
-                }[(int(was_held), int(is_held))]
-                tally[what] += n
+                if was_held and is_row is None:
+                    what = "deleted"
+                elif was_held:
+                    what = "updated" if was_row != is_row else "ignored"
+                else:
+                    what = "inserted" if is_row is not None else "ignored"
+                tally[what] += 1
             self.conn.execute(f"DROP TABLE temp.{q(seen)}")
         self._seen = {}
 

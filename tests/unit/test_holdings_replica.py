@@ -391,3 +391,27 @@ def test_sync_keeps_a_holding_current_and_reports_each_cous_changes(replica, tmp
         f"{counts['deleted']} deleted"
     ) in text
     assert_mastermap_is_truth(holding, TOPO, published.version.id)
+
+
+def test_abp_tile_supply_change_chunks_replace_whole_tiles(replica, tmp_path: Path) -> None:
+    package = "0040163538"
+    holding = tmp_path / "cardiff-tiles.gpkg"
+    for number, version in enumerate(("6403301", "6403302", "6403303", "6403304")):
+        report = update(replica, package, holding, "--to", version)
+        assert [a["version"] for a in report["applied"]] == [version]
+        assert_abp_is_truth(holding, package, version)
+        truth = holdings_truth(package, version)
+        conn = sqlite3.connect(str(holding))
+        try:
+            for table, tiles in truth.tiles.items():
+                kind = next(k for k in RECORD_TYPES.values() if k.table == table)
+                keys = ", ".join(kind.key)
+                held = {
+                    (row[0] if len(kind.key) == 1 else tuple(row[:-1])): row[-1]
+                    for row in conn.execute(f"SELECT {keys}, tile FROM {table}")
+                }
+                assert held == tiles, f"{table} tiles after {version}"
+        finally:
+            conn.close()
+        if number:
+            assert_changes_are_truth(report["applied"][0], package, {})
