@@ -13,6 +13,13 @@ record with the highest ``PRO_ORDER`` wins (applying in PRO_ORDER gives that):
 a ``D`` winner deletes the held row, any other replaces it in place (same fid)
 or is inserted. Re-applying a file changes nothing. Metadata records
 (29) have no key: a file that carries them replaces the held ones.
+
+Tile supplies (5 km geographic chunks, named by tile: ``NC4040.csv``,
+``..._ST1075.csv``): every row keeps its ``tile``; a change chunk holds all the
+records of its tile as inserts, so it first removes everything held for that
+tile (OS: "change chunks replace the tile").
+
+Counts (``changes``) compare each key's record before the version with after it.
 """
 
 from __future__ import annotations
