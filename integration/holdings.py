@@ -178,11 +178,12 @@ def holding_text(outcome: HoldingOutcome) -> str:
 
 # --- a plain "Download and load" of a premium package version ---------------------------
 
-HOLDING_PRODUCTS = ("MMTOPO", "ABP")
 
+def is_holding_product(product_id: str, product_name: str = "") -> bool:
+    """MasterMap Topography or AddressBase Premium: the products a holding can hold."""
+    from ..core.holdings.update import product_kind
 
-def is_holding_product(product_id: str) -> bool:
-    return (product_id or "").upper().startswith(HOLDING_PRODUCTS)
+    return bool(product_kind(product_id, product_name))
 
 
 def package_version_sources(result: Any) -> Optional[List[LayerSource]]:
@@ -198,7 +199,8 @@ def package_version_sources(result: Any) -> Optional[List[LayerSource]]:
     from ..core.models import SUPPLY_COU, normalise_supply_type
 
     manifest = result.manifest
-    if not is_holding_product(manifest.product_id or ""):
+    product_name = str((manifest.extra or {}).get("product_name", "") or "")
+    if not is_holding_product(manifest.product_id or "", product_name):
         return None
     if normalise_supply_type(manifest.supply_type) == SUPPLY_COU:
         return None
@@ -226,7 +228,11 @@ def _full_supply_geopackage(result: Any) -> Path:
             package_name=manifest.name,
             product_id=manifest.product_id or "",
             product_name=str((manifest.extra or {}).get("product_name", "") or ""),
-            kind=detect_kind(manifest.product_id or "", files),
+            kind=detect_kind(
+                manifest.product_id or "",
+                files,
+                str((manifest.extra or {}).get("product_name", "")),
+            ),
             attribution=attribution(created[:4]),
             created_at="",
         )

@@ -26,12 +26,15 @@ from ..i18n import tr
 from ..integration import settings as plugin_settings
 from ..integration.auth import has_credentials
 from ..integration.client_factory import build_client, call_then_close, require_credentials
-from ..integration.holdings import HoldingService, remember_path, remembered_path
+from ..integration.holdings import (
+    HoldingService,
+    is_holding_product,
+    remember_path,
+    remembered_path,
+)
 from .context import DockContext, no_key_text
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
-# Products a holding can be built for (core/holdings): MasterMap Topography, ABP.
-HOLDING_PRODUCTS = ("MMTOPO", "ABP")
 NO_KEY_PAGE, PACKAGES_PAGE = 0, 1
 
 
@@ -229,7 +232,7 @@ class PackagesTab(QWidget):
         self.download_button.setEnabled(False)
         package = self.packages.get(package_id)
         self.holding_button.setEnabled(
-            package is not None and package.product_id.upper().startswith(HOLDING_PRODUCTS)
+            package is not None and is_holding_product(package.product_id, package.product_name)
         )
         self.status_label.setText(tr("Loading versions…"))
         client = self._client(serial, tr("Listing versions"))

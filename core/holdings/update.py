@@ -179,6 +179,7 @@ def _update(
             result.notes.append(f"up to date: version {result.held[-1]} is {newest}")
             return result
         kind = holding.info.kind if holding.info else ""
+        kind = kind or product_kind(package.product_id, package.product_name)
         root = Path(downloads) if downloads else default_downloads(path)
         fetched = []
         for version in plan.to_apply:
@@ -196,7 +197,7 @@ def _update(
         for version, job in fetched:
             _check_cancel(cancel)
             files = sorted(job.files)
-            kind = kind or detect_kind(package.product_id, files)
+            kind = kind or detect_kind(package.product_id, files, package.product_name)
             info = HoldingInfo(
                 package_id=package.id or package_id,
                 package_name=package.name,
@@ -234,24 +235,55 @@ def _update(
         return result
 
 
-def detect_kind(product_id: str, files: Sequence[Path]) -> str:
-    """The reader for a package: by product id, else by what its files hold."""
+def product_kind(product_id: str, product_name: str = "") -> str:
+    """The holding reader for a product, from its id or name; "" when they do not say.
+
+    Only AddressBase *Premium* has the multi-record CSV (AddressBase and AddressBase
+    Plus, ids ``ABPOSTSLA``/``ABFLATSLA``, are flat tables)."""
+    product = (product_id or "").upper()
+    name = (product_name or "").lower()
+    if product.startswith(("MMTOPO", "OSMMTOPO")) or "mastermap topography" in name:
+        return KIND_MASTERMAP
+    if (
+        product in ("ABP", "ABPREM")
+        or product.startswith("ABPREM")
+        or "addressbase premium" in name
+    ):
+        return KIND_ADDRESSBASE
+    return ""
+
+
+def detect_kind(product_id: str, files: Sequence[Path], product_name: str = "") -> str:
+    """The reader for a package: by product, else by what its files hold."""
+    from .addressbase import csv_files
     from .mastermap import is_gml
 
-    product = (product_id or "").upper()
-    if product.startswith("MMTOPO") or "TOPOGRAPHY" in product:
-        return KIND_MASTERMAP
-    if product.startswith("ABP") or product.startswith("ADDRESSBASE"):
-        return KIND_ADDRESSBASE
-    names = [f.name.lower() for f in files]
-    if any(n.endswith((".csv", ".zip")) for n in names):
-        return KIND_ADDRESSBASE
+    kind = product_kind(product_id, product_name)
+    if kind:
+        return kind
     if any(is_gml(f) for f in files if f.name.lower().endswith((".gz", ".gml", ".xml"))):
         return KIND_MASTERMAP
+    if any(_starts_like_abp(source) for source in csv_files(files)):
+        return KIND_ADDRESSBASE
     raise UnsupportedSupplyError(
-        f"Data package product {product_id or '(unknown)'}: holdings can be built from "
-        "OS MasterMap Topography Layer (GML) and AddressBase Premium (CSV) only."
+        f"Data package product {product_name or product_id or '(unknown)'}: holdings can be "
+        "built from OS MasterMap Topography Layer (GML) and AddressBase Premium (CSV) only."
     )
+
+
+def _starts_like_abp(source: Any) -> bool:
+    """An AddressBase Premium CSV starts with its header record (type 10)."""
+    from .addressbase import read_records
+
+    headers: list = []
+    records = read_records(source, headers)
+    try:
+        next(records, None)
+    except HoldingError:
+        pass
+    finally:
+        records.close()  # the file, at once
+    return bool(headers)
 
 
 def apply_version(

@@ -459,3 +459,19 @@ def test_cancel_mid_apply_rolls_the_version_back(tmp_path, topo_full):
     assert seen and seen[0] == "apply"
     assert rows(holding, "SELECT * FROM topographic_area ORDER BY fid") == before
     assert rows(holding, "SELECT version_id FROM os_holding_versions") == [("1",)]
+
+
+def test_which_products_a_holding_reads(tmp_path, abp_full, topo_full):
+    from os_downloads.core.holdings.errors import UnsupportedSupplyError
+    from os_downloads.core.holdings.update import detect_kind, product_kind
+
+    assert product_kind("MMTOPO") == "mastermap"
+    assert product_kind("XYZ", "AddressBase Premium") == "addressbase"
+    assert product_kind("ABPOSTSLA", "AddressBase") == ""  # flat AddressBase: not these readers
+    assert product_kind("ABFLATSLA", "AddressBase Plus") == ""
+    assert detect_kind("", [abp_full]) == "addressbase"  # told by the files: a 10 header
+    assert detect_kind("", topo_full) == "mastermap"
+    flat = tmp_path / "AddressBase_FULL_2026-01-01_001.csv"
+    flat.write_text('UPRN,UDPRN\n"1","2"\n', encoding="utf-8")
+    with pytest.raises(UnsupportedSupplyError, match="AddressBase Premium"):
+        detect_kind("ABPOSTSLA", [flat], "AddressBase")
