@@ -48,9 +48,21 @@ def _child(argv: Sequence[str]) -> int:
             started = time.perf_counter()
             apply_version(holding, info, AppliedVersion(version_id, "", supply, "", "", ""), files)
             timings.append(time.perf_counter() - started)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = _peak_rss()
     print(json.dumps({"seconds": timings, "peak_rss_bytes": peak}))
     return 0
+
+
+def _peak_rss() -> int:
+    """This process's peak RSS. Linux: VmHWM (ru_maxrss survives exec, so a child
+    would report its parent's peak); elsewhere ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def _run_child(pythonpath: str, holding: Path, product: str, versions: List[Tuple[str, str, Path]]):

@@ -28,7 +28,7 @@ import re
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import Cancelled
 from . import gpkg
@@ -78,6 +78,9 @@ class _Table:
                 self.create_index()
         self.geometry = bool(kind.point)
         self._setup()
+        row = conn.execute(f"SELECT max(fid) FROM {gpkg.quote(self.name)}").fetchone()
+        self.fid_before = int(row[0] or 0)
+        self.updated_fids: List[int] = []
 
     def ensure_tile_column(self) -> None:
         """Tile supplies: each row remembers the 5 km tile it came in (``tile``)."""
@@ -170,6 +173,11 @@ class AddressBaseApplier:
     @property
     def table_names(self) -> List[str]:
         return [t.name for t in self.tables.values()]
+
+    @property
+    def written(self) -> Dict[str, Tuple[int, List[int]]]:
+        """Per table: (largest fid before this version, fids updated in place)."""
+        return {t.name: (t.fid_before, t.updated_fids) for t in self.tables.values()}
 
     def apply(
         self,
@@ -366,6 +374,7 @@ class AddressBaseApplier:
             f"ON {match} WHERE f.change_type != 'D' ORDER BY f.pro_order"
         ).fetchall()
         self.conn.executemany(table.update_sql, held_rows)
+        table.updated_fids.extend(row[-1] for row in held_rows)
         self.conn.execute(
             f"INSERT INTO main.{q(table.name)} ({table.column_list}) SELECT {columns} "
             f"FROM temp.{q(final)} f WHERE f.change_type != 'D' AND NOT EXISTS "

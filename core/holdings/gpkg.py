@@ -18,7 +18,7 @@ import sqlite3
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
 
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 GPKG_USER_VERSION = 10200
@@ -323,7 +323,8 @@ def build_spatial_index(conn: sqlite3.Connection, table: str) -> None:
 
 
 def update_extents(conn: sqlite3.Connection, tables: Iterable[str]) -> None:
-    """gpkg_contents' extent and last_change from each feature table's R-tree."""
+    """gpkg_contents' extent and last_change from each feature table's R-tree (a full
+    build; after a change-only update ``extend_extents`` costs less)."""
     for table in tables:
         rtree = quote(f"rtree_{table}_geom")
         if not table_exists(conn, f"rtree_{table}_geom"):
@@ -338,4 +339,62 @@ def update_extents(conn: sqlite3.Connection, tables: Iterable[str]) -> None:
             "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
             "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
             (*row.fetchone(), table),
+        )
+
+
+def extend_extents(conn: sqlite3.Connection, changed: Dict[str, Tuple[int, Iterable[int]]]) -> None:
+    """After a change-only update: grow each table's extent by the rows it wrote.
+
+    ``changed[table] = (largest fid before, fids updated in place)``: new rows have
+    larger fids. Costs what the update wrote, not what the table holds (a full scan
+    of a national R-tree per update would not); a deleted row leaves the extent as
+    it was, which still contains everything.
+    """
+    for table, (since, updated) in changed.items():
+        rtree = f"rtree_{table}_geom"
+        if not table_exists(conn, rtree):
+            conn.execute(
+                "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+                "WHERE table_name = ?",
+                (table,),
+            )
+            continue
+        boxes = [
+            conn.execute(
+                f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {quote(rtree)} "
+                "WHERE id > ?",
+                (since,),
+            ).fetchone()
+        ]
+        fids = sorted(set(updated))
+        for start in range(0, len(fids), 500):
+            part = fids[start : start + 500]
+            boxes.append(
+                conn.execute(
+                    f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {quote(rtree)} "
+                    f"WHERE id IN ({', '.join('?' for _ in part)})",
+                    part,
+                ).fetchone()
+            )
+        boxes.append(
+            conn.execute(
+                "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?",
+                (table,),
+            ).fetchone()
+        )
+        boxes = [b for b in boxes if b and b[0] is not None]
+        extent = (
+            (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
+            if boxes
+            else (None, None, None, None)
+        )
+        conn.execute(
+            "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
+            "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
+            (*extent, table),
         )

@@ -132,6 +132,9 @@ class _Table:
                 f"ON {gpkg.quote(self.name)} (toid)"
             )
         self._load_columns()
+        row = conn.execute(f"SELECT max(fid) FROM {gpkg.quote(self.name)}").fetchone()
+        self.fid_before = int(row[0] or 0)
+        self.updated_fids: List[int] = []
 
     def _load_columns(self) -> None:
         known = dict((n, t) for n, t in _COMMON + _EXTRA[self.feature_class])
@@ -176,6 +179,11 @@ class TopographyApplier:
         for feature_class in FEATURE_CLASSES:
             if gpkg.table_exists(conn, table_name(feature_class)):
                 self._table(feature_class)
+
+    @property
+    def written(self) -> Dict[str, Tuple[int, List[int]]]:
+        """Per table: (largest fid before this version, fids updated in place)."""
+        return {t.name: (t.fid_before, t.updated_fids) for t in self.tables.values()}
 
     def _table(self, feature_class: str) -> _Table:
         table = self.tables.get(feature_class)
@@ -260,6 +268,7 @@ class TopographyApplier:
                 self.conn.executemany(table.insert_sql, inserts)
             if updates:
                 self.conn.executemany(table.update_sql, updates)
+                table.updated_fids.extend(row[-1] for row in updates)
             counts = self.changes[table.name]
             counts["inserted"] += len(inserts)
             counts["updated"] += len(updates)

@@ -357,9 +357,12 @@ def _apply_in_one_transaction(
             changes = applier.apply(data_files, cancel=cancel, progress=relay)
         else:
             changes = applier.apply(data_files, full=full, cancel=cancel, progress=relay)
-        from .gpkg import update_extents
+        from .gpkg import extend_extents, update_extents
 
-        update_extents(conn, applier.table_names)
+        if full:
+            update_extents(conn, applier.table_names)
+        else:
+            extend_extents(conn, applier.written)
         version.changes = changes
         version.applied_at = utc_now()
         holding.record_version(version)

@@ -179,6 +179,10 @@ def test_cou_version_rule_and_departures(tmp_path, topo_full):
     assert rows(holding, "SELECT count(*) FROM topographic_line") == [(0,)]
     blob = rows(holding, "SELECT geom FROM topographic_area WHERE toid = 'osgb1'")[0][0]
     assert decode_blob(blob)[1][0][0] == (100.0, 100.0)
+    extent = rows(
+        holding, "SELECT max_x, max_y FROM gpkg_contents WHERE table_name = 'topographic_area'"
+    )[0]
+    assert extent[0] >= 110 and extent[1] >= 110  # grown to osgb1's new place
     # The R-tree follows: the old position of osgb1 finds nothing any more.
     assert rows(holding, "SELECT count(*) FROM rtree_topographic_area_geom WHERE maxx < 15") == [
         (0,)
