@@ -72,7 +72,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         from .holdings import holdings
 
         print("holdings: full build vs ogr2ogr, a COU vs the full build...", flush=True)
-        results["holdings"], found = holdings(BENCH_DIR / "holdings", _pythonpath())
+        results["holdings"], found = holdings(
+            BENCH_DIR / "holdings", _pythonpath(), reps=max(1, args.reps)
+        )
         rows += found
         wanted.discard("holdings")
     if not wanted:  # only the holdings: no replica, no large file needed
