@@ -19,7 +19,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator, List, Optional, Sequence, Tuple
+from typing import IO, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from .errors import BadSupplyError
 
@@ -237,8 +237,9 @@ def column_type(name: str) -> str:
     return "TEXT"
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
+    """One data record (a tuple: millions are made, and a tuple is cheap to make)."""
+
     type: RecordType
     fields: List[str]
     line: int

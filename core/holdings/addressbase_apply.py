@@ -235,21 +235,30 @@ class AddressBaseApplier:
         batches: Dict[str, List[List[Any]]] = {}
         waiting = 0
         before = {t.name: self._count_rows(t.name) for t in self.tables.values()}
-        for record in records:
-            if waiting == 0:
+        checked = False
+        # Per record type: its table and its batch (the loop runs once per record).
+        targets: Dict[str, Any] = {}
+        for kind, fields, line in records:
+            if not checked:
                 self._expect(headers, "F", name)
-            table = self._table(record.type)
-            before.setdefault(table.name, 0)
-            if record.type.key and record.fields[1].strip().upper() != "I":
+                checked = True
+            target = targets.get(kind.code)
+            if target is None:
+                table = self._table(kind)
+                before.setdefault(table.name, 0)
+                target = targets[kind.code] = (table, batches.setdefault(kind.code, []))
+            if kind.key and fields[1] != "I" and fields[1].strip().upper() != "I":
                 raise BadSupplyError(
-                    f"{name}: line {record.line}: change type {record.fields[1]!r} in a full "
+                    f"{name}: line {line}: change type {fields[1]!r} in a full "
                     "supply (only I is expected)."
                 )
-            batches.setdefault(record.type.code, []).append(table.row(record.fields, tile))
+            target[1].append(target[0].row(fields, tile))
             waiting += 1
             if waiting >= BATCH:
                 self._flush_full(batches, name)
-                batches, waiting = {}, 1
+                for rows in batches.values():
+                    rows.clear()
+                waiting = 0
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("Cancelled; the holding was left as it was.")
         self._expect(headers, "F", name)
@@ -260,6 +269,8 @@ class AddressBaseApplier:
 
     def _flush_full(self, batches: Dict[str, List[List[Any]]], name: str) -> None:
         for code, rows in batches.items():
+            if not rows:
+                continue
             table = self.tables[code]
             try:
                 self.conn.executemany(table.insert_sql, rows)
