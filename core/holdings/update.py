@@ -297,11 +297,12 @@ def apply_version(
 ) -> Optional[AppliedOutcome]:
     """Apply one downloaded version in ONE transaction; record it in the same one.
 
-    None when the holding has it already (another update of it may have applied it
-    meanwhile: checked again inside the transaction)."""
-    if version.version_id in holding.applied_ids:
-        return None
+    None when the holding has this change-only update already (another update of it
+    may have applied it meanwhile: checked again inside the transaction). A full
+    supply is always applied: it replaces what the holding holds."""
     full = version.supply_type.upper() != "COU"
+    if not full and version.version_id in holding.applied_ids:
+        return None  # a full supply is always applied: it replaces everything (--rebuild)
     started = time.monotonic()
     data_files = [f for f in files if _is_data_file(f, info.kind)]
 
@@ -343,7 +344,7 @@ def _apply_in_one_transaction(
 ) -> Optional[Changes]:
     relay = progress
     with holding.transaction() as conn:
-        if version.version_id in holding.applied_ids:
+        if not full and version.version_id in holding.applied_ids:
             return None  # another update of this holding applied it meanwhile
         if full:
             holding.drop_data_tables()

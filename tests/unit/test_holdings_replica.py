@@ -415,3 +415,12 @@ def test_abp_tile_supply_change_chunks_replace_whole_tiles(replica, tmp_path: Pa
             conn.close()
         if number:
             assert_changes_are_truth(report["applied"][0], package, {})
+
+
+def test_rebuild_starts_again_from_the_newest_full_supply(replica, tmp_path: Path) -> None:
+    holding = tmp_path / "cardiff.gpkg"
+    update(replica, ABP, holding, "--to", ABP_VERSIONS[1])
+    report = update(replica, ABP, holding, "--rebuild")
+    assert [a["version"] for a in report["applied"]] == list(ABP_VERSIONS)
+    assert report["versions"] == list(ABP_VERSIONS)
+    assert_abp_is_truth(holding, ABP, ABP_VERSIONS[-1])
