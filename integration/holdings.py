@@ -186,7 +186,9 @@ def is_holding_product(product_id: str, product_name: str = "") -> bool:
     return bool(product_kind(product_id, product_name))
 
 
-def package_version_sources(result: Any) -> Optional[List[LayerSource]]:
+def package_version_sources(
+    result: Any, cancel: Optional[threading.Event] = None
+) -> Optional[List[LayerSource]]:
     """Worker thread: the layers for a downloaded MasterMap/ABP version, or None for others.
 
     A full supply is read by the holding's readers into one GeoPackage beside its
@@ -205,13 +207,15 @@ def package_version_sources(result: Any) -> Optional[List[LayerSource]]:
     if normalise_supply_type(manifest.supply_type) == SUPPLY_COU:
         return None
     try:
-        return table_sources(_full_supply_geopackage(result))
+        return table_sources(_full_supply_geopackage(result, cancel))
+    except Cancelled:
+        raise
     except OSDownloadsError as err:
         log.warning("Loading %s as downloaded: %s", manifest.id, describe(err))
         return None
 
 
-def _full_supply_geopackage(result: Any) -> Path:
+def _full_supply_geopackage(result: Any, cancel: Optional[threading.Event]) -> Path:
     from ..core.holdings.holding import AppliedVersion, Holding, HoldingInfo, attribution
     from ..core.holdings.update import apply_version, detect_kind
 
@@ -236,11 +240,15 @@ def _full_supply_geopackage(result: Any) -> Path:
             attribution=attribution(created[:4]),
             created_at="",
         )
-        with Holding.open(part, create=True) as holding:
-            version = AppliedVersion(
-                manifest.version, created, "FULL", manifest.reason or "", "", ""
-            )
-            apply_version(holding, info, version, files)
+        try:
+            with Holding.open(part, create=True) as holding:
+                version = AppliedVersion(
+                    manifest.version, created, "FULL", manifest.reason or "", "", ""
+                )
+                apply_version(holding, info, version, files, cancel=cancel)
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
         part.replace(target)  # never a half-built GeoPackage under its final name
     return target
 
