@@ -23,8 +23,8 @@ from typing import Any, Dict, List, Sequence, Tuple
 import requests
 
 from ..core.client import OSDownloadsClient
-from ..core.download import format_bytes
 from ..core.extract import extract_archive
+from ..core.formatting import format_bytes
 from ..core.models import RemoteFile
 from .measure import Timings, fresh_dir, fsync_file, mb_per_s, settle_disk, timed
 

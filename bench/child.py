@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import List, Optional
 
 from ..core import download as engine
-from ..core.auth import ApiKeyAuth
+from ..core import transfer
+from ..core.auth import make_auth
 from ..core.client import OSDownloadsClient
 from ..core.models import RemoteFile
 
@@ -57,14 +58,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--workers", type=int, default=engine.DEFAULT_WORKERS)
     parser.add_argument("--no-hash", action="store_true")
     args = parser.parse_args(argv)
-    client = OSDownloadsClient(args.api_url, auth=ApiKeyAuth(args.key) if args.key else None)
+    client = OSDownloadsClient(args.api_url, auth=make_auth(args.key))
     if args.product:
         files = [d.remote_file() for d in client.product_downloads(args.product)]
     else:
         version = client.data_package_version(args.package, args.version)
         files = [d.remote_file() for d in version.downloads]
     if args.no_hash:
-        engine.new_hasher = lambda algorithm: _NoHash()  # type: ignore[assignment]
+        transfer.new_hasher = lambda algorithm: _NoHash()  # type: ignore[assignment]
         files = [RemoteFile(f.url, f.file_name, f.size, None) for f in files]
     started = time.perf_counter()
     result = engine.download_files(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional, Union
 
 import requests
 
@@ -97,3 +97,23 @@ class OAuth2ClientCredentials:
         self._token = token
         # Renew before expiry: a margin, but never more than half the lifetime.
         self._expires_at = time.monotonic() + max(ttl - min(RENEW_MARGIN_SECONDS, ttl / 2), 0.0)
+
+
+Auth = Union[ApiKeyAuth, OAuth2ClientCredentials]
+
+
+def make_auth(
+    key: Optional[str], secret: Optional[str] = None, *, token_url: Optional[str] = None
+) -> Optional[Auth]:
+    """The one way a key (and secret) becomes credentials, for every interface.
+
+    None when there is no key (OpenData needs none); the ``key`` header for a
+    key alone; OAuth2 client credentials when a secret comes with it. Blank
+    values count as missing, and whatever is given is registered for redaction.
+    """
+    key, secret = (key or "").strip(), (secret or "").strip()
+    if not key:
+        return None
+    if secret:
+        return OAuth2ClientCredentials(key, secret, token_url=token_url)
+    return ApiKeyAuth(key)

@@ -51,9 +51,11 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO
 
 from . import __version__
-from .download import Progress, format_bytes
+from .download import Progress
 from .errors import Cancelled, OSDownloadsError, describe
+from .formatting import format_bytes, format_size
 from .redact import get_logger, redact, register_secret
+from .safe_text import escape_controls, safe_block, safe_line
 
 log = get_logger(__name__)
 
@@ -111,7 +113,7 @@ class CliContext:
     def client(self) -> Any:
         """The OS Downloads client for ``--api-url`` and the key/secret (if any)."""
         if self._client is None:
-            from .auth import ApiKeyAuth, OAuth2ClientCredentials
+            from .auth import make_auth
             from .client import OSDownloadsClient
 
             key = (getattr(self.args, "key", None) or self.env.get(KEY_ENV, "")).strip()
@@ -119,15 +121,21 @@ class CliContext:
             for value in (key, secret):
                 if value:
                     register_secret(value)
-            auth: Any = None
-            if key and secret:
-                auth = OAuth2ClientCredentials(key, secret)
-            elif key:
-                auth = ApiKeyAuth(key)
             self._client = OSDownloadsClient(
-                base_url=getattr(self.args, "api_url", None), auth=auth, cancel=self.cancel
+                base_url=getattr(self.args, "api_url", None),
+                auth=make_auth(key, secret),
+                cancel=self.cancel,
             )
         return self._client
+
+    def close(self) -> None:
+        """Close the client this command made (its connections), if it made one."""
+        if self._client is not None:
+            client, self._client = self._client, None
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001 - closing must not change the exit code
+                log.debug("Closing the client failed", exc_info=True)
 
     def progress(self) -> Optional[Callable[[Progress], None]]:
         """A progress bar on a terminal's stderr; None when quiet or not a terminal."""
@@ -139,6 +147,11 @@ class CliContext:
         """Human output (suppressed by --quiet)."""
         if not self.quiet:
             print(text, file=self.stdout)
+
+    def warn(self, text: str) -> None:
+        """One ``warning:`` line on stderr (server text in it made safe)."""
+        _clear_bar(self.stderr)
+        print(f"warning: {safe_line(redact(text))}", file=self.stderr)
 
     def print_json(self, data: Any) -> None:
         json.dump(data, self.stdout, indent=2, ensure_ascii=False, default=_json_default)
@@ -156,7 +169,7 @@ class CliContext:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    return str(value).replace("\n", " ")
+    return safe_line(str(value).replace("\n", " "))
 
 
 def _json_default(value: Any) -> Any:
@@ -184,6 +197,8 @@ class ProgressBar:
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.last_length = 0
+        if isinstance(stream, SafeStream):
+            stream.bar = self  # a warning line clears the bar first (``_WarningHandler``)
 
     def __call__(self, p: Progress) -> None:
         fraction = p.fraction
@@ -195,7 +210,7 @@ class ProgressBar:
         )
         rate = f"{format_bytes(p.rate_bytes_per_s)}/s" if p.rate_bytes_per_s > 0 else ""
         files = f"{p.files_done}/{p.files_total} files" if p.files_total else ""
-        name = p.current_file[-40:]
+        name = safe_line(p.current_file)[-40:]
         text = "  ".join(x for x in (p.phase, f"[{bar}]", percent, sizes, rate, files, name) if x)
         padding = " " * max(self.last_length - len(text), 0)
         self.stream.write("\r" + text + padding)
@@ -358,29 +373,29 @@ def cmd_product(ctx: CliContext) -> int:
         ctx.print_json(dataclasses.asdict(product))
         return EXIT_OK
     out = ctx.stdout
-    print(f"{product.name} ({product.id})", file=out)
-    print(f"Version:  {product.version}", file=out)
+    print(f"{safe_line(product.name)} ({safe_line(product.id)})", file=out)
+    print(f"Version:  {safe_line(product.version)}", file=out)
     if product.formats:
-        print("Formats:  " + "; ".join(f.label for f in product.formats), file=out)
+        print("Formats:  " + "; ".join(safe_line(f.label) for f in product.formats), file=out)
     if product.areas:
-        print("Areas:    " + ", ".join(product.areas), file=out)
+        print("Areas:    " + ", ".join(safe_line(a) for a in product.areas), file=out)
     if product.documentation_url:
-        print(f"Docs:     {product.documentation_url}", file=out)
+        print(f"Docs:     {safe_line(product.documentation_url)}", file=out)
     if product.warning:
-        print(f"Warning:  {product.warning}", file=out)
+        print(f"Warning:  {safe_line(product.warning)}", file=out)
     info = product.third_party_info
     if info is not None and info.data_provider is not None:
         provider = info.data_provider
         homepage = f" <{provider.homepage}>" if provider.homepage else ""
-        print(f"Provider: {provider.name}{homepage}", file=out)
+        print(f"Provider: {safe_line(provider.name + homepage)}", file=out)
     if info is not None and info.support_email:
-        print(f"Support:  {info.support_email}", file=out)
+        print(f"Support:  {safe_line(info.support_email)}", file=out)
     links = product.supporting_info + (info.supporting_info + info.also_available if info else ())
     for link in links:
-        print(f"Link:     {link.name}: {link.link}", file=out)
+        print(f"Link:     {safe_line(link.name)}: {safe_line(link.link)}", file=out)
     if product.description:
         print("", file=out)
-        print(product.description, file=out)
+        print(safe_block(product.description), file=out)
     return EXIT_OK
 
 
@@ -394,7 +409,10 @@ def cmd_files(ctx: CliContext) -> int:
         return EXIT_OK
     ctx.print_table(
         ("FILE", "FORMAT", "SUBFORMAT", "AREA", "SIZE", "MD5"),
-        [(d.file_name, d.format, d.subformat, d.area, _size(d.size), d.md5) for d in downloads],
+        [
+            (d.file_name, d.format, d.subformat, d.area, format_size(d.size), d.md5)
+            for d in downloads
+        ],
     )
     return EXIT_OK
 
@@ -481,15 +499,12 @@ def _run_job(ctx: CliContext, run: Callable[[Any], Any]) -> int:
     download = result.download
     ctx.say(
         f"{download.downloaded_count} downloaded ({format_bytes(download.bytes_transferred)}), "
-        f"{download.skipped_count} already there, in {elapsed:.1f}s: {result.folder}"
+        f"{download.skipped_count} already there, in {elapsed:.1f}s: {safe_line(result.folder)}"
     )
     for f in result.unverified:
-        print(
-            f"warning: {f.name}: the listing gives no checksum; checked by size only.",
-            file=ctx.stderr,
-        )
+        ctx.warn(f"{f.name}: the listing gives no checksum; checked by size only.")
     for ref in result.manifest.datasets:
-        ctx.say(f"  {ref}")
+        ctx.say(f"  {safe_line(ref)}")
     return EXIT_OK
 
 
@@ -517,10 +532,6 @@ def job_json(result: Any) -> Dict[str, Any]:
     }
 
 
-def _size(value: Optional[int]) -> str:
-    return format_bytes(value) if value is not None else ""
-
-
 # --- main -----------------------------------------------------------------------------------
 
 
@@ -532,19 +543,30 @@ def main(
     env: Optional[Dict[str, str]] = None,
 ) -> int:
     """Run one command; return its exit code (never raises, except SystemExit from argparse)."""
-    out = stdout or sys.stdout
-    err = stderr or sys.stderr
+    out = SafeStream(stdout or sys.stdout, keep="\n")
+    err = SafeStream(stderr or sys.stderr, keep="\n\r")  # \r: the progress bar
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        with _streams_for_argparse(out, err):
+            args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help, --version (0) or a usage error (2)
         return int(exit_.code or 0)
     ctx = CliContext(args, out, err, dict(os.environ if env is None else env))
     debug = bool(getattr(args, "debug", False))
-    if debug:
-        _log_to(err)
+    handler = _log_to(err) if debug else _warnings_to(err)
     try:
-        return int(args.handler(ctx))
+        return _run_command(ctx, debug)
+    finally:
+        ctx.close()
+        for logger in (logging.getLogger(PACKAGE_LOGGER), logging.getLogger("urllib3")):
+            logger.removeHandler(handler)
+
+
+def _run_command(ctx: CliContext, debug: bool) -> int:
+    """The command's exit code; every failure as exactly one ``error:`` line on stderr."""
+    err = ctx.stderr
+    try:
+        return int(ctx.args.handler(ctx))
     except (KeyboardInterrupt, Cancelled):
         ctx.cancel.set()
         print("Cancelled.", file=err)
@@ -559,7 +581,7 @@ def main(
         return EXIT_OK  # output piped into head & co.
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
         print(
-            f"error: unexpected {type(exc).__name__}: {redact(str(exc))}"
+            f"error: unexpected {type(exc).__name__}: {safe_line(redact(str(exc)))}"
             + ("" if debug else " (run again with --debug for details)"),
             file=err,
         )
@@ -581,15 +603,97 @@ class _Redacting:
         self.stream.flush()
 
 
-def _log_to(stream: TextIO) -> None:
+class SafeStream:
+    """An output stream that never lets a control character or an unencodable
+    character through: unsafe characters (except ``keep``) are written as
+    ``\\uXXXX``, characters the stream's encoding lacks (cp1252 on a
+    redirected Windows console) as backslash escapes instead of raising."""
+
+    def __init__(self, stream: TextIO, *, keep: str = "\n") -> None:
+        self.stream = stream.stream if isinstance(stream, SafeStream) else stream
+        self.keep = keep
+        self.bar: Optional[ProgressBar] = None  # the progress bar drawn on this stream
+
+    def write(self, text: str) -> int:
+        text = escape_controls(text, self.keep)
+        try:
+            return self.stream.write(text)
+        except UnicodeEncodeError:
+            encoding = getattr(self.stream, "encoding", None) or "ascii"
+            return self.stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return _is_tty(self.stream)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+class _streams_for_argparse:
+    """argparse prints --help and usage errors on sys.stdout/sys.stderr: make those safe too."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.streams = (out, err)
+
+    def __enter__(self) -> None:
+        self.saved = (sys.stdout, sys.stderr)
+        sys.stdout, sys.stderr = self.streams  # type: ignore[assignment]
+
+    def __exit__(self, *exc: object) -> None:
+        sys.stdout, sys.stderr = self.saved
+
+
+PACKAGE_LOGGER = (__package__ or "os_downloads.core").split(".")[0]
+
+
+class _WarningLine(logging.Formatter):
+    """A log warning as the command line shows it: ``warning: <one safe line>``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"warning: {safe_line(redact(record.getMessage()))}"
+
+
+def _clear_bar(stream: Any) -> None:
+    """Wipe a progress bar drawn on ``stream`` so the next line starts clean
+    (the bar is drawn again by its next update)."""
+    bar = getattr(stream, "bar", None)
+    if isinstance(bar, ProgressBar):
+        bar.close()
+
+
+class _WarningHandler(logging.StreamHandler):
+    def emit(self, record: logging.LogRecord) -> None:
+        _clear_bar(self.stream)
+        super().emit(record)
+
+
+def _warnings_to(stream: TextIO) -> logging.Handler:
+    """Log warnings (a retry, a skipped file) as ``warning:`` lines on stderr.
+
+    Errors are not shown this way: the command prints its one ``error:`` line.
+    Without this handler Python would print warnings bare (``logging.lastResort``).
+    """
+    handler = _WarningHandler(stream)  # type: ignore[arg-type]
+    handler.setLevel(logging.WARNING)
+    handler.addFilter(lambda record: record.levelno < logging.ERROR)
+    handler.setFormatter(_WarningLine())
+    logging.getLogger(PACKAGE_LOGGER).addHandler(handler)
+    return handler
+
+
+def _log_to(stream: TextIO) -> logging.Handler:
     handler = logging.StreamHandler(_Redacting(stream))  # type: ignore[arg-type]
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("os_downloads")
+    root = logging.getLogger(PACKAGE_LOGGER)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     urllib3_log = logging.getLogger("urllib3")
     urllib3_log.addHandler(handler)
     urllib3_log.setLevel(logging.DEBUG)
+    return handler
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,16 +15,25 @@ a key never ends up in a URL it follows, stores or logs.
 
 from __future__ import annotations
 
-import os
 import threading
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar
 from urllib.parse import quote, urlsplit
 
 import requests
 
-from .auth import TOKEN_PATH, ApiKeyAuth, OAuth2ClientCredentials
-from .errors import ApiError, ConfigurationError, DownloadError
-from .http import REDIRECTS, HttpClient, copy_transport, location, origin
+from .auth import TOKEN_PATH, Auth, OAuth2ClientCredentials
+from .errors import ApiError, ConfigurationError, DownloadError, UnexpectedResponse
+from .http import (
+    DEFAULT_TIMEOUT,
+    REDIRECTS,
+    REQUEST_DEADLINE,
+    HttpClient,
+    Timeout,
+    copy_transport,
+    location,
+    origin,
+    resolve_base_url,
+)
 from .models import (
     LATEST,
     DataPackage,
@@ -34,13 +43,15 @@ from .models import (
     ProductDownload,
     sort_versions_newest_first,
 )
+from .ratelimit import RateLimiter
 from .redact import redact
 from .retry import RetryPolicy
+from .validate import Invalid, answer, objects, parse_json
 
 DEFAULT_BASE_URL = "https://api.os.uk/downloads/v1"
 BASE_URL_ENV = "OS_DOWNLOADS_API_URL"
 
-Auth = Union[ApiKeyAuth, OAuth2ClientCredentials]
+T = TypeVar("T")
 
 
 def strip_key_param(url: str) -> str:
@@ -66,15 +77,6 @@ def _strip_keys(data: Any) -> Any:
     return data
 
 
-def resolve_base_url(explicit: Optional[str] = None) -> str:
-    """The API base URL: the explicit setting, else the env override, else OS's."""
-    url = (explicit or "").strip() or os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"The API URL {redact(url)!r} is not an http(s) URL.")
-    return url.rstrip("/")
-
-
 class OSDownloadsClient:
     def __init__(
         self,
@@ -84,10 +86,22 @@ class OSDownloadsClient:
         *,
         retry: Optional[RetryPolicy] = None,
         cancel: Optional[threading.Event] = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        deadline: Optional[float] = REQUEST_DEADLINE,
+        rate_limiter: Optional[RateLimiter] = None,
     ) -> None:
-        self.base_url = resolve_base_url(base_url)
+        """``timeout``: (connect, read) seconds for each try; ``deadline``: seconds
+        for one API call in all; ``rate_limiter``: the process's by default."""
+        self.base_url = resolve_base_url(base_url, env_var=BASE_URL_ENV, default=DEFAULT_BASE_URL)
         self.origin = origin(self.base_url)
-        self.http = HttpClient(session, retry=retry, cancel=cancel)
+        self.http = HttpClient(
+            session,
+            retry=retry,
+            cancel=cancel,
+            timeout=timeout,
+            deadline=deadline,
+            limiter=rate_limiter,
+        )
         self.auth = auth
         if isinstance(auth, OAuth2ClientCredentials) and not auth.token_url:
             auth.token_url = self.origin + TOKEN_PATH
@@ -121,10 +135,10 @@ class OSDownloadsClient:
 
     def products(self, expanded: bool = False) -> List[Product]:
         params = {"expanded": "true"} if expanded else None
-        return [Product.from_json(p) for p in self._get("/products", params=params)]
+        return self._get("/products", _each(Product.from_json, "products"), params=params)
 
     def product(self, product_id: str) -> Product:
-        return Product.from_json(self._get(f"/products/{_seg(product_id)}"))
+        return self._get(f"/products/{_seg(product_id)}", Product.from_json)
 
     def product_downloads(
         self,
@@ -144,8 +158,11 @@ class OSDownloadsClient:
             )
             if v
         }
-        data = self._get(f"/products/{_seg(product_id)}/downloads", params=params or None)
-        return [ProductDownload.from_json(d) for d in data]
+        return self._get(
+            f"/products/{_seg(product_id)}/downloads",
+            _each(ProductDownload.from_json, "downloads"),
+            params=params or None,
+        )
 
     def product_image(self, product_id: str, index: int = 0, large: bool = False) -> bytes:
         """The product's thumbnail (JPEG bytes), following the redirect to storage."""
@@ -168,19 +185,23 @@ class OSDownloadsClient:
     # --- data packages ------------------------------------------------------
 
     def data_packages(self) -> List[DataPackage]:
-        return [DataPackage.from_json(p) for p in self._get("/dataPackages", auth=True)]
+        return self._get("/dataPackages", _each(DataPackage.from_json, "data packages"), auth=True)
 
     def data_package(self, package_id: str) -> DataPackage:
-        return DataPackage.from_json(self._get(f"/dataPackages/{_seg(package_id)}", auth=True))
+        return self._get(f"/dataPackages/{_seg(package_id)}", DataPackage.from_json, auth=True)
 
     def data_package_versions(self, package_id: str) -> List[DataPackageVersionSummary]:
         """Versions of a package, newest first."""
-        data = self._get(f"/dataPackages/{_seg(package_id)}/versions", auth=True)
-        return sort_versions_newest_first([DataPackageVersionSummary.from_json(v) for v in data])
+        versions = self._get(
+            f"/dataPackages/{_seg(package_id)}/versions",
+            _each(DataPackageVersionSummary.from_json, "versions"),
+            auth=True,
+        )
+        return sort_versions_newest_first(versions)
 
     def data_package_version(self, package_id: str, version_id: str = LATEST) -> DataPackageVersion:
         path = f"/dataPackages/{_seg(package_id)}/versions/{_seg(version_id or LATEST)}"
-        return DataPackageVersion.from_json(self._get(path, auth=True))
+        return self._get(path, DataPackageVersion.from_json, auth=True)
 
     # --- downloads ----------------------------------------------------------
 
@@ -212,11 +233,20 @@ class OSDownloadsClient:
     # --- plumbing -----------------------------------------------------------
 
     def _get(
-        self, path: str, *, params: Optional[Mapping[str, str]] = None, auth: bool = False
-    ) -> Any:
+        self,
+        path: str,
+        parse: Callable[[Any], T],
+        *,
+        params: Optional[Mapping[str, str]] = None,
+        auth: bool = False,
+    ) -> T:
+        """GET ``path`` and ``parse`` its JSON into models; ``UnexpectedResponse``
+        (naming ``path``) for an answer of the wrong shape (``core/validate.py``)."""
         response = self._request("GET", self.base_url + path, params=params, auth=auth)
         try:
-            return _strip_keys(response.json())
+            body = parse_json(response.content)
+        except Invalid as problem:
+            raise UnexpectedResponse.for_path(path, str(problem)) from None
         except ValueError:
             raise ApiError(
                 f"The API sent something that is not JSON for {redact(response.url or path)}.",
@@ -226,6 +256,7 @@ class OSDownloadsClient:
             ) from None
         finally:
             response.close()
+        return answer(path, _strip_keys(body), parse)
 
     def _request(
         self,
@@ -262,8 +293,19 @@ class OSDownloadsClient:
         )
 
     def _storage_get(self, url: str) -> requests.Response:
-        storage = HttpClient(self.storage_session, retry=self.http.retry, cancel=self.http.cancel)
+        storage = HttpClient(
+            self.storage_session,
+            retry=self.http.retry,
+            cancel=self.http.cancel,
+            timeout=self.http.timeout,
+            deadline=self.http.deadline,
+        )
         return storage.request("GET", url)
+
+
+def _each(parse: Callable[[Any], T], what: str) -> Callable[[Any], List[T]]:
+    """A parser for a JSON array of objects, each parsed by ``parse``."""
+    return lambda body: [parse(item) for item in objects(body, what)]
 
 
 def _seg(value: str) -> str:

@@ -21,6 +21,15 @@ else the first row. Coordinate columns (``EA``/``NO``, ``X_COORDINATE``,
 ``GEOMETRY_X``, ``EASTING``...) make a point layer; a WKT column a geometry
 layer; neither, a table.
 
+_Unreadable files: discovery never fails for one bad file. A dataset that is
+clearly damaged (a GeoPackage that is not a database or is cut short, a
+GeoTIFF whose header or image data run past its end, a file the handler
+cannot make sense of) is still listed, with ``problem`` saying in plain words
+what is wrong, so the rest of the product is kept and loaded and the manifest
+records which file could not be read. Everything read from a file is bounded
+(GeoKeys, TIFF directories, samples), so no file can make discovery run out
+of memory.
+
 Tiles: datasets that are one of a set of same-kind siblings (ASCII-grid or
 GeoTIFF tiles named like OS grid squares, e.g. Terrain 50's ``SU41.asc``; CSVs
 sharing a header file, e.g. Code-Point Open's postcode areas) carry the same
@@ -38,7 +47,7 @@ import sqlite3
 import struct
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .redact import get_logger
 
@@ -107,7 +116,8 @@ class Dataset:
     "GTiff", "MBTiles"). ``layer``: the GeoPackage table, else ``None``.
     ``world_file``: a ``.tfw`` found elsewhere in the tree for an image that
     has no georeferencing of its own (MiniScale ships them in a separate
-    folder; GDAL only looks beside the image).
+    folder; GDAL only looks beside the image). ``problem``: why the file
+    cannot be loaded, one sentence for a person (``None`` when it can).
     """
 
     path: Path
@@ -120,6 +130,7 @@ class Dataset:
     csv_options: Optional[CsvOptions] = None
     tile_group: Optional[str] = None
     world_file: Optional[Path] = None
+    problem: Optional[str] = None
 
     @property
     def uri(self) -> str:
@@ -138,16 +149,38 @@ def find_datasets(folder: Path, *, product_name: Optional[str] = None) -> List[D
     context = _Context(folder, files)
     found: List[Dataset] = []
     for path in files:
-        handler = _HANDLERS.get(path.suffix.lower())
-        if handler is None:
-            continue
-        try:
-            found.extend(handler(path, context))
-        except OSError as err:
-            log.warning("Skipped %s: %s", path, err)
+        found.extend(_datasets_of(path, context))
     found = _assign_tile_groups(folder, found, product_name)
     found.sort(key=lambda d: (_sort_key(folder, d.path), (d.layer or "").casefold()))
     return found
+
+
+class _Unreadable(Exception):
+    """A file is damaged or not what its name says; the message is for people."""
+
+
+def _datasets_of(path: Path, context: _Context) -> List[Dataset]:
+    """What one file holds; a file that cannot be read is one dataset with a ``problem``.
+
+    Any error of one file is caught here on purpose: it must never cost the
+    user the rest of the product.
+    """
+    handler, kind, driver = _HANDLERS[path.suffix.lower()]
+    try:
+        return handler(path, context)
+    except _Unreadable as err:
+        problem = str(err)
+    except OSError as err:
+        problem = f"It cannot be opened: {err.strerror or err}."
+    except Exception as err:  # noqa: BLE001 - one bad file must not sink the others
+        log.debug("Reading %s failed", path, exc_info=True)
+        detail = " ".join(str(err).split())[:160]
+        problem = (
+            f"It could not be read ({err.__class__.__name__}{': ' if detail else ''}{detail})."
+        )
+        problem += " The file may be damaged."
+    log.warning("%s cannot be loaded: %s", path, problem)
+    return [Dataset(path, kind, driver, path.stem, None, None, problem=problem)]
 
 
 def datasets_of_files(paths: Sequence[Path], *, folder: Path) -> List[Dataset]:
@@ -163,10 +196,7 @@ def datasets_of_files(paths: Sequence[Path], *, folder: Path) -> List[Dataset]:
     context = _Context(Path(folder), files)
     found: List[Dataset] = []
     for path in files:
-        try:
-            found.extend(_HANDLERS[path.suffix.lower()](path, context))
-        except OSError as err:
-            log.warning("Skipped %s: %s", path, err)
+        found.extend(_datasets_of(path, context))
     return found
 
 
@@ -233,8 +263,8 @@ class _Context:
 def _sibling(path: Path, suffix: str) -> Optional[Path]:
     """``path`` with another suffix, matched without regard to case (``.PRJ`` too)."""
     wanted = (path.stem + suffix).casefold()
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(path.parent):
+    with contextlib.suppress(OSError), os.scandir(path.parent) as entries:
+        for entry in entries:
             if entry.name.casefold() == wanted and entry.is_file():
                 return Path(entry.path)
     return None
@@ -307,48 +337,127 @@ def _crs_from_srs_name(text: str) -> Optional[str]:
 
 
 def _geopackage(path: Path, context: _Context) -> List[Dataset]:
-    try:
-        rows, geometry_types = _gpkg_contents(path)
-    except sqlite3.Error as err:
-        log.warning("%s: cannot read its table of contents (%s); listed as one dataset", path, err)
-        return [Dataset(path, VECTOR, "GPKG", path.stem)]
+    rows, geometry_types = _gpkg_contents(path)
     found = []
     for table, data_type, organization, code in rows:
         kind = {"features": VECTOR, "tiles": RASTER, "2d-gridded-coverage": RASTER}.get(
             data_type, TABLE if data_type == "attributes" else ""
         )
-        if not kind:
-            log.info("%s: layer %s has unknown data type %r; skipped", path.name, table, data_type)
+        if not table or not kind:
+            log.info("%s: layer %r has unknown data type %r; skipped", path.name, table, data_type)
             continue
         crs: Optional[str] = DEFAULT_CRS
         if kind == TABLE:
             crs = None
-        elif organization and organization.casefold() == "epsg" and code and code > 0:
-            crs = f"EPSG:{code}"
-        elif organization and organization.casefold() not in ("none", "undefined") and code:
+        elif organization.casefold() in ("", "none", "undefined"):
+            crs = DEFAULT_CRS  # "undefined" in a GeoPackage of OS data: British National Grid
+        elif code is None:
+            crs = None  # a code core cannot read: the loader keeps the file's own
+            log.info("%s: layer %s has an unreadable CRS code; left to the loader", path, table)
+        elif organization.casefold() == "epsg":
+            crs = f"EPSG:{code}" if code > 0 else DEFAULT_CRS
+        elif code:
             crs = f"{organization.upper()}:{code}"
         found.append(Dataset(path, kind, "GPKG", table, table, crs, geometry_types.get(table)))
     return found
 
 
-def _gpkg_contents(path: Path) -> Tuple[List[Tuple[str, str, str, int]], Dict[str, str]]:
-    uri = f"{path.resolve().as_uri()}?mode=ro"
-    connection = sqlite3.connect(uri, uri=True)
-    try:
-        rows = connection.execute(
-            "SELECT c.table_name, c.data_type, s.organization, s.organization_coordsys_id "
-            "FROM gpkg_contents c LEFT JOIN gpkg_spatial_ref_sys s ON s.srs_id = c.srs_id "
-            "ORDER BY c.table_name"
-        ).fetchall()
+_GpkgRow = Tuple[str, str, str, Optional[int]]
+
+
+def _gpkg_contents(path: Path) -> Tuple[List[_GpkgRow], Dict[str, str]]:
+    """(table, data type, CRS organisation, CRS code) per layer, and geometry types.
+
+    Values are taken as they come (a hostile or sloppy file may hold text where
+    numbers belong, NULLs, or blobs); ``code`` is ``None`` when it is no number.
+    """
+    _check_sqlite_file(path, "GeoPackage")
+    with _read_only_database(path, "GeoPackage") as connection:
+        try:
+            rows = connection.execute(
+                "SELECT c.table_name, c.data_type, s.organization, s.organization_coordsys_id "
+                "FROM gpkg_contents c LEFT JOIN gpkg_spatial_ref_sys s ON s.srs_id = c.srs_id "
+                "ORDER BY c.table_name"
+            ).fetchall()
+        except sqlite3.Error as err:
+            raise _Unreadable(
+                f"It is not a valid GeoPackage: its table of contents cannot be read ({err})."
+            ) from err
         geometry_types: Dict[str, str] = {}
         with contextlib.suppress(sqlite3.Error):
             for table, name in connection.execute(
                 "SELECT table_name, geometry_type_name FROM gpkg_geometry_columns"
             ):
-                geometry_types[str(table)] = _geometry_name(str(name))
+                geometry_types[_text(table)] = _geometry_name(_text(name))
+    contents = [
+        (_text(t), _text(d).strip().casefold(), _text(o).strip(), _srs_code(c))
+        for t, d, o, c in rows
+    ]
+    return contents, geometry_types
+
+
+def _text(value: Any) -> str:
+    """A database value as text: NULL as "", bytes decoded, numbers written out."""
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _srs_code(value: Any) -> Optional[int]:
+    """An SRS code stored as a number or as text ("27700", "EPSG:27700"); ``None`` if neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    match = re.fullmatch(r"(?:[A-Za-z]+:+)?\s*(-?\d{1,9})", _text(value))
+    return int(match.group(1)) if match else None
+
+
+@contextlib.contextmanager
+def _read_only_database(path: Path, what: str) -> Iterator[sqlite3.Connection]:
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as err:
+        raise _Unreadable(f"It is not a {what} or it is damaged ({err}).") from err
+    try:
+        yield connection
     finally:
         connection.close()
-    return [(str(t), str(d), str(o or ""), int(c or 0)) for t, d, o, c in rows], geometry_types
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_sqlite_file(path: Path, what: str) -> None:
+    """Refuse a file that is no SQLite database, or shorter than its own header says.
+
+    SQLite only notices a cut-off file when it reads a missing page, perhaps
+    while a layer is drawn; the header (page size, page count) tells at once.
+    """
+    with open(path, "rb") as handle:
+        header = handle.read(100)
+        size = os.fstat(handle.fileno()).st_size
+    if size == 0:
+        raise _Unreadable(f"It is empty (0 bytes), not a {what}.")
+    if not header.startswith(_SQLITE_MAGIC):
+        raise _Unreadable(f"It is not a {what} (not an SQLite database), or it is damaged.")
+    if len(header) < 100:
+        raise _Unreadable(f"It is cut off: only {size} bytes, less than a {what} header.")
+    page_size = struct.unpack(">H", header[16:18])[0]
+    page_size = 65536 if page_size == 1 else page_size
+    change_counter, page_count = struct.unpack(">II", header[24:32])
+    valid_for = struct.unpack(">I", header[92:96])[0]
+    expected = page_size * page_count
+    if page_count and valid_for == change_counter and size < expected:
+        raise _Unreadable(
+            f"It is cut off: {size:,} bytes of the {expected:,} its header gives, "
+            "probably an incomplete download or copy."
+        )
 
 
 def _geometry_name(name: str) -> str:
@@ -411,10 +520,6 @@ def _ascii_grid(path: Path, context: _Context) -> List[Dataset]:
 
 
 def _geotiff(path: Path, context: _Context) -> List[Dataset]:
-    with open(path, "rb") as handle:
-        head = handle.read(4)
-    if head[:2] not in (b"II", b"MM"):
-        return []
     crs, georeferenced = _geotiff_crs(path)
     prj_crs = _crs_from_prj(path) if _sibling(path, ".prj") else None
     world_file = None
@@ -436,16 +541,17 @@ def _geotiff(path: Path, context: _Context) -> List[Dataset]:
 
 def _mbtiles(path: Path, context: _Context) -> List[Dataset]:
     kind, crs = VECTOR, MBTILES_CRS
-    try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    _check_sqlite_file(path, "MBTiles file")
+    with _read_only_database(path, "MBTiles file") as connection:
         try:
-            metadata = dict(connection.execute("SELECT name, value FROM metadata").fetchall())
-        finally:
-            connection.close()
-    except sqlite3.Error as err:
-        log.warning("%s: cannot read its metadata (%s)", path.name, err)
-        metadata = {}
-    if str(metadata.get("format", "pbf")).lower() in ("png", "jpg", "jpeg", "webp"):
+            metadata = {
+                _text(k): _text(v)
+                for k, v in connection.execute("SELECT name, value FROM metadata").fetchall()
+            }
+        except sqlite3.Error as err:
+            log.warning("%s: cannot read its metadata (%s)", path.name, err)
+            metadata = {}
+    if metadata.get("format", "pbf").lower() in ("png", "jpg", "jpeg", "webp"):
         kind = RASTER
     return [Dataset(path, kind, "MBTiles", path.stem, None, crs)]
 
@@ -466,16 +572,17 @@ def _csv(path: Path, context: _Context) -> List[Dataset]:
     return [Dataset(path, TABLE, "CSV", path.stem, None, None, None, options)]
 
 
-_HANDLERS = {
-    ".gpkg": _geopackage,
-    ".shp": _shapefile,
-    ".tab": _mapinfo,
-    ".gml": _gml,
-    ".csv": _csv,
-    ".asc": _ascii_grid,
-    ".tif": _geotiff,
-    ".tiff": _geotiff,
-    ".mbtiles": _mbtiles,
+# suffix: (handler, kind and GDAL driver of a file the handler could not read)
+_HANDLERS: Dict[str, Tuple[Callable[[Path, _Context], List[Dataset]], str, str]] = {
+    ".gpkg": (_geopackage, VECTOR, "GPKG"),
+    ".shp": (_shapefile, VECTOR, "ESRI Shapefile"),
+    ".tab": (_mapinfo, VECTOR, "MapInfo File"),
+    ".gml": (_gml, VECTOR, "GML"),
+    ".csv": (_csv, TABLE, "CSV"),
+    ".asc": (_ascii_grid, RASTER, "AAIGrid"),
+    ".tif": (_geotiff, RASTER, "GTiff"),
+    ".tiff": (_geotiff, RASTER, "GTiff"),
+    ".mbtiles": (_mbtiles, VECTOR, "MBTiles"),
 }
 
 
@@ -589,48 +696,118 @@ def _coordinate_crs(x_field: str) -> str:
 # --- GeoTIFF GeoKeys ---------------------------------------------------------------------
 
 
+_GEOREFERENCING_TAGS = (33550, 33922, 34264)  # pixel scale, tie points, transformation
+_GEOKEY_DIRECTORY = 34735
+_DATA_TAGS = ((273, 279), (324, 325))  # (strip offsets, byte counts), (tile offsets, counts)
+_TIFF_TYPES = {3: ("H", 2), 4: ("I", 4), 16: ("Q", 8)}  # SHORT, LONG, LONG8
+_MAX_TAGS = 4096  # real TIFFs have a few dozen
+_MAX_GEOKEY_SHORTS = 4 + 4 * 65535  # the directory's header and at most 65535 keys
+
+
 def _geotiff_crs(path: Path) -> Tuple[Optional[str], bool]:
-    """(EPSG id from the GeoKeys or None, whether the file has georeferencing tags)."""
-    try:
-        with open(path, "rb") as handle:
-            return _read_geokeys(handle)
-    except (OSError, struct.error, ValueError):
-        return None, False
+    """(EPSG id from the GeoKeys or None, whether the file has georeferencing tags).
+
+    Raises ``_Unreadable`` for a file that is no TIFF, or whose first directory
+    or image data run past its end (a cut-off download).
+    """
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        try:
+            return _TiffReader(handle, size).geokeys()
+        except struct.error as err:  # a read came back short
+            raise _Unreadable("It is cut off or damaged: its TIFF header is incomplete.") from err
 
 
-def _read_geokeys(handle: IO[bytes]) -> Tuple[Optional[str], bool]:
-    order = {b"II": "<", b"MM": ">"}[handle.read(2)]
-    magic = struct.unpack(order + "H", handle.read(2))[0]
-    if magic == 42:
-        offset = struct.unpack(order + "I", handle.read(4))[0]
-        count_fmt, entry_fmt, entry_size, inline = "H", "HHI4s", 12, 4
-    elif magic == 43:
-        handle.read(4)
-        offset = struct.unpack(order + "Q", handle.read(8))[0]
-        count_fmt, entry_fmt, entry_size, inline = "Q", "HHQ8s", 20, 8
-    else:
-        return None, False
-    handle.seek(offset)
-    count_size = struct.calcsize(count_fmt)
-    (count,) = struct.unpack(order + count_fmt, handle.read(count_size))
-    georeferenced = False
-    keys: Optional[Tuple[int, ...]] = None
-    for _ in range(min(count, 4096)):
-        tag, kind, n, value = struct.unpack(order + entry_fmt, handle.read(entry_size))
-        if tag in (33550, 33922, 34264):  # pixel scale, tie points, transformation matrix
-            georeferenced = True
-        if tag == 34735 and kind == 3:  # GeoKeyDirectory, SHORT values
-            size = 2 * n
-            if size <= inline:
-                raw = value[:size]
-            else:
-                position = handle.tell()
-                handle.seek(struct.unpack(order + ("I" if inline == 4 else "Q"), value)[0])
-                raw = handle.read(size)
-                handle.seek(position)
-            keys = struct.unpack(order + "H" * n, raw)
-    if not keys or len(keys) < 4:
-        return None, georeferenced
+class _TiffReader:
+    """Reads only the first image directory of a TIFF, every read bounded by the file's size."""
+
+    def __init__(self, handle: IO[bytes], size: int) -> None:
+        self.handle = handle
+        self.size = size
+        self.order = {b"II": "<", b"MM": ">"}.get(handle.read(2), "")
+        if not self.order:
+            raise _Unreadable("It is not a TIFF image, or it is damaged.")
+
+    def unpack(self, fmt: str, data: bytes) -> Tuple[Any, ...]:
+        return struct.unpack(self.order + fmt, data)
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        if offset < 0 or offset + size > self.size:
+            raise _Unreadable(
+                f"It is cut off or damaged: its TIFF directory points to byte {offset:,}, "
+                f"past the end of the file ({self.size:,} bytes)."
+            )
+        self.handle.seek(offset)
+        return self.handle.read(size)
+
+    def geokeys(self) -> Tuple[Optional[str], bool]:
+        (magic,) = self.unpack("H", self.handle.read(2))
+        if magic == 42:
+            (offset,) = self.unpack("I", self.handle.read(4))
+            count_fmt, entry_fmt, inline = "H", "HHI4s", 4
+        elif magic == 43:  # BigTIFF
+            self.handle.read(4)
+            (offset,) = self.unpack("Q", self.handle.read(8))
+            count_fmt, entry_fmt, inline = "Q", "HHQ8s", 8
+        else:
+            raise _Unreadable("It is not a TIFF image, or it is damaged.")
+        self.inline = inline
+        count_size, entry_size = struct.calcsize(count_fmt), struct.calcsize(entry_fmt)
+        (count,) = self.unpack(count_fmt, self.read_at(offset, count_size))
+        if not 0 < count <= _MAX_TAGS:
+            raise _Unreadable(f"It is damaged: its TIFF directory says it has {count:,} entries.")
+        table = self.read_at(offset + count_size, count * entry_size)
+        georeferenced = False
+        keys: Tuple[int, ...] = ()
+        data: Dict[int, Tuple[int, int, bytes]] = {}
+        for index in range(count):
+            entry = table[index * entry_size : (index + 1) * entry_size]
+            tag, kind, n, value = self.unpack(entry_fmt, entry)
+            if tag in _GEOREFERENCING_TAGS:
+                georeferenced = True
+            elif tag == _GEOKEY_DIRECTORY and kind == 3:
+                keys = self._geokey_values(n, value)
+            elif kind in _TIFF_TYPES and any(tag in pair for pair in _DATA_TAGS):
+                data[tag] = (kind, n, value)
+        self._check_image_data(data)
+        return _crs_from_geokeys(keys), georeferenced
+
+    def _last_value(self, kind: int, n: int, value: bytes) -> int:
+        fmt, width = _TIFF_TYPES[kind]
+        if n * width <= self.inline:
+            return int(self.unpack(fmt, value[(n - 1) * width : n * width])[0])
+        (offset,) = self.unpack("I" if self.inline == 4 else "Q", value)
+        return int(self.unpack(fmt, self.read_at(offset + (n - 1) * width, width))[0])
+
+    def _check_image_data(self, data: Dict[int, Tuple[int, int, bytes]]) -> None:
+        """The last strip or tile (written last) must end inside the file."""
+        for offsets_tag, counts_tag in _DATA_TAGS:
+            offsets, counts = data.get(offsets_tag), data.get(counts_tag)
+            if not offsets or not counts or not offsets[1] or offsets[1] != counts[1]:
+                continue
+            end = self._last_value(*offsets) + self._last_value(*counts)
+            if end > self.size:
+                raise _Unreadable(
+                    f"It is cut off: its image data run to byte {end:,} but the file has "
+                    f"{self.size:,} bytes, probably an incomplete download or copy."
+                )
+
+    def _geokey_values(self, n: int, value: bytes) -> Tuple[int, ...]:
+        """The GeoKey directory's SHORTs; none when its count is absurd (it is then ignored)."""
+        if not 4 <= n <= _MAX_GEOKEY_SHORTS:
+            log.info("Ignoring a GeoKey directory of %d values (damaged)", n)
+            return ()
+        if 2 * n <= self.inline:
+            raw = value[: 2 * n]
+        else:
+            (offset,) = self.unpack("I" if self.inline == 4 else "Q", value)
+            raw = self.read_at(offset, 2 * n)
+        return self.unpack(f"{n}H", raw)
+
+
+def _crs_from_geokeys(keys: Sequence[int]) -> Optional[str]:
+    if len(keys) < 4:
+        return None
     values = {}
     for index in range(min(keys[3], (len(keys) - 4) // 4)):
         key_id, location, _count, value = keys[4 + 4 * index : 8 + 4 * index]
@@ -639,10 +816,10 @@ def _read_geokeys(handle: IO[bytes]) -> Tuple[Optional[str], bool]:
     for key in (3072, 2048):  # ProjectedCSTypeGeoKey, GeographicTypeGeoKey
         code = values.get(key)
         if code and code != 32767:
-            return f"EPSG:{code}", georeferenced
+            return f"EPSG:{code}"
         if code == 32767:
-            return None, georeferenced
-    return None, georeferenced
+            return None
+    return None
 
 
 # --- tile groups --------------------------------------------------------------------------
@@ -653,7 +830,7 @@ def _assign_tile_groups(
 ) -> List[Dataset]:
     keys: Dict[int, str] = {}
     for index, dataset in enumerate(datasets):
-        key = _tile_key(folder, dataset)
+        key = None if dataset.problem else _tile_key(folder, dataset)
         if key:
             keys[index] = key
     sizes: Dict[str, int] = {}

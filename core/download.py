@@ -3,33 +3,54 @@
 ``download_files`` fetches a list of ``RemoteFile`` into one folder and
 promises:
 
+- one writer per file, across processes: a lock per file (``core/partfile.py``)
+  is held while its ``.part`` is written, verified and renamed. A second
+  program wanting the same file waits (bounded, with a log message), then
+  finds it finished (checked on disk) or takes the ``.part`` over.
 - bytes stream into ``<name>.part`` and are hashed while they arrive (MD5 for
   OS, SHA-256 for TRUD; one pass, on a helper thread so hashing overlaps the
   network); size and checksum are checked, the file is fsynced, and only then
-  renamed to its final name. A file whose listing has no checksum is checked
-  by size and reported unverified (its MD5 is still recorded).
+  renamed to its final name (``os.replace``). The checksum is that of the
+  bytes that end under the final name: with the lock held nobody else writes
+  the ``.part``, and a resumed prefix is hashed from disk. A file whose
+  listing has no checksum is checked by size and reported unverified (its
+  MD5 is still recorded).
 - a final file already on disk whose checksum matches is skipped (hashed
   locally, no network). Without a listed checksum, a file is skipped when its
   size matches and the folder's manifest recorded it (and its digest, if any).
-- a dropped connection resumes from the ``.part`` bytes with ``Range``, after
-  asking ``resolve`` again for a fresh URL (signed storage URLs expire); a
-  ``200`` answer to a range request restarts from zero. Failures are retried
-  with backoff (``RetryPolicy``), the count starting again after progress.
+  One that does not match stays where it is until its replacement has been
+  verified: a failed download never costs the user the file they had.
+- a dropped connection resumes from the ``.part`` bytes with ``Range`` (and
+  ``If-Range`` with the storage's ETag or Last-Modified date), after asking
+  ``resolve`` again for a fresh URL (signed storage URLs expire); a ``200``
+  answer to a range request restarts from zero. A ``.part`` left by an
+  earlier run is resumed only when its sidecar says it is the start of this
+  file as listed now (size, checksum, validator).
+- every try costs an attempt, whatever went wrong; a try that brought no new
+  byte (or was too slow) is a failure. Per file: at most ``retry.max_attempts``
+  failures, ``limits.max_tries`` tries in all, and ``limits.give_up_after``
+  seconds spent in failing tries and the pauses after them; pauses back off
+  (``RetryPolicy``) and add up to at most ``retry.max_total_wait``. Then
+  ``NetworkError`` saying why. A try is abandoned when no byte arrives for
+  ``limits.stall_timeout`` s, or fewer than ``limits.min_rate`` bytes/s
+  arrive over ``limits.rate_window`` s.
 - a wrong checksum (or size): the ``.part`` is deleted and the file fetched
   once more from scratch; still wrong raises ``ChecksumMismatchError`` (or
-  ``SizeMismatchError``), leaving neither a final file nor a ``.part``.
-- a bounded pool of workers (default 4) and one progress stream for the job.
-  ``progress`` is called from worker threads (never concurrently, at most
-  about ten times a second plus once per finished file); a GUI must marshal it
-  to its own thread (the QGIS task does).
+  ``SizeMismatchError``), leaving no ``.part`` (and any older file as it was).
+- a bounded pool of workers (default 4), each with its own ``requests``
+  session made like the caller's (``core/thread_sessions.py``), and one
+  progress stream for the job. ``progress`` is called from worker threads
+  (never concurrently, at most about ten times a second plus once per
+  finished file); a GUI must marshal it to its own thread (the QGIS task does).
 - cancellation (``cancel.set()``) stops every worker promptly: between chunks,
-  and by shutting open connections down; ``Cancelled`` is raised, no
-  incomplete final file exists, and ``.part`` files stay for a later resume.
+  and by shutting open connections down (also one still waiting for an
+  answer); ``Cancelled`` is raised, no incomplete final file exists, and
+  ``.part`` files stay for a later resume.
 - the first error stops the other workers the same way (their ``.part`` files
   stay) and is raised once all have stopped.
 - free space is checked before starting; a full disk mid-way raises
   ``InsufficientSpaceError`` naming the file and folder, with the ``.part``
-  removed and no final file.
+  removed and no new final file.
 
 Why 4 workers: OS allows 600 API requests a minute per project. Each file
 costs one API request (the redirect to storage) plus one per resume; storage
@@ -39,49 +60,81 @@ limit, and a 429 is honoured (``Retry-After``) by the client's retries.
 
 from __future__ import annotations
 
-import errno
-import os
-import queue
 import shutil
 import socket
 import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Deque, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Set, Tuple
 
 import requests
-import urllib3
 
-from .checksums import DEFAULT_ALGORITHM, file_matches, new_hasher, update_from_file
+from .checksums import file_matches
 from .errors import (
     Cancelled,
-    ChecksumMismatchError,
     DownloadError,
     InsufficientSpaceError,
-    NetworkError,
-    OSDownloadsError,
-    SizeMismatchError,
 )
+from .formatting import format_bytes
 from .manifest import MANIFEST_NAME, Manifest, read_manifest
 from .models import Checksum, RemoteFile
-from .redact import get_logger, redact
-from .retry import RetryPolicy, parse_retry_after
-from .retry import wait as retry_wait
+from .partfile import (
+    LOCK_PATIENCE_S,
+    PART_SUFFIX,
+    RESERVED_SUFFIXES,
+    file_sign,
+    part_path,
+    usable_part_size,
+)
+from .redact import get_logger
+from .retry import RetryPolicy
+from .thread_sessions import ThreadSessions
+from .transfer import (
+    CONNECT_TIMEOUT_S,
+    GIVE_UP_AFTER_S,
+    MAX_TRIES_PER_FILE,
+    MIN_RATE_BYTES_PER_S,
+    MIN_RATE_WINDOW_S,
+    STALL_TIMEOUT_S,
+    STATUS_DOWNLOADED,
+    STATUS_SKIPPED,
+    FileResult,
+    FileTransfer,
+    TransferLimits,
+)
 
 log = get_logger(__name__)
 
-PART_SUFFIX = ".part"
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "DEFAULT_WORKERS",
+    "GIVE_UP_AFTER_S",
+    "LOCK_PATIENCE_S",
+    "MAX_TRIES_PER_FILE",
+    "MIN_RATE_BYTES_PER_S",
+    "MIN_RATE_WINDOW_S",
+    "PART_SUFFIX",
+    "STALL_TIMEOUT_S",
+    "STATUS_DOWNLOADED",
+    "STATUS_SKIPPED",
+    "DownloadResult",
+    "FileResult",
+    "Progress",
+    "ProgressCallback",
+    "TransferLimits",
+    "check_free_space",
+    "download_files",
+    "part_path",
+]
+
 DEFAULT_WORKERS = 4
 DEFAULT_CHUNK_SIZE = 1 << 20
-STORAGE_TIMEOUT: Tuple[float, float] = (15.0, 60.0)  # connect, read (between bytes)
+STORAGE_TIMEOUT: Tuple[float, float] = (CONNECT_TIMEOUT_S, STALL_TIMEOUT_S)
 PROGRESS_INTERVAL_S = 0.1
 RATE_WINDOW_S = 3.0
-THREADED_HASH_MIN_BYTES = 8 << 20  # smaller files hash inline: a thread costs more than it saves
-HASH_QUEUE_CHUNKS = 8
-FLUSH_EVERY_BYTES = 32 << 20  # written data pushed to disk while downloading (see _BackgroundFlush)
 SPACE_MARGIN_BYTES = 16 << 20  # plus 1% of what is to come: file system overhead, the manifest
 
 PHASE_VERIFY = "verify"  # hashing files already on disk
@@ -89,8 +142,6 @@ PHASE_DOWNLOAD = "download"
 PHASE_EXTRACT = "extract"  # used by core/jobs.py
 PHASE_DISCOVER = "discover"  # used by core/jobs.py
 
-STATUS_DOWNLOADED = "downloaded"
-STATUS_SKIPPED = "skipped"
 
 Resolver = Callable[[RemoteFile], str]
 
@@ -122,30 +173,6 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
-
-
-@dataclass(frozen=True)
-class FileResult:
-    """What happened to one file.
-
-    ``status``: "downloaded" or "skipped" (already on disk and checked).
-    ``verified``: the checksum was listed and matched (False: size only).
-    ``checksum``: what the bytes hash to (the listed algorithm, else MD5).
-    ``bytes_transferred``: body bytes received for it in this run.
-    """
-
-    file: RemoteFile
-    path: Path
-    status: str
-    verified: bool
-    size: int
-    checksum: Checksum
-    bytes_transferred: int = 0
-    resumes: int = 0
-
-    @property
-    def name(self) -> str:
-        return self.file.file_name
 
 
 @dataclass(frozen=True)
@@ -194,14 +221,22 @@ def download_files(
     cancel: Optional[threading.Event] = None,
     retry: Optional[RetryPolicy] = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    timeout: Tuple[float, float] = STORAGE_TIMEOUT,
+    timeout: Optional[Tuple[float, float]] = None,
+    limits: Optional[TransferLimits] = None,
+    lock_patience: float = LOCK_PATIENCE_S,
 ) -> DownloadResult:
     """Download ``files`` into ``dest``; see the module docstring for the promises.
 
     ``resolve(file)`` returns the URL to GET (OS: ``client.resolve_download``;
     TRUD: the file's own URL); it is called again before every resume.
-    ``session`` must carry no credentials (OS: ``client.storage_session``).
+    ``session`` must carry no credentials (OS: ``client.storage_session``);
+    each worker uses a session made like it. ``timeout`` (connect, stall), if
+    given, overrides those two ``limits``. ``lock_patience``: how long to wait
+    for another program's download of the same file once it shows no progress.
     """
+    chosen = limits or TransferLimits()
+    if timeout is not None:
+        chosen = replace(chosen, connect_timeout=timeout[0], stall_timeout=timeout[1])
     job = _Job(
         list(files),
         Path(dest),
@@ -212,13 +247,10 @@ def download_files(
         cancel=cancel,
         retry=retry or RetryPolicy(),
         chunk_size=max(4096, int(chunk_size)),
-        timeout=timeout,
+        limits=chosen,
+        lock_patience=lock_patience,
     )
     return job.run()
-
-
-def part_path(final: Path) -> Path:
-    return final.with_name(final.name + PART_SUFFIX)
 
 
 def check_free_space(dest: Path, needed: int) -> None:
@@ -236,16 +268,6 @@ def check_free_space(dest: Path, needed: int) -> None:
             f"Not enough free disk space in {dest}: the download needs {format_bytes(wanted)} "
             f"(with a small margin) and {format_bytes(free)} is free."
         )
-
-
-def format_bytes(count: float) -> str:
-    """1536 -> '1.5 KB' (decimal units, as file managers and OS listings show)."""
-    value = float(count)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1000 or unit == "TB":
-            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
 
 
 # --- the job ------------------------------------------------------------------------
@@ -266,21 +288,26 @@ class _Job:
         cancel: Optional[threading.Event],
         retry: RetryPolicy,
         chunk_size: int,
-        timeout: Tuple[float, float],
+        limits: TransferLimits,
+        lock_patience: float,
     ) -> None:
         self.files = files
         self.dest = dest
         self.resolve = resolve
-        self.session = session
+        self.sessions = ThreadSessions(session)
         self.workers = workers
         self.cancel = cancel
         self.retry = retry
         self.chunk_size = chunk_size
-        self.timeout = timeout
+        self.limits = limits
+        self.lock_patience = lock_patience
         self.halted = threading.Event()  # user cancel or a failed worker: everyone stops
+        self.stopped_by_user = False  # cancel or Ctrl-C (not another file's failure)
         self._responses: Set[requests.Response] = set()
         self._responses_lock = threading.Lock()
         self.tracker = _Tracker(len(files), progress)
+        # What each file to fetch looked like when planned: changed since, look again.
+        self.planned_sign: Dict[str, Any] = {}
 
     # --- running -------------------------------------------------------------
 
@@ -306,6 +333,7 @@ class _Job:
             finished.set()
             if watcher is not None:
                 watcher.join()
+            self.sessions.close()
         return DownloadResult(self.dest, tuple(results), time.monotonic() - started)
 
     def _run(self) -> List[FileResult]:
@@ -315,9 +343,10 @@ class _Job:
         results: Dict[int, FileResult] = {}
         todo: List[Tuple[int, RemoteFile]] = []
         for index, file in enumerate(self.files):
-            skipped = self._already_there(file, manifest)
+            skipped = self.already_there(file, manifest)
             if skipped is None:
                 todo.append((index, file))
+                self.planned_sign[file.file_name] = file_sign(self.dest / file.file_name)
             else:
                 results[index] = skipped
                 self.tracker.file_skipped(skipped.size)
@@ -348,7 +377,7 @@ class _Job:
                         errors.append(error)
                         self.halt()
         except BaseException:  # Ctrl-C in the waiting thread: stop the workers before waiting
-            self.halt()
+            self.halt(by_user=True)
             raise
         finally:
             pool.shutdown(wait=True)
@@ -361,13 +390,11 @@ class _Job:
 
     def _download_one(self, file: RemoteFile) -> FileResult:
         self._raise_if_halted()
-        return _FileDownload(self, file).run()
+        return FileTransfer(self, file).run()
 
     # --- what is already there -------------------------------------------------
 
-    def _already_there(
-        self, file: RemoteFile, manifest: Optional[Manifest]
-    ) -> Optional[FileResult]:
+    def already_there(self, file: RemoteFile, manifest: Optional[Manifest]) -> Optional[FileResult]:
         """A "skipped" result when the final file is present and checks out."""
         final = self.dest / file.file_name
         try:
@@ -398,10 +425,7 @@ class _Job:
     def _bytes_to_come(self, file: RemoteFile) -> int:
         if file.size is None:
             return 0
-        try:
-            have = part_path(self.dest / file.file_name).stat().st_size
-        except OSError:
-            have = 0
+        have = usable_part_size(self.dest / file.file_name, file)
         return max(file.size - min(have, file.size), 0)
 
     # --- stopping --------------------------------------------------------------
@@ -411,19 +435,22 @@ class _Job:
             self.halted.set()
         return self.halted
 
-    def halt(self) -> None:
+    def halt(self, *, by_user: bool = False) -> None:
         """Stop every worker: set the flag and shut open connections down."""
+        if by_user:
+            self.stopped_by_user = True
         self.halted.set()
         with self._responses_lock:
             responses = list(self._responses)
         for response in responses:
             _abort(response)
+        self.sessions.abort()  # also a request still waiting for its answer
 
     def _watch_cancel(self, finished: threading.Event) -> None:
         assert self.cancel is not None
         while not finished.is_set():
             if self.cancel.wait(0.05):
-                self.halt()
+                self.halt(by_user=True)
                 return
 
     def _raise_if_cancelled(self) -> None:
@@ -454,7 +481,7 @@ def _check_names(files: List[RemoteFile]) -> None:
             not name
             or name in (".", "..", MANIFEST_NAME)
             or any(c in name for c in "/\\:\0")
-            or name.endswith(PART_SUFFIX)
+            or name.endswith(RESERVED_SUFFIXES)
         )
         if bad:
             raise DownloadError(
@@ -478,490 +505,6 @@ def _abort(response: requests.Response) -> None:
         response.close()
     except Exception:  # noqa: BLE001 - closing from another thread may race; it is closed
         pass
-
-
-# --- one file -----------------------------------------------------------------------
-
-
-class _Retry(Exception):
-    """A failed attempt worth another try (after a fresh ``resolve``)."""
-
-    def __init__(
-        self, message: str, *, progressed: bool = False, retry_after: Optional[float] = None
-    ) -> None:
-        super().__init__(message)
-        self.progressed = progressed
-        self.retry_after = retry_after
-
-
-_BODY_ERRORS = (
-    requests.RequestException,
-    urllib3.exceptions.HTTPError,
-    ConnectionError,
-    socket.timeout,
-    OSError,
-    ValueError,  # reading a response another thread closed
-    AttributeError,  # idem, on some urllib3 versions
-)
-
-
-class _FileDownload:
-    """Fetch one file into its ``.part``, verify, and move it into place."""
-
-    def __init__(self, job: _Job, file: RemoteFile) -> None:
-        self.job = job
-        self.file = file
-        self.name = file.file_name
-        self.final = job.dest / file.file_name
-        self.part = part_path(self.final)
-        self.algorithm = file.checksum.algorithm if file.checksum else DEFAULT_ALGORITHM
-        self.expected_size = file.size  # learnt from the server when the listing has none
-        self.overflow: Optional[int] = None  # bytes seen when the server sent too many
-        self.flusher = _BackgroundFlush(None)
-        self.transferred = 0
-        self.resumes = 0
-        self.tracked_bytes = 0  # what this file added to the job's bytes_done
-
-    def run(self) -> FileResult:
-        if self.final.exists():
-            log.info("%s on disk does not match the listing; downloading it again", self.name)
-            self.final.unlink()
-        for attempt in (1, 2):
-            threaded = (self.file.size or 0) >= THREADED_HASH_MIN_BYTES
-            hasher = _StreamHasher(self.algorithm, threaded=threaded)
-            try:
-                size = self._fill_part(hasher, fresh=attempt > 1)
-                actual = hasher.hexdigest()
-            except InsufficientSpaceError:
-                self._discard_part()  # the file is closed by now (Windows cannot delete it open)
-                raise
-            finally:
-                hasher.close()
-            problem = self._problem(size, actual)
-            if problem is None:
-                self._commit()
-                self.job.tracker.file_done(self.name)
-                return FileResult(
-                    self.file,
-                    self.final,
-                    STATUS_DOWNLOADED,
-                    self.file.checksum is not None,
-                    size,
-                    Checksum(self.algorithm, actual),
-                    self.transferred,
-                    self.resumes,
-                )
-            self._discard_part()
-            if attempt == 1:
-                log.warning("%s Fetching it once more from the start.", problem.message)
-                continue
-            raise problem
-        raise AssertionError("unreachable")
-
-    def _problem(self, size: int, actual: str) -> Optional[DownloadError]:
-        # Without a listed size, the size the server announced is the one to meet.
-        expected = self.file.size if self.file.size is not None else self.expected_size
-        if self.overflow is not None and expected is not None:
-            return SizeMismatchError(self.name, expected, self.overflow)
-        if expected is not None and size != expected:
-            return SizeMismatchError(self.name, expected, size)
-        if self.file.checksum is not None and actual != self.file.checksum.hexdigest.lower():
-            return ChecksumMismatchError(
-                self.name, self.algorithm, self.file.checksum.hexdigest.lower(), actual
-            )
-        return None
-
-    # --- filling the .part -----------------------------------------------------
-
-    def _fill_part(self, hasher: _StreamHasher, *, fresh: bool) -> int:
-        """Bring ``.part`` to the whole file, resuming as needed; return its size.
-
-        The file position is the resume offset: every write advances it, every
-        restart from zero rewinds it (and the hash) to the start. The data are
-        on disk (fsync) before this returns.
-        """
-        self.overflow = None
-        if fresh and self.file.size is None and self.expected_size is not None:
-            self.job.tracker.add_total(-self.expected_size)  # learnt again from this fetch
-            self.expected_size = None
-        offset = 0 if fresh else self._usable_part_size()
-        try:
-            out = open(self.part, "r+b" if offset else "wb")  # noqa: SIM115 - closed below
-        except OSError as exc:
-            raise self._disk_error(exc) from None
-        with out:
-            if offset:
-                out.seek(offset)
-                out.truncate()
-                update_from_file(hasher.raw, self.part, length=offset, cancel=self.job.halted)
-                self._count(offset, transferred=False)
-                log.info("Resuming %s from byte %d of an earlier run", self.name, offset)
-            self.flusher = _BackgroundFlush(out)
-            try:
-                self._transfer(out, hasher)
-            finally:
-                self.flusher.close()
-            try:
-                out.flush()
-                os.fsync(out.fileno())
-            except OSError as exc:
-                raise self._disk_error(exc) from None
-            return out.tell()
-
-    def _transfer(self, out: BinaryIO, hasher: _StreamHasher) -> None:
-        """GET (and resume) until the file is whole, within the retry policy."""
-        failures, waited = 0, 0.0
-        while not self._complete(out.tell()):
-            self.job._raise_if_halted()
-            try:
-                if self._fetch(out, hasher):
-                    return  # the body ended where the server said it would
-                raise _Retry("the connection ended early", progressed=True)
-            except _Retry as problem:
-                failures = 0 if problem.progressed else failures + 1
-                policy = self.job.retry
-                if failures >= policy.max_attempts or waited >= policy.max_total_wait:
-                    raise NetworkError(
-                        f"{self.name}: the download failed after {failures} tries ({problem})."
-                    ) from None
-                delay = 0.0 if problem.progressed else policy.delay(failures, problem.retry_after)
-                log.info("%s: %s; trying again from byte %d", self.name, problem, out.tell())
-                self.resumes += 1
-                retry_wait(delay, self.job.halted)
-                waited += delay
-
-    def _complete(self, offset: int) -> bool:
-        return self.overflow is not None or (
-            self.expected_size is not None and offset >= self.expected_size
-        )
-
-    def _usable_part_size(self) -> int:
-        """Bytes of an earlier run's ``.part`` worth keeping (0: start again)."""
-        try:
-            have = self.part.stat().st_size
-        except FileNotFoundError:
-            return 0
-        if self.file.size is not None and have > self.file.size:
-            return 0
-        return have
-
-    def _fetch(self, out: BinaryIO, hasher: _StreamHasher) -> bool:
-        """One GET, ranged from the file position when it is past zero.
-
-        Streams the body into ``out``; True when the body ended where the
-        server said it would, False when it ended early without an error.
-        """
-        url = self.job.resolve(self.file)  # fresh every time: signed URLs expire
-        offset = out.tell()
-        headers = {"Accept-Encoding": "identity"}
-        if offset:
-            headers["Range"] = f"bytes={offset}-"
-        try:
-            response = self.job.session.get(
-                url, headers=headers, stream=True, timeout=self.job.timeout
-            )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise _Retry(f"could not connect: {redact(str(exc))}") from None
-        except requests.RequestException as exc:
-            raise NetworkError(f"{self.name}: the request failed: {redact(str(exc))}") from None
-        self.job.track(response)
-        try:
-            self._check_status(response, out, hasher)
-            return self._stream(response, out, hasher)
-        finally:
-            self.job.untrack(response)
-
-    def _check_status(
-        self, response: requests.Response, out: BinaryIO, hasher: _StreamHasher
-    ) -> None:
-        status = response.status_code
-        offset = out.tell()
-        if status == 206:
-            start, total = _content_range(response.headers.get("Content-Range", ""))
-            if start != offset:
-                self._rewind(out, hasher)
-                raise _Retry(f"the server resumed at byte {start}, not {offset}; starting again")
-            if total is not None and self.expected_size is None:
-                self._learn_size(total)
-            return
-        if status == 200:
-            if offset:
-                log.info("%s: the server ignored the range; starting again from zero", self.name)
-                self._rewind(out, hasher)
-            length = _int_header(response, "Content-Length")
-            if length is not None and self.expected_size is None:
-                self._learn_size(length)
-            return
-        if status == 416:
-            self._rewind(out, hasher)
-            raise _Retry("the server refused the range; starting again")
-        if status in (401, 403):  # an expired or refused signed URL: ask the API for a new one
-            raise _Retry(f"storage refused the link (HTTP {status})")
-        if status == 429 or status >= 500:
-            raise _Retry(
-                f"storage answered HTTP {status}",
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            )
-        if status == 404:
-            raise DownloadError(f"{self.name}: the file is not on the storage server (HTTP 404).")
-        raise DownloadError(f"{self.name}: unexpected HTTP {status} from the storage server.")
-
-    def _stream(self, response: requests.Response, out: BinaryIO, hasher: _StreamHasher) -> bool:
-        length = _int_header(response, "Content-Length")
-        limit = self.expected_size
-        received = 0
-        read_some = _reader(response)
-        while True:
-            if self.job.halted.is_set():
-                raise Cancelled()
-            try:
-                chunk = read_some(self.job.chunk_size)
-            except _BODY_ERRORS as exc:
-                if self.job.halted.is_set():
-                    raise Cancelled() from None
-                raise _Retry(
-                    f"the connection dropped after {received} bytes ({type(exc).__name__})",
-                    progressed=received > 0,
-                ) from None
-            if not chunk:
-                break
-            position = out.tell()
-            if limit is not None and position + len(chunk) > limit:
-                # More than the listing says: keep nothing past it and stop reading.
-                self.overflow = position + len(chunk)
-                return True
-            self._write(out, hasher, chunk)
-            received += len(chunk)
-        complete = length is None or received >= length
-        if complete:
-            _release(response)
-        return complete
-
-    def _write(self, out: BinaryIO, hasher: _StreamHasher, chunk: bytes) -> None:
-        if not chunk:
-            return
-        try:
-            out.write(chunk)
-        except OSError as exc:
-            raise self._disk_error(exc) from None
-        hasher.update(chunk)
-        self.flusher.wrote(len(chunk))
-        self.transferred += len(chunk)
-        self._count(len(chunk), transferred=True)
-
-    def _rewind(self, out: BinaryIO, hasher: _StreamHasher) -> None:
-        out.seek(0)
-        out.truncate()
-        hasher.reset()
-        self._count(-self.tracked_bytes, transferred=False)
-
-    def _learn_size(self, size: int) -> None:
-        self.expected_size = size
-        if self.file.size is None:
-            self.job.tracker.add_total(size)
-
-    def _count(self, count: int, *, transferred: bool) -> None:
-        self.tracked_bytes += count
-        self.job.tracker.add(self.name, count, transferred=transferred)
-
-    # --- finishing -------------------------------------------------------------
-
-    def _commit(self) -> None:
-        try:
-            os.replace(self.part, self.final)
-        except OSError as exc:
-            raise self._disk_error(exc) from None
-        _fsync_folder(self.final.parent)
-
-    def _discard_part(self) -> None:
-        try:
-            self.part.unlink()
-        except FileNotFoundError:
-            pass
-        self._count(-self.tracked_bytes, transferred=False)
-
-    def _disk_error(self, exc: OSError) -> OSDownloadsError:
-        if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-            return InsufficientSpaceError(
-                f"The disk filled up while writing {self.name} to {self.job.dest}; "
-                "the incomplete file was removed."
-            )
-        return DownloadError(
-            f"Could not write {self.name} in {self.job.dest}: {exc.strerror or exc}."
-        )
-
-
-def _reader(response: requests.Response) -> Callable[[int], bytes]:
-    """``read(n)``: up to ``n`` body bytes, returning as soon as some have arrived.
-
-    ``read1`` semantics keep progress and cancellation prompt on slow links
-    (a plain ``read(1 MiB)`` blocks until a whole MiB is in). urllib3 2 has
-    ``read1``; with urllib3 1.26 the underlying ``http.client`` response has
-    it. The body is never decoded: we asked for ``identity`` and hash raw bytes.
-    """
-    raw = response.raw
-    public = getattr(raw, "read1", None)
-    if callable(public):
-        return lambda n: public(n, decode_content=False)
-    inner = getattr(getattr(raw, "_fp", None), "read1", None)
-    if callable(inner) and not response.headers.get("Content-Encoding"):
-        return inner
-    return lambda n: raw.read(n, decode_content=False)
-
-
-def _release(response: requests.Response) -> None:
-    """Hand a fully read connection back to the pool (keep-alive across files).
-
-    Reading with ``read1`` bypasses the bookkeeping by which urllib3 notices
-    the end of a body; one more (empty) ``read`` lets it see the end and
-    release the connection, so the next file reuses it (no new TLS handshake).
-    """
-    try:
-        response.raw.read(1, decode_content=False)
-    except Exception:  # noqa: BLE001 - the body is complete; a connection not reused is fine
-        pass
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename durable too (POSIX); harmless to skip where unsupported."""
-    if os.name != "posix":
-        return
-    try:
-        handle = os.open(str(folder), os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
-
-
-def _content_range(value: str) -> Tuple[Optional[int], Optional[int]]:
-    """(first byte, total size) from ``bytes 100-199/1000``; None where unknown."""
-    try:
-        unit, _, rest = value.strip().partition(" ")
-        span, _, total = rest.partition("/")
-        first = int(span.split("-", 1)[0]) if unit.lower() == "bytes" else None
-        return first, (int(total) if total.strip().isdigit() else None)
-    except ValueError:
-        return None, None
-
-
-def _int_header(response: requests.Response, name: str) -> Optional[int]:
-    value = response.headers.get(name)
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-# --- writing to disk beside the network ----------------------------------------------
-
-
-class _BackgroundFlush:
-    """Push written data to disk every ``FLUSH_EVERY_BYTES`` on a helper thread.
-
-    The fsync before the rename then has little left to do, so durability
-    costs almost nothing on a big file instead of seconds at the end; and
-    dirty pages never pile up in memory. Errors are left to that final fsync,
-    which reports them.
-    """
-
-    def __init__(self, handle: Optional[BinaryIO]) -> None:
-        self._fd = handle.fileno() if handle is not None else None
-        self._pending = 0
-        self._wake = threading.Event()
-        self._stopping = False
-        self._thread: Optional[threading.Thread] = None
-
-    def wrote(self, count: int) -> None:
-        self._pending += count
-        if self._fd is None or self._pending < FLUSH_EVERY_BYTES:
-            return
-        self._pending = 0
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="download-flush", daemon=True)
-            self._thread.start()
-        self._wake.set()
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._stopping = True
-            self._wake.set()
-            self._thread.join()
-            self._thread = None
-
-    def _run(self) -> None:
-        sync = getattr(os, "fdatasync", os.fsync)
-        while True:
-            self._wake.wait()
-            self._wake.clear()
-            if self._stopping:
-                return
-            try:
-                sync(self._fd)
-            except OSError:
-                pass
-
-
-# --- hashing beside the network ------------------------------------------------------
-
-
-class _StreamHasher:
-    """Hash chunks as they arrive; on a helper thread for big files.
-
-    hashlib releases the GIL on large updates, so MD5 runs on one core while
-    the worker reads the socket and writes the disk on another. The queue is
-    bounded (a few chunks), so memory stays flat whatever the file size.
-    """
-
-    _STOP = object()
-
-    def __init__(self, algorithm: str, *, threaded: bool) -> None:
-        self.algorithm = algorithm
-        self.raw = new_hasher(algorithm)
-        self._threaded = threaded
-        self._queue: Optional[queue.Queue] = None
-        self._thread: Optional[threading.Thread] = None
-
-    def update(self, chunk: bytes) -> None:
-        if not self._threaded:
-            self.raw.update(chunk)
-            return
-        if self._thread is None:
-            self._queue = queue.Queue(maxsize=HASH_QUEUE_CHUNKS)
-            self._thread = threading.Thread(target=self._work, name="download-hash", daemon=True)
-            self._thread.start()
-        assert self._queue is not None
-        self._queue.put(chunk)
-
-    def hexdigest(self) -> str:
-        self._drain()
-        return self.raw.hexdigest()
-
-    def reset(self) -> None:
-        self._drain()
-        self.raw = new_hasher(self.algorithm)
-
-    def close(self) -> None:
-        self._drain()
-
-    def _drain(self) -> None:
-        if self._thread is not None and self._queue is not None:
-            self._queue.put(self._STOP)
-            self._thread.join()
-        self._thread, self._queue = None, None
-
-    def _work(self) -> None:
-        assert self._queue is not None
-        work_queue = self._queue
-        while True:
-            chunk = work_queue.get()
-            if chunk is self._STOP:
-                return
-            self.raw.update(chunk)
 
 
 # --- one progress stream ---------------------------------------------------------------

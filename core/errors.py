@@ -8,7 +8,12 @@ ever contains an API key: messages are built from redacted URLs only.
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+import errno
+import socket
+from typing import Dict, Iterator, Optional
+from urllib.parse import urlsplit
+
+from .safe_text import safe_line
 
 
 class OSDownloadsError(Exception):
@@ -32,6 +37,7 @@ def describe(error: BaseException, *, key_setting: str = "") -> str:
     ``key_setting`` is where this interface sets the OS API key ("--key or
     OS_API_KEY", "the OS Downloads settings"); errors about that key name it.
     Unknown exceptions get a generic line; their details belong in the log.
+    The line is made safe to show (``safe_line``): messages carry server text.
     """
     if isinstance(error, OSDownloadsError):
         message = error.message.strip()
@@ -40,7 +46,7 @@ def describe(error: BaseException, *, key_setting: str = "") -> str:
             hint = f"{hint} The key comes from {key_setting}.".strip()
         if hint and message and message[-1] not in ".!?:":
             message += "."
-        return f"{message} {hint}".strip()
+        return safe_line(f"{message} {hint}".strip())
     return f"Unexpected error ({error.__class__.__name__}); see the log for details."
 
 
@@ -55,6 +61,119 @@ class NetworkError(OSDownloadsError):
     """The server could not be reached, or the connection dropped."""
 
     hint = "Check your internet connection and proxy settings, then try again."
+
+
+def connection_failure(exc: BaseException, url: str, *, timeout: object = None) -> NetworkError:
+    """The error for a request that got no answer, in words (never urllib3's internals).
+
+    ``url`` is already redacted; ``timeout`` is the request's (seconds, or a
+    (connect, read) pair) so a timeout can say how long was waited. The cause
+    is found by walking the exception chain down to the socket-level error
+    that ``requests`` and urllib3 wrap.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    reason, hint = _connection_reason(exc)
+    if reason == _CONNECT_TIMEOUT and isinstance(connect, (int, float)):
+        reason = f"no answer to the connection request within {connect:g} s"
+    if reason == _READ_TIMEOUT:
+        if isinstance(read, (int, float)):
+            return NetworkError(
+                f"{host} timed out after {read:g} s with no data.",
+                hint="The server accepted the connection but sent nothing; try again later.",
+            )
+        return NetworkError(f"{host} timed out with no data.", hint=_RETRY_LATER)
+    return NetworkError(f"Could not connect to {host}: {reason}.", hint=hint)
+
+
+_RETRY_LATER = "Check your internet connection and proxy settings, then try again."
+_NAME_HINT = "Check your internet connection, the API URL setting and your DNS or proxy."
+_CONNECT_TIMEOUT = "no answer to the connection request (timed out)"
+_READ_TIMEOUT = "the server stopped sending data (timed out)"
+
+
+def _connection_reason(exc: BaseException) -> tuple[str, str]:
+    causes = list(_chain(exc))
+    names = " ".join(type(c).__name__ for c in causes)
+    for cause in causes:
+        if isinstance(cause, socket.gaierror):
+            return "name not found", _NAME_HINT
+        if isinstance(cause, ConnectionRefusedError) or (
+            isinstance(cause, OSError) and cause.errno == errno.ECONNREFUSED
+        ):
+            return (
+                "connection refused",
+                "Check your internet connection, proxy settings and the API URL, "
+                "or try again later.",
+            )
+        if isinstance(cause, ConnectionResetError):
+            return "the connection was reset", _RETRY_LATER
+    text = " ".join(str(c) for c in causes)
+    if "Failed to resolve" in text or "Name or service not known" in text:
+        return "name not found", _NAME_HINT
+    if "SSL" in names or "CERTIFICATE" in text.upper():
+        return (
+            "the secure connection failed (certificate or TLS problem)",
+            "Check the proxy and SSL settings.",
+        )
+    if "ConnectTimeout" in names or "ConnectTimeoutError" in names:
+        return _CONNECT_TIMEOUT, _RETRY_LATER
+    if "Timeout" in names or "timeout" in names or isinstance(exc, TimeoutError):
+        return _READ_TIMEOUT, _RETRY_LATER
+    if "RemoteDisconnected" in names or "ProtocolError" in names:
+        return "the server closed the connection without an answer", _RETRY_LATER
+    return "the connection failed", _RETRY_LATER
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: causes, contexts, urllib3's ``reason`` and ``args``."""
+    seen: set = set()
+    todo = [exc]
+    while todo and len(seen) < 32:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for nested in (current.__cause__, current.__context__, getattr(current, "reason", None)):
+            if isinstance(nested, BaseException):
+                todo.append(nested)
+        todo.extend(a for a in current.args if isinstance(a, BaseException))
+
+
+class NetworkTimeout(NetworkError):
+    """A deadline passed: the answer came too slowly, or a transfer stalled."""
+
+    hint = "The server or the network is very slow; try again later."
+
+    def __init__(
+        self, message: str, *, host: str = "", seconds: float = 0.0, hint: str = ""
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.host = host
+        self.seconds = seconds
+
+
+class ServerNotAnswering(NetworkTimeout):
+    """The server took the connection but sent no answer before the deadline."""
+
+    hint = "The service may be down or overloaded; try again later."
+
+
+class RetriesExhausted(OSDownloadsError):
+    """A retry budget (attempts or time) is used up; ``reason`` is the last problem."""
+
+    hint = "Try again later."
+
+    def __init__(self, *, attempts: int, elapsed: float, reason: str = "") -> None:
+        said = f": {reason}" if reason else ""
+        super().__init__(f"Gave up after {attempts} tries in {elapsed:.0f} s{said}")
+        self.attempts = attempts
+        self.elapsed = elapsed
+        self.reason = reason
 
 
 class ApiError(OSDownloadsError):
@@ -73,6 +192,24 @@ class ApiError(OSDownloadsError):
         self.status = status
         self.url = url  # always redacted
         self.links = dict(links or {})
+
+
+class UnexpectedResponse(ApiError):
+    """The API answered 200 with something that does not fit its documented shape
+    (wrong types, absurd numbers, nesting too deep, a bad file name)."""
+
+    hint = (
+        "This is a problem on the server side or with the API URL setting; "
+        "try again later, and report it if it persists."
+    )
+
+    @classmethod
+    def for_path(cls, path: str, problem: str, *, status: int = 200) -> UnexpectedResponse:
+        return cls(
+            f"The API answered with something unexpected for {path}: {problem}",
+            status=status,
+            url=path,
+        )
 
 
 class BadRequestError(ApiError):
@@ -171,6 +308,24 @@ class UnsafeArchiveError(ExtractionError):
 
 class UnsupportedCompressionError(ExtractionError):
     """A member uses a compression method Python cannot read (e.g. Deflate64)."""
+
+
+class ZipBombError(UnsafeArchiveError):
+    """The archive tree unpacks to far more than the archive's size, or to too many entries.
+
+    Counted over the whole tree (nested zips and .gz included) as bytes are written.
+    """
+
+    hint = (
+        "Nothing of it was kept. Download the file again; if this happens again, "
+        "report the file to its provider."
+    )
+
+
+class ArchiveNameClashError(UnsafeArchiveError):
+    """Two entries of one archive would be written under the same name (one would be lost)."""
+
+    hint = "Nothing of it was kept. The archive was built wrongly; report the file to its provider."
 
 
 # --- other sources and automation ---------------------------------------------

@@ -10,11 +10,19 @@ Safety, checked for every member of every archive, nested ones included:
 
 * names that would escape the folder (``..``, absolute paths, drive letters,
   backslash tricks, ``:``) and symbolic links or device entries are refused;
-* zip bombs are refused by limits on the number of entries, the total
-  uncompressed size and the per-entry compression ratio. The limits are
-  checked on the declared header sizes first (cheap, before anything is
-  written) and again on the bytes actually written while streaming, because
-  headers can lie; nested archives count against the same budget.
+* zip bombs are refused (``ZipBombError``) by one budget for the whole
+  archive tree: the number of entries, the per-entry compression ratio, and
+  the total bytes written (nested zips and .gz included) against the
+  outermost archive's size (``max_tree_ratio``, at least ``tree_grace_bytes``)
+  and ``max_total_bytes``. Declared header sizes are checked first (cheap,
+  before anything is written) and the bytes actually written again, chunk by
+  chunk, because headers can lie and .gz has none;
+* the free space seen at the start caps what may be written: extraction stops
+  (``InsufficientSpaceError``) before the disk fills up, never after;
+* two entries of one zip that would land on the same file (duplicates, names
+  differing only in case, a file that is also a folder) are refused
+  (``ArchiveNameClashError``): nothing is silently overwritten;
+* a name marked UTF-8 that is not valid UTF-8 is refused as damaged.
 
 Zip members use no stored Unix mode: files get the user's default permissions,
 so entries stored with mode 000 (OS Open UPRN) come out readable. Members
@@ -22,13 +30,17 @@ Python cannot decompress (Deflate64, seen in OS Terrain 50) are streamed through
 the Info-ZIP ``unzip`` program when it is installed, under the same checks;
 without it the error names the member and what to install.
 
-Nested ``.zip`` members are unpacked into a folder named after the inner zip
-(``data/su/su41_OST50GRID_20250701.zip`` -> ``data/su/su41_OST50GRID_20250701/``)
-and removed: one folder per inner zip can never overwrite a sibling's files,
-and discovery walks folders recursively, so loading needs nothing more.
+Nested ``.zip`` members are unpacked into a new folder of their own named
+after the inner zip (``data/su/su41_OST50GRID_20250701.zip`` ->
+``data/su/su41_OST50GRID_20250701/``) and removed. When a file or folder of
+that name is already there (``x.zip`` beside an ``x/`` of the outer archive),
+the contents go to ``x_zip/`` (then ``x_zip_2/``...) instead: a nested zip
+never writes into a folder it did not make, so it cannot overwrite a sibling's
+files. Discovery walks folders recursively, so loading needs nothing more.
 ``.gz`` members are decompressed to their name without ``.gz`` (a name left
 without a suffix, like OS MasterMap's ``5436275-SU4010.gz``, gets ``.gml`` when
-the content is GML) and removed.
+the content is GML) and removed; when that name is taken the ``.gz`` is left
+as it is.
 """
 
 from __future__ import annotations
@@ -36,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import gzip
+import itertools
 import json
 import os
 import re
@@ -51,16 +64,19 @@ import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO, Callable, Deque, Iterable, List, Optional, Tuple
+from typing import IO, Callable, Deque, Dict, Iterable, List, Optional, Set, Tuple
 
-from .download import check_free_space, format_bytes
+from .download import SPACE_MARGIN_BYTES, check_free_space
 from .errors import (
+    ArchiveNameClashError,
     Cancelled,
     ExtractionError,
     InsufficientSpaceError,
     UnsafeArchiveError,
     UnsupportedCompressionError,
+    ZipBombError,
 )
+from .formatting import format_bytes
 from .redact import get_logger
 
 log = get_logger(__name__)
@@ -73,6 +89,7 @@ ARCHIVE_SUFFIXES = (".zip", ".gz")
 _MiB = 1 << 20
 _GiB = 1 << 30
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile(r"[\x01-\x1f\x7f]")
 _METHODS_PYTHON_READS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, 14}
 _DEFLATE64 = 9
 _METHOD_NAMES = {6: "Implode", 9: "Deflate64", 12: "BZIP2", 14: "LZMA", 93: "Zstandard", 99: "AES"}
@@ -84,14 +101,20 @@ class ExtractLimits:
     """What an archive may unpack to before it is treated as a zip bomb.
 
     Defaults fit real OS data with room to spare (OS OpenMap Local: a 3.5 GB
-    zip unpacks to ~8 GB; GeoPackages compress 2-3x) while refusing bombs
-    (ratios of 1000x and more). Entries smaller than ``ratio_grace_bytes`` may
-    have any ratio (a tiny all-zero file is no threat; the total still counts).
+    zip unpacks to ~8 GB; GeoPackages compress 2-3x, CSV and GML 5-15x) while
+    refusing bombs (ratios of 1000x and more). Entries smaller than
+    ``ratio_grace_bytes`` may have any ratio (a tiny all-zero file is no
+    threat); the whole tree, nested archives included, may unpack to
+    ``max_tree_ratio`` times the outermost archive's size, or to
+    ``tree_grace_bytes`` when that is more, so many small entries or archives
+    nested inside each other cannot add up to a bomb either.
     """
 
     max_total_bytes: int = 64 * _GiB
     max_ratio: float = 100.0
     ratio_grace_bytes: int = 4 * _MiB
+    max_tree_ratio: float = 100.0
+    tree_grace_bytes: int = 64 * _MiB
     max_entries: int = 200_000
     max_nesting: int = 3
 
@@ -136,7 +159,8 @@ def extract_archive(
     """Unpack ``archive`` (.zip or .gz) into the folder ``dest``, safely and atomically.
 
     ``progress(bytes_written, bytes_expected)``: the expected total grows as
-    nested archives are opened. Raises ``UnsafeArchiveError``,
+    nested archives are opened. Raises ``ZipBombError``,
+    ``ArchiveNameClashError``, ``UnsafeArchiveError``,
     ``UnsupportedCompressionError``, ``ExtractionError``,
     ``InsufficientSpaceError`` or ``Cancelled``; on any of them ``dest`` is
     left as it was and the temporary folder is removed.
@@ -155,7 +179,7 @@ def extract_archive(
     partial = dest.with_name(f"{dest.name}{PARTIAL_INFIX}{uuid.uuid4().hex[:8]}")
     partial.mkdir()
     try:
-        budget = _Budget(limits, cancel, progress, partial)
+        budget = _Budget(limits, cancel, progress, partial, archive)
         _unpack_all(archive, partial, budget)
         files = sorted(p for p in partial.rglob("*") if p.is_file())
         relative = [p.relative_to(partial).as_posix() for p in files]
@@ -293,7 +317,11 @@ def _publish(partial: Path, dest: Path) -> None:
 
 
 class _Budget:
-    """Counts entries and bytes for one extraction, nested archives included."""
+    """Counts entries and bytes for one extraction, nested archives included.
+
+    ``written`` counts every byte written (inner archives too, before they are
+    removed); ``on_disk`` what is still there, against the free space.
+    """
 
     def __init__(
         self,
@@ -301,14 +329,22 @@ class _Budget:
         cancel: Optional[threading.Event],
         progress: Optional[ProgressCallback],
         root: Path,
+        archive: Path,
     ) -> None:
         self.limits = limits
         self.cancel = cancel
         self.progress = progress
         self.root = root
+        self.archive_name = archive.name
+        self.archive_size = archive.stat().st_size
         self.entries = 0
         self.expected = 0
         self.written = 0
+        self.freed = 0
+        by_ratio = max(limits.tree_grace_bytes, int(limits.max_tree_ratio * self.archive_size))
+        self.allowance = min(limits.max_total_bytes, by_ratio)
+        self.free = _free_bytes(root)
+        self.space = None if self.free is None else _writable(self.free)
 
     def check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -317,45 +353,84 @@ class _Budget:
     def add_entries(self, count: int, where: str) -> None:
         self.entries += count
         if self.entries > self.limits.max_entries:
-            raise UnsafeArchiveError(
+            raise ZipBombError(
                 f"{where}: too many entries ({self.entries:,} counting nested archives; "
-                f"the limit is {self.limits.max_entries:,}). Refusing a possible zip bomb."
+                f"the limit is {self.limits.max_entries:,}). It looks like a zip bomb."
             )
 
     def expect(self, declared: int, where: str) -> None:
         """Declared sizes, checked before anything of this archive is written."""
-        if self.written + declared > self.limits.max_total_bytes:
-            raise UnsafeArchiveError(
-                f"{where}: declares {format_bytes(declared)} of content, more than the "
-                f"limit of {format_bytes(self.limits.max_total_bytes)}. "
-                "Refusing a possible zip bomb."
-            )
+        if self.written + declared > self.allowance:
+            raise ZipBombError(f"{where}: {self._beyond(declared)}")
         check_free_space(self.root, declared)
         self.expected += declared
         self._report()
 
     def wrote(self, count: int, where: str) -> None:
+        """Called before each chunk is written: a refused chunk never reaches the disk."""
         self.written += count
-        if self.written > self.limits.max_total_bytes:
-            raise UnsafeArchiveError(
-                f"{where}: the archive unpacks to more than the limit of "
-                f"{format_bytes(self.limits.max_total_bytes)}. Refusing a possible zip bomb."
+        if self.written > self.allowance:
+            raise ZipBombError(f"{where}: {self._beyond()}")
+        if self.space is not None and self.written - self.freed > self.space:
+            raise InsufficientSpaceError(
+                f"Extracting {where} stopped before the disk filled up: "
+                f"{format_bytes(self.written - self.freed)} unpacked and "
+                f"{format_bytes(self.free or 0)} was free."
             )
         self.expected = max(self.expected, self.written)
         self._report()
 
+    def removed(self, count: int) -> None:
+        """An inner archive (already counted as written) was deleted after unpacking."""
+        self.freed += count
+
+    def _beyond(self, declared: Optional[int] = None) -> str:
+        """A refusal's words: what passed which bound of the budget."""
+        if self.allowance == self.limits.max_total_bytes:
+            head = (
+                "the archive unpacks to more than"
+                if declared is None
+                else f"declares {format_bytes(declared)} of content, more than"
+            )
+            return (
+                f"{head} the limit of {format_bytes(self.allowance)} (counting the archives "
+                "inside it). It looks like a zip bomb."
+            )
+        head = (
+            "the whole archive has unpacked past"
+            if declared is None
+            else f"declares {format_bytes(declared)} of content, which would take the whole "
+            "archive past"
+        )
+        return (
+            f"{head} {format_bytes(self.allowance)} from the {format_bytes(self.archive_size)} "
+            f"of {self.archive_name}, counting the archives inside it. It looks like a zip bomb."
+        )
+
     def check_ratio(self, written: int, compressed: int, where: str) -> None:
         limits = self.limits
         if written > limits.ratio_grace_bytes and written > limits.max_ratio * max(compressed, 1):
-            raise UnsafeArchiveError(
+            raise ZipBombError(
                 f"{where}: expands more than {limits.max_ratio:g} times "
                 f"({format_bytes(compressed)} to over {format_bytes(written)}). "
-                "Refusing a possible zip bomb."
+                "It looks like a zip bomb."
             )
 
     def _report(self) -> None:
         if self.progress is not None:
             self.progress(self.written, self.expected)
+
+
+def _free_bytes(folder: Path) -> Optional[int]:
+    try:
+        return shutil.disk_usage(str(folder)).free
+    except OSError:
+        return None  # some network shares cannot say; a full disk is still caught on write
+
+
+def _writable(free: int) -> int:
+    """What extraction may write of ``free`` bytes, leaving the margin downloads leave."""
+    return max(0, free - SPACE_MARGIN_BYTES - free // 100)
 
 
 # --- unpacking ---------------------------------------------------------------------------
@@ -364,6 +439,7 @@ class _Budget:
 def _unpack_all(archive: Path, root: Path, budget: _Budget) -> None:
     """Unpack ``archive`` into ``root``, then every nested .zip/.gz it held, breadth first."""
     queue: Deque[Tuple[Path, int, str]] = deque()
+    names = _FolderNames()
     for produced in _unpack_one(archive, root, budget, archive.name) or []:
         queue.append((produced, 1, archive.name))
     while queue:
@@ -372,20 +448,58 @@ def _unpack_all(archive: Path, root: Path, budget: _Budget) -> None:
             continue
         label = f"{parent_label} > {path.relative_to(root).as_posix()}"
         if depth > budget.limits.max_nesting:
-            raise UnsafeArchiveError(
+            raise ZipBombError(
                 f"{label}: archives nested more than {budget.limits.max_nesting} deep. "
-                "Refusing a possible zip bomb."
+                "It looks like a zip bomb."
             )
-        if path.name.lower().endswith(".zip"):
-            target = path.with_name(path.name[: -len(".zip")])
-            if target.exists() and not target.is_dir():
-                target = path.with_name(path.name[: -len(".zip")] + "_zip")
-        else:
-            target = path.parent
+        is_zip = path.name.lower().endswith(".zip")
+        target = _own_folder(path, label, names) if is_zip else path.parent
         produced = _unpack_one(path, target, budget, label)
         if produced is not None:
+            size = path.stat().st_size
             path.unlink()
+            budget.removed(size)
             queue.extend((p, depth + 1, label) for p in produced)
+
+
+def _own_folder(archive: Path, where: str, names: _FolderNames) -> Path:
+    """A folder for a nested zip's contents that no file or folder uses yet, made now.
+
+    ``x.zip`` -> ``x/``; when ``x`` is taken (by the outer archive's own ``x/``
+    folder or ``x`` file, compared without regard to case as Windows does),
+    ``x_zip/``, then ``x_zip_2/``... Never an existing folder: its files would
+    be overwritten.
+    """
+    stem = archive.name[: -len(".zip")] or "archive"
+    taken = names.taken(archive.parent)
+    candidates = itertools.chain((stem, f"{stem}_zip"), (f"{stem}_zip_{n}" for n in range(2, 1000)))
+    for name in candidates:
+        if name.casefold() in taken:
+            continue
+        taken.add(name.casefold())
+        folder = archive.with_name(name)
+        try:
+            folder.mkdir()  # fails if something appeared since the folder was listed
+        except FileExistsError:
+            continue
+        except OSError as err:
+            raise ExtractionError(f"{where}: cannot make folder {name}: {err}.") from err
+        return folder
+    raise ArchiveNameClashError(f"{where}: no free folder name to unpack it into.")
+
+
+class _FolderNames:
+    """The names in each folder (case-folded), listed once: many nested zips in one folder
+    must not cost a listing each (a zip of 100,000 tiny zips would take hours)."""
+
+    def __init__(self) -> None:
+        self.folders: Dict[Path, Set[str]] = {}
+
+    def taken(self, folder: Path) -> Set[str]:
+        if folder not in self.folders:
+            with os.scandir(folder) as entries:
+                self.folders[folder] = {entry.name.casefold() for entry in entries}
+        return self.folders[folder]
 
 
 def _unpack_one(archive: Path, into: Path, budget: _Budget, label: str) -> Optional[List[Path]]:
@@ -405,6 +519,11 @@ def safe_member_path(name: str, where: str) -> Optional[PurePosixPath]:
     text = name.replace("\\", "/")
     if "\x00" in text:
         raise UnsafeArchiveError(f"{where}: entry {name!r} has a NUL byte in its name.")
+    if _CONTROL.search(text):
+        raise UnsafeArchiveError(
+            f"{where}: entry {name!r} has a control character in its name "
+            "(not allowed on Windows; it could also disturb a terminal)."
+        )
     if text.startswith("/"):
         raise UnsafeArchiveError(f"{where}: entry {name!r} has an absolute path.")
     if _DRIVE.match(text):
@@ -438,26 +557,39 @@ def _target(root: Path, relative: PurePosixPath, name: str, where: str) -> Path:
     return target
 
 
-def _extract_zip(archive: Path, into: Path, budget: _Budget, label: str) -> List[Path]:
+def _open_zip(archive: Path, label: str) -> zipfile.ZipFile:
     try:
-        zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        return zipfile.ZipFile(archive)
+    except UnicodeDecodeError as err:
+        raise ExtractionError(
+            f"{label} is damaged: an entry's name is marked as UTF-8 but is not valid UTF-8.",
+            hint="Download it again; if this happens again, report the file to its provider.",
+        ) from err
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as err:
         raise ExtractionError(
             f"{label} is not a readable zip ({err}).",
             hint="The download may be incomplete or damaged; download it again.",
         ) from err
+
+
+def _extract_zip(archive: Path, into: Path, budget: _Budget, label: str) -> List[Path]:
+    zf = _open_zip(archive, label)
     with zf:
         infos = zf.infolist()
         budget.add_entries(len(infos), label)
         plan: List[Tuple[zipfile.ZipInfo, Optional[PurePosixPath]]] = []
         declared = 0
+        names = _NameCheck(label, reserved=MARKER_NAME if into == budget.root else None)
         for info in infos:
             relative = safe_member_path(info.filename, label)
             _check_entry_type(info, label)
+            if relative is not None:
+                names.add(relative, info.filename, info.is_dir())
             if not info.is_dir():
                 budget.check_ratio(info.file_size, info.compress_size, f"{label} > {info.filename}")
                 declared += info.file_size
             plan.append((info, relative))
+        names.check_folders()
         budget.expect(declared, label)
         into.mkdir(parents=True, exist_ok=True)
         written: List[Path] = []
@@ -476,6 +608,55 @@ def _extract_zip(archive: Path, into: Path, budget: _Budget, label: str) -> List
     return written
 
 
+class _NameCheck:
+    """Refuses two entries of one zip that would be written to the same place.
+
+    Names are compared as Windows and macOS compare them (without regard to
+    case), so an archive behaves the same on every system: duplicates,
+    ``A.txt`` beside ``a.txt``, and a file that is also another entry's folder
+    are refused rather than one of them being lost. ``reserved``: a name this
+    module writes itself (the marker, at the top of the extraction).
+    """
+
+    def __init__(self, where: str, reserved: Optional[str]) -> None:
+        self.where = where
+        self.reserved = reserved.casefold() if reserved else None
+        self.files: Dict[str, str] = {}
+        self.folders: Dict[str, str] = {}
+
+    def add(self, relative: PurePosixPath, name: str, is_folder: bool) -> None:
+        key = relative.as_posix().casefold()
+        if key == self.reserved:
+            raise ArchiveNameClashError(
+                f"{self.where}: entry {name!r} has the name of this program's own record "
+                "of the extraction."
+            )
+        if is_folder:
+            self.folders.setdefault(key, name)
+            return
+        earlier = self.files.get(key)
+        if earlier == name:
+            raise ArchiveNameClashError(
+                f"{self.where}: holds two entries named {name!r}; one would overwrite the other."
+            )
+        if earlier is not None:
+            raise ArchiveNameClashError(
+                f"{self.where}: entries {earlier!r} and {name!r} would be the same file on "
+                "Windows (their names differ only in case); one would overwrite the other."
+            )
+        self.files[key] = name
+        for parent in list(relative.parents)[:-1]:
+            self.folders.setdefault(parent.as_posix().casefold(), name)
+
+    def check_folders(self) -> None:
+        """After all entries: no file may also be a folder (``a`` and ``a/b``)."""
+        for key in sorted(self.files.keys() & self.folders.keys()):
+            raise ArchiveNameClashError(
+                f"{self.where}: {self.files[key]!r} is a file, but {self.folders[key]!r} needs "
+                "a folder of that name; one of them would be lost."
+            )
+
+
 def _extract_member(
     zf: zipfile.ZipFile,
     archive: Path,
@@ -492,7 +673,7 @@ def _extract_member(
             _stream(source.read, target, budget, where, info.file_size, info.compress_size)
     except NotImplementedError:
         _extract_with_unzip(archive, info, target, budget, where)
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as err:
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as err:
         raise ExtractionError(
             f"{where} is damaged ({err}).",
             hint="Its sizes or checksum do not match its data; download the file again.",
@@ -517,9 +698,9 @@ def _stream(
                 budget.check_cancel()
                 count += len(chunk)
                 if declared is not None and count > declared:
-                    raise UnsafeArchiveError(
+                    raise ZipBombError(
                         f"{where}: unpacks to more than the {declared:,} bytes its header "
-                        "declares. Refusing a possible zip bomb."
+                        "declares. It looks like a zip bomb."
                     )
                 budget.check_ratio(count, compressed, where)
                 budget.wrote(len(chunk), where)
@@ -560,7 +741,7 @@ def _gunzip(archive: Path, into: Path, budget: _Budget, label: str) -> Optional[
     compressed = archive.stat().st_size
     budget.expect(compressed, label)  # gzip's own size field is mod 2**32: no better guess
     into.mkdir(parents=True, exist_ok=True)
-    temporary = into / f"{name}{PARTIAL_INFIX}gz"
+    temporary = into / f".{name}{PARTIAL_INFIX}{uuid.uuid4().hex[:8]}"
     try:
         with gzip.open(archive, "rb") as source:
             first = source.read(CHUNK_SIZE)
@@ -572,7 +753,8 @@ def _gunzip(archive: Path, into: Path, budget: _Budget, label: str) -> Optional[
             hint="The download may be incomplete or damaged; download it again.",
         ) from err
     target = into / (name + _suffix_for_content(name, first))
-    if target.exists():
+    if os.path.lexists(target):
+        budget.removed(temporary.stat().st_size)
         temporary.unlink()
         log.warning("%s: %s already exists; the .gz was left as it is", label, target.name)
         return None

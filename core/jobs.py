@@ -45,6 +45,7 @@ from .manifest import (
 )
 from .models import LATEST, ProductDownload, RemoteFile
 from .redact import get_logger
+from .safe_text import safe_line
 
 log = get_logger(__name__)
 
@@ -73,6 +74,7 @@ class JobResult:
     datasets: Tuple[Any, ...] = ()
     extracted_folder: Optional[Path] = None
     version: str = ""
+    problems: Tuple[str, ...] = ()  # what went wrong after a good download (worded)
 
     @property
     def downloaded_count(self) -> int:
@@ -300,14 +302,16 @@ def finish_job(
     extracted: Optional[Path] = None
     if extract:
         extracted = extract_downloads(result, progress=progress, cancel=cancel)
-    datasets = discover(
-        extracted or folder, product_name=manifest.name, progress=progress, cancel=cancel
+    datasets, problems = _discover_keeping_the_download(
+        extracted or folder, manifest, progress=progress, cancel=cancel
     )
     if extracted is not None:
         datasets = bare_datasets(result) + datasets
     manifest.files = [manifest_file(f) for f in result.files]
     manifest.extracted_folder = extracted.relative_to(folder).as_posix() if extracted else None
-    manifest.datasets = [dataset_ref(d, folder) for d in datasets]
+    manifest.record_datasets(
+        (dataset_ref(d, folder), getattr(d, "problem", None)) for d in datasets
+    )
     path = write_manifest(folder, manifest)
     return JobResult(
         folder=folder,
@@ -318,7 +322,33 @@ def finish_job(
         datasets=tuple(datasets),
         extracted_folder=extracted,
         version=manifest.version,
+        problems=tuple(problems),
     )
+
+
+def _discover_keeping_the_download(
+    folder: Path,
+    manifest: Manifest,
+    *,
+    progress: Optional[ProgressCallback],
+    cancel: Optional[threading.Event],
+) -> Tuple[List[Any], List[str]]:
+    """(datasets, problems): a failure while looking for datasets never costs a
+    verified download its manifest; it is recorded as a problem instead."""
+    try:
+        found = discover(folder, product_name=manifest.name, progress=progress, cancel=cancel)
+        return found, []
+    except Cancelled:
+        raise
+    except Exception as err:  # noqa: BLE001 - e.g. a broken file in the data; the files stay
+        log.debug("Looking for datasets in %s failed", folder, exc_info=True)
+        problem = (
+            f"The files were downloaded and kept, but looking for datasets in them failed "
+            f"({type(err).__name__}: {safe_line(err)}); load them by hand."
+        )
+        log.warning("%s", problem)  # the command line shows it as a warning: line
+        manifest.extra["problems"] = [*manifest.extra.get("problems", []), problem]
+        return [], [problem]
 
 
 def manifest_file(f: FileResult) -> ManifestFile:

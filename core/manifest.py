@@ -16,7 +16,8 @@ Shape (``schema`` 1)::
      "files": [{"name": "oproad_gpkg_gb.zip", "size": 123, "md5": "...",
                 "sha256": null, "verified": true}],
      "extracted_folder": "extracted",     # relative to the manifest's folder, or null
-     "datasets": ["extracted/Data/oproad_gb.gpkg|layername=road_link", ...],
+     "datasets": ["extracted/Data/oproad_gb.gpkg|layername=road_link", ...],  # loadable
+     "unreadable": {"extracted/Data/broken.tif": "It is cut off: ..."},  # found, not loadable
      "created_at": "2026-01-31T12:00:00Z", "extra": {...}}
 """
 
@@ -28,7 +29,7 @@ import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from .redact import get_logger, redact
 
@@ -90,9 +91,23 @@ class Manifest:
     datasets: List[str] = field(default_factory=list)
     created_at: str = field(default_factory=utc_now)
     extra: Dict[str, Any] = field(default_factory=dict)
+    unreadable: Dict[str, str] = field(default_factory=dict)
 
     def file(self, name: str) -> Optional[ManifestFile]:
         return next((f for f in self.files if f.name == name), None)
+
+    def record_datasets(self, found: Iterable[Tuple[str, Optional[str]]]) -> None:
+        """``(reference, problem)`` per dataset discovery found (``problem`` None: loadable).
+
+        Loadable ones go to ``datasets``; the others to ``unreadable`` with the
+        reason, so a later reader knows the file is there but cannot be loaded.
+        """
+        self.datasets, self.unreadable = [], {}
+        for reference, problem in found:
+            if problem:
+                self.unreadable[reference] = problem
+            else:
+                self.datasets.append(reference)
 
     def to_json(self) -> Dict[str, Any]:
         data: Dict[str, Any] = {"schema": SCHEMA}
@@ -109,6 +124,10 @@ class Manifest:
         ]
         values["datasets"] = [str(d) for d in data.get("datasets") or ()]
         values["extra"] = dict(data.get("extra") or {})
+        unreadable = data.get("unreadable")
+        values["unreadable"] = (
+            {str(k): str(v) for k, v in unreadable.items()} if isinstance(unreadable, dict) else {}
+        )
         values.setdefault("source", "")
         values["id"] = str(values.get("id", ""))
         values["version"] = str(values.get("version") or "")

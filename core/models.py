@@ -5,13 +5,17 @@ array, BGS products have versions like "Version 3 (GB); Version 1 (NI)" and
 areas "UK"/"NI", LIDS has dataStructures ["Identifier"], versions carry
 ``format`` where the spec requires ``productFormat``, size/md5 may be missing,
 and new fields appear. ``from_json`` accepts all of that and never raises on an
-unknown or missing optional field.
+unknown or missing optional field; a value of the wrong type, an absurd size or
+a bad file name raises ``validate.Invalid`` (the client words it as
+``UnexpectedResponse``; the checks live in ``core/validate.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
+
+from . import validate
 
 JsonDict = Dict[str, Any]
 
@@ -38,32 +42,21 @@ def normalise_supply_type(value: Any) -> str:
     return _SUPPLY_SPELLINGS.get(squashed, text)
 
 
-def _text(value: Any) -> str:
-    """A string from a string, a list of strings (description), or None."""
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)):
-        return "\n\n".join(str(v) for v in value if v is not None)
-    return str(value)
+def _text(value: Any, what: str = "a text field") -> str:
+    """A string from a string, a number, a list of strings (description), or None."""
+    return validate.text(value, what)
 
 
-def _opt_str(value: Any) -> Optional[str]:
-    return None if value is None or value == "" else str(value)
+def _opt_str(value: Any, what: str = "a text field") -> Optional[str]:
+    return validate.opt_str(value, what)
 
 
-def _opt_int(value: Any) -> Optional[int]:
-    try:
-        return None if value is None or value == "" else int(value)
-    except (TypeError, ValueError):
-        return None
+def _opt_int(value: Any, what: str = "a number") -> Optional[int]:
+    return validate.count(value, what)
 
 
-def _strs(value: Any) -> Tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    return tuple(str(v) for v in value)
+def _strs(value: Any, what: str = "a list of names") -> Tuple[str, ...]:
+    return validate.strs(value, what)
 
 
 @dataclass(frozen=True)
@@ -99,7 +92,11 @@ class ProductFormat:
 
     @classmethod
     def from_json(cls, data: JsonDict) -> ProductFormat:
-        return cls(format=str(data.get("format", "")), subformat=_opt_str(data.get("subformat")))
+        data = validate.obj(data, "a format")
+        return cls(
+            format=_text(data.get("format"), "format"),
+            subformat=_opt_str(data.get("subformat"), "subformat"),
+        )
 
     @property
     def label(self) -> str:
@@ -189,27 +186,29 @@ class Product:
 
     @classmethod
     def from_json(cls, data: JsonDict) -> Product:
+        data = validate.obj(data, "a product")
         third = data.get("thirdPartyInfo") or {}
         provider = (third.get("dataProvider") or {}) if isinstance(third, dict) else {}
         return cls(
-            id=str(data.get("id", "")),
-            name=_text(data.get("name")) or str(data.get("id", "")),
-            description=_text(data.get("description")),
-            version=_text(data.get("version")),
-            url=str(data.get("url", "")),
-            documentation_url=_opt_str(data.get("documentationUrl")),
-            areas=_strs(data.get("areas")),
-            data_structures=_strs(data.get("dataStructures")),
-            category=_opt_str(data.get("category")),
-            categories=_strs(data.get("categories")),
+            id=_text(data.get("id"), "id"),
+            name=_text(data.get("name"), "name") or _text(data.get("id"), "id"),
+            description=_text(data.get("description"), "description"),
+            version=_text(data.get("version"), "version"),
+            url=_text(data.get("url"), "url"),
+            documentation_url=_opt_str(data.get("documentationUrl"), "documentationUrl"),
+            areas=_strs(data.get("areas"), "areas"),
+            data_structures=_strs(data.get("dataStructures"), "dataStructures"),
+            category=_opt_str(data.get("category"), "category"),
+            categories=_strs(data.get("categories"), "categories"),
             formats=tuple(
-                ProductFormat.from_json(f) for f in data.get("formats") or () if isinstance(f, dict)
+                ProductFormat.from_json(f)
+                for f in validate.objects(data.get("formats"), "formats", optional=True)
             ),
-            image_count=_opt_int(data.get("imageCount")) or 0,
-            image_template=_opt_str(data.get("imageTemplate")),
-            downloads_url=_opt_str(data.get("downloadsUrl")),
-            end_of_life=_opt_str(data.get("endOfLife")),
-            warning=_opt_str(data.get("warning")),
+            image_count=_opt_int(data.get("imageCount"), "imageCount") or 0,
+            image_template=_opt_str(data.get("imageTemplate"), "imageTemplate"),
+            downloads_url=_opt_str(data.get("downloadsUrl"), "downloadsUrl"),
+            end_of_life=_opt_str(data.get("endOfLife"), "endOfLife"),
+            warning=_opt_str(data.get("warning"), "warning"),
             data_provider=_opt_str(provider.get("name")) if isinstance(provider, dict) else None,
             third_party_info=ThirdPartyInfo.from_json(third),
             supporting_info=Link.many(data.get("supportingInfo")),
@@ -227,11 +226,12 @@ class Download:
 
     @classmethod
     def from_json(cls, data: JsonDict) -> Download:
+        data = validate.obj(data, "a download")
         return cls(
-            url=str(data.get("url", "")),
-            file_name=str(data.get("fileName", "")),
-            size=_opt_int(data.get("size")),
-            md5=_opt_str(data.get("md5")),
+            url=_text(data.get("url"), "url"),
+            file_name=validate.file_name(data.get("fileName")),
+            size=_opt_int(data.get("size"), "size"),
+            md5=_opt_str(data.get("md5"), "md5"),
         )
 
     def remote_file(self) -> RemoteFile:
@@ -252,14 +252,15 @@ class ProductDownload:
 
     @classmethod
     def from_json(cls, data: JsonDict) -> ProductDownload:
+        data = validate.obj(data, "a download")
         return cls(
-            url=str(data.get("url", "")),
-            file_name=str(data.get("fileName", "")),
-            area=str(data.get("area", "")),
-            format=str(data.get("format", "")),
-            subformat=_opt_str(data.get("subformat")),
-            size=_opt_int(data.get("size")),
-            md5=_opt_str(data.get("md5")),
+            url=_text(data.get("url"), "url"),
+            file_name=validate.file_name(data.get("fileName")),
+            area=_text(data.get("area"), "area"),
+            format=_text(data.get("format"), "format"),
+            subformat=_opt_str(data.get("subformat"), "subformat"),
+            size=_opt_int(data.get("size"), "size"),
+            md5=_opt_str(data.get("md5"), "md5"),
         )
 
     def remote_file(self) -> RemoteFile:
@@ -288,16 +289,17 @@ class DataPackageVersionSummary:
 
     @classmethod
     def _fields_from_json(cls, data: JsonDict) -> JsonDict:
+        data = validate.obj(data, "a data package version")
         return dict(
-            id=str(data.get("id", "")),
-            url=str(data.get("url", "")),
-            created_on=str(data.get("createdOn", "")),
-            reason=str(data.get("reason", "")),
-            supply_type=normalise_supply_type(data.get("supplyType")),
-            product_version=_text(data.get("productVersion")),
+            id=_text(data.get("id"), "id"),
+            url=_text(data.get("url"), "url"),
+            created_on=_text(data.get("createdOn"), "createdOn"),
+            reason=_text(data.get("reason"), "reason"),
+            supply_type=normalise_supply_type(_text(data.get("supplyType"), "supplyType")),
+            product_version=_text(data.get("productVersion"), "productVersion"),
             # The spec requires productFormat; the API sends format.
-            format=_text(data.get("format") or data.get("productFormat")),
-            data_package_url=_opt_str(data.get("dataPackageUrl")),
+            format=_text(data.get("format") or data.get("productFormat"), "format"),
+            data_package_url=_opt_str(data.get("dataPackageUrl"), "dataPackageUrl"),
         )
 
     @classmethod
@@ -318,10 +320,11 @@ class DataPackageVersion(DataPackageVersionSummary):
         return cls(
             **cls._fields_from_json(data),
             downloads=tuple(
-                Download.from_json(d) for d in data.get("downloads") or () if isinstance(d, dict)
+                Download.from_json(d)
+                for d in validate.objects(data.get("downloads"), "downloads", optional=True)
             ),
-            next_version_url=_opt_str(data.get("nextVersionUrl")),
-            previous_version_url=_opt_str(data.get("previousVersionUrl")),
+            next_version_url=_opt_str(data.get("nextVersionUrl"), "nextVersionUrl"),
+            previous_version_url=_opt_str(data.get("previousVersionUrl"), "previousVersionUrl"),
         )
 
 
@@ -339,17 +342,17 @@ class DataPackage:
 
     @classmethod
     def from_json(cls, data: JsonDict) -> DataPackage:
+        data = validate.obj(data, "a data package")
         return cls(
-            id=str(data.get("id", "")),
-            name=_text(data.get("name")),
-            url=str(data.get("url", "")),
-            created_on=str(data.get("createdOn", "")),
-            product_id=str(data.get("productId", "")),
-            product_name=_text(data.get("productName")),
+            id=_text(data.get("id"), "id"),
+            name=_text(data.get("name"), "name"),
+            url=_text(data.get("url"), "url"),
+            created_on=_text(data.get("createdOn"), "createdOn"),
+            product_id=_text(data.get("productId"), "productId"),
+            product_name=_text(data.get("productName"), "productName"),
             versions=tuple(
                 DataPackageVersionSummary.from_json(v)
-                for v in data.get("versions") or ()
-                if isinstance(v, dict)
+                for v in validate.objects(data.get("versions"), "versions", optional=True)
             ),
         )
 

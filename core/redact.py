@@ -15,6 +15,8 @@ import re
 import threading
 from typing import Set
 
+from .safe_text import escape_controls
+
 MASK = "****"
 _lock = threading.Lock()
 _secrets: Set[str] = set()
@@ -93,10 +95,12 @@ def mask_signed_url_params(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """A logging filter that redacts the fully formatted message."""
+    """A logging filter that redacts the fully formatted message and escapes the
+    terminal control characters server text may carry (``core/safe_text.py``;
+    newlines are kept for the multi-line reports this program logs itself)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = redact(record.getMessage())
+        message = escape_controls(redact(record.getMessage()), keep="\n")
         record.msg, record.args = message, ()
         return True
 

@@ -41,6 +41,13 @@ NO_VERIFIER_MESSAGE = (
     "Signature not checked: no verifier on this machine (install GnuPG for gpgv). "
     "The SHA-256 from the release list was still enforced."
 )
+NO_VERIFIER_FOR_TRUSTED = (
+    "Trusted key fingerprints were given, but no GnuPG (gpgv or gpg) was found "
+    "to check the signature with"
+)
+NO_VERIFIER_FOR_TRUSTED_HINT = (
+    "Install GnuPG (gpgv) or put it on PATH; nothing was accepted unchecked."
+)
 # Where Gpg4win and GnuPG for Windows put their programs when not on PATH.
 _WINDOWS_GNUPG = (
     r"C:\Program Files (x86)\GnuPG\bin",
@@ -106,6 +113,20 @@ def find_verifier(search_path: Optional[str] = None) -> Optional[Verifier]:
         if found:
             return Verifier(kind, found)
     return None
+
+
+def require_verifier(trusted_fingerprints: Iterable[str], verifier: VerifierChoice = AUTO) -> None:
+    """Refuse to go on when trusted fingerprints are asked for and nothing can check them.
+
+    Pinning a key says "only this signer": passing such a run as "not checked"
+    would quietly drop the one check the person asked for. Called before a
+    download starts (so nothing is fetched in vain) and again by ``verify_detached``.
+    """
+    if not any(f for f in trusted_fingerprints):
+        return
+    chosen = find_verifier() if isinstance(verifier, _Auto) else verifier
+    if chosen is None:
+        raise SignatureError(NO_VERIFIER_FOR_TRUSTED, hint=NO_VERIFIER_FOR_TRUSTED_HINT)
 
 
 # --- FCIV checksum XML -------------------------------------------------------------
@@ -266,6 +287,7 @@ def verify_detached(
     """
     chosen = find_verifier() if isinstance(verifier, _Auto) else verifier
     if chosen is None:
+        require_verifier(trusted_fingerprints, None)
         log.warning("%s", NO_VERIFIER_MESSAGE)
         return SignatureOutcome(False, NO_VERIFIER_MESSAGE)
     trusted = {f.replace(" ", "").upper() for f in trusted_fingerprints if f}

@@ -80,13 +80,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from .auth import ApiKeyAuth, OAuth2ClientCredentials
+from .auth import make_auth
 from .client import OSDownloadsClient
 from .errors import Cancelled, ConfigurationError, LockHeldError, OSDownloadsError, describe
 from .jobs import fetch_package_version, fetch_product
 from .lock import FileLock
 from .models import DataPackageVersionSummary, sort_versions_newest_first
 from .redact import get_logger
+from .safe_text import safe_line
 
 log = get_logger(__name__)
 
@@ -316,7 +317,7 @@ class SyncContext:
     cancel: threading.Event
     job_progress: Optional[Callable[..., None]] = None
     client_factory: Optional[ClientFactory] = None
-    _client: Optional[OSDownloadsClient] = None
+    _clients: Dict[str, Any] = field(default_factory=dict)
 
     @property
     def dest_root(self) -> Path:
@@ -324,10 +325,28 @@ class SyncContext:
 
     def os_client(self) -> OSDownloadsClient:
         """One OS Downloads client for the whole run (its token is reused)."""
-        if self._client is None:
-            factory = self.client_factory or default_client
-            self._client = factory(self.config, self.env)
-        return self._client
+        factory = self.client_factory or default_client
+        return self.client("os", lambda: factory(self.config, self.env))
+
+    def client(self, name: str, make: Callable[[], Any]) -> Any:
+        """One client per ``name`` for the whole run, made on first use; the run
+        owns it and closes it when it ends (``close``)."""
+        if name not in self._clients:
+            self._clients[name] = make()
+        return self._clients[name]
+
+    def close(self) -> None:
+        """Close every client this run made (their sessions' connections)."""
+        clients, self._clients = list(self._clients.values()), {}
+        for made in clients:
+            close = getattr(made, "close", None) or getattr(
+                getattr(made, "session", None), "close", None
+            )
+            if callable(close):
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - closing must not hide the run's outcome
+                    log.debug("Closing a client failed", exc_info=True)
 
 
 def default_client(config: SyncConfig, env: Mapping[str, str]) -> OSDownloadsClient:
@@ -339,9 +358,7 @@ def auth_from_env(config: SyncConfig, env: Mapping[str, str]) -> Any:
     """OAuth2 with key and secret, the key header with a key alone, else None."""
     key = (env.get(config.key_env) or "").strip()
     secret = (env.get(config.secret_env) or "").strip()
-    if key and secret:
-        return OAuth2ClientCredentials(key, secret)
-    return ApiKeyAuth(key) if key else None
+    return make_auth(key, secret)
 
 
 class OpenDataProducts:
@@ -369,8 +386,8 @@ class OpenDataProducts:
     def check(self, entry: Entry, state: Dict[str, Any], ctx: SyncContext) -> Plan:
         product = ctx.os_client().product(entry.spec["id"])
         plan = Plan(entry)
-        had = state.get("version")
-        folder = state.get("folder")
+        had = _state_str(state, "version", entry)
+        folder = _state_str(state, "folder", entry)
         if had == product.version and folder and Path(folder).is_dir():
             plan.notes.append(f"version {product.version} already fetched")
         elif had == product.version:
@@ -430,6 +447,9 @@ class DataPackages:
             return check_holding(entry, Plan(entry), Step, ctx)
         versions = ctx.os_client().data_package_versions(entry.spec["id"])
         fetched = state.get("fetched", {})
+        if not isinstance(fetched, dict):
+            _state_warning(entry, "fetched", fetched)
+            fetched = state["fetched"] = {}
         plan = Plan(entry)
         wanted, superseded = versions_to_fetch(versions, set(fetched))
         for version in wanted:
@@ -543,7 +563,19 @@ class SyncState:
                 "files already on disk with the right MD5 are not downloaded again).",
             ) from None
         entries = data.get("entries") if isinstance(data, dict) else None
-        return cls(path, entries if isinstance(entries, dict) else {})
+        if not isinstance(entries, dict):
+            log.warning(
+                "The sync state file %s is not in the expected form; starting afresh "
+                "(files already on disk with the right checksum are not downloaded again).",
+                path,
+            )
+            return cls(path)
+        kept = {str(k): v for k, v in entries.items() if isinstance(v, dict)}
+        for key in sorted(set(entries) - set(kept)):
+            log.warning(
+                "The sync state for %s is not in the expected form; checking it afresh.", key
+            )
+        return cls(path, kept)
 
     def entry(self, key: str) -> Dict[str, Any]:
         return self.entries.setdefault(key, {})
@@ -553,6 +585,25 @@ class SyncState:
         _write_atomically(
             self.path, json.dumps({"format": STATE_FORMAT, "entries": self.entries}, indent=2)
         )
+
+
+def _state_str(state: Dict[str, Any], name: str, entry: Entry) -> Optional[str]:
+    """A text field of an entry's state; a value of another type is dropped with a warning."""
+    value = state.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    _state_warning(entry, name, value)
+    state.pop(name, None)
+    return None
+
+
+def _state_warning(entry: Entry, name: str, value: Any) -> None:
+    log.warning(
+        "The sync state of %s has %s of the wrong type (%s); checking it afresh.",
+        entry.label,
+        name,
+        type(value).__name__,
+    )
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -644,26 +695,30 @@ class SyncReport:
         }
 
     def to_text(self) -> str:
+        """The report for people; every piece one safe line (server text may be in it)."""
         mode = " (dry run: nothing downloaded)" if self.dry_run else ""
-        lines = [f"OS Downloads sync {self.started}{mode}", f"config: {self.config}"]
-        lines.append(f"into:   {self.dest_root}")
+        lines = [f"OS Downloads sync {self.started}{mode}", f"config: {safe_line(self.config)}"]
+        lines.append(f"into:   {safe_line(self.dest_root)}")
         if self.error:
-            lines.append(f"ERROR: {self.error}")
+            lines.append(f"ERROR: {safe_line(self.error)}")
         for e in self.entries:
-            lines.append(f"{e.status.upper():<13}{e.label}")
+            lines.append(f"{e.status.upper():<13}{safe_line(e.label)}")
             for item in e.fetched:
-                lines.append(f"    fetched {item['description']} -> {item['folder']}")
+                lines.append(
+                    f"    fetched {safe_line(item['description'])} -> {safe_line(item['folder'])}"
+                )
                 for table, n in (item.get("changes") or {}).items():
                     lines.append(
                         f"      {table}: {n['inserted']} inserted, {n['updated']} updated, "
                         f"{n['deleted']} deleted"
                     )
             for step in e.pending:
-                lines.append(f"    {'would fetch' if self.dry_run else 'not fetched'} {step}")
+                doing = "would fetch" if self.dry_run else "not fetched"
+                lines.append(f"    {doing} {safe_line(step)}")
             for note in e.notes:
-                lines.append(f"    {note}")
+                lines.append(f"    {safe_line(note)}")
             if e.error:
-                lines.append(f"    error: {e.error}")
+                lines.append(f"    error: {safe_line(e.error)}")
         counts = ", ".join(
             f"{self.count(s)} {s}"
             for s in (UPDATED, WOULD_UPDATE, UP_TO_DATE, FAILED, NOT_RUN)
@@ -700,6 +755,7 @@ def run_sync(
     )
     lock = FileLock(config.dest_root / LOCK_FILE, purpose="Another sync into this folder")
     try:
+        _check_dest_root(config.dest_root)
         if not dry_run:
             lock.acquire()
         state = SyncState.load(config.dest_root)
@@ -713,11 +769,24 @@ def run_sync(
         log.error("sync: %s", report.error)
     finally:
         lock.release()
+        ctx.close()
     report.finished = _now()
-    if not dry_run and not report.locked:
-        write_report(report, config.dest_root)
+    if not dry_run and not report.locked and not config.dest_root.is_file():
+        try:
+            write_report(report, config.dest_root)
+        except OSError as err:  # the report is a convenience; the run's outcome stands
+            log.warning("Could not write the sync report in %s: %s", config.dest_root, err)
     log.info("sync: %s (exit code %d)", report.outcome, report.exit_code)
     return report
+
+
+def _check_dest_root(dest_root: Path) -> None:
+    """A clear error when ``dest_root`` exists but is not a folder."""
+    if dest_root.exists() and not dest_root.is_dir():
+        raise ConfigurationError(
+            f"dest_root {dest_root} is a file, not a folder.",
+            hint="Point dest_root in the sync config at a folder (it is made if missing).",
+        )
 
 
 def _run_entries(

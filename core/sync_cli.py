@@ -29,6 +29,7 @@ from typing import Any, Mapping
 from . import sync
 from .errors import ConfigurationError, describe
 from .redact import RedactingFilter, get_logger
+from .safe_text import safe_line
 
 log = get_logger(__name__)
 
@@ -68,10 +69,10 @@ def cmd_sync(ctx: Any) -> int:
             client_factory=_client_factory(args),
         )
         if report.error:
-            print(f"error: {report.error}", file=ctx.stderr)
+            print(f"error: {safe_line(report.error)}", file=ctx.stderr)
         for entry in report.entries:
             if entry.error:
-                print(f"error: {entry.label}: {entry.error}", file=ctx.stderr)
+                print(f"error: {safe_line(entry.label)}: {safe_line(entry.error)}", file=ctx.stderr)
         if args.json:
             print(json.dumps(report.to_json(), indent=2), file=ctx.stdout)
         elif not ctx.quiet:

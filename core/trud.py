@@ -33,7 +33,7 @@ from .errors import (
     RateLimitedError,
     ServerError,
 )
-from .http import HttpClient, response_json
+from .http import HttpClient, resolve_base_url, response_json
 from .models import LATEST, Checksum, RemoteFile, _opt_int, _opt_str
 from .redact import RedactingFilter, get_logger, mask, redact, register_secret
 from .retry import RetryPolicy
@@ -289,15 +289,6 @@ def trud_api_error(response: requests.Response, url: str) -> ApiError:
 # --- client ------------------------------------------------------------------
 
 
-def resolve_base_url(explicit: Optional[str] = None) -> str:
-    """The TRUD API base: the explicit setting, else env TRUD_API_URL, else NHS's."""
-    url = (explicit or "").strip() or os.environ.get(BASE_URL_ENV, "").strip() or DEFAULT_BASE_URL
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"The TRUD API URL {redact(url)!r} is not an http(s) URL.")
-    return url.rstrip("/")
-
-
 def key_from_env() -> Optional[str]:
     """The key from TRUD_API_KEY, as TRUD's own sample scripts read it."""
     key = os.environ.get(KEY_ENV, "").strip()
@@ -343,7 +334,9 @@ class TrudClient:
         register_secret(quote(key, safe=""))  # the form it takes in every URL
         _guard_url_loggers()
         self._key = key
-        self.base_url = resolve_base_url(base_url)
+        self.base_url = resolve_base_url(
+            base_url, env_var=BASE_URL_ENV, default=DEFAULT_BASE_URL, name="TRUD API"
+        )
         self.http = HttpClient(session, retry=retry, cancel=cancel, error_factory=trud_api_error)
 
     @property

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from .cli import EXIT_OK, CliContext, ProgressBar, ctx_parent, job_json
-from .download import format_bytes
+from .formatting import format_bytes, format_size
+from .safe_text import safe_line
+from .signature import require_verifier
 from .trud import BASE_URL_ENV, KEY_ENV, TrudClient, TrudRelease
 
 
@@ -73,18 +75,18 @@ def _client(ctx: CliContext) -> TrudClient:
     return TrudClient(ctx.env.get(KEY_ENV), url, cancel=ctx.cancel)
 
 
-def _size(value: Any) -> str:
-    return format_bytes(value) if value is not None else ""
-
-
 def cmd_releases(ctx: CliContext) -> int:
-    releases = _client(ctx).releases(ctx.args.item, latest=ctx.args.latest)
+    client = _client(ctx)
+    try:
+        releases = client.releases(ctx.args.item, latest=ctx.args.latest)
+    finally:
+        client.session.close()
     if ctx.json:
         ctx.print_json([r.to_json() for r in releases])
         return EXIT_OK
     ctx.print_table(
         ("RELEASE", "DATE", "SIZE", "ID", "ARCHIVE"),
-        [(r.name, r.release_date, _size(r.size), r.id, _archive_if_new(r)) for r in releases],
+        [(r.name, r.release_date, format_size(r.size), r.id, _archive_if_new(r)) for r in releases],
     )
     return EXIT_OK
 
@@ -98,11 +100,14 @@ def cmd_download(ctx: CliContext) -> int:
     from .trud_jobs import fetch_trud_release
 
     args = ctx.args
+    if args.signature:
+        require_verifier(args.trusted_fingerprint)  # before anything is downloaded
+    client = _client(ctx)
     bar = ctx.progress()
     started = time.monotonic()
     try:
         result = fetch_trud_release(
-            _client(ctx),
+            client,
             args.item,
             args.release,
             dest_root=args.dest,
@@ -116,6 +121,7 @@ def cmd_download(ctx: CliContext) -> int:
     finally:
         if isinstance(bar, ProgressBar):
             bar.close()
+        client.session.close()
     signature = result.signature
     if ctx.json:
         data = job_json(result.job)
@@ -125,19 +131,20 @@ def cmd_download(ctx: CliContext) -> int:
         ctx.print_json(data)
         return EXIT_OK
     download = result.download
+    release = result.release
     ctx.say(
-        f"{result.release.name} ({result.release.release_date}) of TRUD item "
-        f"{result.release.item}: {download.downloaded_count} downloaded "
+        f"{safe_line(release.name)} ({safe_line(release.release_date)}) of TRUD item "
+        f"{release.item}: {download.downloaded_count} downloaded "
         f"({format_bytes(download.bytes_transferred)}), {download.skipped_count} already there, "
-        f"in {time.monotonic() - started:.1f}s: {result.folder}"
+        f"in {time.monotonic() - started:.1f}s: {safe_line(result.folder)}"
     )
-    ctx.say("SHA-256 checked: " + result.release.archive.file_name)
+    ctx.say("SHA-256 checked: " + safe_line(release.archive.file_name))
     if signature is not None:
         stream = ctx.stdout if signature.checked else ctx.stderr
         prefix = "" if signature.checked else "warning: "
-        print(prefix + signature.message, file=stream)
+        print(prefix + safe_line(signature.message), file=stream)
     for table in result.tables:
         where = table.path.relative_to(result.folder).as_posix()
         postcode = f" (postcodes in {table.postcode_column})" if table.postcode_column else ""
-        ctx.say(f"  table {where}{postcode}")
+        ctx.say(safe_line(f"  table {where}{postcode}"))
     return EXIT_OK

@@ -29,7 +29,17 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from .errors import ConfigurationError, OSDownloadsError
 from .redact import get_logger, register_secret
 from .retry import wait
-from .sync import Entry, Plan, Step, SyncContext, _no_extra, _now, _opt_bool, register_source_kind
+from .sync import (
+    Entry,
+    Plan,
+    Step,
+    SyncContext,
+    _no_extra,
+    _now,
+    _opt_bool,
+    _state_str,
+    register_source_kind,
+)
 from .trud import KEY_ENV, TrudClient, TrudRelease, parse_item
 from .trud_window import WINDOWS_TEXT, describe_wait, in_window, seconds_until_window, uk_now
 
@@ -66,7 +76,6 @@ class TrudItems:
     ) -> None:
         self.clock = clock
         self.sleep = sleep
-        self._clients: Dict[int, TrudClient] = {}
 
     # --- config -----------------------------------------------------------------------
 
@@ -89,8 +98,9 @@ class TrudItems:
     # --- the run --------------------------------------------------------------------------
 
     def _client(self, ctx: SyncContext) -> TrudClient:
-        found = self._clients.get(id(ctx))
-        if found is None:
+        """The run's TRUD client: made once per run, closed by the run when it ends."""
+
+        def make() -> TrudClient:
             env_name = str(_option(ctx, "trud_key_env", KEY_ENV))
             key = (ctx.env.get(env_name) or "").strip()
             if not key:
@@ -99,9 +109,9 @@ class TrudItems:
                     hint="Set it to the key shown on your TRUD account page.",
                 )
             register_secret(key)
-            found = TrudClient(key, _option(ctx, "trud_api_url", None), cancel=ctx.cancel)
-            self._clients = {id(ctx): found}  # one run at a time
-        return found
+            return TrudClient(key, _option(ctx, "trud_api_url", None), cancel=ctx.cancel)
+
+        return ctx.client("trud", make)
 
     def _respect_window(self, ctx: SyncContext) -> None:
         mode = str(_option(ctx, "trud_outside_window", "exit")).lower()
@@ -127,8 +137,8 @@ class TrudItems:
         item = int(entry.spec["item"])
         release = self._client(ctx).release(item)
         plan = Plan(entry)
-        had = state.get("release_id")
-        folder = state.get("folder")
+        had = _state_str(state, "release_id", entry)
+        folder = _state_str(state, "folder", entry)
         described = _describe(release)
         if had == release.id and folder and Path(folder).is_dir():
             plan.notes.append(f"{described} already fetched")

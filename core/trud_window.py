@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import Optional, Tuple
 
+from .formatting import format_duration
+
 WINDOWS: Tuple[Tuple[time, time], ...] = ((time(0, 0), time(6, 0)), (time(9, 0), time(18, 0)))
 WINDOWS_TEXT = "weekdays 00:00-06:00 and 09:00-18:00 UK time"
 
@@ -111,7 +113,5 @@ def describe_wait(now: datetime) -> str:
     """E.g. "now Sat 14:02 UK time; the next window opens Mon 00:00 (in 33 h 58 min)"."""
     local = now.astimezone(uk_zone())
     opens = next_window_start(local)
-    minutes = int(round(seconds_until_window(now) / 60))
-    hours, minutes = divmod(minutes, 60)
-    span = f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    span = format_duration(seconds_until_window(now))
     return f"now {local:%a %H:%M} UK time; the next window opens {opens:%a %H:%M} (in {span})"

@@ -1,4 +1,4 @@
-"""The OS Data Hub key (and optional OAuth2 secret) in the QGIS Authentication Manager.
+"""API keys in the QGIS Authentication Manager: one entry per source (OS, NHS TRUD).
 
 Why the "Basic" method: QGIS 3.22 has no "APIHeader" method (it came in
 3.24), and the plugin never lets QGIS attach the credential to a request
@@ -7,24 +7,32 @@ the entry is an encrypted container: username = key, password = secret or
 empty. Basic exists in every QGIS from 3.0 to 4.x, so one entry works across
 upgrades. Settings keep only the entry's id (authcfg); QGIS3.ini never holds
 the key. Anything read back is registered with ``core.redact`` at once.
+
+Per source: the OS Data Hub key and optional OAuth2 secret ("OS Downloads
+API key", ``store_credentials``/``load_credentials``), and the NHS TRUD key
+("NHS TRUD API key", ``store_trud_key``/``load_trud_key``; password empty).
+TRUD puts its key in URL paths, so it is registered for redaction as soon as
+it is typed or read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Tuple, Union
+from typing import Optional, Tuple
 
 from qgis.core import QgsAuthMethodConfig
 
-from ..core.auth import ApiKeyAuth, OAuth2ClientCredentials
+from ..core.auth import Auth, make_auth
 from ..core.errors import ConfigurationError
 from ..core.redact import mask, register_secret
+from ..core.trud import DEFAULT_BASE_URL as TRUD_API_URL
 from ..i18n import tr
 from .compat import auth_manager
 
 AUTH_METHOD = "Basic"
 CONFIG_NAME = "OS Downloads API key"
 CONFIG_URI = "https://api.os.uk/downloads/v1"
+TRUD_CONFIG_NAME = "NHS TRUD API key"
 
 
 @dataclass(frozen=True)
@@ -42,11 +50,9 @@ class ApiCredentials:
     def masked_key(self) -> str:
         return mask(self.key)
 
-    def to_auth(self) -> Union[ApiKeyAuth, OAuth2ClientCredentials]:
+    def to_auth(self) -> Optional[Auth]:
         """The core auth object: OAuth2 when a secret is given, else the key header."""
-        if self.secret:
-            return OAuth2ClientCredentials(self.key, self.secret)
-        return ApiKeyAuth(self.key)
+        return make_auth(self.key, self.secret)
 
 
 # --- one "Basic" entry holding a key: shared by the OS key and the TRUD key ------------
@@ -162,4 +168,33 @@ def remove_credentials(authcfg: str) -> None:
 
 def has_credentials(authcfg: str) -> bool:
     """Whether an entry exists, without decrypting it (no master-password prompt)."""
+    return has_entry(authcfg)
+
+
+# --- the NHS TRUD key ----------------------------------------------------------------
+
+
+def store_trud_key(key: str, authcfg: str = "") -> str:
+    """Save the key (updating ``authcfg`` when it exists); returns the entry id."""
+    key = (key or "").strip()
+    if not key:
+        raise ConfigurationError(tr("The TRUD API key is empty."))
+    register_secret(key)
+    return store_key_entry(
+        TRUD_CONFIG_NAME, TRUD_API_URL, key, "", authcfg, label=tr("TRUD API key")
+    )
+
+
+def load_trud_key(authcfg: str) -> Optional[str]:
+    """The key behind ``authcfg`` (registered for redaction), or None."""
+    entry = load_key_entry(authcfg, label=tr("TRUD API key"))
+    return entry[0] if entry is not None else None
+
+
+def remove_trud_key(authcfg: str) -> None:
+    remove_entry(authcfg)
+
+
+def has_trud_key(authcfg: str) -> bool:
+    """Whether the entry exists, without decrypting it (no master-password prompt)."""
     return has_entry(authcfg)

@@ -4,7 +4,8 @@
 ``LayerSource``s (a URI and a provider) and writes the small helper files
 some need, under ``<job folder>/qgis/``:
 
-- headerless CSVs (Code-Point Open, OS Open Names): an OGR VRT. The CSV
+- headerless CSVs (Code-Point Open, OS Open Names): an OGR VRT
+  (``csv_layers``, shared with the TRUD tables). The CSV
   driver reads the rows with ``HEADERS=NO`` (columns ``field_1``...), the VRT
   renames them to the names from the product's header file, casts the
   coordinates and makes points in EPSG:27700. All CSVs of one tile group (the
@@ -35,12 +36,18 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 from xml.sax.saxutils import escape, quoteattr
 
-from qgis.PyQt.QtCore import QUrl, QUrlQuery
-
 from ..core.discover import CsvOptions, Dataset, group_tiles
 from .compat import gdal_exceptions
+from .csv_layers import (
+    DEFAULT_CRS,
+    CsvFile,
+    csv_vrt_xml,
+    delimited_text_uri,
+    file_stem,
+    has_geometry,
+    write_vrt,
+)
 
-DEFAULT_CRS = "EPSG:27700"
 HELPER_FOLDER = "qgis"  # beside the extracted files: VRTs made for loading
 
 VECTOR, RASTER, VECTOR_TILES, TABLE = "vector", "raster", "vectortiles", "table"
@@ -62,9 +69,11 @@ def plan_layers(
     datasets: Sequence[Dataset], work_dir: Path, *, title: str = ""
 ) -> List[LayerSource]:
     """Layer sources for ``datasets`` (from ``core.discover``); helper files go under
-    ``work_dir/qgis``. A set of tiles becomes one layer, named ``title`` (the product)."""
+    ``work_dir/qgis``. A set of tiles becomes one layer, named ``title`` (the product).
+    Datasets discovery marked unreadable (``problem``) are left out: their reason is
+    reported with the job, never handed to a QGIS provider."""
     helper_dir = Path(work_dir) / HELPER_FOLDER
-    datasets = _with_vector_tile_groups(datasets)
+    datasets = _with_vector_tile_groups([d for d in datasets if not getattr(d, "problem", None)])
     groups = group_tiles(datasets)
     # Several raster/CSV tile sets in one download: tell them apart by folder.
     several = sum(not key.startswith(VECTOR_TILE_GROUP) for key in groups) > 1
@@ -197,7 +206,7 @@ def _vector_union_sources(members: List[Dataset], helper_dir: Path, name: str) -
             own = _tile_square(path) + layer[len(square) :] if layer.startswith(square) else layer
             parts.append((path, own))
         label = f"{name}: {suffix}" if suffix else name
-        vrt = helper_dir / f"{_file_stem(label)}.vrt"
+        vrt = helper_dir / f"{file_stem(label)}.vrt"
         vrt.write_text(union_vrt_xml(parts, crs), encoding="utf-8")
         sources.append(LayerSource(label, str(vrt), "ogr", VECTOR, crs, str(vrt)))
     return sources
@@ -229,93 +238,18 @@ def _place_world_file(image: Path, world_file: Path) -> None:
 
 def _delimited_text_source(dataset: Dataset, options: CsvOptions) -> LayerSource:
     """A CSV with a header row: the delimited-text provider (spatial index, types)."""
-    params = {
-        "type": "csv",
-        "delimiter": options.delimiter,
-        "useHeader": "yes",
-        "detectTypes": "yes",
-        "encoding": "UTF-8" if options.encoding.lower().startswith("utf") else options.encoding,
-    }
-    crs = dataset.crs or DEFAULT_CRS
-    if options.x_field and options.y_field:
-        params.update(xField=options.x_field, yField=options.y_field, crs=crs, spatialIndex="yes")
-    elif options.wkt_field:
-        params.update(wktField=options.wkt_field, crs=crs, spatialIndex="yes")
-    else:
-        params["geomType"] = "none"
-    # Built the way QGIS builds it: a percent-encoded "%2C" delimiter is not understood.
-    url = QUrl.fromLocalFile(str(Path(dataset.path).resolve()))
-    query = QUrlQuery()
-    for key, value in params.items():
-        query.addQueryItem(key, value)
-    url.setQuery(query)
-    uri = bytes(url.toEncoded()).decode("ascii")
-    kind = TABLE if "geomType" in params else VECTOR
-    return LayerSource(dataset.name, uri, "delimitedtext", kind, crs, str(dataset.path))
-
-
-_SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def _file_stem(text: str) -> str:
-    return _SAFE.sub("_", text).strip("_") or "layer"
+    csv = CsvFile(Path(dataset.path), options, dataset.crs or DEFAULT_CRS)
+    kind = VECTOR if has_geometry(options) else TABLE
+    return LayerSource(
+        dataset.name, delimited_text_uri(csv), "delimitedtext", kind, csv.crs, str(dataset.path)
+    )
 
 
 def _write_csv_vrt(members: Sequence[Dataset], helper_dir: Path, name: str) -> Path:
-    helper_dir.mkdir(parents=True, exist_ok=True)
-    vrt = helper_dir / f"{_file_stem(name)}.vrt"
-    vrt.write_text(csv_vrt_xml(members), encoding="utf-8")
-    return vrt
-
-
-def csv_vrt_xml(members: Sequence[Dataset]) -> str:
-    """OGR VRT text reading CSVs as one layer: real field names, points or WKT, a CRS.
-
-    Headerless files are read with ``HEADERS=NO`` (columns ``field_1``...)
-    and renamed; coordinates are cast to Real; several files make a union.
-    """
-    layers = [_csv_vrt_layer(member) for member in members]
-    body = "\n".join(layers)
-    if len(layers) > 1:
-        body = f'  <OGRVRTUnionLayer name="merged">\n{body}\n  </OGRVRTUnionLayer>'
-    return f"<OGRVRTDataSource>\n{body}\n</OGRVRTDataSource>\n"
-
-
-def _csv_vrt_layer(dataset: Dataset) -> str:
-    options = dataset.csv_options or CsvOptions()
-    names = list(options.field_names)
-    path = Path(dataset.path).resolve()
-
-    def source(name: str) -> str:
-        return quoteattr(name if options.has_header else f"field_{names.index(name) + 1}")
-
-    headers = "YES" if options.has_header else "NO"
-    lines = [
-        f"    <OGRVRTLayer name={quoteattr(path.stem)}>",
-        f"      <SrcDataSource>{escape(str(path))}</SrcDataSource>",
-        f'      <OpenOptions><OOI key="HEADERS">{headers}</OOI></OpenOptions>',
-        f"      <SrcLayer>{escape(path.stem)}</SrcLayer>",
+    files = [
+        CsvFile(Path(m.path), m.csv_options or CsvOptions(), m.crs or DEFAULT_CRS) for m in members
     ]
-    crs = escape(dataset.crs or DEFAULT_CRS)
-    if options.x_field in names and options.y_field in names:
-        x, y = source(options.x_field), source(options.y_field)
-        lines += [
-            "      <GeometryType>wkbPoint</GeometryType>",
-            f"      <LayerSRS>{crs}</LayerSRS>",
-            f'      <GeometryField encoding="PointFromColumns" x={x} y={y}/>',
-        ]
-    elif options.wkt_field in names:
-        lines += [
-            f"      <LayerSRS>{crs}</LayerSRS>",
-            f'      <GeometryField encoding="WKT" field={source(options.wkt_field)}/>',
-        ]
-    else:
-        lines.append("      <GeometryType>wkbNone</GeometryType>")
-    for name in names:
-        kind = "Real" if name in (options.x_field, options.y_field) else "String"
-        lines.append(f'      <Field name={quoteattr(name)} src={source(name)} type="{kind}"/>')
-    lines.append("    </OGRVRTLayer>")
-    return "\n".join(lines)
+    return write_vrt(helper_dir, name, csv_vrt_xml(files))
 
 
 MOSAIC_NODATA = -9999.0  # Terrain 50's own no-data value; heights never reach it
@@ -378,7 +312,7 @@ def _write_mosaic(members: Sequence[Dataset], helper_dir: Path, name: str) -> Pa
     from osgeo import gdal
 
     helper_dir.mkdir(parents=True, exist_ok=True)
-    vrt = helper_dir / f"{_file_stem(name)}_mosaic.vrt"
+    vrt = helper_dir / f"{file_stem(name)}_mosaic.vrt"
     paths = sorted(str(Path(m.path).resolve()) for m in members)
     crs = members[0].crs or DEFAULT_CRS
     gaps = _gap_options(paths[0])

@@ -55,7 +55,27 @@ class LoadReport:
         return len(self.layers)
 
 
-def _open(source: LayerSource) -> QgsMapLayer:
+# GDAL's OGR VRT driver checks every VRT it opens against its XML schema while
+# this option is YES (its default). On GDAL 3.10 a map render re-opening our
+# CSV VRTs in a pooled thread was seen spinning in that check for ever, so that
+# QGIS could not even exit. The check only produces warnings about the XML;
+# ours is generated. It is a process-wide option (render threads open the
+# layers again later), so it is set once and a value the user chose is kept.
+XML_VALIDATION_OPTION = "GDAL_XML_VALIDATION"
+
+
+def skip_vrt_schema_validation() -> None:
+    """Turn GDAL's schema check of VRT files off, unless the user set the option."""
+    from osgeo import gdal
+
+    if gdal.GetConfigOption(XML_VALIDATION_OPTION) is None:
+        gdal.SetConfigOption(XML_VALIDATION_OPTION, "NO")
+
+
+def open_source(source: LayerSource) -> QgsMapLayer:
+    """The layer for ``source`` (not yet in the project): every layer we load opens here."""
+    if source.provider == "ogr" and source.uri.lower().endswith(".vrt"):
+        skip_vrt_schema_validation()
     if source.kind == RASTER:
         options = QgsRasterLayer.LayerOptions()
         options.skipCrsValidation = True
@@ -98,7 +118,7 @@ def add_layers(
     project = project or QgsProject.instance()
     report = LoadReport(group_name)
     for source in sources:
-        layer = _open(source)
+        layer = open_source(source)
         if not layer.isValid():
             why = tr("QGIS could not open it")
             log.warning("Skipped %s (%s): %s", source.name, source.origin or source.uri, why)
@@ -138,5 +158,6 @@ __all__ = [
     "LoadReport",
     "add_layers",
     "group_name_for",
+    "open_source",
     "plan_layers",
 ]

@@ -4,8 +4,9 @@ A dataclass holds the defaults and the types; QgsSettings stores the values.
 Reading goes through ``type=`` so booleans come back as booleans (QSettings
 otherwise hands back "true"/"false" strings from the .ini file). The API key
 is never a setting: only the id of its Authentication Manager entry is.
-Other parts of the plugin (TRUD) can keep their own dataclass in their own
-group with ``load_settings``/``save_settings``.
+Each source with settings of its own keeps a dataclass in its own group
+(TRUD: ``TrudSettings`` under ``os_downloads/trud``) through
+``load_settings``/``save_settings``.
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Type, TypeVar
+from typing import Any, List, Type, TypeVar
 
 from qgis.core import QgsApplication, QgsSettings
 
+from ..core.trud import parse_item
+
 GROUP = "os_downloads"
+TRUD_GROUP = "os_downloads/trud"
 T = TypeVar("T")
 
 
@@ -81,3 +85,51 @@ def load() -> PluginSettings:
 
 def save(values: PluginSettings) -> None:
     save_settings(values)
+
+
+# --- NHS TRUD ------------------------------------------------------------------------
+
+
+@dataclass
+class TrudSettings:
+    """What the NHS TRUD tab remembers (group ``os_downloads/trud``); never the key."""
+
+    authcfg: str = ""  # id of the Authentication Manager entry holding the key
+    api_url: str = ""  # "" -> env TRUD_API_URL -> the real TRUD API
+    items: str = ""  # item numbers the user added, comma separated, in the order added
+    verify_signature: bool = True
+
+    @property
+    def item_numbers(self) -> List[int]:
+        numbers: List[int] = []
+        for part in self.items.split(","):
+            part = part.strip()
+            if part.isdigit() and int(part) not in numbers:
+                numbers.append(int(part))
+        return numbers
+
+    def with_items(self, numbers: List[int]) -> TrudSettings:
+        return TrudSettings(
+            self.authcfg, self.api_url, ",".join(str(n) for n in numbers), self.verify_signature
+        )
+
+
+def load_trud_settings() -> TrudSettings:
+    return load_settings(TrudSettings, TRUD_GROUP)
+
+
+def save_trud_settings(values: TrudSettings) -> None:
+    save_settings(values, TRUD_GROUP)
+
+
+def add_item(values: TrudSettings, text: str) -> TrudSettings:
+    """The settings with one more item (a number or a TRUD releases web address)."""
+    number = parse_item(text)
+    numbers = values.item_numbers
+    if number not in numbers:
+        numbers.append(number)
+    return values.with_items(numbers)
+
+
+def remove_item(values: TrudSettings, number: int) -> TrudSettings:
+    return values.with_items([n for n in values.item_numbers if n != int(number)])

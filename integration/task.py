@@ -19,8 +19,8 @@ from typing import Any, Callable, List, Optional, Set
 
 from qgis.core import QgsApplication, QgsTask
 
-from ..core.download import format_bytes
 from ..core.errors import Cancelled, OSDownloadsError
+from ..core.formatting import format_bytes
 from ..i18n import tr
 from .log import plugin_logger
 

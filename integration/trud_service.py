@@ -1,7 +1,10 @@
-"""The TRUD tab's services: the client, "Download and load", "Place on map".
+"""The "NHS TRUD" tab's service: the key, the items, release listings, "Download and load",
+"Place on map".
 
 Everything here is started on the main thread and does its network or file
-work in a background task (``JobTask``), so the tab stays widgets only. A
+work off it: listings on the dock's ``BackgroundRunner`` (a client of their
+own, closed after, as in ``opendata_service``), downloads and placements in a
+background task (``JobTask``), so the tab stays widgets only. A
 TRUD download goes through the dock's ``DownloadService`` signals: the
 progress panel tracks it and the dock's message bar reports the outcome
 (with "Open folder"), exactly as for OS downloads; listeners of ``loaded``
@@ -23,25 +26,21 @@ from ..core.errors import Cancelled, ConfigurationError
 from ..core.models import LATEST
 from ..core.redact import register_secret
 from ..core.signature import SignatureOutcome
-from ..core.trud import KEY_ENV, TrudClient, TrudRelease
+from ..core.trud import KEY_ENV, TrudClient, TrudRelease, parse_item
 from ..core.trud_jobs import TrudJobResult, fetch_trud_release
 from ..i18n import tr
 from . import settings as plugin_settings
 from . import task as tasks
+from .auth import has_trud_key, load_trud_key, store_trud_key
+from .background import BackgroundRunner
+from .client_factory import run_with_client
 from .downloads import DownloadOutcome, DownloadService, PreparedJob
 from .layers import LoadReport
 from .log import plugin_logger
 from .network import build_session
-from .trud_auth import TrudSettings, load_trud_key, load_trud_settings
-from .trud_layers import (
-    LoadedTable,
-    Placement,
-    group_name,
-    load_release_tables,
-    open_placement,
-    prepare_placement,
-    run_placement,
-)
+from .postcode_placement import Placement, open_placement, prepare_placement, run_placement
+from .settings import TrudSettings, load_trud_settings, save_trud_settings
+from .table_layers import LoadedTable, group_name, load_release_tables
 
 log = plugin_logger("trud")
 
@@ -69,18 +68,6 @@ def build_trud_client(
     return TrudClient(key, values.api_url or None, build_session(), cancel=cancel)
 
 
-def list_releases_call(client: TrudClient, item: int) -> Callable[[], List[TrudRelease]]:
-    """A no-argument callable for the background runner; closes its connections after."""
-
-    def run() -> List[TrudRelease]:
-        try:
-            return client.releases(item)
-        finally:
-            client.session.close()
-
-    return run
-
-
 @dataclass
 class TrudLoad:
     """What a finished "Download and load" added."""
@@ -102,9 +89,58 @@ class TrudService(QObject):
     placed = pyqtSignal(object)  # Placement
     place_failed = pyqtSignal(object)
 
-    def __init__(self, downloads: DownloadService, parent: Optional[QObject] = None) -> None:
+    def __init__(
+        self, runner: BackgroundRunner, downloads: DownloadService, parent: Optional[QObject] = None
+    ) -> None:
         super().__init__(parent)
+        self.runner = runner
         self.downloads = downloads
+
+    # --- key, items and options (QgsSettings and the Authentication Manager) ------------
+
+    def settings(self) -> TrudSettings:
+        return load_trud_settings()
+
+    def has_stored_key(self) -> bool:
+        """Whether the Authentication Manager holds the key (not decrypted: no prompt)."""
+        return has_trud_key(load_trud_settings().authcfg)
+
+    def has_key(self) -> bool:
+        """A key from the Authentication Manager or from env TRUD_API_KEY."""
+        return trud_key(load_trud_settings()) is not None
+
+    def save_key(self, key: str) -> None:
+        """Store the key in the Authentication Manager (ConfigurationError if it cannot)."""
+        values = load_trud_settings()
+        values.authcfg = store_trud_key(key, values.authcfg)
+        save_trud_settings(values)
+
+    def set_verify_signature(self, verify: bool) -> None:
+        values = load_trud_settings()
+        values.verify_signature = bool(verify)
+        save_trud_settings(values)
+
+    def add_item(self, text: str) -> int:
+        """Remember an item (its number or TRUD releases address); its number."""
+        number = parse_item(text)
+        save_trud_settings(plugin_settings.add_item(load_trud_settings(), text))
+        return number
+
+    def remove_item(self, number: int) -> None:
+        save_trud_settings(plugin_settings.remove_item(load_trud_settings(), number))
+
+    # --- listing, downloading, placing ------------------------------------------------------
+
+    def list_releases(
+        self,
+        item: int,
+        on_result: Callable[[List[TrudRelease]], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        """The item's releases, newest first, off the main thread."""
+        run_with_client(
+            self.runner, build_trud_client, lambda c: c.releases(item), on_result, on_error
+        )
 
     def start_release(
         self,

@@ -36,6 +36,7 @@ from ..core.updates import (
     group_manifests,
 )
 from ..i18n import tr
+from ..integration.client_factory import close_client
 from .common import (
     OSDownloadsAlgorithm,
     download_folder_parameter,
@@ -127,6 +128,25 @@ class CheckUpdatesAlgorithm(OSDownloadsAlgorithm):
         folder = self.parameterAsFile(parameters, self.FOLDER, context)
         chosen = self.parameterAsFileList(parameters, self.MANIFESTS, context) or []
         output = self.parameterAsFileOutput(parameters, self.OUTPUT, context)
+        try:
+            results = self._check(folder, chosen, output, feedback)
+        finally:
+            for client in self._clients.values():  # made in prepareAlgorithm for this run
+                close_client(client)
+            self._clients = {}
+        outdated = [r.label for r in results if r.status == UPDATE]
+        return {
+            self.OUTPUT: output,
+            "CHECKED": len(results),
+            "UPDATES": len(outdated),
+            "ERRORS": sum(1 for r in results if r.status == ERROR),
+            "OUTDATED": "\n".join(outdated),
+        }
+
+    def _check(
+        self, folder: str, chosen: List[str], output: str, feedback: QgsProcessingFeedback
+    ) -> List[UpdateCheck]:
+        results: List[UpdateCheck] = []
         with processing_errors():
             self.raise_if_unprepared()
             paths: List[Path] = [Path(p) for p in chosen]
@@ -145,7 +165,6 @@ class CheckUpdatesAlgorithm(OSDownloadsAlgorithm):
             feedback.pushInfo(
                 tr("{n} manifest(s), {m} item(s) to check").format(n=len(paths), m=len(held))
             )
-            results: List[UpdateCheck] = []
             for index, item in enumerate(held):
                 if feedback.isCanceled():
                     break
@@ -154,14 +173,7 @@ class CheckUpdatesAlgorithm(OSDownloadsAlgorithm):
                 _tell(feedback, result)
                 feedback.setProgress(100.0 * (index + 1) / len(held))
             write_report(results, Path(output))
-        outdated = [r.label for r in results if r.status == UPDATE]
-        return {
-            self.OUTPUT: output,
-            "CHECKED": len(results),
-            "UPDATES": len(outdated),
-            "ERRORS": sum(1 for r in results if r.status == ERROR),
-            "OUTDATED": "\n".join(outdated),
-        }
+        return results
 
 
 def _tell(feedback: QgsProcessingFeedback, result: UpdateCheck) -> None:

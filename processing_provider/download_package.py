@@ -19,7 +19,7 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.auth import ApiKeyAuth, OAuth2ClientCredentials
+from ..core.auth import make_auth
 from ..core.client import OSDownloadsClient
 from ..core.errors import ConfigurationError
 from ..core.jobs import fetch_package_version
@@ -62,11 +62,7 @@ def build_package_client(authcfg: str) -> OSDownloadsClient:
 
 
 def auth_from_environment() -> Any:
-    key = os.environ.get(KEY_ENV, "").strip()
-    secret = os.environ.get(SECRET_ENV, "").strip()
-    if key and secret:
-        return OAuth2ClientCredentials(key, secret)
-    return ApiKeyAuth(key) if key else None
+    return make_auth(os.environ.get(KEY_ENV), os.environ.get(SECRET_ENV))
 
 
 class DownloadPackageAlgorithm(DownloadAlgorithm):

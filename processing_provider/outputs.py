@@ -26,6 +26,7 @@ from ..core.errors import ConfigurationError
 from ..core.jobs import JobResult
 from ..core.redact import get_logger
 from ..i18n import tr
+from ..integration.client_factory import close_client
 from .common import (
     FeedbackBridge,
     OSDownloadsAlgorithm,
@@ -171,21 +172,25 @@ class DownloadAlgorithm(OSDownloadsAlgorithm):
         dest = self.parameterAsFile(parameters, self.DESTINATION, context)
         extract = self.parameterAsBool(parameters, self.EXTRACT, context)
         bridge = FeedbackBridge(feedback)
-        with processing_errors(bridge):
-            self.raise_if_unprepared()
-            if problem:
-                raise ConfigurationError(problem)
-            dest = dest or default_download_root()
-            feedback.pushInfo(announce(dest))
-            self._client.http.cancel = bridge.cancel
-            result = fetch(
-                self._client,
-                dest_root=dest,
-                extract=extract,
-                progress=bridge,
-                cancel=bridge.cancel,
-            )
-            return self.finish(result, parameters, context, feedback)
+        try:
+            with processing_errors(bridge):
+                self.raise_if_unprepared()
+                if problem:
+                    raise ConfigurationError(problem)
+                dest = dest or default_download_root()
+                feedback.pushInfo(announce(dest))
+                self._client.http.cancel = bridge.cancel
+                result = fetch(
+                    self._client,
+                    dest_root=dest,
+                    extract=extract,
+                    progress=bridge,
+                    cancel=bridge.cancel,
+                )
+                return self.finish(result, parameters, context, feedback)
+        finally:
+            close_client(self._client)  # made in prepareAlgorithm for this run only
+            self._client = None
 
     def finish(
         self,

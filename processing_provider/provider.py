@@ -87,14 +87,22 @@ class OSDownloadsProvider(QgsProcessingProvider):
 
             client = build_client(with_credentials=False)  # reads settings: main thread
             if not self.catalogue.is_stale(client.base_url):
+                client.close()
                 return
             self._runner = BackgroundRunner(max_threads=1)
         except Exception:  # noqa: BLE001 - the list is a convenience; never break loading
             log.exception("Could not start refreshing the OS product list")
             return
         had_choices = bool(self.catalogue.products)
+
+        def refresh() -> Optional[Catalogue]:
+            try:
+                return refresh_catalogue(client, self._catalogue_path)
+            finally:
+                client.close()
+
         self._runner.submit(
-            lambda: refresh_catalogue(client, self._catalogue_path),
+            refresh,
             lambda catalogue: self._refreshed(catalogue, had_choices),
             lambda error: log.info("OS product list not refreshed (offline?): %s", error),
         )

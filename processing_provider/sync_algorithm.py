@@ -32,7 +32,13 @@ from ..core import sync
 from ..core.client import OSDownloadsClient
 from ..core.errors import ConfigurationError
 from ..i18n import tr
-from .common import FeedbackBridge, OSDownloadsAlgorithm, file_behavior, processing_errors
+from ..integration.client_factory import close_client
+from .common import (
+    FeedbackBridge,
+    OSDownloadsAlgorithm,
+    file_behavior,
+    processing_errors,
+)
 
 
 class SyncAlgorithm(OSDownloadsAlgorithm):
@@ -132,13 +138,16 @@ class SyncAlgorithm(OSDownloadsAlgorithm):
                 else:
                     feedback.pushInfo(line)
 
-            report = sync.run_sync(
-                config,
-                dry_run=dry_run,
-                cancel=bridge.cancel,
-                client_factory=self._client_factory,
-                on_entry=on_entry,
-            )
+            try:  # run_sync closes the clients it makes; the shared session is ours
+                report = sync.run_sync(
+                    config,
+                    dry_run=dry_run,
+                    cancel=bridge.cancel,
+                    client_factory=self._client_factory,
+                    on_entry=on_entry,
+                )
+            finally:
+                close_client(getattr(self._client_factory, "session", None))
         feedback.pushInfo(report.to_text())
         if report.locked or report.error:
             raise QgsProcessingException(report.error)
@@ -192,4 +201,5 @@ def _client_factory(authcfg: str, config: sync.SyncConfig) -> sync.ClientFactory
             session=session,
         )
 
+    factory.session = session  # type: ignore[attr-defined]  # closed by the algorithm
     return factory

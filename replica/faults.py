@@ -10,6 +10,14 @@ switch                     effect
 =========================  ====================================================
 api_5xx_every: int         every Nth API request (``/downloads/v1``) answers 503
 api_429_count: int         the next K API requests answer 429 (rate limited)
+api_5xx_count: int         the next K API requests answer 503 (after any 429s)
+api_short_body_count: int  the next K API answers stop half-way through the body, then close
+api_long_body_count: int   the next K API answers send junk past their Content-Length
+api_reset_count: int       the next K API answers are reset (TCP RST) half-way through the body
+api_trickle_count: int     the next K API answers send their body 1 byte at a time, every
+api_trickle_seconds        ... this many seconds (5 like a dying link)
+api_hold_count: int        the next K API requests are accepted, read and never answered,
+api_hold_seconds           ... held this long at most (or until the client leaves, or reset)
 rate_limit_per_minute      API requests allowed per window; past it 429
 rate_limit_window_seconds  the window of the limiter (60 like OS)
 retry_after: float|None    seconds sent as ``Retry-After`` with a 429; None: no header
@@ -30,6 +38,22 @@ redirect_form: str         download redirects: "varied" (307 with a JSON body fo
 echo_key: bool             echo the key into data-package URLs also when it came
                            in the ``key`` header (the real API is only known to
                            echo a ``?key=`` query key, which the replica always does)
+body_override: {path: s}   the API answers with the raw text ``s`` (as JSON) for
+                           that path under ``/downloads/v1`` ("/products/X"):
+                           status 200, or ``{"status": 404, "body": s}``
+=========================  ====================================================
+
+Storage misbehaviour (the storage rows of the fault matrix; also TRUD's files):
+
+=========================  ====================================================
+ignore_range: bool         storage answers 200 with the whole file to any Range
+short_body_bytes: int      every body ends N bytes before its Content-Length
+long_body_bytes: int       every body is N junk bytes longer than the file (and says so)
+cut_body_percent: int      every body is cut (connection closed) at P % of its length
+chunked_cut_count: int     the next K bodies go out chunked and are cut mid-chunk
+trickle_seconds_per_byte   bodies go out one byte at a time, pausing this long
+storage_hang_seconds       storage waits this long before answering (never answers)
+storage_416_count: int     the next K storage GETs answer 416, whatever they ask
 =========================  ====================================================
 """
 
@@ -37,7 +61,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Dict, Iterable, Optional, Set, Union
+from typing import Any, Dict, Iterable, Optional, Set, Tuple, Union
 
 from .ratelimit import SlidingWindowLimiter
 
@@ -46,6 +70,14 @@ from .ratelimit import SlidingWindowLimiter
 class FaultSettings:
     api_5xx_every: int = 0
     api_429_count: int = 0
+    api_5xx_count: int = 0
+    api_short_body_count: int = 0
+    api_long_body_count: int = 0
+    api_reset_count: int = 0
+    api_trickle_count: int = 0
+    api_trickle_seconds: float = 5.0
+    api_hold_count: int = 0
+    api_hold_seconds: float = 600.0
     rate_limit_per_minute: Optional[int] = None
     rate_limit_window_seconds: float = 60.0
     retry_after: Optional[float] = None
@@ -59,10 +91,39 @@ class FaultSettings:
     token_ttl_seconds: float = 299.0
     redirect_form: str = "varied"
     echo_key: bool = False
+    body_override: Dict[str, Tuple[int, str]] = field(default_factory=dict)
+    # storage misbehaviour
+    ignore_range: bool = False
+    short_body_bytes: int = 0
+    long_body_bytes: int = 0
+    cut_body_percent: int = 0
+    chunked_cut_count: int = 0
+    trickle_seconds_per_byte: float = 0.0
+    storage_hang_seconds: float = 0.0
+    storage_416_count: int = 0
 
 
+_BOOL_SWITCHES = ("ignore_range",)
+_FLOAT_SWITCHES = (
+    "signed_url_ttl_seconds",
+    "token_ttl_seconds",
+    "rate_limit_window_seconds",
+    "trickle_seconds_per_byte",
+    "storage_hang_seconds",
+)
 SWITCHES = frozenset(f.name for f in fields(FaultSettings))
 REDIRECT_FORMS = frozenset({"varied", "json", "empty", "302"})
+FLOAT_SWITCHES = frozenset(
+    {
+        "signed_url_ttl_seconds",
+        "token_ttl_seconds",
+        "rate_limit_window_seconds",
+        "api_trickle_seconds",
+        "api_hold_seconds",
+    }
+)
+# How an API answer misbehaves (see take_api_body_fault), in the order they are taken.
+API_BODY_FAULTS = ("short_body", "long_body", "reset", "trickle")
 
 
 def _normalise(name: str, value: Any) -> Any:
@@ -70,6 +131,8 @@ def _normalise(name: str, value: Any) -> Any:
         return {value} if isinstance(value, str) else set(value or ())
     if name == "corrupt_files":
         return _corrupt_counts(value)
+    if name == "body_override":
+        return {str(k): _status_and_body(v) for k, v in (value or {}).items()}
     if name in ("rate_limit_per_minute",):
         return None if value in (None, 0, "") else int(value)
     if name == "redirect_form":
@@ -80,9 +143,19 @@ def _normalise(name: str, value: Any) -> Any:
         return bool(value)
     if name == "retry_after":
         return None if value in (None, "") else float(value)
-    if name in ("signed_url_ttl_seconds", "token_ttl_seconds", "rate_limit_window_seconds"):
+    if name in FLOAT_SWITCHES:
         return float(value)
+    if name in _BOOL_SWITCHES:
+        return bool(value)
+    if name in _FLOAT_SWITCHES:
+        return float(value or 0)
     return int(value or 0)
+
+
+def _status_and_body(value: Any) -> Tuple[int, str]:
+    if isinstance(value, dict):
+        return int(value.get("status", 200)), str(value.get("body", ""))
+    return 200, str(value)
 
 
 def _corrupt_counts(value: Union[None, str, Iterable[str], Dict[str, int]]) -> Dict[str, int]:
@@ -109,6 +182,7 @@ class Faults:
         object.__setattr__(self, "_defaults", base)
         object.__setattr__(self, "_lock", threading.Lock())
         object.__setattr__(self, "limiter", SlidingWindowLimiter())
+        object.__setattr__(self, "generation", 0)
         self.reset()
 
     # --- setting -------------------------------------------------------------
@@ -136,9 +210,11 @@ class Faults:
                     wrong_md5=set(d.wrong_md5),
                     withdrawn_versions=set(d.withdrawn_versions),
                     corrupt_files=dict(d.corrupt_files),
+                    body_override=dict(d.body_override),
                 ),
             )
             object.__setattr__(self, "_api_requests", 0)
+            object.__setattr__(self, "generation", self.generation + 1)  # ends holds, trickles
         self.limiter.reset()
 
     def __getattr__(self, name: str) -> Any:
@@ -167,10 +243,34 @@ class Faults:
             if s.api_429_count > 0:
                 s.api_429_count -= 1
                 return 429
+            if s.api_5xx_count > 0:
+                s.api_5xx_count -= 1
+                return 503
             count = self._api_requests + 1
             object.__setattr__(self, "_api_requests", count)
             if s.api_5xx_every > 0 and count % s.api_5xx_every == 0:
                 return 503
+        return None
+
+    def take_api_hold(self) -> Optional[float]:
+        """Seconds to hold this API request unanswered, or None."""
+        with self._lock:
+            s = self._settings
+            if s.api_hold_count > 0:
+                s.api_hold_count -= 1
+                return max(s.api_hold_seconds, 0.0)
+        return None
+
+    def take_api_body_fault(self) -> Optional[str]:
+        """How this API answer's body misbehaves ("short_body", "long_body", "reset",
+        "trickle"), or None; counts the switch down."""
+        with self._lock:
+            s = self._settings
+            for kind in API_BODY_FAULTS:
+                name = f"api_{kind}_count"
+                if getattr(s, name) > 0:
+                    setattr(s, name, getattr(s, name) - 1)
+                    return kind
         return None
 
     def rate_limited(self) -> bool:
@@ -199,6 +299,19 @@ class Faults:
 
     def is_withdrawn(self, version_id: str) -> bool:
         return version_id in self._settings.withdrawn_versions
+
+    def body_for(self, api_path: str) -> Optional[Tuple[int, str]]:
+        """(status, raw body) set for ``api_path`` (the path after the API prefix), or None."""
+        return self._settings.body_override.get(api_path)
+
+    def take_count(self, name: str) -> bool:
+        """Count down the switch ``name`` (a "next K requests" switch); True if this one is hit."""
+        with self._lock:
+            left = getattr(self._settings, name)
+            if left <= 0:
+                return False
+            setattr(self._settings, name, left - 1)
+            return True
 
     def md5_is_wrong(self, file_name: str) -> bool:
         return file_name in self._settings.wrong_md5

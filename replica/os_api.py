@@ -10,7 +10,9 @@ reported in 2026). JSON is compact, as the real API's is. When a data-package
 request carries ``?key=``, every URL of the answer carries the key back, as
 the real API's do (research 1.4). Data-package routes need a key or token (see
 ``oauth.py``); OpenData routes need nothing. In front of every API route sit
-the rate limiter and the injected 429/503 faults (see ``faults.py``).
+the rate limiter and the injected faults (see ``faults.py``): 429 and 503
+answers, requests held unanswered, and answers whose body is cut short, runs
+past its length, is reset half-way or trickles in a byte at a time.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from .routing import (
     text_response,
 )
 from .signing import UrlSigner
+from .wire import broken_answer, held_answer
 
 API_PREFIX = "/downloads/v1"
 LATEST = "latest"
@@ -57,6 +60,10 @@ DOCUMENTATION = ("overview", "gettingStarted", "technicalSpecification")
 
 def _seg(value: str) -> str:
     return quote(value, safe="")
+
+
+def _is_api(request: Request) -> bool:
+    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
 
 
 def _fault_body(text: str, code: str) -> Dict[str, Any]:
@@ -85,6 +92,7 @@ class OsApi:
     def router(self) -> Router:
         router = Router()
         router.hooks.append(self._gate)
+        router.filters.append(self._break_body)
         router.not_found = self._not_found
         p = API_PREFIX
         router.add("GET", p, self.landing)
@@ -106,8 +114,12 @@ class OsApi:
 
     def _gate(self, request: Request) -> Optional[Response]:
         """Rate limit and injected faults, before any API route."""
-        if not (request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")):
+        if not _is_api(request):
             return None
+        hold = self.faults.take_api_hold()
+        if hold is not None:
+            generation = self.faults.generation
+            return held_answer(hold, lambda: self.faults.generation != generation)
         override = self.faults.api_status_override()
         if override == 429 or self.faults.rate_limited():
             headers = {}
@@ -127,7 +139,28 @@ class OsApi:
                 "messaging.adaptors.http.flow.ServiceUnavailable",
             )
             return json_response(body, 503)
+        served = self.faults.body_for(request.path[len(API_PREFIX) :] or "/")
+        if served is not None:
+            status, raw = served
+            return Response(status, {"Content-Type": JSON_TYPE}, raw.encode("utf-8"))
         return None
+
+    def _break_body(self, request: Request, response: Response) -> Response:
+        """An API answer, broken the way a body fault switch says (if one is on)."""
+        if not _is_api(request) or response.takeover is not None or response.stream is not None:
+            return response
+        kind = self.faults.take_api_body_fault()
+        if kind is None:
+            return response
+        if request.log_entry is not None:
+            request.log_entry["fault"] = kind
+        generation = self.faults.generation
+        return broken_answer(
+            response,
+            kind,
+            seconds_per_byte=self.faults.api_trickle_seconds,
+            stop=lambda: self.faults.generation != generation,
+        )
 
     @staticmethod
     def base(request: Request) -> str:

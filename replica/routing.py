@@ -20,7 +20,12 @@ Adding routes to a new origin::
 Path templates match whole segments; ``{name}`` captures one percent-decoded
 segment, a last ``{name*}`` the decoded rest of the path (one segment or more).
 ``hooks`` run before dispatch (rate limiting, injected faults) and may answer
-instead of the route.
+instead of the route; ``filters`` run on every answer and may replace it
+(``filter(request, response) -> Response``: the API's broken-body faults). A
+``Response`` with ``takeover`` set writes nothing itself: ``takeover(sock)``
+writes the whole answer, status line included, or nothing at all (a server
+that never answers), and the connection is closed after it. Each request-log
+entry carries ``time`` (``time.time()`` when the request arrived).
 """
 
 from __future__ import annotations
@@ -29,10 +34,12 @@ import json
 import logging
 import re
 import socket
+import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .requestlog import RequestLog
@@ -112,6 +119,9 @@ class Response:
     # to break the connection) straight to the client socket.
     stream: Optional[Stream] = None
     close_connection: bool = False
+    # When set, writes the whole answer (or none) itself; see the module docstring.
+    takeover: Optional[Stream] = None
+    abort: bool = False  # with takeover: end the connection with a TCP reset, not a FIN
 
 
 def json_response(
@@ -130,6 +140,7 @@ def text_response(
 
 Handler = Callable[..., Response]
 Hook = Callable[[Request], Optional[Response]]
+Filter = Callable[[Request, Response], Response]
 
 
 class Router:
@@ -138,6 +149,7 @@ class Router:
     def __init__(self) -> None:
         self._routes: List[Tuple[str, List[str], Handler]] = []
         self.hooks: List[Hook] = []
+        self.filters: List[Filter] = []
         self.not_found: Callable[[Request], Response] = lambda request: json_response(
             {"message": "Not found."}, 404
         )
@@ -158,6 +170,12 @@ class Router:
         self._routes.extend(other._routes)
 
     def dispatch(self, request: Request) -> Response:
+        response = self._answer(request)
+        for answer_filter in self.filters:
+            response = answer_filter(request, response)
+        return response
+
+    def _answer(self, request: Request) -> Response:
         for hook in self.hooks:
             answer = hook(request)
             if answer is not None:
@@ -233,6 +251,7 @@ class _OriginHandler(BaseHTTPRequestHandler):
         )
         if not request.path.startswith("/__replica__/") and server.request_log is not None:
             request.log_entry = server.request_log.record(request)
+            request.log_entry["time"] = time.time()
         try:
             response = server.router.dispatch(request)
         except Exception:  # a bug in a handler: answer 500, keep serving
@@ -243,6 +262,19 @@ class _OriginHandler(BaseHTTPRequestHandler):
         self._write(response)
 
     def _write(self, response: Response) -> None:
+        if response.takeover is not None:
+            self.close_connection = True
+            try:
+                self.wfile.flush()
+                response.takeover(self.connection)
+            except OSError:  # the client left: nothing more to do
+                pass
+            if response.abort:
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+                self.server.aborted.add(id(self.connection))  # type: ignore[attr-defined]
+            return
         headers = dict(response.headers)
         if response.stream is None:
             headers["Content-Length"] = str(len(response.body))
@@ -288,8 +320,16 @@ class OriginServer(ThreadingHTTPServer):
         self.name = name
         self.router = router
         self.request_log = request_log
+        self.aborted: Set[int] = set()  # ids of sockets to reset rather than close
         super().__init__((host, port), _OriginHandler)
         self._thread: Optional[threading.Thread] = None
+
+    def shutdown_request(self, request: Any) -> None:
+        if id(request) in self.aborted:
+            self.aborted.discard(id(request))
+            self.close_request(request)  # SO_LINGER 0: the close sends a reset
+            return
+        super().shutdown_request(request)
 
     @property
     def url(self) -> str:

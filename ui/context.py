@@ -1,7 +1,11 @@
-"""What every dock tab gets: the services it may use and the way to report errors.
+"""What every dock tab gets: the shared runner and download service, and the way to report errors.
 
-A new tab (TRUD, or anything later) takes a ``DockContext`` and is added with
-``OSDownloadsDock.add_tab``; it never builds services of its own.
+A tab (OpenData, data packages, TRUD, or anything later) takes a
+``DockContext``, makes its service from integration/ with the context's
+``runner`` and ``downloads`` (``OpenDataService``, ``PackagesService``,
+``TrudService``) and is added with ``OSDownloadsDock.add_tab``. The tab holds
+widgets only: clients, HTTP, files and settings are the service's business;
+the tab puts a failure into words through ``report_error``.
 """
 
 from __future__ import annotations

@@ -24,10 +24,10 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.download import format_bytes
+from ..core.formatting import format_bytes
 from ..core.models import Product, ProductDownload
 from ..i18n import tr
-from ..integration.client_factory import build_client, call_then_close
+from ..integration.opendata_service import OpenDataService
 from .context import DockContext
 
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -70,6 +70,7 @@ class OpenDataTab(QWidget):
     def __init__(self, context: DockContext, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.context = context
+        self.service = OpenDataService(context.runner, context.downloads)
         self.products: Dict[str, Product] = {}
         self.downloads: List[ProductDownload] = []
         self._selected: Optional[str] = None
@@ -173,16 +174,7 @@ class OpenDataTab(QWidget):
         """Fetch the product list in the background (expanded: formats, categories)."""
         self.status_label.setText(tr("Loading products…"))
         self.reload_button.setEnabled(False)
-        try:
-            client = build_client(with_credentials=False)
-        except Exception as exc:  # noqa: BLE001 - bad settings: say so in the dock
-            self._products_failed(exc)
-            return
-        self.context.runner.submit(
-            call_then_close(client, lambda c: c.products(expanded=True)),
-            self._show_products,
-            self._products_failed,
-        )
+        self.service.list_products(self._show_products, self._products_failed)
 
     def _products_failed(self, error: BaseException) -> None:
         self.reload_button.setEnabled(True)
@@ -237,20 +229,14 @@ class OpenDataTab(QWidget):
         self.area_combo.clear()
         self.files_label.setText(tr("Listing files…"))
         self._set_pickers_enabled(False)
-        try:
-            client = build_client(with_credentials=False)
-        except Exception as exc:  # noqa: BLE001
-            self.context.report_error(exc, tr("Listing files"))
-            return
-        self.context.runner.submit(
-            call_then_close(client, lambda c: c.product_downloads(product_id)),
+        self.service.list_files(
+            product_id,
             lambda found: self._show_downloads(serial, product_id, found),
             lambda exc: self._downloads_failed(serial, exc),
         )
         if product.image_count > 0:
-            pictures = build_client(with_credentials=False)  # one client per thread
-            self.context.runner.submit(
-                call_then_close(pictures, lambda c: c.product_image(product_id)),
+            self.service.fetch_thumbnail(
+                product_id,
                 lambda data: self._show_thumbnail(serial, data),
                 lambda _exc: None,  # a missing picture is not worth a message
             )
@@ -378,9 +364,7 @@ class OpenDataTab(QWidget):
         product = self.products.get(product_id)
         title = product.name if product else product_id
         try:
-            return self.context.downloads.start_product(
-                product_id, format, area, subformat, title=title
-            )
+            return self.service.start_download(product_id, format, area, subformat, title=title)
         except Exception as exc:  # noqa: BLE001
             self.context.report_error(exc, tr("Starting the download"))
             return None

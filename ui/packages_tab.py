@@ -20,18 +20,17 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.download import format_bytes
+from ..core.formatting import format_bytes, format_size
 from ..core.models import DataPackage, DataPackageVersion, DataPackageVersionSummary
 from ..i18n import tr
 from ..integration import settings as plugin_settings
-from ..integration.auth import has_credentials
-from ..integration.client_factory import build_client, call_then_close, require_credentials
 from ..integration.holdings import (
     HoldingService,
     is_holding_product,
     remember_path,
     remembered_path,
 )
+from ..integration.packages_service import PackagesService
 from .context import DockContext, no_key_text
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -89,6 +88,7 @@ class PackagesTab(QWidget):
     def __init__(self, context: DockContext, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.context = context
+        self.service = PackagesService(context.runner, context.downloads)
         self.packages: Dict[str, DataPackage] = {}
         self.versions: List[DataPackageVersionSummary] = []
         self.version: Optional[DataPackageVersion] = None
@@ -170,7 +170,7 @@ class PackagesTab(QWidget):
     def refresh(self) -> None:
         """Show the key prompt or (re)list the packages, depending on the settings."""
         self._serial += 1
-        if not has_credentials(plugin_settings.load().authcfg):
+        if not self.service.has_key():
             self.stack.setCurrentIndex(NO_KEY_PAGE)
             return
         self.stack.setCurrentIndex(PACKAGES_PAGE)
@@ -180,22 +180,10 @@ class PackagesTab(QWidget):
         self.download_button.setEnabled(False)
         self.status_label.setText(tr("Loading data packages…"))
         serial = self._serial
-        client = self._client(serial, tr("Listing data packages"))
-        if client is None:
-            return
-        self.context.runner.submit(
-            call_then_close(client, lambda c: c.data_packages()),
+        self.service.list_packages(
             lambda found: self._show_packages(serial, found),
             lambda exc: self._failed(serial, exc, tr("Listing data packages")),
         )
-
-    def _client(self, serial: int, doing: str):
-        """A client with the stored key, or None after reporting why there is none."""
-        try:
-            return require_credentials(build_client())
-        except Exception as exc:  # noqa: BLE001 - locked auth DB, bad URL...
-            self._failed(serial, exc, doing)
-            return None
 
     def _failed(self, serial: int, error: BaseException, doing: str) -> None:
         if serial == self._serial:
@@ -235,11 +223,8 @@ class PackagesTab(QWidget):
             package is not None and is_holding_product(package.product_id, package.product_name)
         )
         self.status_label.setText(tr("Loading versions…"))
-        client = self._client(serial, tr("Listing versions"))
-        if client is None:
-            return
-        self.context.runner.submit(
-            call_then_close(client, lambda c: c.data_package_versions(package_id)),
+        self.service.list_versions(
+            package_id,
             lambda found: self._show_versions(serial, package_id, found),
             lambda exc: self._failed(serial, exc, tr("Listing versions")),
         )
@@ -277,11 +262,9 @@ class PackagesTab(QWidget):
         serial = self._serial
         self.files_tree.clear()
         self.download_button.setEnabled(False)
-        client = self._client(serial, tr("Listing files"))
-        if client is None:
-            return
-        self.context.runner.submit(
-            call_then_close(client, lambda c: c.data_package_version(package_id, version_id)),
+        self.service.get_version(
+            package_id,
+            version_id,
             lambda found: self._show_files(serial, found),
             lambda exc: self._failed(serial, exc, tr("Listing files")),
         )
@@ -292,7 +275,7 @@ class PackagesTab(QWidget):
         self.version = version
         total = 0
         for download in version.downloads:
-            size = format_bytes(download.size) if download.size is not None else tr("unknown")
+            size = format_size(download.size, tr("unknown"))
             total += download.size or 0
             self.files_tree.addTopLevelItem(QTreeWidgetItem([download.file_name, size]))
         kind = tr("change-only update") if version.is_change_only else tr("full supply")
@@ -328,7 +311,7 @@ class PackagesTab(QWidget):
         package = self.packages.get(package_id)
         title = package.name if package else package_id
         try:
-            return self.context.downloads.start_package_version(package_id, version_id, title=title)
+            return self.service.start_download(package_id, version_id, title=title)
         except Exception as exc:  # noqa: BLE001
             self.context.report_error(exc, tr("Starting the download"))
             return None

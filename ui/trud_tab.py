@@ -34,27 +34,14 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.download import format_bytes
 from ..core.errors import OSDownloadsError, describe
-from ..core.trud import TrudRelease, parse_item
+from ..core.formatting import format_size
+from ..core.trud import TrudRelease
 from ..i18n import tr
+from ..integration.postcode_placement import Placement, is_postcode_layer
+from ..integration.table_layers import LoadedTable
 from ..integration.task import JobTask
-from ..integration.trud_auth import (
-    add_item,
-    has_trud_key,
-    load_trud_settings,
-    remove_item,
-    save_trud_settings,
-    store_trud_key,
-)
-from ..integration.trud_layers import LoadedTable, Placement, is_postcode_layer
-from ..integration.trud_service import (
-    TrudLoad,
-    TrudService,
-    build_trud_client,
-    list_releases_call,
-    trud_key,
-)
+from ..integration.trud_service import TrudLoad, TrudService
 from .context import DockContext
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -72,7 +59,7 @@ class TrudTab(QWidget):
     def __init__(self, context: DockContext, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.context = context
-        self.service = TrudService(context.downloads, self)
+        self.service = TrudService(context.runner, context.downloads, self)
         self.releases: Dict[int, List[TrudRelease]] = {}
         self.loaded_tables: List[LoadedTable] = []
         self._listed = False
@@ -170,11 +157,10 @@ class TrudTab(QWidget):
     # --- key ---------------------------------------------------------------------------------
 
     def _show_key_state(self) -> None:
-        values = load_trud_settings()
-        self.signature_check.setChecked(values.verify_signature)
-        if has_trud_key(values.authcfg):
+        self.signature_check.setChecked(self.service.settings().verify_signature)
+        if self.service.has_stored_key():
             text = tr("Key stored in the QGIS Authentication Manager.")
-        elif trud_key(values):
+        elif self.service.has_key():
             text = tr("Using the key from the TRUD_API_KEY environment variable.")
         else:
             text = tr("No key yet: copy it from your TRUD account page.")
@@ -184,33 +170,27 @@ class TrudTab(QWidget):
         key = self.key_edit.text().strip()
         if not key:
             return
-        values = load_trud_settings()
         try:
-            values.authcfg = store_trud_key(key, values.authcfg)
+            self.service.save_key(key)
         except OSDownloadsError as err:
             self.context.report_error(err, tr("Saving the TRUD key"))
             return
-        save_trud_settings(values)
         self.key_edit.clear()
         self._show_key_state()
         self.refresh()
 
     def _signature_toggled(self, checked: bool) -> None:
-        values = load_trud_settings()
-        values.verify_signature = bool(checked)
-        save_trud_settings(values)
+        self.service.set_verify_signature(checked)
 
     # --- items and releases --------------------------------------------------------------------
 
     def add_item_number(self, text: str) -> Optional[int]:
         """Remember an item (number or address) and list its releases; its number."""
         try:
-            number = parse_item(text)
-            values = add_item(load_trud_settings(), text)
+            number = self.service.add_item(text)
         except OSDownloadsError as err:
             self.status_label.setText(describe(err))
             return None
-        save_trud_settings(values)
         self._fill_items()
         self._list(number)
         return number
@@ -224,7 +204,7 @@ class TrudTab(QWidget):
         number = self._selected_item()
         if number is None:
             return
-        save_trud_settings(remove_item(load_trud_settings(), number))
+        self.service.remove_item(number)
         self.releases.pop(number, None)
         self._fill_items()
 
@@ -238,7 +218,7 @@ class TrudTab(QWidget):
     def _fill_items(self) -> None:
         """One row per remembered item, with its releases when already listed."""
         self.tree.clear()
-        numbers = load_trud_settings().item_numbers
+        numbers = self.service.settings().item_numbers
         for number in numbers:
             node = QTreeWidgetItem([tr("Item {n}").format(n=number), "", ""])
             node.setData(0, ITEM_ROLE, number)
@@ -255,7 +235,7 @@ class TrudTab(QWidget):
         self._listed = True
         self._show_key_state()
         self._fill_items()
-        for number in load_trud_settings().item_numbers:
+        for number in self.service.settings().item_numbers:
             self._list(number)
 
     def _list(self, number: int) -> None:
@@ -264,13 +244,8 @@ class TrudTab(QWidget):
             return
         node.takeChildren()
         node.setText(1, tr("listing…"))
-        try:
-            client = build_trud_client()
-        except OSDownloadsError as err:
-            self._show_error(number, err)
-            return
-        self.context.runner.submit(
-            list_releases_call(client, number),
+        self.service.list_releases(
+            number,
             lambda releases, n=number: self._on_listed(n, releases),
             lambda error, n=number: self._show_error(n, error),
         )
@@ -288,7 +263,7 @@ class TrudTab(QWidget):
         node.setText(1, tr("{count} releases").format(count=len(releases)))
         node.setToolTip(0, "")
         for release in releases:
-            size = format_bytes(release.size) if release.size is not None else ""
+            size = format_size(release.size)
             child = QTreeWidgetItem([release.name, release.release_date, size])
             child.setData(0, ITEM_ROLE, number)
             child.setData(0, RELEASE_ROLE, release.id)

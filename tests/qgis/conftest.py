@@ -8,6 +8,7 @@ plugin at the replica and a temporary download folder.
 
 from __future__ import annotations
 
+import faulthandler
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List
@@ -15,6 +16,8 @@ from typing import Any, Callable, Dict, List
 import pytest
 from qgis.core import QgsApplication, QgsProject, QgsSettings
 from qgis.gui import QgsMessageBar
+from qgis.PyQt import sip
+from qgis.PyQt.QtCore import QThreadPool
 
 MASTER_PASSWORD = "pytest-master-password"
 PROXY_KEYS = (
@@ -100,6 +103,54 @@ class PluginIface:
         for item in self._bar.items():
             texts.append(f"{item.title()}: {item.text()}")
         return texts
+
+
+def stop_renders(canvas: Any) -> None:
+    """Cancel the canvas's map renders (its main and preview jobs).
+
+    ``stopRendering`` returns once the jobs' threads have ended, so no render
+    of one test's layers runs on into the next test or into QGIS's exit.
+    """
+    if canvas is not None and not sip.isdeleted(canvas):
+        canvas.stopRendering()
+    QgsApplication.processEvents()
+
+
+def wait_for_idle_thread_pool(timeout: float = 60.0) -> None:
+    """Until Qt's global thread pool (renders and QgsTasks) has nothing running.
+
+    QgsApplication.exitQgis(), pytest-qgis's last teardown, waits for that pool
+    with no time limit; waiting here first, with events processed and a limit,
+    turns a stuck thread into a reported failure instead of a hang.
+    """
+    pool = QThreadPool.globalInstance()
+    deadline = time.monotonic() + timeout
+    while pool.activeThreadCount() and time.monotonic() < deadline:
+        QgsApplication.processEvents()
+        pool.waitForDone(50)
+    if pool.activeThreadCount():
+        faulthandler.dump_traceback(all_threads=True)
+        raise AssertionError(
+            f"{pool.activeThreadCount()} pooled thread(s) still running before QGIS exits"
+        )
+
+
+@pytest.fixture(autouse=True)
+def no_render_left_running(qgis_canvas):
+    """After each test, no map render of its layers is still running."""
+    yield
+    stop_renders(qgis_canvas)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_render_left_at_exit(qgis_app, qgis_canvas):
+    """Before QGIS exits: no layers left to render, no render or task running."""
+    yield
+    if not sip.isdeleted(qgis_canvas):
+        qgis_canvas.setLayers([])
+    stop_renders(qgis_canvas)
+    QgsProject.instance().clear()
+    wait_for_idle_thread_pool()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from typing import List
 
 import pytest
 from conftest import wait_for_task, wait_until
+from osgeo import gdal
 from qgis.core import QgsProject, QgsRasterLayer, QgsTask, QgsVectorLayer, QgsWkbTypes
 from qgis.PyQt.QtWidgets import QPushButton
 
@@ -96,6 +97,8 @@ def test_headerless_csv_code_point_open_is_one_point_layer_with_real_names(dock)
     assert layer.featureCount() == csv_rows  # every postcode area file, merged
     feature = next(layer.getFeatures())
     assert feature.geometry().asPoint().x() == pytest.approx(float(feature["Eastings"]))
+    # GDAL's schema check of the VRT is off: renders spun in it for ever on GDAL 3.10.
+    assert gdal.GetConfigOption("GDAL_XML_VALIDATION") == "NO"
 
 
 def test_nested_ascii_grid_terrain_50_is_one_mosaic(dock):

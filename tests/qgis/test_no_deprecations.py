@@ -23,7 +23,7 @@ from qgis.core import QgsRectangle, QgsVectorLayer
 from qgis.PyQt.QtCore import QMetaType
 
 from os_downloads.integration.compat import make_field, null_rectangle
-from os_downloads.integration.trud_layers import (
+from os_downloads.integration.postcode_placement import (
     MATCH_FIELD,
     PREFIX,
     prepare_placement,

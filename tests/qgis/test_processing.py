@@ -319,6 +319,38 @@ def test_sync_algorithm_fetches_then_reports_nothing_new(
     assert report["outcome"] == "nothing new"
 
 
+def test_every_algorithm_closes_the_clients_it_made(
+    run, stored_key: str, replica, monkeypatch, tmp_path: Path
+) -> None:
+    import gc
+    import warnings
+
+    monkeypatch.setenv("OS_API_KEY", replica.api_key)
+    data = tmp_path / "data"
+    config = tmp_path / "sync.json"
+    config.write_text(
+        json.dumps({"dest_root": str(tmp_path / "synced"), "packages": [{"id": TOPOGRAPHY}]}),
+        encoding="utf-8",
+    )
+    gc.collect()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        run(
+            "os_downloads:downloadproduct",
+            {"PRODUCT": SMALL_PRODUCT, "FORMAT": "GeoPackage", "DESTINATION": str(data)},
+        )
+        run(
+            "os_downloads:downloadpackage",
+            {"PACKAGE": TOPOGRAPHY, "VERSION": "6307037", "DESTINATION": str(data)},
+        )
+        run("os_downloads:checkupdates", {"FOLDER": str(data), "OUTPUT": str(tmp_path / "u.json")})
+        run("os_downloads:sync", {"CONFIG": str(config)})
+        gc.collect()
+
+    unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert [m for m in unclosed if "socket" in m] == []
+
+
 # --- qgis_process, as a scheduled job calls it ---------------------------------------------
 
 

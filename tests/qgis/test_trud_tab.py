@@ -23,14 +23,14 @@ ODS_WEEKLY_GROUP = "NHS TRUD 58: Release 5.2.0 (2025-05-08)"
 @pytest.fixture
 def trud_settings(replica, plugin_settings, master_password):
     """TRUD pointed at the replica: the key in the auth manager, items 58 and 341 added."""
-    from os_downloads.integration import trud_auth
+    from os_downloads.integration import auth, settings
 
-    authcfg = trud_auth.store_trud_key(TRUD_API_KEY)
-    values = trud_auth.TrudSettings(authcfg=authcfg, api_url=api_url(replica), items="58,341")
-    trud_auth.save_trud_settings(values)
+    authcfg = auth.store_trud_key(TRUD_API_KEY)
+    values = settings.TrudSettings(authcfg=authcfg, api_url=api_url(replica), items="58,341")
+    settings.save_trud_settings(values)
     yield values
-    trud_auth.remove_trud_key(authcfg)
-    trud_auth.save_trud_settings(trud_auth.TrudSettings())
+    auth.remove_trud_key(authcfg)
+    settings.save_trud_settings(settings.TrudSettings())
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@
 verbatim). The ``patch_*`` helpers then rewrite header fields in both the
 local header and the central directory, to make archives that lie: a
 compression method Python cannot read (Deflate64), a wrong size, a name in a
-legacy code page.
+legacy code page. ``nested_bomb`` and ``duplicate_zip`` build the hostile
+trees the extraction budget and name checks must refuse.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import gzip
 import io
 import stat
 import struct
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +43,10 @@ def folder(name: str) -> Entry:
 
 
 def zip_bytes(entries: Iterable[Entry]) -> bytes:
+    """The zip of ``entries`` in order; duplicate names are written as given."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with warnings.catch_warnings(), zipfile.ZipFile(buffer, "w") as archive:
+        warnings.filterwarnings("ignore", "Duplicate name", UserWarning)
         for entry in entries:
             info = zipfile.ZipInfo(entry.name, date_time=(2026, 1, 5, 9, 0, 0))
             info.compress_type = entry.method
@@ -140,3 +144,41 @@ def deflate64_zip(entries: Iterable[Entry]) -> bytes:
     """
     plain = [Entry(e.name, e.data, e.mode, zipfile.ZIP_DEFLATED, 0) for e in entries]
     return patch_method(zip_bytes(plain), DEFLATE64, [e.name for e in plain if e.data])
+
+
+# --- hostile trees ------------------------------------------------------------------------
+
+
+def nested_bomb(levels: int, fanout: int, leaf_bytes: int, inner: str = "zip") -> bytes:
+    """A zip of zips (of .gz when ``inner="gz"`` at the bottom) that expands enormously.
+
+    The bottom archive holds ``fanout`` members of ``leaf_bytes`` zeros; each
+    level above holds ``fanout`` copies of the level below. Keep ``leaf_bytes``
+    at most the per-entry ratio grace (4 MiB) and every member is "allowed" on
+    its own: only a budget over the whole tree catches it. Expands to
+    ``leaf_bytes * fanout ** (levels + 1)`` bytes.
+    """
+    if inner == "gz":
+        leaf = gzip.compress(bytes(leaf_bytes), compresslevel=9, mtime=0)
+        blob = zip_bytes([file(f"part{i}.csv.gz", leaf, level=9) for i in range(fanout)])
+    else:
+        blob = zip_bytes([file(f"zeros{i}.bin", bytes(leaf_bytes), level=9) for i in range(fanout)])
+    for level in range(levels):
+        blob = zip_bytes([file(f"level{level}_{i}.zip", blob, level=9) for i in range(fanout)])
+    return blob
+
+
+def duplicate_zip(name: str, first: bytes, second: bytes) -> bytes:
+    """A zip with two entries called ``name`` (``zipfile`` reads both; naive tools keep one)."""
+    return zip_bytes([file(name, first), file(name, second)])
+
+
+def patch_utf8_name(data: bytes, old: str, new: bytes) -> bytes:
+    """Replace ``old``'s UTF-8 name bytes with ``new`` (same length), keeping the UTF-8 flag.
+
+    ``zipfile`` sets the flag for non-ASCII names, so ``old`` must be one
+    (``"café.txt"``); ``new`` may then be bytes that are not UTF-8 at all.
+    """
+    encoded = old.encode("utf-8")
+    assert len(encoded) == len(new) and data.count(encoded) == 2  # local + central header
+    return data.replace(encoded, new)

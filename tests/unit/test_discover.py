@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import sqlite3
+import struct
+import sys
+import warnings
 import zipfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 from archive_factory import file, make_zip, zip_bytes
@@ -19,6 +25,7 @@ from os_downloads.core.discover import (
     group_tiles,
 )
 from os_downloads.core.extract import extract_all, extract_archive
+from os_downloads.core.manifest import Manifest, read_manifest
 
 BNG_ESRI = (
     'PROJCS["British_National_Grid",GEOGCS["GCS_OSGB_1936",DATUM["D_OSGB_1936",'
@@ -116,12 +123,13 @@ def test_geopackage_crs_other_than_bng_and_undefined(tmp_path: Path) -> None:
     ]
 
 
-def test_unreadable_geopackage_is_still_listed_once(tmp_path: Path) -> None:
+def test_unreadable_geopackage_is_listed_once_and_marked(tmp_path: Path) -> None:
     _write(tmp_path / "broken.gpkg", b"not a database at all" * 100)
 
-    assert _summary(find_datasets(tmp_path), tmp_path) == [
-        ("broken.gpkg", "vector", "GPKG", None, "broken", DEFAULT_CRS)
-    ]
+    found = find_datasets(tmp_path)
+
+    assert _summary(found, tmp_path) == [("broken.gpkg", "vector", "GPKG", None, "broken", None)]
+    assert found[0].problem == "It is not a GeoPackage (not an SQLite database), or it is damaged."
 
 
 def _shapefile(folder: Path, name: str, prj: Any = None) -> Path:
@@ -171,11 +179,12 @@ def test_crs_from_prj_text(wkt: str, expected: Any) -> None:
     assert crs_from_wkt(wkt) == expected
 
 
-def _geotiff(path: Path, epsg: Any = 27700) -> Path:
+def _geotiff(path: Path, epsg: Any = 27700, pixels: int = 4) -> Path:
     gdal = pytest.importorskip("osgeo.gdal")
     osr = pytest.importorskip("osgeo.osr")
     path.parent.mkdir(parents=True, exist_ok=True)
-    raster = gdal.GetDriverByName("GTiff").Create(str(path), 4, 4, 1, gdal.GDT_Byte)
+    raster = gdal.GetDriverByName("GTiff").Create(str(path), pixels, pixels, 1, gdal.GDT_Byte)
+    raster.GetRasterBand(1).Fill(7)
     if epsg:
         srs = osr.SpatialReference()
         srs.ImportFromEPSG(epsg)
@@ -467,3 +476,261 @@ def test_every_sample_product_extracts_and_has_datasets(tmp_path: Path) -> None:
     assert {d.format for d in terrain} == {"AAIGrid"} and len(group_tiles(terrain)) == 1
     with zipfile.ZipFile(products["Terrain50"][0]) as check:
         assert check.namelist()  # the sample archive itself was left untouched
+
+
+# --- unreadable and hostile files: one bad file never sinks the rest -------------------------
+
+
+def _cut(path: Path, keep: float) -> Path:
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep)])
+    return path
+
+
+def _tiff_tag_entry(path: Path, tag: int) -> int:
+    """The file offset of ``tag``'s entry in the first directory of a little-endian TIFF."""
+    data = path.read_bytes()
+    assert data[:4] == b"II*\x00"
+    (ifd,) = struct.unpack("<I", data[4:8])
+    (count,) = struct.unpack("<H", data[ifd : ifd + 2])
+    for index in range(count):
+        at = ifd + 2 + 12 * index
+        if struct.unpack("<H", data[at : at + 2])[0] == tag:
+            return at
+    raise AssertionError(f"no tag {tag}")
+
+
+def _with_geokey_count(path: Path, count: int) -> Path:
+    """Make the GeoKeyDirectory tag (34735) claim ``count`` values."""
+    data = bytearray(path.read_bytes())
+    at = _tiff_tag_entry(path, 34735)
+    data[at + 4 : at + 8] = struct.pack("<I", count)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@contextmanager
+def _memory_cap(extra: int) -> Iterator[None]:
+    """Cap this process's address space at what it uses now plus ``extra`` bytes (Linux)."""
+    resource = pytest.importorskip("resource")
+    status = Path("/proc/self/status")
+    if not status.exists():
+        pytest.skip("needs /proc to read the process size")
+    kib = next(int(line.split()[1]) for line in status.read_text().splitlines()
+               if line.startswith("VmSize:"))  # fmt: skip
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (kib * 1024 + extra, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+def test_one_unreadable_dataset_is_marked_and_the_rest_are_returned(tmp_path: Path) -> None:
+    data = tmp_path / "Data"
+    _geopackage(data / "good.gpkg")
+    _geotiff(data / "good.tif")
+    _write(data / "points.csv", "EASTING,NORTHING,NAME\r\n530000,180000,x\r\n")
+    _cut(_geopackage(data / "cut.gpkg"), 0.5)
+    _write(data / "empty.gpkg", b"")
+    _cut(_geotiff(data / "cut.tif", None, pixels=300), 0.6)
+    _write(data / "garbage.tif", os.urandom(3000))
+    _write(data / "garbage_ii.tif", b"II*\x00" + struct.pack("<I", 10**9) + os.urandom(200))
+
+    found = {d.path.name: d for d in find_datasets(tmp_path)}
+
+    problems = {name: d.problem for name, d in found.items() if d.problem}
+    assert sorted(problems) == ["cut.gpkg", "cut.tif", "empty.gpkg", "garbage.tif",
+                                "garbage_ii.tif"]  # fmt: skip
+    assert problems["cut.gpkg"].startswith("It is cut off: ")
+    assert "probably an incomplete download or copy" in problems["cut.gpkg"]
+    assert problems["cut.tif"].startswith("It is cut off: its image data run to byte ")
+    assert problems["empty.gpkg"] == "It is empty (0 bytes), not a GeoPackage."
+    assert problems["garbage.tif"] == "It is not a TIFF image, or it is damaged."
+    assert "past the end of the file" in problems["garbage_ii.tif"]
+    assert all("\n" not in p and str(tmp_path) not in p for p in problems.values())
+    assert {d.path.name for d in found.values() if not d.problem} == {
+        "good.gpkg", "good.tif", "points.csv"
+    }  # fmt: skip
+    assert found["cut.tif"].kind == "raster" and found["cut.tif"].format == "GTiff"
+
+
+def test_a_broken_tile_is_kept_out_of_its_tile_group(tmp_path: Path) -> None:
+    """A mosaic of the good tiles still loads; the broken one is listed on its own, marked."""
+    data = tmp_path / "ras250_gb" / "data"
+    for square in ("NY", "SU", "TQ"):
+        _geotiff(data / f"{square}.tif", pixels=100)
+    _cut(data / "TQ.tif", 0.5)
+
+    found = {d.name: d for d in find_datasets(tmp_path)}
+
+    assert found["TQ"].problem and found["TQ"].tile_group is None
+    assert list(group_tiles(found.values())) == ["GTiff:ras250_gb/data:EPSG:27700"]
+    assert [d.name for d in group_tiles(found.values())["GTiff:ras250_gb/data:EPSG:27700"]] == [
+        "NY",
+        "SU",
+    ]
+
+
+def test_a_geotiff_with_an_absurd_geokey_count_is_read_within_bounded_memory(
+    tmp_path: Path,
+) -> None:
+    """A GeoKey directory claiming 4 billion values: ignored, nothing huge is read or built."""
+    absurd = _with_geokey_count(_geotiff(tmp_path / "data" / "SU.tif", 4326), 0xFFFFFFFF)
+    _write(tmp_path / "data" / "SU.prj", BNG_ESRI)
+    past_end = _with_geokey_count(_geotiff(tmp_path / "other" / "wgs.tif", 4326), 60_000)
+
+    with _memory_cap(512 << 20):
+        found = {d.path: d for d in find_datasets(tmp_path)}
+
+    assert found[absurd].problem is None and found[absurd].crs == "EPSG:27700"  # from the .prj
+    assert "past the end of the file" in (found[past_end].problem or "")
+
+
+def _odd_geopackage(path: Path) -> Path:
+    """A hand-made GeoPackage whose tables hold what the specification does not allow."""
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "CREATE TABLE gpkg_spatial_ref_sys (srs_name, srs_id, organization, "
+            "organization_coordsys_id, definition, description);"
+            "INSERT INTO gpkg_spatial_ref_sys VALUES "
+            "('bng as text', 1, 'EPSG', '27700', '', ''),"
+            "('prefixed', 2, 'epsg', 'EPSG:4326', '', ''),"
+            "('words', 3, 'EPSG', 'twenty-seven thousand', '', ''),"
+            "('real', 4, 'EPSG', 3857.0, '', ''),"
+            "('blob', 5, X'45505347', X'00ff', '', ''),"
+            "('no organisation', 6, NULL, NULL, '', '');"
+            "CREATE TABLE gpkg_contents (table_name, data_type, identifier, srs_id);"
+            "INSERT INTO gpkg_contents VALUES "
+            "('a_text_code', 'features', 'a', 1), ('b_prefixed', 'features', 'b', 2),"
+            "('c_words', 'features', 'c', 3), ('d_real', ' Features ', 'd', 4),"
+            "('e_blob', 'tiles', 'e', 5), ('f_null_org', 'features', 'f', 6),"
+            "('g_no_srs_row', 'features', 'g', 99), ('h_text_srs_id', 'features', 'h', '1'),"
+            "(NULL, 'features', 'nameless', 1), (42, 'attributes', 'number name', 1),"
+            "('i_unknown', 'elevation?', 'i', 1);"
+            "CREATE TABLE gpkg_geometry_columns (table_name, column_name, geometry_type_name);"
+            "INSERT INTO gpkg_geometry_columns VALUES ('a_text_code', 'geom', 'POINT'),"
+            "('b_prefixed', 'geom', NULL), (NULL, NULL, X'00');"
+        )
+    db.close()
+    return path
+
+
+def test_geopackage_with_text_srs_codes_and_odd_values(tmp_path: Path) -> None:
+    gpkg = _odd_geopackage(tmp_path / "odd.gpkg")
+
+    found = find_datasets(tmp_path)
+
+    assert [(d.layer, d.kind, d.crs, d.geometry_type, d.problem) for d in found] == [
+        ("42", "table", None, None, None),
+        ("a_text_code", "vector", "EPSG:27700", "Point", None),
+        ("b_prefixed", "vector", "EPSG:4326", "", None),
+        ("c_words", "vector", None, None, None),  # no code core can read: the file's own
+        ("d_real", "vector", "EPSG:3857", None, None),
+        ("e_blob", "raster", None, None, None),
+        ("f_null_org", "vector", DEFAULT_CRS, None, None),
+        ("g_no_srs_row", "vector", DEFAULT_CRS, None, None),
+        ("h_text_srs_id", "vector", DEFAULT_CRS, None, None),
+    ]
+    assert all(d.path == gpkg for d in found)
+
+
+def test_a_geopackage_without_its_table_of_contents_is_marked(tmp_path: Path) -> None:
+    with sqlite3.connect(tmp_path / "plain.gpkg") as db:
+        db.execute("CREATE TABLE roads (id INTEGER)")
+    db.close()
+
+    [dataset] = find_datasets(tmp_path)
+
+    assert dataset.problem is not None
+    assert dataset.problem.startswith("It is not a valid GeoPackage: its table of contents")
+
+
+def test_damaged_gis_files_never_make_discovery_raise(tmp_path: Path) -> None:
+    """Bytes flipped in real GeoPackages and GeoTIFFs: always a list, never an exception."""
+    import random
+
+    originals = {
+        "x.gpkg": _geopackage(tmp_path / "src" / "x.gpkg").read_bytes(),
+        "x.tif": _geotiff(tmp_path / "src" / "x.tif").read_bytes(),
+    }
+    rng = random.Random(8)
+    folder = tmp_path / "fuzz"
+    for round_ in range(120):
+        name, blob = rng.choice(sorted(originals.items()))
+        damaged = bytearray(blob)
+        span = min(600, len(damaged)) if name.endswith(".tif") else len(damaged)  # its header
+        for _ in range(rng.randint(1, 6)):
+            damaged[rng.randrange(span)] = rng.randrange(256)
+        target = _write(folder / f"{round_}_{name}", bytes(damaged))
+        found = find_datasets(folder)
+        assert found and all(d.path == target for d in found)
+        assert all(d.problem is None or d.problem.startswith("It ") for d in found)
+        target.unlink()
+
+
+def test_discovery_closes_every_directory_listing(tmp_path: Path, monkeypatch: Any) -> None:
+    """No ``ResourceWarning: unclosed scandir iterator`` (the QGIS log showed 15 and more)."""
+    for name in ("a", "b", "c"):
+        _write(tmp_path / "shp" / f"{name}.shp", b"\x00" * 100)
+        _write(tmp_path / "shp" / f"{name}.prj", BNG_ESRI)
+        _write(tmp_path / "shp" / f"{name}.dbf", b"")
+    _geotiff(tmp_path / "ras" / "SU.tif", None)
+    _write(tmp_path / "ras" / "SU.tfw", "1\n0\n0\n-1\n400000\n100000\n")
+    _write(tmp_path / "ras" / "SU.prj", BNG_ESRI)
+    unraisable: List[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResourceWarning)
+        found = find_datasets(tmp_path)
+        gc.collect()
+
+    assert len(found) == 4
+    assert [u.exc_value for u in unraisable] == []
+
+
+def test_the_manifest_records_which_datasets_cannot_be_read(tmp_path: Path) -> None:
+    """Through ``finish_job``, as every job ends: loadable ones listed, the others marked."""
+    from os_downloads.core.download import DownloadResult, FileResult
+    from os_downloads.core.jobs import finish_job
+    from os_downloads.core.models import Checksum, RemoteFile
+
+    broken = _cut(_geotiff(tmp_path / "src" / "SU.tif", pixels=300), 0.5).read_bytes()
+    archive = make_zip(
+        tmp_path / "job" / "product.zip",
+        [
+            file("Data/points.csv", "EASTING,NORTHING\r\n530000,180000\r\n"),
+            file("Data/SU.tif", broken),
+            file("Data/empty.gpkg", b""),
+        ],
+    )
+    size = archive.stat().st_size
+    result = DownloadResult(
+        tmp_path / "job",
+        (
+            FileResult(
+                RemoteFile("http://127.0.0.1/x", archive.name, size),
+                archive,
+                "downloaded",
+                False,
+                size,
+                Checksum("md5", "0" * 32),
+            ),
+        ),
+    )
+
+    job = finish_job(result, Manifest("os-opendata", "Test", name="Test"))
+
+    manifest = read_manifest(tmp_path / "job")
+    assert manifest is not None
+    assert manifest.datasets == ["extracted/product/Data/points.csv"]
+    assert sorted(manifest.unreadable) == [
+        "extracted/product/Data/SU.tif",
+        "extracted/product/Data/empty.gpkg",
+    ]
+    assert manifest.unreadable["extracted/product/Data/empty.gpkg"] == (
+        "It is empty (0 bytes), not a GeoPackage."
+    )
+    assert len(job.datasets) == 3
+    assert json.loads((tmp_path / "job" / "os_downloads_manifest.json").read_text())["unreadable"]

@@ -13,7 +13,7 @@ import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import pytest
 import requests
@@ -36,8 +36,10 @@ from os_downloads.core.errors import (
     SizeMismatchError,
 )
 from os_downloads.core.manifest import Manifest, ManifestFile, write_manifest
-from os_downloads.core.models import RemoteFile
+from os_downloads.core.models import Checksum, RemoteFile
+from os_downloads.core.partfile import PartInfo, write_part_info
 from os_downloads.core.retry import RetryPolicy
+from os_downloads.replica.storage import etag_of
 
 FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.2, max_total_wait=10)
 PACKAGE_ID = "0040154231"
@@ -169,25 +171,67 @@ def test_a_package_file_resumes_and_its_key_goes_to_the_api_only(replica, client
         assert replica.api_key not in entry["query"] and "key=" not in entry["query"]
 
 
-def test_a_part_file_from_an_earlier_run_is_resumed(replica, client, tmp_path):
-    file = one(client)
-    whole = fetch(client, [file], tmp_path / "whole").files[0].path.read_bytes()
-    dest = tmp_path / "dest"
-    dest.mkdir()
-    (dest / (BIG + PART_SUFFIX)).write_bytes(whole[:70_000])
-    replica.request_log.clear()
+def served(replica, name: str = BIG) -> Path:
+    return replica.data_dir / "files" / "Terrain50" / name
 
-    result = fetch(client, [file], dest)
+
+def earlier_part(dest: Path, file: RemoteFile, data: bytes, etag: Optional[str]) -> None:
+    """A ``.part`` and its sidecar as an earlier, interrupted run leaves them."""
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / (file.file_name + PART_SUFFIX)).write_bytes(data)
+    write_part_info(dest / file.file_name, PartInfo.for_file(file, etag=etag))
+
+
+def test_a_part_file_from_an_earlier_run_is_resumed_if_range(replica, client, tmp_path):
+    file = one(client)
+    whole = served(replica).read_bytes()
+    etag = etag_of(served(replica).stat())
+    earlier_part(tmp_path, file, whole[:70_000], etag)
+
+    result = fetch(client, [file], tmp_path)
 
     assert result.files[0].verified
-    assert (dest / BIG).read_bytes() == whole
+    assert (tmp_path / BIG).read_bytes() == whole
     assert result.files[0].bytes_transferred == len(whole) - 70_000
-    assert [e["headers"].get("range") for e in storage_gets(replica, BIG)] == ["bytes=70000-"]
+    (get,) = storage_gets(replica, BIG)
+    assert get["headers"].get("range") == "bytes=70000-"
+    assert get["headers"].get("if-range") == etag
+    assert leftovers(tmp_path) == [BIG]  # no .part, no sidecar, no lock file
+
+
+def test_a_part_of_another_version_is_never_glued_to_this_one(replica, client, tmp_path):
+    file = one(client)
+    whole = served(replica).read_bytes()
+    # the sidecar says the .part is the start of a file with another MD5
+    other = RemoteFile(file.url, file.file_name, file.size, Checksum("md5", "0" * 32))
+    earlier_part(tmp_path / "a", other, whole[:70_000], etag_of(served(replica).stat()))
+    # no sidecar at all: nobody can say what it is
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / (BIG + PART_SUFFIX)).write_bytes(whole[:70_000])
+
+    for dest in (tmp_path / "a", tmp_path / "b"):
+        replica.request_log.clear()
+        result = fetch(client, [file], dest)
+        assert result.files[0].verified and (dest / BIG).read_bytes() == whole
+        assert [e["headers"].get("range") for e in storage_gets(replica, BIG)] == [None]
+
+
+def test_a_part_whose_file_changed_on_storage_is_fetched_whole(replica, client, tmp_path):
+    file = one(client)
+    whole = served(replica).read_bytes()
+    earlier_part(tmp_path, file, b"\1" * 70_000, '"0x8D0000OLDVERSION"')
+
+    result = fetch(client, [file], tmp_path)
+
+    assert result.files[0].verified and (tmp_path / BIG).read_bytes() == whole
+    (get,) = storage_gets(replica, BIG)  # one GET: the server honoured If-Range with a 200
+    assert get["headers"].get("if-range") == '"0x8D0000OLDVERSION"'
+    assert get["status"] == 200
 
 
 def test_a_stale_part_file_with_wrong_bytes_is_caught_and_refetched(replica, client, tmp_path):
     file = one(client)
-    (tmp_path / (BIG + PART_SUFFIX)).write_bytes(b"\0" * 70_000)
+    earlier_part(tmp_path, file, b"\0" * 70_000, None)
 
     result = fetch(client, [file], tmp_path)
 
@@ -389,7 +433,8 @@ def test_cancelling_stops_all_workers_and_keeps_only_part_files(replica, client,
 
     names = leftovers(tmp_path)
     assert names, "the partial downloads are kept for a resume"
-    assert all(n.endswith(PART_SUFFIX) for n in names), names  # no final file at all
+    parts = [n for n in names if n.endswith(PART_SUFFIX)]
+    assert parts and sorted(parts + [n + ".json" for n in parts]) == names  # no final file
 
     replica.set_faults(slow_bytes_per_second=0)
     replica.request_log.clear()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
+import random
+import re
 import shutil
 import stat
 import threading
@@ -14,21 +17,28 @@ import pytest
 from archive_factory import (
     Entry,
     deflate64_zip,
+    duplicate_zip,
     file,
     folder,
     make_gz,
     make_zip,
+    nested_bomb,
     patch_flags,
     patch_name,
     patch_size,
+    patch_utf8_name,
     zip_bytes,
 )
 
 from os_downloads.core.errors import (
+    ArchiveNameClashError,
     Cancelled,
     ExtractionError,
+    OSDownloadsError,
     UnsafeArchiveError,
     UnsupportedCompressionError,
+    ZipBombError,
+    describe,
 )
 from os_downloads.core.extract import (
     MARKER_NAME,
@@ -209,6 +219,17 @@ def test_zip_slip_entries_are_refused_by_name(tmp_path: Path, name: str) -> None
     assert _tree(tmp_path) == ["slip.zip"]
 
 
+@pytest.mark.parametrize("name", ["data/\x1b[2Jclear.txt", "a\rb.txt", "bell\x07.csv", "x\x7f"])
+def test_names_with_control_characters_are_refused_and_shown_escaped(
+    tmp_path: Path, name: str
+) -> None:
+    archive = make_zip(tmp_path / "ctl.zip", [file(name, "x")])
+
+    with pytest.raises(UnsafeArchiveError, match="has a control character in its name") as caught:
+        extract_archive(archive, tmp_path / "ctl")
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in describe(caught.value))
+
+
 def test_member_names_are_normalised() -> None:
     assert safe_member_path("a/./b//c.txt", "t").as_posix() == "a/b/c.txt"
     assert safe_member_path("dir\\file.txt", "t").as_posix() == "dir/file.txt"
@@ -322,6 +343,164 @@ def test_nesting_depth_is_limited(tmp_path: Path) -> None:
         MARKER_NAME,
         "level2/level1/level0/core.txt",
     ]
+
+
+_MiB = 1 << 20
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        "zip",  # refused on the sizes the nested headers declare, before their bytes are written
+        "gz",  # .gz declare nothing: refused on the bytes written, chunk by chunk
+    ],
+)
+def test_nested_bomb_is_refused_on_one_budget_for_the_whole_tree(
+    tmp_path: Path, inner: str
+) -> None:
+    """A ~12 KB zip of zips of zips expanding to 16 GiB, each member within the per-entry ratio
+    allowance: refused as a zip bomb after writing no more than the tree's allowance."""
+    archive = tmp_path / "bomb.zip"
+    archive.write_bytes(nested_bomb(levels=2, fanout=16, leaf_bytes=4 * _MiB, inner=inner))
+    assert archive.stat().st_size < 20_000
+    dest = tmp_path / "bomb"
+    written: List[int] = []
+
+    def progress(done: int, total: int) -> None:
+        written.append(done)
+        assert done < 256 * _MiB, "kept writing a bomb"  # keeps the old code from filling /tmp
+
+    with pytest.raises(ZipBombError) as caught:
+        extract_archive(archive, dest, progress=progress)
+
+    message = describe(caught.value)
+    assert "It looks like a zip bomb" in message and "disk space" not in message
+    assert "bomb.zip > " in message  # names where in the tree it was found
+    assert max(written) <= ExtractLimits().tree_grace_bytes
+    assert not dest.exists()
+    assert _leftovers(tmp_path, dest) == []
+
+
+def test_tree_budget_is_relative_to_the_outermost_archive(tmp_path: Path) -> None:
+    """Every byte written counts, inner zips included, against the outermost archive's size."""
+    archive = _terrain50(tmp_path / "terr50_gagg_gb.zip")
+    ratio = extract_archive(archive, tmp_path / "ok").bytes_written / archive.stat().st_size
+    assert 2 < ratio < ExtractLimits().max_tree_ratio  # inner zips plus their contents
+
+    tight = ExtractLimits(max_tree_ratio=math.floor(ratio), tree_grace_bytes=0)
+    with pytest.raises(ZipBombError, match=r"archive past .* KB from the .* KB of terr50_gagg_gb"):
+        extract_archive(archive, tmp_path / "tight", limits=tight)
+    roomy = ExtractLimits(max_tree_ratio=math.ceil(ratio), tree_grace_bytes=0)
+    assert extract_archive(archive, tmp_path / "roomy", limits=roomy).bytes_written > 0
+
+
+def test_nested_zip_beside_a_folder_of_its_name_gets_its_own_folder(tmp_path: Path) -> None:
+    """``x.zip`` beside ``x/``: its files go to ``x_zip/``, never over ``x/readme.txt``."""
+    inner = zip_bytes([file("readme.txt", "inner"), file("tile.asc", "ncols 1")])
+    archive = make_zip(
+        tmp_path / "outer.zip",
+        [
+            file("data/x/readme.txt", "outer"),
+            file("data/x.zip", inner),
+            file("data/Y", "a file called Y"),
+            folder("data/y_zip"),
+            file("data/y.zip", inner),
+        ],
+    )
+
+    result = extract_archive(archive, tmp_path / "out")
+
+    data = result.dest / "data"
+    assert (data / "x" / "readme.txt").read_text() == "outer"
+    assert (data / "x_zip" / "readme.txt").read_text() == "inner"
+    assert (data / "Y").read_text() == "a file called Y"
+    assert (data / "y_zip_2" / "readme.txt").read_text() == "inner"  # Y and y_zip are taken
+    assert sorted(os.listdir(data / "y_zip")) == []
+    assert _tree(result.dest) == [
+        MARKER_NAME,
+        "data/Y",
+        "data/x/readme.txt",
+        "data/x_zip/readme.txt",
+        "data/x_zip/tile.asc",
+        "data/y_zip_2/readme.txt",
+        "data/y_zip_2/tile.asc",
+    ]
+
+
+@pytest.mark.parametrize(
+    "entries, words",
+    [
+        (duplicate_zip("Data/a.csv", b"first", b"second"), "holds two entries named 'Data/a.csv'"),
+        (
+            zip_bytes([file("Data/A.csv", "first"), file("data/a.csv", "second")]),
+            "'Data/A.csv' and 'data/a.csv' would be the same file on Windows",
+        ),
+        (
+            zip_bytes([file("Data/a", "a file"), file("Data/a/b.csv", "in a folder")]),
+            "'Data/a' is a file, but 'Data/a/b.csv' needs a folder of that name",
+        ),
+        (zip_bytes([file(MARKER_NAME, "{}")]), "this program's own record"),
+    ],
+    ids=["duplicate", "case", "file-and-folder", "marker"],
+)
+def test_entries_that_would_overwrite_each_other_are_refused(
+    tmp_path: Path, entries: bytes, words: str
+) -> None:
+    archive = tmp_path / "dup.zip"
+    archive.write_bytes(entries)
+
+    with pytest.raises(ArchiveNameClashError, match=re.escape(words)):
+        extract_archive(archive, tmp_path / "dup")
+    assert not (tmp_path / "dup").exists()
+    assert _leftovers(tmp_path, tmp_path / "dup") == []
+
+
+def test_duplicates_inside_a_nested_zip_are_refused_and_named(tmp_path: Path) -> None:
+    archive = make_zip(
+        tmp_path / "outer.zip", [file("data/inner.zip", duplicate_zip("t.asc", b"1", b"2"))]
+    )
+
+    with pytest.raises(ArchiveNameClashError, match=r"outer.zip > data/inner.zip: holds two"):
+        extract_archive(archive, tmp_path / "o")
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_invalid_utf8_name_with_the_utf8_flag_is_a_clear_error(
+    tmp_path: Path, nested: bool
+) -> None:
+    data = patch_utf8_name(
+        zip_bytes([file("Doc/caf\u00e9.txt", "x"), file("a.txt", "a")]), "caf\u00e9", b"caf\xff\xfe"
+    )
+    archive = tmp_path / "names.zip"
+    archive.write_bytes(zip_bytes([file("data/inner.zip", data)]) if nested else data)
+
+    with pytest.raises(ExtractionError, match="marked as UTF-8 but is not valid UTF-8") as caught:
+        extract_archive(archive, tmp_path / "names")
+    assert describe(caught.value).startswith("names.zip" + (" > data/inner.zip" if nested else ""))
+    assert not (tmp_path / "names").exists()
+
+
+def test_damaged_archives_only_ever_raise_typed_errors(tmp_path: Path) -> None:
+    """Bytes flipped anywhere in a zip, a nested zip or a .gz: a clear error or a good result."""
+    inner = zip_bytes([file("t.asc", "ncols 10\n" * 200), file("doc/a.txt", "licence")])
+    originals = {
+        "plain.zip": zip_bytes([file("Data/a.csv", "a,b\r\n1,2\r\n" * 300), folder("Doc")]),
+        "nested.zip": zip_bytes([file("data/su/su41.zip", inner, method=zipfile.ZIP_STORED)]),
+        "chunk.gml.gz": __import__("gzip").compress(b"<gml/>" * 2000, mtime=0),
+    }
+    rng = random.Random(10)
+    for round_ in range(150):
+        name, blob = rng.choice(sorted(originals.items()))
+        damaged = bytearray(blob)
+        for _ in range(rng.randint(1, 4)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        archive = tmp_path / f"{round_}_{name}"
+        archive.write_bytes(bytes(damaged))
+        try:
+            extract_archive(archive, tmp_path / f"out{round_}")
+        except OSDownloadsError as err:
+            assert not describe(err).startswith("Unexpected"), err
+        archive.unlink()
 
 
 # --- OS layouts --------------------------------------------------------------------------

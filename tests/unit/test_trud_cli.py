@@ -99,3 +99,57 @@ def test_no_key_says_where_to_put_it(replica, monkeypatch):
 def test_a_bad_item_is_a_clear_error(env):
     code, _, err = run(["trud", "releases", "abc"], env)
     assert code == 1 and "'abc' is not a TRUD item number" in err
+
+
+# --- a pinned key needs something to check it with ------------------------------------
+
+
+def test_a_trusted_fingerprint_without_gnupg_fails_before_downloading(replica, tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    no_gnupg = tmp_path / "bin"  # a PATH with no gpgv and no gpg on it
+    no_gnupg.mkdir()
+    dest = tmp_path / "dest"
+    pythonpath = Path(__file__).resolve().parents[2] / ".build" / "pythonpath"
+    env = dict(
+        os.environ,
+        PATH=str(no_gnupg),
+        PYTHONPATH=str(pythonpath),
+        TRUD_API_KEY=TRUD_API_KEY,
+        TRUD_API_URL=api_url(replica),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "os_downloads", "trud", "download", "58", "--dest", str(dest)]
+        + ["--trusted-fingerprint", "0123456789ABCDEF0123456789ABCDEF01234567"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: Trusted key fingerprints were given")
+    assert "GnuPG" in lines[0] and "not checked" not in done.stdout
+    assert not dest.exists() or not any(dest.rglob("*.zip"))
+
+
+def test_verify_detached_refuses_a_pinned_key_it_cannot_check(tmp_path: Path):
+    from os_downloads.core.errors import SignatureError
+    from os_downloads.core.signature import verify_detached
+
+    for name in ("data", "sig", "key"):
+        (tmp_path / name).write_bytes(b"x")
+    with pytest.raises(SignatureError, match="no GnuPG"):
+        verify_detached(
+            tmp_path / "data",
+            tmp_path / "sig",
+            tmp_path / "key",
+            verifier=None,
+            trusted_fingerprints=["0123456789ABCDEF0123456789ABCDEF01234567"],
+        )
+    unpinned = verify_detached(tmp_path / "data", tmp_path / "sig", tmp_path / "key", verifier=None)
+    assert unpinned.checked is False

@@ -1,24 +1,16 @@
-"""TRUD tables into QGIS, and onto the map by postcode.
+"""Place a table on the map by postcode: what an analyst means by "join it to Code-Point Open".
 
-``load_release_tables`` adds a release's CSV tables as non-spatial layers in a
-group named after the item and release. Tables with a header row use the
-delimited-text provider; headerless ODS files (``epraccur.csv``...) get an OGR
-VRT beside the release (``qgis/<name>.vrt``, as ``integration/layers.py`` does
-for Code-Point Open) that gives their columns the ODS standard names, so
-expressions and joins use ``postcode``, not ``field_10``. The files TRUD sent
-stay untouched (their SHA-256 still holds).
-
-Placing a table on the map is what an analyst means by "join it to Code-Point
-Open": a point layer. ``prepare_placement`` (main thread) snapshots the two
-layers as feature sources; ``run_placement`` (any thread, e.g. a QgsTask)
-looks every row's normalised postcode up in the postcode layer and writes a
-GeoPackage beside the table: every row with its own columns, the postcode
-layer's attributes (``pc_`` prefix) and ``postcode_matched``; rows without a
-match are kept with an empty geometry (not drawn), so counts add up and nothing silently
-disappears. ``open_placement`` (main thread) loads it. Postcode formats differ
-("SO166YD" and "E1  6AN" in Code-Point Open, "SO16 6YD" in ODS), so matching
-is on the normalised form: a few postcodes are looked up with a filter on
-every written form (SQL for GeoPackage/OGR), many in one pass over the layer.
+The result is a point layer. ``prepare_placement`` (main thread) snapshots
+the two layers as feature sources; ``run_placement`` (any thread, e.g. a
+QgsTask) looks every row's normalised postcode up in the postcode layer and
+writes a GeoPackage beside the table: every row with its own columns, the
+postcode layer's attributes (``pc_`` prefix) and ``postcode_matched``; rows
+without a match are kept with an empty geometry (not drawn), so counts add up
+and nothing silently disappears. ``open_placement`` (main thread) loads it.
+Postcode formats differ ("SO166YD" and "E1  6AN" in Code-Point Open,
+"SO16 6YD" in ODS), so matching is on the normalised form: a few postcodes
+are looked up with a filter on every written form (SQL for GeoPackage/OGR),
+many in one pass over the layer.
 """
 
 from __future__ import annotations
@@ -26,9 +18,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Set, Tuple
-from urllib.parse import quote, unquote, urlsplit
-from xml.sax.saxutils import escape, quoteattr
+from typing import Dict, List, Optional, Set, Tuple
+from urllib.parse import unquote, urlsplit
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -37,8 +28,6 @@ from qgis.core import (
     QgsFeatureRequest,
     QgsFields,
     QgsGeometry,
-    QgsLayerTreeGroup,
-    QgsProject,
     QgsVectorFileWriter,
     QgsVectorLayer,
     QgsVectorLayerFeatureSource,
@@ -46,10 +35,9 @@ from qgis.core import (
 )
 
 from ..core.errors import Cancelled, ConfigurationError
-from ..core.trud_tables import TableInfo, normalise_postcode
+from ..core.trud_tables import normalise_postcode
 from ..i18n import tr
 from .compat import make_field, renamed_field
-from .layers import HELPER_FOLDER
 
 MATCH_FIELD = "postcode_matched"
 PREFIX = "pc_"
@@ -57,109 +45,6 @@ PLACED_LAYER = "placed"
 _CHUNK = 400  # postcodes per filtered lookup (x3 written forms)
 _MAX_FILTERED_CHUNKS = 3  # more than this: one pass over the postcode layer instead
 _POSTCODE_FIELDS = ("postcode", "pc", "pcds", "pcd", "post_code", "pcd7", "pcd8")
-
-
-@dataclass(frozen=True)
-class LoadedTable:
-    layer: QgsVectorLayer
-    table: TableInfo
-
-    @property
-    def postcode_field(self) -> Optional[str]:
-        """The layer's postcode field, when the table has one."""
-        index = self.table.postcode_index
-        if index is None or index >= self.layer.fields().count():
-            return None
-        return self.layer.fields().at(index).name()
-
-
-def group_name(item: int, release_name: str, release_date: str) -> str:
-    """E.g. "NHS TRUD 58: Release 5.2.0 (2025-05-08)"."""
-    when = f" ({release_date})" if release_date else ""
-    return tr("NHS TRUD {item}: {release}{when}").format(item=item, release=release_name, when=when)
-
-
-# --- loading tables ----------------------------------------------------------------------
-
-
-def headed_table_uri(table: TableInfo) -> str:
-    """A delimited-text URI (an encoded delimiter breaks 3.22's parser: comma is the default)."""
-    options = {
-        "type": "csv",
-        "useHeader": "yes",
-        "geomType": "none",
-        "detectTypes": "yes",
-        "encoding": "UTF-8" if table.encoding == "utf-8" else "windows-1252",
-        "watchFile": "no",
-    }
-    query = "&".join(f"{k}={quote(v, safe='')}" for k, v in options.items())
-    return f"{Path(table.path).resolve().as_uri()}?{query}"
-
-
-def headerless_vrt_xml(table: TableInfo) -> str:
-    """OGR VRT text reading a headerless CSV (``HEADERS=NO``) with its columns named."""
-    path = Path(table.path).resolve()
-    fields = "\n".join(
-        f'    <Field name={quoteattr(name)} src="field_{index}" type="String"/>'
-        for index, name in enumerate(table.columns, start=1)
-    )
-    return (
-        "<OGRVRTDataSource>\n"
-        f"  <OGRVRTLayer name={quoteattr(path.stem)}>\n"
-        f"    <SrcDataSource>{escape(str(path))}</SrcDataSource>\n"
-        '    <OpenOptions><OOI key="HEADERS">NO</OOI></OpenOptions>\n'
-        f"    <SrcLayer>{escape(path.stem)}</SrcLayer>\n"
-        "    <GeometryType>wkbNone</GeometryType>\n"
-        f"{fields}\n"
-        "  </OGRVRTLayer>\n"
-        "</OGRVRTDataSource>\n"
-    )
-
-
-def headerless_table_vrt(table: TableInfo, helper_dir: Path) -> Path:
-    """The VRT for a headerless table, written once into the release's helper folder."""
-    helper_dir.mkdir(parents=True, exist_ok=True)
-    vrt = helper_dir / f"{table.path.stem}.vrt"
-    text = headerless_vrt_xml(table)
-    if not vrt.exists() or vrt.read_text("utf-8") != text:
-        vrt.write_text(text, "utf-8")
-    return vrt
-
-
-def load_table(table: TableInfo, helper_dir: Path, name: Optional[str] = None) -> QgsVectorLayer:
-    title = name or (f"{table.name} ({table.title})" if table.title else table.name)
-    if table.has_header:
-        layer = QgsVectorLayer(headed_table_uri(table), title, "delimitedtext")
-    else:
-        layer = QgsVectorLayer(str(headerless_table_vrt(table, helper_dir)), title, "ogr")
-    if not layer.isValid():
-        raise ConfigurationError(
-            tr("QGIS could not read the table {name}.").format(name=table.path.name)
-        )
-    return layer
-
-
-def load_release_tables(
-    tables: Sequence[TableInfo],
-    group_title: str,
-    release_folder: Path,
-    project: Optional[QgsProject] = None,
-) -> Tuple[QgsLayerTreeGroup, List[LoadedTable]]:
-    """Each table as a non-spatial layer in a (new or existing) top-level group."""
-    project = project or QgsProject.instance()
-    root = project.layerTreeRoot()
-    group = root.findGroup(group_title) or root.insertGroup(0, group_title)
-    helper_dir = Path(release_folder) / HELPER_FOLDER
-    loaded = []
-    for table in tables:
-        layer = load_table(table, helper_dir)
-        project.addMapLayer(layer, False)
-        group.addLayer(layer)
-        loaded.append(LoadedTable(layer, table))
-    return group, loaded
-
-
-# --- placing on the map ---------------------------------------------------------------------
 
 
 def written_forms(normalised: str) -> Set[str]:
