@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from ..core.client import OSDownloadsClient
-from ..replica.datadir import default_data_dir, ensure_sample_data
+from ..core.api.client import OSDownloadsClient
+from ..replica.data.datadir import default_data_dir, ensure_sample_data
 from . import cases
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -22,10 +22,10 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import requests
 
-from ..core.client import OSDownloadsClient
-from ..core.extract import extract_archive
+from ..core.api.client import OSDownloadsClient
+from ..core.api.models import RemoteFile
+from ..core.engine.extract import extract_archive
 from ..core.formatting import format_bytes
-from ..core.models import RemoteFile
 from .measure import Timings, fresh_dir, fsync_file, mb_per_s, settle_disk, timed
 
 Row = Tuple[str, str, str, str, str]  # benchmark, ours, reference, ratio, target

@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-from ..core import download as engine
-from ..core import transfer
-from ..core.auth import make_auth
-from ..core.client import OSDownloadsClient
-from ..core.models import RemoteFile
+from ..core.api.auth import make_auth
+from ..core.api.client import OSDownloadsClient
+from ..core.api.models import RemoteFile
+from ..core.engine import download as engine
+from ..core.engine import transfer
 
 
 class _NoHash:

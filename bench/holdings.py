@@ -108,7 +108,7 @@ def _ogr2ogr(files: List[Path], product: str, target: Path) -> float:
 
 
 def holdings(work: Path, pythonpath: str, reps: int = 1) -> Tuple[Dict[str, Any], List[Row]]:
-    from ..replica.sample_holdings import ensure_bench_data
+    from ..replica.data.sample_holdings import ensure_bench_data
 
     data = ensure_bench_data()
     manifest = json.loads((data / "manifest.json").read_text("utf-8"))

@@ -22,10 +22,10 @@ from typing import Optional, Tuple
 
 from qgis.core import QgsAuthMethodConfig
 
-from ..core.auth import Auth, make_auth
+from ..core.api.auth import Auth, make_auth
 from ..core.errors import ConfigurationError
 from ..core.redact import mask, register_secret
-from ..core.trud import DEFAULT_BASE_URL as TRUD_API_URL
+from ..core.sources.trud.client import DEFAULT_BASE_URL as TRUD_API_URL
 from ..i18n import tr
 from .compat import auth_manager
 

@@ -11,7 +11,7 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional, TypeVar
 
-from ..core.client import OSDownloadsClient
+from ..core.api.client import OSDownloadsClient
 from ..core.errors import ConfigurationError
 from ..i18n import tr
 from . import settings as plugin_settings

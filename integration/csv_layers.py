@@ -31,7 +31,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from qgis.PyQt.QtCore import QUrl, QUrlQuery
 
-from ..core.discover import CsvOptions
+from ..core.engine.discover import CsvOptions
 
 DEFAULT_CRS = "EPSG:27700"
 

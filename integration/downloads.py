@@ -16,10 +16,10 @@ from typing import Any, Callable, List, Optional
 from qgis.core import QgsProject
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
-from ..core import jobs
-from ..core.client import OSDownloadsClient
+from ..core.api.client import OSDownloadsClient
+from ..core.api.models import LATEST
+from ..core.engine import pipeline as jobs
 from ..core.errors import Cancelled
-from ..core.models import LATEST
 from ..i18n import tr
 from . import settings as plugin_settings
 from . import task as tasks

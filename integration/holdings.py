@@ -198,7 +198,7 @@ def package_version_sources(
     to the plain loader (its group is labelled change-only: the changes alone, not
     a dataset); so is a supply the readers refuse (the reason goes to the log).
     """
-    from ..core.models import SUPPLY_COU, normalise_supply_type
+    from ..core.api.models import SUPPLY_COU, normalise_supply_type
 
     manifest = result.manifest
     product_name = str((manifest.extra or {}).get("product_name", "") or "")

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 from xml.sax.saxutils import escape, quoteattr
 
-from ..core.discover import CsvOptions, Dataset, group_tiles
+from ..core.engine.discover import CsvOptions, Dataset, group_tiles
 from .compat import gdal_exceptions
 from .csv_layers import (
     DEFAULT_CRS,

@@ -25,8 +25,8 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
-from ..core.manifest import SOURCE_PACKAGE, Manifest
-from ..core.models import SUPPLY_COU, normalise_supply_type
+from ..core.api.models import SUPPLY_COU, normalise_supply_type
+from ..core.engine.manifest import SOURCE_PACKAGE, Manifest
 from ..i18n import tr
 from .layer_sources import (  # plan_layers etc. re-exported for Processing and TRUD
     DEFAULT_CRS,

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Callable, List, Optional
 
-from ..core.client import OSDownloadsClient
-from ..core.models import Product, ProductDownload
+from ..core.api.client import OSDownloadsClient
+from ..core.api.models import Product, ProductDownload
 from .background import BackgroundRunner
 from .client_factory import build_client, run_with_client
 from .downloads import DownloadService

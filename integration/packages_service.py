@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Callable, List
 
-from ..core.client import OSDownloadsClient
-from ..core.models import LATEST, DataPackage, DataPackageVersion, DataPackageVersionSummary
+from ..core.api.client import OSDownloadsClient
+from ..core.api.models import LATEST, DataPackage, DataPackageVersion, DataPackageVersionSummary
 from . import settings as plugin_settings
 from .auth import has_credentials
 from .background import BackgroundRunner

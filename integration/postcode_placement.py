@@ -35,7 +35,7 @@ from qgis.core import (
 )
 
 from ..core.errors import Cancelled, ConfigurationError
-from ..core.trud_tables import normalise_postcode
+from ..core.sources.trud.tables import normalise_postcode
 from ..i18n import tr
 from .compat import make_field, renamed_field
 

@@ -18,7 +18,7 @@ from typing import Any, List, Type, TypeVar
 
 from qgis.core import QgsApplication, QgsSettings
 
-from ..core.trud import parse_item
+from ..core.sources.trud.client import parse_item
 
 GROUP = "os_downloads"
 TRUD_GROUP = "os_downloads/trud"

@@ -18,9 +18,9 @@ from typing import List, Optional, Sequence, Tuple
 
 from qgis.core import QgsLayerTreeGroup, QgsProject, QgsVectorLayer
 
-from ..core.discover import CsvOptions
+from ..core.engine.discover import CsvOptions
 from ..core.errors import ConfigurationError
-from ..core.trud_tables import TableInfo
+from ..core.sources.trud.tables import TableInfo
 from ..i18n import tr
 from .csv_layers import CsvFile, csv_vrt_xml, delimited_text_uri, write_vrt
 from .layer_sources import HELPER_FOLDER, TABLE, LayerSource

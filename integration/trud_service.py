@@ -22,12 +22,12 @@ from typing import Any, Callable, List, Optional
 from qgis.core import QgsLayerTreeGroup, QgsProject, QgsVectorLayer
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
+from ..core.api.models import LATEST
 from ..core.errors import Cancelled, ConfigurationError
-from ..core.models import LATEST
 from ..core.redact import register_secret
-from ..core.signature import SignatureOutcome
-from ..core.trud import KEY_ENV, TrudClient, TrudRelease, parse_item
-from ..core.trud_jobs import TrudJobResult, fetch_trud_release
+from ..core.sources.trud.client import KEY_ENV, TrudClient, TrudRelease, parse_item
+from ..core.sources.trud.fetch import TrudJobResult, fetch_trud_release
+from ..core.sources.trud.signature import SignatureOutcome
 from ..i18n import tr
 from . import settings as plugin_settings
 from . import task as tasks

@@ -20,9 +20,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from qgis.core import QgsApplication
 
-from ..core.models import Product
+from ..core.api.models import Product
+from ..core.net.retry import RetryPolicy
 from ..core.redact import get_logger
-from ..core.retry import RetryPolicy
 
 log = get_logger(__name__)
 

@@ -23,9 +23,9 @@ from qgis.core import (
     QgsProcessingParameterMultipleLayers,
 )
 
+from ..core.engine.manifest import SOURCE_OPENDATA, SOURCE_PACKAGE
 from ..core.errors import ConfigurationError, OSDownloadsError
-from ..core.manifest import SOURCE_OPENDATA, SOURCE_PACKAGE
-from ..core.updates import (
+from ..core.sources.updates import (
     CURRENT,
     ERROR,
     NOT_CHECKED,

@@ -19,11 +19,11 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.auth import make_auth
-from ..core.client import OSDownloadsClient
+from ..core.api.auth import make_auth
+from ..core.api.client import OSDownloadsClient
+from ..core.api.models import LATEST
+from ..core.engine.pipeline import fetch_package_version
 from ..core.errors import ConfigurationError
-from ..core.jobs import fetch_package_version
-from ..core.models import LATEST
 from ..i18n import tr
 from .outputs import DownloadAlgorithm
 

@@ -22,8 +22,8 @@ from qgis.core import (
     QgsProcessingParameterBoolean,
 )
 
+from ..core.engine.pipeline import JobResult
 from ..core.errors import ConfigurationError
-from ..core.jobs import JobResult
 from ..core.redact import get_logger
 from ..i18n import tr
 from ..integration.client_factory import close_client

@@ -28,9 +28,9 @@ from qgis.core import (
     QgsProcessingParameterFile,
 )
 
-from ..core import sync
-from ..core.client import OSDownloadsClient
+from ..core.api.client import OSDownloadsClient
 from ..core.errors import ConfigurationError
+from ..core.sync import run as sync
 from ..i18n import tr
 from ..integration.client_factory import close_client
 from .common import (

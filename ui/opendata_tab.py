@@ -24,8 +24,8 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..core.api.models import Product, ProductDownload
 from ..core.formatting import format_bytes
-from ..core.models import Product, ProductDownload
 from ..i18n import tr
 from ..integration.opendata_service import OpenDataService
 from .context import DockContext

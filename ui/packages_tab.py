@@ -20,8 +20,8 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..core.api.models import DataPackage, DataPackageVersion, DataPackageVersionSummary
 from ..core.formatting import format_bytes, format_size
-from ..core.models import DataPackage, DataPackageVersion, DataPackageVersionSummary
 from ..i18n import tr
 from ..integration import settings as plugin_settings
 from ..integration.holdings import (

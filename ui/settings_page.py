@@ -28,7 +28,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.client import BASE_URL_ENV, DEFAULT_BASE_URL
+from ..core.api.client import BASE_URL_ENV, DEFAULT_BASE_URL
 from ..core.errors import describe
 from ..i18n import tr
 from ..integration import settings as plugin_settings

@@ -36,7 +36,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ..core.errors import OSDownloadsError, describe
 from ..core.formatting import format_size
-from ..core.trud import TrudRelease
+from ..core.sources.trud.client import TrudRelease
 from ..i18n import tr
 from ..integration.postcode_placement import Placement, is_postcode_layer
 from ..integration.table_layers import LoadedTable

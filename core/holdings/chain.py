@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence
 
-from ..models import DataPackageVersionSummary, sort_versions_newest_first
+from ..api.models import DataPackageVersionSummary, sort_versions_newest_first
 from .errors import HoldingError, MissingVersionError
 
 

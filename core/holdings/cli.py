@@ -25,7 +25,7 @@ EXIT_NOTHING_NEW = 10
 
 
 def register(commands: Any) -> None:
-    from ..cli import ctx_parent
+    from ..cli.main import ctx_parent
 
     parent = ctx_parent()
     holding = commands.add_parser(
@@ -78,7 +78,7 @@ def register(commands: Any) -> None:
 
 
 def cmd_update(ctx: Any) -> int:
-    from ..cli import ProgressBar
+    from ..cli.main import ProgressBar
     from .update import update_holding
 
     args: argparse.Namespace = ctx.args

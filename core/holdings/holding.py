@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
-from ..manifest import utc_now
+from ..engine.manifest import utc_now
 from . import gpkg
 from .errors import NotAHoldingError, OtherPackageError
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict
 
-from ..jobs import package_folder
+from ..engine.pipeline import package_folder
 from .chain import plan_chain, previous_id
 from .holding import Holding
 from .update import update_holding

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from ..download import Progress
+from ..engine.download import Progress
+from ..engine.manifest import utc_now
+from ..engine.pipeline import fetch_package_version
 from ..errors import ConfigurationError
-from ..jobs import fetch_package_version
-from ..manifest import utc_now
 from ..redact import get_logger
 from .chain import ChainPlan, plan_chain, previous_id
 from .errors import HoldingError, UnsupportedSupplyError

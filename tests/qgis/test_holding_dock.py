@@ -19,8 +19,8 @@ def test_the_holding_is_built_loaded_then_refreshed_in_place(
     dock, stored_key, replica, tmp_path: Path
 ) -> None:
     from os_downloads.integration.holdings import remember_path, remembered_path
-    from os_downloads.replica.holdings_truth import holdings_truth
-    from os_downloads.replica.sample_holdings import publish_next_update
+    from os_downloads.replica.data.holdings_truth import holdings_truth
+    from os_downloads.replica.data.sample_holdings import publish_next_update
 
     holding = tmp_path / "exeter.gpkg"
     remember_path(TOPO, str(holding))  # as if chosen in the file dialog once
@@ -76,7 +76,7 @@ def test_the_holding_is_built_loaded_then_refreshed_in_place(
 
 
 def test_download_and_load_of_a_full_supply_gives_the_holding_tables(dock, stored_key) -> None:
-    from os_downloads.replica.holdings_truth import holdings_truth
+    from os_downloads.replica.data.holdings_truth import holdings_truth
 
     task = dock.download_and_load_package_version("0040163520", "6402201")
     wait_for_task(task)

@@ -141,7 +141,7 @@ before = [gdal.GetUseExceptions(), ogr.GetUseExceptions()]
 # GDAL 3.10+ warns once per process: forget that writing the samples used it up.
 gdal.__dict__.pop("hasWarnedAboutUserHasNotSpecifiedIfUsingExceptions", None)
 
-from os_downloads.core.discover import find_datasets
+from os_downloads.core.engine.discover import find_datasets
 from os_downloads.integration.layer_sources import plan_layers
 
 for category in (DeprecationWarning, FutureWarning):

@@ -232,7 +232,7 @@ def test_download_package_with_the_key_from_the_auth_manager(
 def test_update_holding_builds_then_applies_a_new_cou(
     run, stored_key: str, replica, tmp_path: Path
 ) -> None:
-    from os_downloads.replica.sample_holdings import publish_next_update
+    from os_downloads.replica.data.sample_holdings import publish_next_update
 
     holding = tmp_path / "exeter.gpkg"
     parameters = {"PACKAGE": "0040163512", "HOLDING": str(holding), "AUTHCFG": stored_key}

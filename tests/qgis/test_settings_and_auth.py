@@ -6,7 +6,7 @@ from pathlib import Path
 
 from qgis.core import QgsSettings
 
-from os_downloads.core.auth import ApiKeyAuth, OAuth2ClientCredentials
+from os_downloads.core.api.auth import ApiKeyAuth, OAuth2ClientCredentials
 from os_downloads.integration import auth, settings
 from os_downloads.ui.settings_page import SettingsPageFactory, SettingsWidget
 

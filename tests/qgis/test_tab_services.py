@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import wait_until
 from qgis.core import QgsVectorLayer
 
-from os_downloads.core.discover import CsvOptions
+from os_downloads.core.engine.discover import CsvOptions
 
 
 def test_a_bad_api_url_is_one_line_in_the_dock_not_a_traceback(dock):

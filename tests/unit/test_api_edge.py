@@ -12,10 +12,10 @@ from typing import Dict, Optional, Tuple
 
 import pytest
 
-from os_downloads.core import cli
-from os_downloads.core.client import OSDownloadsClient
+from os_downloads.core.api.client import OSDownloadsClient
+from os_downloads.core.api.models import Product, ProductDownload
+from os_downloads.core.cli import main as cli
 from os_downloads.core.errors import UnexpectedResponse
-from os_downloads.core.models import Product, ProductDownload
 
 GOOD_DOWNLOAD = {
     "url": "https://api.os.uk/downloads/v1/products/OpenRoads/downloads?area=GB&format=GeoPackage",

@@ -13,8 +13,8 @@ from typing import Any, Callable, Dict
 
 import pytest
 
-from os_downloads.core.auth import ApiKeyAuth
-from os_downloads.core.client import OSDownloadsClient
+from os_downloads.core.api.auth import ApiKeyAuth
+from os_downloads.core.api.client import OSDownloadsClient
 from os_downloads.core.errors import (
     Cancelled,
     NetworkError,
@@ -24,9 +24,14 @@ from os_downloads.core.errors import (
     ServerNotAnswering,
     describe,
 )
-from os_downloads.core.http import CONNECT_TIMEOUT, DEFAULT_TIMEOUT, READ_TIMEOUT, REQUEST_DEADLINE
-from os_downloads.core.ratelimit import RateLimiter
-from os_downloads.core.retry import RetryPolicy
+from os_downloads.core.net.http import (
+    CONNECT_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    READ_TIMEOUT,
+    REQUEST_DEADLINE,
+)
+from os_downloads.core.net.ratelimit import RateLimiter
+from os_downloads.core.net.retry import RetryPolicy
 
 TOPOGRAPHY = "0040154231"
 ATTEMPTS = 4

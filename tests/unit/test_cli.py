@@ -18,8 +18,8 @@ from typing import Dict, Optional, Tuple
 
 import pytest
 
-from os_downloads.core import cli
-from os_downloads.core.download import Progress
+from os_downloads.core.cli import main as cli
+from os_downloads.core.engine.download import Progress
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHONPATH = ROOT / ".build" / "pythonpath"

@@ -8,8 +8,8 @@ import socket
 import pytest
 
 from os_downloads.core import __version__
-from os_downloads.core.auth import ApiKeyAuth, OAuth2ClientCredentials
-from os_downloads.core.client import BASE_URL_ENV, DEFAULT_BASE_URL, OSDownloadsClient
+from os_downloads.core.api.auth import ApiKeyAuth, OAuth2ClientCredentials
+from os_downloads.core.api.client import BASE_URL_ENV, DEFAULT_BASE_URL, OSDownloadsClient
 from os_downloads.core.errors import (
     AuthenticationError,
     ConfigurationError,
@@ -19,8 +19,8 @@ from os_downloads.core.errors import (
     RateLimitedError,
     describe,
 )
-from os_downloads.core.http import origin
-from os_downloads.core.retry import RetryPolicy
+from os_downloads.core.net.http import origin
+from os_downloads.core.net.retry import RetryPolicy
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, max_total_wait=2.0)
 TOPOGRAPHY = "0040154231"

@@ -132,7 +132,7 @@ for info in pkgutil.walk_packages(core.__path__, "os_downloads.core."):
         continue  # the holding engine may load GDAL (test_holdings_load_only_when_asked)
     importlib.import_module(info.name)
     names.append(info.name)
-import os_downloads.core.cli as cli
+import os_downloads.core.cli.main as cli
 cli.build_parser()  # registers every command, the holding command too
 print(json.dumps({"imported": names, "loaded": sorted(sys.modules)}))
 """

@@ -17,15 +17,15 @@ from typing import Any, Dict, Iterator, List
 import pytest
 from archive_factory import file, make_zip, zip_bytes
 
-from os_downloads.core.discover import (
+from os_downloads.core.engine.discover import (
     DEFAULT_CRS,
     Dataset,
     crs_from_wkt,
     find_datasets,
     group_tiles,
 )
-from os_downloads.core.extract import extract_all, extract_archive
-from os_downloads.core.manifest import Manifest, read_manifest
+from os_downloads.core.engine.extract import extract_all, extract_archive
+from os_downloads.core.engine.manifest import Manifest, read_manifest
 
 BNG_ESRI = (
     'PROJCS["British_National_Grid",GEOGCS["GCS_OSGB_1936",DATUM["D_OSGB_1936",'
@@ -449,8 +449,8 @@ def _catalogue_archives(data_dir: Path) -> Dict[str, List[Path]]:
 
 
 def test_every_sample_product_extracts_and_has_datasets(tmp_path: Path) -> None:
-    pytest.importorskip("os_downloads.replica.sampledata")
-    from os_downloads.replica.datadir import ensure_sample_data
+    pytest.importorskip("os_downloads.replica.data.sampledata")
+    from os_downloads.replica.data.datadir import ensure_sample_data
 
     data_dir = ensure_sample_data()
     products = _catalogue_archives(data_dir)
@@ -692,9 +692,9 @@ def test_discovery_closes_every_directory_listing(tmp_path: Path, monkeypatch: A
 
 def test_the_manifest_records_which_datasets_cannot_be_read(tmp_path: Path) -> None:
     """Through ``finish_job``, as every job ends: loadable ones listed, the others marked."""
-    from os_downloads.core.download import DownloadResult, FileResult
-    from os_downloads.core.jobs import finish_job
-    from os_downloads.core.models import Checksum, RemoteFile
+    from os_downloads.core.api.models import Checksum, RemoteFile
+    from os_downloads.core.engine.download import DownloadResult, FileResult
+    from os_downloads.core.engine.pipeline import finish_job
 
     broken = _cut(_geotiff(tmp_path / "src" / "SU.tif", pixels=300), 0.5).read_bytes()
     archive = make_zip(

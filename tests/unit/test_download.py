@@ -18,9 +18,10 @@ from typing import List, Optional
 import pytest
 import requests
 
-from os_downloads.core.auth import ApiKeyAuth
-from os_downloads.core.client import OSDownloadsClient
-from os_downloads.core.download import (
+from os_downloads.core.api.auth import ApiKeyAuth
+from os_downloads.core.api.client import OSDownloadsClient
+from os_downloads.core.api.models import Checksum, RemoteFile
+from os_downloads.core.engine.download import (
     PART_SUFFIX,
     STATUS_DOWNLOADED,
     STATUS_SKIPPED,
@@ -28,6 +29,8 @@ from os_downloads.core.download import (
     Progress,
     download_files,
 )
+from os_downloads.core.engine.manifest import Manifest, ManifestFile, write_manifest
+from os_downloads.core.engine.partfile import PartInfo, write_part_info
 from os_downloads.core.errors import (
     Cancelled,
     ChecksumMismatchError,
@@ -35,11 +38,8 @@ from os_downloads.core.errors import (
     InsufficientSpaceError,
     SizeMismatchError,
 )
-from os_downloads.core.manifest import Manifest, ManifestFile, write_manifest
-from os_downloads.core.models import Checksum, RemoteFile
-from os_downloads.core.partfile import PartInfo, write_part_info
-from os_downloads.core.retry import RetryPolicy
-from os_downloads.replica.storage import etag_of
+from os_downloads.core.net.retry import RetryPolicy
+from os_downloads.replica.server.storage import etag_of
 
 FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.2, max_total_wait=10)
 PACKAGE_ID = "0040154231"

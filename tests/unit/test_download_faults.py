@@ -21,9 +21,10 @@ from typing import Any, Dict, List, Optional, Type
 import pytest
 import requests
 
-from os_downloads.core.auth import ApiKeyAuth
-from os_downloads.core.client import OSDownloadsClient
-from os_downloads.core.download import (
+from os_downloads.core.api.auth import ApiKeyAuth
+from os_downloads.core.api.client import OSDownloadsClient
+from os_downloads.core.api.models import RemoteFile
+from os_downloads.core.engine.download import (
     DownloadResult,
     TransferLimits,
     download_files,
@@ -35,8 +36,7 @@ from os_downloads.core.errors import (
     OSDownloadsError,
     SizeMismatchError,
 )
-from os_downloads.core.models import RemoteFile
-from os_downloads.core.retry import RetryPolicy
+from os_downloads.core.net.retry import RetryPolicy
 
 FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.2, max_total_wait=10)
 # Short deadlines for tests; the defaults are 30 s stall, 1 KB/s over 30 s, 60 s to give up.

@@ -30,6 +30,14 @@ from archive_factory import (
     zip_bytes,
 )
 
+from os_downloads.core.engine.extract import (
+    MARKER_NAME,
+    ExtractLimits,
+    default_dest,
+    extract_all,
+    extract_archive,
+    safe_member_path,
+)
 from os_downloads.core.errors import (
     ArchiveNameClashError,
     Cancelled,
@@ -39,14 +47,6 @@ from os_downloads.core.errors import (
     UnsupportedCompressionError,
     ZipBombError,
     describe,
-)
-from os_downloads.core.extract import (
-    MARKER_NAME,
-    ExtractLimits,
-    default_dest,
-    extract_all,
-    extract_archive,
-    safe_member_path,
 )
 
 needs_unzip = pytest.mark.skipif(shutil.which("unzip") is None, reason="Info-ZIP unzip missing")

@@ -14,8 +14,8 @@ from typing import List
 
 import pytest
 
+from os_downloads.core.engine.lock import FileLock
 from os_downloads.core.errors import Cancelled, LockHeldError
-from os_downloads.core.lock import FileLock
 
 
 def test_a_waiter_gives_up_when_the_holder_makes_no_progress(tmp_path: Path) -> None:

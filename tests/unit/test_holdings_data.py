@@ -24,19 +24,19 @@ from typing import Any, Dict, List
 import pytest
 import requests
 
-from os_downloads.core.auth import ApiKeyAuth
-from os_downloads.core.client import OSDownloadsClient
-from os_downloads.replica.catalogue import HOLDING_NEXT_VERSIONS, HOLDING_PACKAGES
-from os_downloads.replica.holdings_truth import (
+from os_downloads.core.api.auth import ApiKeyAuth
+from os_downloads.core.api.client import OSDownloadsClient
+from os_downloads.replica.data.catalogue import HOLDING_NEXT_VERSIONS, HOLDING_PACKAGES
+from os_downloads.replica.data.holdings_truth import (
     apply_abp,
     apply_abp_tiles,
     apply_mastermap,
     compute_truth,
     holdings_truth,
 )
-from os_downloads.replica.sample_abp import COLUMNS, FIELD_COUNTS, TABLES, key_of
-from os_downloads.replica.sample_build import SampleBuild
-from os_downloads.replica.sample_holdings import (
+from os_downloads.replica.data.sample_abp import COLUMNS, FIELD_COUNTS, TABLES, key_of
+from os_downloads.replica.data.sample_build import SampleBuild
+from os_downloads.replica.data.sample_holdings import (
     SMALL,
     abp_key_text,
     abp_state,
@@ -46,7 +46,7 @@ from os_downloads.replica.sample_holdings import (
     package_versions,
     publish_next_update,
 )
-from os_downloads.replica.sample_mastermap import OSGB_NS
+from os_downloads.replica.data.sample_mastermap import OSGB_NS
 
 TOPOGRAPHY = "0040163512"
 ADDRESSES = "0040163520"

@@ -28,6 +28,7 @@ from holding_samples import (
     write_gz,
 )
 
+from os_downloads.core.api.models import DataPackageVersionSummary
 from os_downloads.core.holdings.chain import plan_chain
 from os_downloads.core.holdings.errors import (
     BadSupplyError,
@@ -39,7 +40,6 @@ from os_downloads.core.holdings.gpkg import decode_blob
 from os_downloads.core.holdings.holding import AppliedVersion, Holding, HoldingInfo
 from os_downloads.core.holdings.mastermap import read_chunk
 from os_downloads.core.holdings.update import apply_version
-from os_downloads.core.models import DataPackageVersionSummary
 
 TOPO = HoldingInfo("PKG1", "Topo", "MMTOPO", "OS MasterMap Topography Layer", "mastermap", "", "")
 ABP = HoldingInfo("PKG2", "ABP", "ABP", "AddressBase Premium", "addressbase", "", "")

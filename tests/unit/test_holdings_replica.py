@@ -23,8 +23,8 @@ from os_downloads.core.holdings.addressbase import RECORD_TYPES
 from os_downloads.core.holdings.gpkg import decode_blob
 from os_downloads.core.holdings.mastermap import FEATURE_CLASSES, MULTI_SEPARATOR
 from os_downloads.core.holdings.topography import table_name
-from os_downloads.replica.holdings_truth import holdings_truth
-from os_downloads.replica.sample_holdings import publish_next_update
+from os_downloads.replica.data.holdings_truth import holdings_truth
+from os_downloads.replica.data.sample_holdings import publish_next_update
 
 PYTHONPATH = Path(__file__).resolve().parents[2] / ".build" / "pythonpath"
 TOPO = "0040163512"

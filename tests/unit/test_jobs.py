@@ -12,19 +12,24 @@ from typing import List
 
 import pytest
 
-from os_downloads.core.auth import ApiKeyAuth
-from os_downloads.core.client import OSDownloadsClient
-from os_downloads.core.download import PHASE_DISCOVER, PHASE_DOWNLOAD, PHASE_EXTRACT, Progress
-from os_downloads.core.errors import Cancelled, ConfigurationError
-from os_downloads.core.jobs import fetch_package_version, fetch_product, safe_folder_name
-from os_downloads.core.manifest import (
+from os_downloads.core.api.auth import ApiKeyAuth
+from os_downloads.core.api.client import OSDownloadsClient
+from os_downloads.core.engine.download import (
+    PHASE_DISCOVER,
+    PHASE_DOWNLOAD,
+    PHASE_EXTRACT,
+    Progress,
+)
+from os_downloads.core.engine.manifest import (
     MANIFEST_NAME,
     Manifest,
     ManifestFile,
     read_manifest,
     write_manifest,
 )
-from os_downloads.core.retry import RetryPolicy
+from os_downloads.core.engine.pipeline import fetch_package_version, fetch_product, safe_folder_name
+from os_downloads.core.errors import Cancelled, ConfigurationError
+from os_downloads.core.net.retry import RetryPolicy
 
 PACKAGE_ID = "0040154231"
 GRID = "ASCII Grid and GML (Grid)"

@@ -11,10 +11,10 @@ import json
 import sqlite3
 from pathlib import Path
 
-from os_downloads.core import cli
-from os_downloads.core.client import OSDownloadsClient
-from os_downloads.core.jobs import EXTRACTED_FOLDER, product_folder
-from os_downloads.core.manifest import MANIFEST_NAME
+from os_downloads.core.api.client import OSDownloadsClient
+from os_downloads.core.cli import main as cli
+from os_downloads.core.engine.manifest import MANIFEST_NAME
+from os_downloads.core.engine.pipeline import EXTRACTED_FOLDER, product_folder
 
 PRODUCT = "OpenUSRN"  # one GeoPackage zip in the replica
 

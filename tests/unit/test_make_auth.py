@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from os_downloads.core.auth import ApiKeyAuth, OAuth2ClientCredentials, make_auth
-from os_downloads.core.client import OSDownloadsClient
+from os_downloads.core.api.auth import ApiKeyAuth, OAuth2ClientCredentials, make_auth
+from os_downloads.core.api.client import OSDownloadsClient
+from os_downloads.core.net.retry import RetryPolicy
 from os_downloads.core.redact import redact
-from os_downloads.core.retry import RetryPolicy
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, max_total_wait=2.0)
 

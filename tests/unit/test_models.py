@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from os_downloads.core.models import (
+from os_downloads.core.api.models import (
     Checksum,
     DataPackage,
     DataPackageVersion,

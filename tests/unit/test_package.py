@@ -94,7 +94,7 @@ def test_holds_the_plugin(names: List[str]) -> None:
         "LICENSE",
         "icons/icon.svg",
         "core/__init__.py",
-        "core/client.py",
+        "core/api/client.py",
     ]
     if (ROOT / "plugin.py").exists():
         expected.append("plugin.py")
@@ -161,14 +161,14 @@ def test_ships_only_what_runs(names: List[str]) -> None:
 @pytest.mark.parametrize(
     "path, shipped",
     [
-        ("core/client.py", True),
+        ("core/api/client.py", True),
         ("ui/widgets/panel.py", True),
         ("i18n/os_downloads_de.qm", True),
         ("i18n/os_downloads_de.ts", False),
         ("i18n/update_translations.py", False),
         ("resources.qrc", False),
         ("replica/server.py", False),
-        ("core/__pycache__/client.cpython-311.pyc", False),
+        ("core/api/__pycache__/client.cpython-311.pyc", False),
         ("notes.txt", False),
         ("icons/icon.svg", True),
     ],

@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from os_downloads.core.client import OSDownloadsClient
+from os_downloads.core.api.client import OSDownloadsClient
 from os_downloads.core.errors import Cancelled, ConfigurationError
-from os_downloads.core.http import HttpClient, copy_transport
-from os_downloads.core.ratelimit import (
+from os_downloads.core.net.http import HttpClient, copy_transport
+from os_downloads.core.net.ratelimit import (
     DEVELOPMENT_PER_MINUTE,
     LIVE_PER_MINUTE,
     RateLimiter,
@@ -23,7 +23,7 @@ from os_downloads.core.ratelimit import (
     per_minute_from_env,
     process_limiter,
 )
-from os_downloads.core.retry import RetryPolicy
+from os_downloads.core.net.retry import RetryPolicy
 
 FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, max_total_wait=2.0)
 LIMIT, WINDOW = 5, 1.0

@@ -21,9 +21,9 @@ from typing import Any, Dict, List
 
 import pytest
 
-from os_downloads.core import sync
-from os_downloads.replica.inventory import CATALOGUE_NAME
-from os_downloads.replica.testing import ReplicaServer
+from os_downloads.core.sync import run as sync
+from os_downloads.replica.server.inventory import CATALOGUE_NAME
+from os_downloads.replica.server.replica_server import ReplicaServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "real_api"
 PYTHONPATH = Path(__file__).resolve().parents[2] / ".build" / "pythonpath"

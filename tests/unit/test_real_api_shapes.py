@@ -13,18 +13,18 @@ from pathlib import Path
 import pytest
 import requests
 
-from os_downloads.core import sync
-from os_downloads.core.auth import ApiKeyAuth
-from os_downloads.core.client import OSDownloadsClient, strip_key_param
-from os_downloads.core.jobs import fetch_package_version, fetch_product
-from os_downloads.core.manifest import read_manifest
-from os_downloads.core.models import (
+from os_downloads.core.api.auth import ApiKeyAuth
+from os_downloads.core.api.client import OSDownloadsClient, strip_key_param
+from os_downloads.core.api.models import (
     SUPPLY_COU,
     SUPPLY_FULL,
     DataPackageVersionSummary,
     normalise_supply_type,
 )
-from os_downloads.core.retry import RetryPolicy
+from os_downloads.core.engine.manifest import read_manifest
+from os_downloads.core.engine.pipeline import fetch_package_version, fetch_product
+from os_downloads.core.net.retry import RetryPolicy
+from os_downloads.core.sync import run as sync
 
 FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, max_total_wait=2.0)
 TOPOGRAPHY = "0040154231"  # supplyType FULL / COU

@@ -18,14 +18,14 @@ import pytest
 import requests
 
 from os_downloads.replica import DEMO_API_KEY, DEMO_API_SECRET
-from os_downloads.replica.minidata import (
+from os_downloads.replica.data.minidata import (
     BGS_VERSION,
     BIG_FILE,
     PACKAGE_ID,
     PACKAGE_VERSIONS,
     write_tiny_catalogue,
 )
-from os_downloads.replica.testing import ReplicaServer
+from os_downloads.replica.server.replica_server import ReplicaServer
 
 TERRAIN50_URL_QUERY = "area=GB&format=ASCII+Grid+and+GML+%28Grid%29&redirect"
 

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from os_downloads.core.errors import Cancelled, RetriesExhausted, describe
-from os_downloads.core.retry import RetryBudget, RetryPolicy, parse_retry_after
+from os_downloads.core.net.retry import RetryBudget, RetryPolicy, parse_retry_after
 
 
 class FakeClock:

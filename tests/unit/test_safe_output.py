@@ -19,10 +19,10 @@ from typing import Dict, Optional, Tuple
 
 import pytest
 
-from os_downloads.core import cli
+from os_downloads.core.cli import main as cli
 from os_downloads.core.errors import NetworkError, connection_failure
-from os_downloads.core.http import HttpClient
-from os_downloads.core.retry import RetryPolicy
+from os_downloads.core.net.http import HttpClient
+from os_downloads.core.net.retry import RetryPolicy
 from os_downloads.core.safe_text import safe_line
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -230,8 +230,8 @@ def test_a_name_that_does_not_resolve_is_said_so():
 def test_a_storage_that_refuses_the_connection_is_said_in_words(tmp_path):
     import requests
 
-    from os_downloads.core.download import download_files
-    from os_downloads.core.models import RemoteFile
+    from os_downloads.core.api.models import RemoteFile
+    from os_downloads.core.engine.download import download_files
 
     port = closed_port()
     with requests.Session() as session, pytest.raises(NetworkError) as caught:
@@ -272,7 +272,7 @@ def test_log_lines_carry_no_terminal_control_characters():
 def test_a_warning_while_the_progress_bar_is_drawn_starts_its_own_line():
     import logging
 
-    from os_downloads.core.download import Progress
+    from os_downloads.core.engine.download import Progress
 
     stream = io.StringIO()
     err = cli.SafeStream(stream, keep="\n\r")
@@ -280,7 +280,7 @@ def test_a_warning_while_the_progress_bar_is_drawn_starts_its_own_line():
     handler = cli._warnings_to(err)
     try:
         bar(Progress(500_000, 1_000_000, 1, 2, "x.zip", 2_000_000.0))
-        logging.getLogger("os_downloads.core.download").warning("x.zip: fetching it again")
+        logging.getLogger("os_downloads.core.engine.download").warning("x.zip: fetching it again")
     finally:
         logging.getLogger(cli.PACKAGE_LOGGER).removeHandler(handler)
 

@@ -18,10 +18,10 @@ from typing import List
 
 import pytest
 
-from os_downloads.core import sync
+from os_downloads.core.api.models import DataPackageVersionSummary
+from os_downloads.core.engine.lock import FileLock
 from os_downloads.core.errors import ConfigurationError, LockHeldError
-from os_downloads.core.lock import FileLock
-from os_downloads.core.models import DataPackageVersionSummary
+from os_downloads.core.sync import run as sync
 
 PYTHONPATH = Path(__file__).resolve().parents[2] / ".build" / "pythonpath"
 TOPOGRAPHY = "0040154231"  # replica package: FULL 6307037, COU 6307152, COU 6307290
@@ -293,7 +293,7 @@ def test_packages_without_a_key_fail_with_a_clear_message(tmp_path, replica) -> 
 
 
 def test_check_updates_reads_the_manifests_and_downloads_nothing(tmp_path, replica) -> None:
-    from os_downloads.core.updates import check_updates, find_manifests, group_manifests
+    from os_downloads.core.sources.updates import check_updates, find_manifests, group_manifests
 
     config = sync.load_config(sync_config(tmp_path, replica))
     sync.run_sync(config, env={"OS_API_KEY": replica.api_key})

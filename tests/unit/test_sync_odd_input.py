@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from os_downloads.core import sync
-from os_downloads.core.client import OSDownloadsClient
+from os_downloads.core.api.client import OSDownloadsClient
+from os_downloads.core.sync import run as sync
 
 PYTHONPATH = Path(__file__).resolve().parents[2] / ".build" / "pythonpath"
 PRODUCT = "OpenRoads"

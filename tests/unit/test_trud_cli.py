@@ -9,9 +9,9 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from os_downloads.core.cli import main
-from os_downloads.core.signature import find_verifier
-from os_downloads.replica.trud import TRUD_API_KEY, api_url
+from os_downloads.core.cli.main import main
+from os_downloads.core.sources.trud.signature import find_verifier
+from os_downloads.replica.server.trud import TRUD_API_KEY, api_url
 
 
 def run(args: List[str], env: Dict[str, str]) -> Tuple[int, str, str]:
@@ -139,7 +139,7 @@ def test_a_trusted_fingerprint_without_gnupg_fails_before_downloading(replica, t
 
 def test_verify_detached_refuses_a_pinned_key_it_cannot_check(tmp_path: Path):
     from os_downloads.core.errors import SignatureError
-    from os_downloads.core.signature import verify_detached
+    from os_downloads.core.sources.trud.signature import verify_detached
 
     for name in ("data", "sig", "key"):
         (tmp_path / name).write_bytes(b"x")

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from os_downloads.core.engine.manifest import MANIFEST_NAME, read_manifest
 from os_downloads.core.errors import ChecksumMismatchError, SignatureError, describe
-from os_downloads.core.manifest import MANIFEST_NAME, read_manifest
-from os_downloads.core.retry import RetryPolicy
-from os_downloads.core.signature import find_verifier
-from os_downloads.core.trud import TrudClient
-from os_downloads.core.trud_jobs import fetch_trud_release, release_folder
-from os_downloads.replica.trud import TRUD_API_KEY, api_url
+from os_downloads.core.net.retry import RetryPolicy
+from os_downloads.core.sources.trud.client import TrudClient
+from os_downloads.core.sources.trud.fetch import fetch_trud_release, release_folder
+from os_downloads.core.sources.trud.signature import find_verifier
+from os_downloads.replica.server.trud import TRUD_API_KEY, api_url
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05)
 needs_gpg = pytest.mark.skipif(find_verifier() is None, reason="no gpgv/gpg on this machine")

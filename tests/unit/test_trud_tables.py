@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from os_downloads.core.ods_xml import COLUMNS, flatten_to_csv, iter_organisations
-from os_downloads.core.trud_tables import (
+from os_downloads.core.sources.trud.ods_xml import COLUMNS, flatten_to_csv, iter_organisations
+from os_downloads.core.sources.trud.tables import (
     ODS_27_FIELDS,
     describe_table,
     find_tables,
     looks_like_postcode,
     normalise_postcode,
 )
-from os_downloads.core.trud_window import (
+from os_downloads.core.sources.trud.window import (
     _UkRule,
     describe_wait,
     in_window,
@@ -23,7 +23,7 @@ from os_downloads.core.trud_window import (
     seconds_until_window,
     uk_zone,
 )
-from os_downloads.replica.sample_trud import (
+from os_downloads.replica.data.sample_trud import (
     NEW_BUILD_POSTCODE,
     _practices_in_release,
     epraccur,

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 
-from os_downloads.core.client import OSDownloadsClient
-from os_downloads.core.jobs import fetch_product
-from os_downloads.core.manifest import read_manifest
+from os_downloads.core.api.client import OSDownloadsClient
+from os_downloads.core.engine.manifest import read_manifest
+from os_downloads.core.engine.pipeline import fetch_product
 
 PRODUCT = "GBOverviewMaps"
 FILE_NAME = "gboverviewmaps_gtiff_gb.zip"
