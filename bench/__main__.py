@@ -2,7 +2,7 @@
 
 Options: ``--large-gb N`` (default: env ``OS_DOWNLOADS_BENCH_GB``, else 1),
 ``--reps N`` (runs per measurement, median reported; default 3), ``--only
-throughput,memory,many,extract,stall``, ``--out FILE`` (default
+throughput,memory,many,extract,stall,holdings``, ``--out FILE`` (default
 ``.build/bench/results.json``). The replica's data with the large file live in
 ``.build/replica-data-large`` (made on the first run, reused after).
 """
@@ -25,7 +25,7 @@ from . import cases
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / ".build" / "bench"
-ALL = ("throughput", "memory", "many", "extract", "stall")
+ALL = ("throughput", "memory", "many", "extract", "stall", "holdings")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,16 +66,27 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"unknown benchmarks: {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING)
+    results: Dict[str, Any] = {"created_at": cases.now_iso(), "machine": cases.describe_machine()}
+    rows: List[cases.Row] = []
+    if "holdings" in wanted:
+        from .holdings import holdings
+
+        print("holdings: full build vs ogr2ogr, a COU vs the full build...", flush=True)
+        results["holdings"], found = holdings(
+            BENCH_DIR / "holdings", _pythonpath(), reps=max(1, args.reps)
+        )
+        rows += found
+        wanted.discard("holdings")
+    if not wanted:  # only the holdings: no replica, no large file needed
+        return _finish(args, results, rows)
     data_dir = default_data_dir(args.large_gb)
     print(f"Sample data with a {args.large_gb:g} GB file in {data_dir} (made once)...", flush=True)
     ensure_sample_data(data_dir, large_gb=args.large_gb)
     work = BENCH_DIR / "work"
     work.mkdir(parents=True, exist_ok=True)
 
-    results: Dict[str, Any] = {"created_at": cases.now_iso(), "machine": cases.describe_machine()}
     results["large_gb"] = args.large_gb
     results["reps"] = args.reps
-    rows: List[cases.Row] = []
     server = subprocess.Popen(
         [
             sys.executable,
@@ -145,6 +156,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+    return _finish(args, results, rows)
+
+
+def _finish(args: argparse.Namespace, results: Dict[str, Any], rows: List[cases.Row]) -> int:
     print()
     print_table(rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)

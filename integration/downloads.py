@@ -133,7 +133,7 @@ class DownloadService(QObject):
                     progress=progress,
                     cancel=event,
                 )
-            return _prepare(result, values)
+            return _prepare(result, values, event)
 
         description = tr("OS Downloads: data package {title}, version {version}").format(
             title=title, version=version_id or LATEST
@@ -185,10 +185,18 @@ class DownloadService(QObject):
         self.ended.emit(outcome)
 
 
-def _prepare(result: JobResult, values: PluginSettings) -> PreparedJob:
+def _prepare(
+    result: JobResult, values: PluginSettings, cancel: Optional[threading.Event] = None
+) -> PreparedJob:
     """Worker-thread part of loading: name the group, plan layers, write helper VRTs."""
     group = group_name_for(result.manifest)
     sources: List[LayerSource] = []
+    if values.load_after_download:
+        from .holdings import package_version_sources  # MasterMap, ABP: the holding readers
+
+        found = package_version_sources(result, cancel)
+        if found is not None:
+            return PreparedJob(result, group, found)
     if values.load_after_download and result.datasets:
         title = str(getattr(result.manifest, "name", "") or "")
         sources = plan_layers(result.datasets, result.folder, title=title)

@@ -44,6 +44,10 @@ def describe_progress(progress: Any) -> str:
         return tr("Extracting {files} files").format(files=files)
     if phase == "discover":
         return tr("Finding layers")
+    if phase == "apply":  # core/holdings: applying a version to a holding
+        return tr("Applying to the holding ({files} files): {name}").format(
+            files=files, name=progress.current_file
+        )
     amount = format_bytes(done) + (f" / {format_bytes(total)}" if total else "")
     rate = getattr(progress, "rate_bytes_per_s", 0.0) or 0.0
     speed = f", {format_bytes(rate)}/s" if rate > 0 else ""

@@ -181,6 +181,7 @@ def _phase_text(phase: str) -> str:
         PHASE_DOWNLOAD: tr("Downloading"),
         PHASE_EXTRACT: tr("Unzipping"),
         PHASE_DISCOVER: tr("Looking for data in"),
+        "apply": tr("Applying to the holding"),  # core/holdings
     }.get(phase, "")
 
 

@@ -23,6 +23,7 @@ from .common import ICON_PATH
 from .download_package import DownloadPackageAlgorithm
 from .download_product import DownloadProductAlgorithm
 from .sync_algorithm import SyncAlgorithm
+from .update_holding import UpdateHoldingAlgorithm
 
 log = get_logger(__name__)
 
@@ -73,6 +74,7 @@ class OSDownloadsProvider(QgsProcessingProvider):
             DownloadPackageAlgorithm(),
             CheckUpdatesAlgorithm(),
             SyncAlgorithm(),
+            UpdateHoldingAlgorithm(),
         ):
             self.addAlgorithm(algorithm)
 

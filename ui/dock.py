@@ -7,7 +7,7 @@ starts without network calls.
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from qgis.core import (
     Qgis,
@@ -92,6 +92,8 @@ class OSDownloadsDock(QgsDockWidget):
 
         self.downloads.started.connect(self.progress.track)
         self.downloads.ended.connect(self._on_ended)
+        self.packages_tab.holdings.started.connect(self.progress.track)
+        self.packages_tab.holdings.ended.connect(self._on_holding_ended)
 
     # --- public API -------------------------------------------------------------------
 
@@ -152,6 +154,15 @@ class OSDownloadsDock(QgsDockWidget):
             show_outcome(self.iface, outcome)
         finally:
             self.outcome_shown.emit(outcome)
+
+    def _on_holding_ended(self, outcome: Any) -> None:
+        from ..integration.holdings import holding_text
+
+        self.progress.untrack(outcome.task)
+        level = Qgis.MessageLevel.Success if outcome.ok else Qgis.MessageLevel.Critical
+        if outcome.cancelled:
+            level = Qgis.MessageLevel.Info
+        self.iface.messageBar().pushMessage(tr("OS Downloads"), holding_text(outcome), level, 10)
 
 
 def outcome_text(outcome: DownloadOutcome) -> str:

@@ -7,6 +7,7 @@ from typing import Dict, List, Optional, Sequence
 from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -22,6 +23,13 @@ from qgis.PyQt.QtWidgets import (
 from ..core.api.models import DataPackage, DataPackageVersion, DataPackageVersionSummary
 from ..core.formatting import format_bytes, format_size
 from ..i18n import tr
+from ..integration import settings as plugin_settings
+from ..integration.holdings import (
+    HoldingService,
+    is_holding_product,
+    remember_path,
+    remembered_path,
+)
 from ..integration.packages_service import PackagesService
 from .context import DockContext, no_key_text
 
@@ -85,6 +93,7 @@ class PackagesTab(QWidget):
         self.versions: List[DataPackageVersionSummary] = []
         self.version: Optional[DataPackageVersion] = None
         self._serial = 0
+        self.holdings = HoldingService(self)
         self._build()
 
     def _build(self) -> None:
@@ -112,6 +121,15 @@ class PackagesTab(QWidget):
         self.reload_button = QPushButton(tr("Reload"))
         self.download_button = QPushButton(tr("Download and load this version"))
         self.download_button.setEnabled(False)
+        self.holding_button = QPushButton(tr("Keep up to date in one GeoPackage"))
+        self.holding_button.setToolTip(
+            tr(
+                "Builds one GeoPackage from the newest full supply and applies every "
+                "change-only update after it; each later click applies what is new and "
+                "refreshes the layers."
+            )
+        )
+        self.holding_button.setEnabled(False)
 
         def titled(title: str, widget: QWidget) -> QWidget:
             box = QWidget()
@@ -133,6 +151,7 @@ class PackagesTab(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter, 1)
         layout.addLayout(buttons)
+        layout.addWidget(self.holding_button)
         layout.addWidget(self.download_button)
         self.stack.addWidget(content)
 
@@ -144,6 +163,7 @@ class PackagesTab(QWidget):
         self.packages_tree.currentItemChanged.connect(self._package_changed)
         self.versions_tree.currentItemChanged.connect(self._version_changed)
         self.download_button.clicked.connect(self._download_clicked)
+        self.holding_button.clicked.connect(self._holding_clicked)
 
     # --- listing ----------------------------------------------------------------------
 
@@ -198,6 +218,10 @@ class PackagesTab(QWidget):
         self.versions_tree.clear()
         self.files_tree.clear()
         self.download_button.setEnabled(False)
+        package = self.packages.get(package_id)
+        self.holding_button.setEnabled(
+            package is not None and is_holding_product(package.product_id, package.product_name)
+        )
         self.status_label.setText(tr("Loading versions…"))
         self.service.list_versions(
             package_id,
@@ -261,6 +285,17 @@ class PackagesTab(QWidget):
             )
         )
         self.download_button.setEnabled(bool(version.downloads))
+        if version.is_change_only:
+            self.download_button.setText(tr("Download and load this change-only update alone"))
+            self.download_button.setToolTip(
+                tr(
+                    "A change-only update applies to a holding, not a dataset on its own: "
+                    "use Keep up to date in one GeoPackage to see the data as it now is."
+                )
+            )
+        else:
+            self.download_button.setText(tr("Download and load this version"))
+            self.download_button.setToolTip("")
         self.files_loaded.emit(version.id)
 
     # --- download ---------------------------------------------------------------------
@@ -279,4 +314,37 @@ class PackagesTab(QWidget):
             return self.service.start_download(package_id, version_id, title=title)
         except Exception as exc:  # noqa: BLE001
             self.context.report_error(exc, tr("Starting the download"))
+            return None
+
+    # --- holding ----------------------------------------------------------------------
+
+    def _holding_clicked(self) -> None:
+        package = self.packages_tree.currentItem()
+        if package is None:
+            return
+        package_id = str(package.data(0, ID_ROLE))
+        path = remembered_path(package_id)
+        if not path:
+            name = self.packages.get(package_id)
+            suggested = plugin_settings.load().download_root / f"{package_id}.gpkg"
+            path, _ = QFileDialog.getSaveFileName(
+                self,
+                tr("GeoPackage to keep {name} in").format(name=name.name if name else package_id),
+                str(suggested),
+                tr("GeoPackage (*.gpkg)"),
+            )
+            if not path:
+                return
+            if not path.lower().endswith(".gpkg"):
+                path += ".gpkg"
+            remember_path(package_id, path)
+        self.start_holding(package_id, path)
+
+    def start_holding(self, package_id: str, path: str):
+        """Download and apply what the holding lacks, then load or refresh its layers."""
+        package = self.packages.get(package_id)
+        try:
+            return self.holdings.start(package_id, path, title=package.name if package else "")
+        except Exception as exc:  # noqa: BLE001
+            self.context.report_error(exc, tr("Starting the update of the holding"))
             return None

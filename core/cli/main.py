@@ -49,7 +49,7 @@ from typing import Dict, Optional, Sequence, TextIO
 from .. import __version__
 from ..errors import Cancelled, OSDownloadsError, describe
 from ..redact import get_logger
-from . import os_commands, sync_commands, trud_commands
+from . import holding_commands, os_commands, sync_commands, trud_commands
 from .context import (
     EXIT_CANCELLED,
     EXIT_ERROR,
@@ -72,7 +72,7 @@ log = get_logger(__name__)
 
 PROG = "os-downloads"
 # The command table: every command module, in the order ``--help`` lists them.
-COMMANDS = (os_commands, sync_commands, trud_commands)
+COMMANDS = (os_commands, sync_commands, trud_commands, holding_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -136,20 +136,27 @@ class DataPackages:
 
     name = "packages"
     options: Tuple[str, ...] = ()
-    fields = ("id", "extract")
+    fields = ("id", "extract", "holding")
 
     def parse(self, raw: Mapping[str, Any], where: str) -> Entry:
         no_extra(raw, self.fields, where)
         package_id = required_str(raw, "id", where)
+        holding = required_str(raw, "holding", where) if "holding" in raw else None
+        if holding and not holding.lower().endswith(".gpkg"):
+            raise ConfigurationError(f"{where}: holding must be a .gpkg file name.")
         return Entry(
             kind=self.name,
             key=f"packages/{package_id}",
-            label=f"package {package_id}",
-            spec={"id": package_id},
+            label=f"package {package_id}" + (f" -> {holding}" if holding else ""),
+            spec={"id": package_id, "holding": holding},
             extract=opt_bool(raw.get("extract"), "extract", where, default=None),
         )
 
     def check(self, entry: Entry, state: Dict[str, Any], ctx: SyncContext) -> Plan:
+        if entry.spec.get("holding"):  # loaded on demand: holdings need GDAL
+            from ..holdings.sync import check_holding
+
+            return check_holding(entry, Plan(entry), Step, ctx)
         versions = ctx.os_client().data_package_versions(entry.spec["id"])
         fetched = state.get("fetched", {})
         if not isinstance(fetched, dict):
@@ -168,7 +175,12 @@ class DataPackages:
             plan.notes.append(f"newest version {newest} already fetched")
         return plan
 
-    def apply(self, entry: Entry, step: Step, state: Dict[str, Any], ctx: SyncContext) -> str:
+    def apply(self, entry: Entry, step: Step, state: Dict[str, Any], ctx: SyncContext) -> Any:
+        """The folder written, or for a holding a dict with it and what each table changed."""
+        if entry.spec.get("holding"):
+            from ..holdings.sync import apply_holding
+
+            return apply_holding(entry, step, state, ctx)  # {folder, holding, changes}
         result = fetch_package_version(
             ctx.os_client(),
             entry.spec["id"],

@@ -38,7 +38,8 @@ class EntryReport:
     kind: str
     label: str
     status: str = NOT_RUN
-    fetched: List[Dict[str, str]] = field(default_factory=list)  # version, description, folder
+    fetched: List[Dict[str, Any]] = field(default_factory=list)  # version, description, folder
+    # (+ holding, changes: {table: {inserted, updated, deleted}} for a holding)
     pending: List[str] = field(default_factory=list)  # steps planned but not done
     notes: List[str] = field(default_factory=list)
     error: str = ""
@@ -111,6 +112,11 @@ class SyncReport:
                 lines.append(
                     f"    fetched {safe_line(item['description'])} -> {safe_line(item['folder'])}"
                 )
+                for table, n in (item.get("changes") or {}).items():
+                    lines.append(
+                        f"      {table}: {n['inserted']} inserted, {n['updated']} updated, "
+                        f"{n['deleted']} deleted"
+                    )
             for step in e.pending:
                 doing = "would fetch" if self.dry_run else "not fetched"
                 lines.append(f"    {doing} {safe_line(step)}")

@@ -212,11 +212,11 @@ def _run_entry(
             return
         for step in plan.steps:
             log.info("sync: %s: fetching %s", entry.label, step.description)
-            folder = kind.apply(entry, step, entry_state, ctx)
+            done = kind.apply(entry, step, entry_state, ctx)  # the folder, or a dict with it
             state.save()
-            out.fetched.append(
-                {"version": step.version, "description": step.description, "folder": folder}
-            )
+            item = {"version": step.version, "description": step.description}
+            item.update(done if isinstance(done, Mapping) else {"folder": done})
+            out.fetched.append(item)
             out.pending.remove(step.description)
         out.status = UPDATED
     except Cancelled as err:

@@ -24,6 +24,9 @@ retry_after: float|None    seconds sent as ``Retry-After`` with a 429; None: no 
 drop_after_bytes: int      with drop_count: the connection closes after N body bytes
 drop_count: int            how many storage GETs are cut short (counts down)
 wrong_md5: set[str]        file names whose listed md5 is wrong
+withdrawn_versions: set    data-package version ids the API no longer lists or serves
+                           (expired); their neighbours' previous/nextVersionUrl still
+                           name them, as links fixed at publication would
 corrupt_files: {name: K}   storage flips a byte in the next K bodies of that file
 slow_bytes_per_second      storage bodies are throttled to this rate
 signed_url_ttl_seconds     lifetime of signed storage URLs (<= 0: already expired)
@@ -81,6 +84,7 @@ class FaultSettings:
     drop_after_bytes: int = 0
     drop_count: int = 0
     wrong_md5: Set[str] = field(default_factory=set)
+    withdrawn_versions: Set[str] = field(default_factory=set)
     corrupt_files: Dict[str, int] = field(default_factory=dict)
     slow_bytes_per_second: int = 0
     signed_url_ttl_seconds: float = 3600.0
@@ -123,7 +127,7 @@ API_BODY_FAULTS = ("short_body", "long_body", "reset", "trickle")
 
 
 def _normalise(name: str, value: Any) -> Any:
-    if name == "wrong_md5":
+    if name in ("wrong_md5", "withdrawn_versions"):
         return {value} if isinstance(value, str) else set(value or ())
     if name == "corrupt_files":
         return _corrupt_counts(value)
@@ -204,6 +208,7 @@ class Faults:
                 replace(
                     d,
                     wrong_md5=set(d.wrong_md5),
+                    withdrawn_versions=set(d.withdrawn_versions),
                     corrupt_files=dict(d.corrupt_files),
                     body_override=dict(d.body_override),
                 ),
@@ -226,6 +231,7 @@ class Faults:
         with self._lock:
             data = asdict(self._settings)
         data["wrong_md5"] = sorted(data["wrong_md5"])
+        data["withdrawn_versions"] = sorted(data["withdrawn_versions"])
         return data
 
     # --- consulted by the origins ----------------------------------------------
@@ -290,6 +296,9 @@ class Faults:
             else:
                 self._settings.corrupt_files[file_name] = left - 1
             return True
+
+    def is_withdrawn(self, version_id: str) -> bool:
+        return version_id in self._settings.withdrawn_versions
 
     def body_for(self, api_path: str) -> Optional[Tuple[int, str]]:
         """(status, raw body) set for ``api_path`` (the path after the API prefix), or None."""

@@ -346,7 +346,8 @@ class OsApi:
         if package is None:
             return refused
         base = self.base(request)
-        data = [self.summary_json(package, v, base) for v in package.newest_first()]
+        listed = [v for v in package.newest_first() if not self.faults.is_withdrawn(v.id)]
+        data = [self.summary_json(package, v, base) for v in listed]
         return json_response(self.echo_key(request, data))
 
     def version(self, request: Request, package_id: str, version_id: str) -> Response:
@@ -355,7 +356,7 @@ class OsApi:
             return refused
         ordered = package.newest_first()
         position = self._version_position(ordered, version_id)
-        if position is None:
+        if position is None or self.faults.is_withdrawn(ordered[position].id):
             return self._no_version(request, package, version_id)
         base = self.base(request)
         version = ordered[position]

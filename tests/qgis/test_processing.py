@@ -85,6 +85,7 @@ def test_the_provider_offers_the_algorithms(provider) -> None:
         "os_downloads:downloadpackage",
         "os_downloads:downloadproduct",
         "os_downloads:sync",
+        "os_downloads:updateholding",
     ]
     assert provider.name() == "OS Downloads"
     assert not provider.icon().isNull()
@@ -229,6 +230,30 @@ def test_download_package_with_the_key_from_the_auth_manager(
     )  # no AUTHCFG: the plugin's configured entry; VERSION defaults to latest
     assert latest["VERSION"] == "6307290"
     assert ".gz" in {Path(f).suffix for f in latest["FILES"]}  # not unzipped: the downloads
+
+
+def test_update_holding_builds_then_applies_a_new_cou(
+    run, stored_key: str, replica, tmp_path: Path
+) -> None:
+    from os_downloads.replica.data.holdings_truth import publish_next_update
+
+    holding = tmp_path / "exeter.gpkg"
+    parameters = {"PACKAGE": "0040163512", "HOLDING": str(holding), "AUTHCFG": stored_key}
+    first = run("os_downloads:updateholding", parameters)
+    assert first["HOLDING"] == str(holding)
+    assert first["APPLIED"] == 4 and first["VERSIONS"] == "6401101, 6401102, 6401103, 6401104"
+    assert run("os_downloads:updateholding", parameters)["APPLIED"] == 0
+    published = publish_next_update(replica, "0040163512")
+    feedback = RecordingFeedback()
+    second = run("os_downloads:updateholding", parameters, feedback)
+    expected = published.truth.changes
+    assert second["APPLIED"] == 1
+    assert second["INSERTED"] == sum(c["inserted"] for c in expected.values())
+    assert second["DELETED"] == sum(c["deleted"] for c in expected.values())
+    assert "Applied version 6401105" in feedback.text
+    with pytest.raises(QgsProcessingException) as caught:
+        run("os_downloads:updateholding", dict(parameters, PACKAGE="0040163520"))
+    assert "holds data package 0040163512, not 0040163520" in str(caught.value)
 
 
 def test_download_package_without_any_key_says_where_to_put_one(

@@ -2,6 +2,11 @@
 
 Checked twice: statically (every import statement in core/) and for real (a
 fresh interpreter imports every core module and reports what got loaded).
+
+One exception: ``core/holdings/`` (the holding engine) may use GDAL's Python
+bindings (``osgeo``), and nothing else in core imports it at import time (the
+command line loads ``core/holdings/cli.py``, which imports the engine only
+inside its handlers), so the rest of core runs without GDAL.
 """
 
 from __future__ import annotations
@@ -33,6 +38,10 @@ FORBIDDEN = (
     "osr",
 )
 ALLOWED_THIRD_PARTY = {"requests", "urllib3"}  # urllib3 comes with requests
+GDAL_MODULES = frozenset({"osgeo", "gdal", "ogr", "osr"})
+HOLDINGS = CORE / "holdings"  # may import osgeo; see the module docstring
+# Modules of core/holdings that the rest of core may load at import time.
+HOLDINGS_LOADED_EAGERLY = ("os_downloads.core.holdings", "os_downloads.core.holdings.cli")
 # Parts of the plugin core/ must not reach into: they import QGIS.
 OUTSIDE_CORE = ("integration", "ui", "plugin", "processing_provider", "replica", "bench", "scripts")
 
@@ -69,14 +78,19 @@ def _imports(path: Path) -> Iterator[Tuple[int, str, int, bool]]:
             yield node.lineno, node.module or "", node.level, id(node) in optional
 
 
-def _is_bad(module: str, level: int, depth: int, optional: bool) -> bool:
+def _is_bad(
+    module: str, level: int, depth: int, optional: bool, *, gdal_allowed: bool = False
+) -> bool:
     """depth: how many packages below the repository root the file sits (core/x.py -> 1).
 
     An optional import (guarded by ``except ImportError``) may name a third-party
-    backport such as tomli, but never QGIS, Qt or GDAL.
+    backport such as tomli, but never QGIS, Qt or GDAL. ``gdal_allowed``: the
+    file is in core/holdings/, which may import osgeo.
     """
     top = module.split(".")[0]
     if level == 0:
+        if gdal_allowed and top in GDAL_MODULES:
+            return False
         if top in FORBIDDEN:
             return True
         if top == "os_downloads":
@@ -97,8 +111,9 @@ def test_core_imports_only_stdlib_and_requests() -> None:
     problems = []
     for path in _core_files():
         depth = len(path.relative_to(ROOT).parts) - 1
+        in_holdings = HOLDINGS in path.parents
         for line, module, level, optional in _imports(path):
-            if _is_bad(module, level, depth, optional):
+            if _is_bad(module, level, depth, optional, gdal_allowed=in_holdings):
                 dots = "." * level
                 problems.append(f"{path.relative_to(ROOT)}:{line}: imports {dots}{module}")
     assert not problems, "core/ must use stdlib + requests only:\n" + "\n".join(problems)
@@ -109,11 +124,16 @@ import importlib, json, pkgutil, sys
 import os_downloads
 import os_downloads.core as core
 names = ["os_downloads", "os_downloads.core"]
+eager = ("os_downloads.core.holdings", "os_downloads.core.holdings.cli")
 for info in pkgutil.walk_packages(core.__path__, "os_downloads.core."):
     if info.name.endswith("__main__"):
         continue  # running it would start a command
+    if info.name.startswith("os_downloads.core.holdings.") and info.name not in eager:
+        continue  # the holding engine may load GDAL (test_holdings_load_only_when_asked)
     importlib.import_module(info.name)
     names.append(info.name)
+import os_downloads.core.cli.main as cli
+cli.build_parser()  # registers every command, the holding command too
 print(json.dumps({"imported": names, "loaded": sorted(sys.modules)}))
 """
 
@@ -143,6 +163,24 @@ def test_importing_core_loads_no_qgis_qt_or_gdal(tmp_path: Path) -> None:
     assert expected <= set(report["imported"])
     leaked = [m for m in report["loaded"] if m.split(".")[0] in FORBIDDEN]
     assert not leaked, f"importing core loaded QGIS/Qt/GDAL modules: {leaked}"
+    engine = [
+        m
+        for m in report["loaded"]
+        if m.startswith("os_downloads.core.holdings") and m not in HOLDINGS_LOADED_EAGERLY
+    ]
+    assert not engine, f"core loaded the holding engine at import time: {engine}"
+    assert "os_downloads.core.cli.holding_commands" in report["loaded"]  # the command is registered
+
+
+def test_holdings_may_use_gdal_and_only_they(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("from osgeo import ogr\nimport qgis\n", encoding="utf-8")
+    in_holdings = [
+        m for _, m, lvl, opt in _imports(sample) if _is_bad(m, lvl, 2, opt, gdal_allowed=True)
+    ]
+    elsewhere = [m for _, m, lvl, opt in _imports(sample) if _is_bad(m, lvl, 1, opt)]
+    assert in_holdings == ["qgis"]
+    assert elsewhere == ["osgeo", "qgis"]
 
 
 def test_the_static_check_catches_what_it_should(tmp_path: Path) -> None:

@@ -1,0 +1,201 @@
+"""Holdings benchmark: building a holding vs ``ogr2ogr -f GPKG``, a COU vs the full build.
+
+Data: ``replica.sample_holdings.ensure_bench_data`` (≥ 200,000 MasterMap features
+and ≥ 200,000 AddressBase Premium records per full supply, gzipped/zipped as
+OS supplies them; made once into ``.build/holdings-bench``). Every build runs
+in a fresh process (``python -m os_downloads.bench.holdings --child``) that
+reports its time and peak RSS; ``ogr2ogr`` (GDAL's own loader, which applies
+no COU and reads ABP's mixed records as one table) loads the same files.
+
+Targets (issue 13): full build ≤ 1.2× ogr2ogr; a COU < 5 % of the full build's
+time; peak memory < 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+Row = Tuple[str, str, str, str, str]
+MEMORY_TARGET_BYTES = 300 * 10**6
+KINDS = {"MMTOPO": "mastermap", "ABP": "addressbase"}
+
+
+def _child(argv: Sequence[str]) -> int:
+    """Apply ``--version`` folders in order to ``--holding``; print seconds and peak RSS."""
+    from ..core.holdings.holding import AppliedVersion, Holding, HoldingInfo
+    from ..core.holdings.update import apply_version
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", action="store_true")
+    parser.add_argument("--holding", type=Path, required=True)
+    parser.add_argument("--product", required=True)
+    parser.add_argument("--version", action="append", nargs=3, metavar=("ID", "SUPPLY", "DIR"))
+    args = parser.parse_args(argv)
+    info = HoldingInfo("bench", "bench", args.product, args.product, KINDS[args.product], "", "")
+    timings = []
+    with Holding.open(args.holding, create=True) as holding:
+        for version_id, supply, folder in args.version:
+            files = sorted(p for p in Path(folder).iterdir() if p.is_file())
+            started = time.perf_counter()
+            apply_version(holding, info, AppliedVersion(version_id, "", supply, "", "", ""), files)
+            timings.append(time.perf_counter() - started)
+    peak = _peak_rss()
+    print(json.dumps({"seconds": timings, "peak_rss_bytes": peak}))
+    return 0
+
+
+def _peak_rss() -> int:
+    """This process's peak RSS. Linux: VmHWM (ru_maxrss survives exec, so a child
+    would report its parent's peak); elsewhere ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _run_child(pythonpath: str, holding: Path, product: str, versions: List[Tuple[str, str, Path]]):
+    command = [sys.executable, "-m", "os_downloads.bench.holdings", "--child"]
+    command += ["--holding", str(holding), "--product", product]
+    for version_id, supply, folder in versions:
+        command += ["--version", version_id, supply, str(folder)]
+    result = subprocess.run(
+        command,
+        env=dict(os.environ, PYTHONPATH=pythonpath),
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=True,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _ogr2ogr(files: List[Path], product: str, target: Path) -> float:
+    """GDAL's loader on the same files, one call per file (appending), timed."""
+    if target.exists():
+        target.unlink()
+    started = time.perf_counter()
+    for index, path in enumerate(files):
+        more = ["-update", "-append"] if index else []
+        if product == "MMTOPO":
+            source = f"/vsigzip/{path}"
+            # The GML 2 chunks carry fid as a field too; the GML 3.2 one does not.
+            extra = ["-lco", "FID=gpkg_fid", "-forceNullable"]
+        else:
+            source = f"/vsizip/{path}/{path.name[: -len('_csv.zip')]}.csv"
+            extra = ["-oo", "HEADERS=NO", "-nln", "abp"]
+        subprocess.run(
+            ["ogr2ogr", "-f", "GPKG", *more, *extra, str(target), source],
+            capture_output=True,
+            timeout=3600,
+            check=True,
+        )
+    elapsed = time.perf_counter() - started
+    for path in files:  # GDAL's /vsigzip/ index caches, not ours to keep
+        Path(str(path) + ".properties").unlink(missing_ok=True)
+    return elapsed
+
+
+def holdings(work: Path, pythonpath: str, reps: int = 1) -> Tuple[Dict[str, Any], List[Row]]:
+    from ..replica.data.sample_holdings import ensure_bench_data
+
+    data = ensure_bench_data()
+    manifest = json.loads((data / "manifest.json").read_text("utf-8"))
+    work.mkdir(parents=True, exist_ok=True)
+    results: Dict[str, Any] = {}
+    rows: List[Row] = []
+    for package in manifest["packages"]:
+        product = package["product"]
+        versions = package["versions"]
+        full, cou = versions[0], versions[1]
+        full_dir, cou_dir = data / full["folder"], data / cou["folder"]
+        data_files = sorted(p for p in full_dir.iterdir() if p.name.endswith((".gz", "_csv.zip")))
+        ours, refs, cous, peaks = [], [], [], []
+        for _ in range(max(1, reps)):
+            holding = work / f"{package['id']}.gpkg"
+            if holding.exists():
+                holding.unlink()
+            report = _run_child(
+                pythonpath,
+                holding,
+                product,
+                [(full["id"], "FULL", full_dir), (cou["id"], "COU", cou_dir)],
+            )
+            ours.append(report["seconds"][0])
+            cous.append(report["seconds"][1])
+            peaks.append(report["peak_rss_bytes"])
+            refs.append(_ogr2ogr(data_files, product, work / f"{package['id']}-ogr2ogr.gpkg"))
+        ours_s, ref_s, cou_s = (
+            sorted(ours)[len(ours) // 2],
+            sorted(refs)[len(refs) // 2],
+            sorted(cous)[len(cous) // 2],
+        )
+        size = full["counts"].get("features") or full["counts"].get("records")
+        changed = cou["counts"].get("features", cou["counts"].get("records", 0))
+        name = "MasterMap" if product == "MMTOPO" else "AddressBase Premium"
+        unit = "features" if product == "MMTOPO" else "records"
+        results[package["id"]] = {
+            "product": product,
+            "full_supply": size,
+            "cou_size": changed,
+            "ours_full_s": ours_s,
+            "ogr2ogr_full_s": ref_s,
+            "ours_cou_s": cou_s,
+            "peak_rss_bytes": max(peaks),
+        }
+        rows.append(
+            (
+                f"holding: {name} full build ({size:,} {unit})",
+                f"{ours_s:.1f} s",
+                f"ogr2ogr {ref_s:.1f} s",
+                f"{ours_s / ref_s:.2f}x",
+                "<= 1.2x",
+            )
+        )
+        rows.append(
+            (
+                f"holding: {name} COU ({changed:,} {unit}, {100 * changed / size:.1f} %)",
+                f"{cou_s:.2f} s",
+                f"full {ours_s:.1f} s",
+                f"{100 * cou_s / ours_s:.1f} %",
+                "< 5 %",
+            )
+        )
+        rows.append(
+            (
+                f"holding: {name} peak memory",
+                f"{max(peaks) / 10**6:.0f} MB",
+                "",
+                "",
+                f"< {MEMORY_TARGET_BYTES // 10**6} MB",
+            )
+        )
+    shutil.rmtree(work, ignore_errors=True)
+    return results, rows
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--child" in argv:
+        return _child(argv)
+    from . import __main__ as bench_main
+
+    results, rows = holdings(bench_main.BENCH_DIR / "holdings", bench_main._pythonpath())
+    bench_main.print_table(rows)
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,381 @@
+"""Applying AddressBase Premium files to a holding, record type by record type.
+
+Tables: one per record type (``street``, ``street_descriptor``, ``blpu``,
+``xref``, ``lpi``, ``delivery_point``, ``organisation``, ``classification``,
+``successor``, ``metadata``), every column of the record, ``blpu`` as
+EPSG:27700 points from its X/Y coordinates. Each data table has a unique index
+on its key (USRN, USRN+LANGUAGE, UPRN, XREF_KEY, LPI_KEY, UDPRN, SUCC_KEY,
+ORG_KEY, CLASS_KEY).
+
+A full file (FILE_TYPE F) is inserted as it streams. A change-only file
+(FILE_TYPE C) is staged in temporary tables, then applied set-wise: per key the
+record with the highest ``PRO_ORDER`` wins (applying in PRO_ORDER gives that):
+a ``D`` winner deletes the held row, any other replaces it in place (same fid)
+or is inserted. Re-applying a file changes nothing. Metadata records
+(29) have no key: a file that carries them replaces the held ones.
+
+Tile supplies (5 km geographic chunks, named by tile: ``NC4040.csv``,
+``..._ST1075.csv``): every row keeps its ``tile``; a change chunk holds all the
+records of its tile as inserts, so it first removes everything held for that
+tile (OS: "change chunks replace the tile").
+
+Counts (``changes``) compare each key's record before the version with after it.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from ..errors import Cancelled
+from . import gpkg
+from .addressbase import DATA_TYPES, RECORD_TYPES, FileHeader, RecordType, csv_files, read_records
+from .addressbase_table import TILE_COLUMN, RecordTable, row_text
+from .errors import BadSupplyError, UnsupportedSupplyError
+
+Changes = Dict[str, Dict[str, int]]
+BATCH = 5000
+# A geographic (5 km tile) chunk: ``NC4040.csv`` or ``..._ST1075.csv``.
+_TILE_NAME = re.compile(r"(?:^|_)([A-Z]{2}\d{4})\.csv$", re.IGNORECASE)
+
+
+def tile_of(name: str) -> Optional[str]:
+    """The tile a geographic chunk covers, from its file name; None for other chunks."""
+    found = _TILE_NAME.search(Path(name).name)
+    return found.group(1).upper() if found else None
+
+
+CHANGE_TYPES = ("I", "U", "D")
+
+
+class AddressBaseApplier:
+    """Applies the files of one version; ``changes`` counts per table."""
+
+    kind = "addressbase"
+
+    def __init__(self, conn: Any, description: str = "") -> None:
+        self.conn = conn
+        self.description = description
+        self.tables: Dict[str, RecordTable] = {}
+        self.changes: Changes = {}
+        self.full_build = False
+        self.tiled = False  # a tile supply: rows remember their tile; a tile replaces a tile
+        self._seen: Dict[str, RecordTable] = {}  # per table: keys a change file touched
+        for kind in DATA_TYPES:
+            if gpkg.table_exists(conn, kind.table):
+                self._table(kind)
+
+    def _table(self, kind: RecordType) -> RecordTable:
+        table = self.tables.get(kind.code)
+        if table is None:
+            table = self.tables[kind.code] = RecordTable(
+                self.conn, kind, self.description, defer_index=self.full_build
+            )
+            if self.tiled:
+                table.ensure_tile_column()
+            self.changes.setdefault(
+                table.name, {"inserted": 0, "updated": 0, "deleted": 0, "ignored": 0}
+            )
+        return table
+
+    def create_all_tables(self) -> None:
+        """A full build: every table, their key indexes made after the load (faster)."""
+        self.full_build = True
+        for kind in DATA_TYPES:
+            self._table(kind)
+
+    @property
+    def table_names(self) -> List[str]:
+        return [t.name for t in self.tables.values()]
+
+    @property
+    def written(self) -> Dict[str, Tuple[int, List[int]]]:
+        """Per table: (largest fid before this version, fids updated in place)."""
+        return {t.name: (t.fid_before, t.updated_fids) for t in self.tables.values()}
+
+    def apply(
+        self,
+        files: Sequence[Path],
+        *,
+        full: bool,
+        cancel: Optional[threading.Event] = None,
+        progress: Optional[Callable[[int, int, str], None]] = None,
+    ) -> Changes:
+        sources = csv_files(files)
+        if not sources:
+            raise UnsupportedSupplyError(
+                "This version holds no AddressBase Premium CSV file.",
+                hint="Holdings read the CSV supply; order the package as CSV.",
+            )
+        tiles = [tile_of(source.name) for source in sources]
+        if any(tiles):
+            self.tiled = True
+            for table in self.tables.values():
+                table.ensure_tile_column()
+        for index, (source, tile) in enumerate(zip(sources, tiles)):
+            if progress is not None:
+                progress(index, len(sources), source.name)
+            headers: List[FileHeader] = []
+            records = read_records(source, headers)
+            if full:
+                self._apply_full(records, headers, source.name, cancel, tile)
+            else:
+                if tile:
+                    self._replace_tile(tile)
+                self._apply_change(records, headers, source.name, cancel, tile)
+        self._count_changes()
+        for table in self.tables.values():
+            if table.spatial_pending:
+                gpkg.build_spatial_index(self.conn, table.name)
+                table.spatial_pending = False
+            if table.index_pending:
+                try:
+                    table.create_index()
+                except sqlite3.IntegrityError:
+                    raise BadSupplyError(
+                        f"A {table.kind.label} record's key "
+                        f"({', '.join(k.upper() for k in table.kind.key)}) repeats in the "
+                        "full supply, which OS's data never does: a file is damaged."
+                    ) from None
+        if progress is not None:
+            progress(len(sources), len(sources), "")
+        return self.changes
+
+    # --- full files ---------------------------------------------------------------------
+
+    def _apply_full(
+        self, records: Any, headers: List[FileHeader], name: str, cancel: Any, tile: Any = None
+    ) -> None:
+        batches: Dict[str, List[List[Any]]] = {}
+        waiting = 0
+        before = {t.name: self._count_rows(t.name) for t in self.tables.values()}
+        checked = False
+        # Per record type: its table and its batch (the loop runs once per record).
+        targets: Dict[str, Any] = {}
+        for kind, fields, line in records:
+            if not checked:
+                self._expect(headers, "F", name)
+                checked = True
+            target = targets.get(kind.code)
+            if target is None:
+                table = self._table(kind)
+                before.setdefault(table.name, 0)
+                target = targets[kind.code] = (table, batches.setdefault(kind.code, []))
+            if kind.key and fields[1] != "I" and fields[1].strip().upper() != "I":
+                raise BadSupplyError(
+                    f"{name}: line {line}: change type {fields[1]!r} in a full "
+                    "supply (only I is expected)."
+                )
+            target[1].append(target[0].row(fields, tile))
+            waiting += 1
+            if waiting >= BATCH:
+                self._flush_full(batches, name)
+                for rows in batches.values():
+                    rows.clear()
+                waiting = 0
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("Cancelled; the holding was left as it was.")
+        self._expect(headers, "F", name)
+        self._flush_full(batches, name)
+        for table in self.tables.values():
+            grown = self._count_rows(table.name) - before.get(table.name, 0)
+            self.changes[table.name]["inserted"] += grown
+
+    def _flush_full(self, batches: Dict[str, List[List[Any]]], name: str) -> None:
+        for code, rows in batches.items():
+            if not rows:
+                continue
+            table = self.tables[code]
+            try:
+                self.conn.executemany(table.insert_sql, rows)
+            except sqlite3.IntegrityError:
+                raise BadSupplyError(
+                    f"{name}: a {table.kind.label} record's key "
+                    f"({', '.join(k.upper() for k in table.kind.key)}) repeats in the full "
+                    "supply, which OS's data never does: the file is damaged."
+                ) from None
+
+    # --- change-only files --------------------------------------------------------------
+
+    def _apply_change(
+        self, records: Any, headers: List[FileHeader], name: str, cancel: Any, tile: Any = None
+    ) -> None:
+        q = gpkg.quote
+        staged: Dict[str, str] = {}
+        batches: Dict[str, List[List[Any]]] = {}
+        metadata: List[List[Any]] = []
+        waiting = 0
+        for record in records:
+            if waiting == 0:
+                self._expect(headers, "C", name)
+            table = self._table(record.type)
+            if not record.type.key:  # metadata (29)
+                metadata.append(table.row(record.fields, tile))
+                continue
+            change = record.fields[1].strip().upper()
+            if change not in CHANGE_TYPES:
+                raise BadSupplyError(
+                    f"{name}: line {record.line}: change type {record.fields[1]!r} "
+                    "is not I, U or D."
+                )
+            record.fields[1] = change
+            if record.type.code not in staged:
+                staged[record.type.code] = self._stage_table(table)
+            batches.setdefault(record.type.code, []).append(
+                table.row(record.fields, tile) + [record.line]
+            )
+            waiting += 1
+            if waiting >= BATCH:
+                self._flush_stage(batches, staged)
+                batches, waiting = {}, 1
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled("Cancelled; the holding was left as it was.")
+        self._expect(headers, "C", name)
+        self._flush_stage(batches, staged)
+        for code, stage in staged.items():
+            self._apply_stage(self.tables[code], stage)
+            self.conn.execute(f"DROP TABLE temp.{q(stage)}")
+        if metadata:
+            table = self._table(RECORD_TYPES["29"])
+            self.conn.execute(f"DELETE FROM {q(table.name)}")
+            self.conn.executemany(table.insert_sql, metadata)
+            self.changes[table.name]["updated"] += len(metadata)
+
+    def _stage_table(self, table: RecordTable) -> str:
+        q = gpkg.quote
+        stage = f"stage_{table.name}"
+        self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(stage)}")
+        self.conn.execute(
+            f"CREATE TEMP TABLE {q(stage)} AS SELECT {table.column_list}, 0 AS _line "
+            f"FROM main.{q(table.name)} WHERE 0"
+        )
+        return stage
+
+    def _flush_stage(self, batches: Dict[str, List[List[Any]]], staged: Dict[str, str]) -> None:
+        for code, rows in batches.items():
+            marks = ", ".join("?" for _ in rows[0])
+            self.conn.executemany(
+                f"INSERT INTO temp.{gpkg.quote(staged[code])} VALUES ({marks})", rows
+            )
+
+    def _apply_stage(self, table: RecordTable, stage: str) -> None:
+        q = gpkg.quote
+        key = ", ".join(q(k) for k in table.kind.key)
+        final = f"final_{table.name}"
+        self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(final)}")
+        self.conn.execute(
+            f"CREATE TEMP TABLE {q(final)} AS SELECT * FROM (SELECT *, row_number() OVER "
+            f"(PARTITION BY {key} ORDER BY pro_order DESC, _line DESC) AS _rank "
+            f"FROM temp.{q(stage)}) WHERE _rank = 1"
+        )
+        held = (
+            f"EXISTS (SELECT 1 FROM main.{q(table.name)} h WHERE "
+            + " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
+            + ")"
+        )
+        # What each key was before this *version* (a key may change in several of its
+        # files): the counts compare the holding before and after the whole version.
+        seen = self._seen_table(table)
+        before = (
+            f"(SELECT {row_text(table, 'h')} FROM main.{q(table.name)} h WHERE "
+            + " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
+            + ")"
+        )
+        self.conn.execute(
+            f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {key}, {held}, {before} "
+            f"FROM temp.{q(final)} f"
+        )
+        self.conn.execute(
+            f"DELETE FROM main.{q(table.name)} WHERE ({key}) IN "
+            f"(SELECT {key} FROM temp.{q(final)} WHERE change_type = 'D')"
+        )
+        # Held keys are updated in place (their fid, and so a loaded layer's feature
+        # ids, stay); new keys are inserted. (No UPSERT: it would override the
+        # R-tree triggers' INSERT OR REPLACE.)
+        columns = ", ".join(f"f.{q(n)}" for n in table.names)
+        match = " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
+        held_rows = self.conn.execute(
+            f"SELECT {columns}, h.fid FROM temp.{q(final)} f JOIN main.{q(table.name)} h "
+            f"ON {match} WHERE f.change_type != 'D' ORDER BY f.pro_order"
+        ).fetchall()
+        self.conn.executemany(table.update_sql, held_rows)
+        table.updated_fids.extend(row[-1] for row in held_rows)
+        self.conn.execute(
+            f"INSERT INTO main.{q(table.name)} ({table.column_list}) SELECT {columns} "
+            f"FROM temp.{q(final)} f WHERE f.change_type != 'D' AND NOT EXISTS "
+            f"(SELECT 1 FROM main.{q(table.name)} h WHERE {match}) ORDER BY f.pro_order"
+        )
+        self.conn.execute(f"DROP TABLE temp.{q(final)}")
+
+    def _seen_table(self, table: RecordTable) -> str:
+        """The temporary table of the keys this version touched, with their state before."""
+        q = gpkg.quote
+        key = ", ".join(q(k) for k in table.kind.key)
+        seen = f"seen_{table.name}"
+        if seen not in self._seen:
+            self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(seen)}")
+            self.conn.execute(
+                f"CREATE TEMP TABLE {q(seen)} AS SELECT {key}, 0 AS was_held, "
+                f"'' AS was_row FROM main.{q(table.name)} WHERE 0"
+            )
+            self.conn.execute(f"CREATE UNIQUE INDEX temp.{q(seen + '_key')} ON {q(seen)} ({key})")
+            self._seen[seen] = table
+        return seen
+
+    def _replace_tile(self, tile: str) -> None:
+        """A tile's change chunk holds every record of the tile: drop what it held."""
+        q = gpkg.quote
+        for table in self.tables.values():
+            if not table.kind.key or not table.tiled:
+                continue
+            key = ", ".join(q(k) for k in table.kind.key)
+            seen = self._seen_table(table)
+            self.conn.execute(
+                f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {key}, 1, {row_text(table, 'h')} "
+                f"FROM main.{q(table.name)} h WHERE {TILE_COLUMN} = ?",
+                (tile,),
+            )
+            self.conn.execute(f"DELETE FROM main.{q(table.name)} WHERE {TILE_COLUMN} = ?", (tile,))
+
+    def _count_changes(self) -> None:
+        """inserted / updated / deleted per table: each key's record before the version
+        against now. A record supplied again unchanged (a tile re-supplied, a U that
+        changes nothing) and a key inserted then deleted within the version count as
+        ignored."""
+        q = gpkg.quote
+        for seen, table in self._seen.items():
+            match = " AND ".join(f"h.{q(k)} IS s.{q(k)}" for k in table.kind.key)
+            now = f"(SELECT {row_text(table, 'h')} FROM main.{q(table.name)} h WHERE {match})"
+            tally = self.changes[table.name]
+            for was_held, was_row, is_row in self.conn.execute(
+                f"SELECT was_held, was_row, {now} FROM temp.{q(seen)} s"
+            ):
+                if was_held and is_row is None:
+                    what = "deleted"
+                elif was_held:
+                    what = "updated" if was_row != is_row else "ignored"
+                else:
+                    what = "inserted" if is_row is not None else "ignored"
+                tally[what] += 1
+            self.conn.execute(f"DROP TABLE temp.{q(seen)}")
+        self._seen = {}
+
+    # --- checks -------------------------------------------------------------------------
+
+    @staticmethod
+    def _expect(headers: List[FileHeader], file_type: str, name: str) -> None:
+        if not headers:
+            return
+        got = headers[0].file_type
+        if got != file_type:
+            said = {"F": "a full supply (F)", "C": "a change-only update (C)"}
+            raise BadSupplyError(
+                f"{name}: the header says {said[got]}, but this version is "
+                f"{said[file_type].split(' (')[0]}."
+            )
+
+    def _count_rows(self, table: str) -> int:
+        return int(self.conn.execute(f"SELECT count(*) FROM {gpkg.quote(table)}").fetchone()[0])
