@@ -75,7 +75,7 @@ from ..errors import (
     DownloadError,
 )
 from ..net.connections import shutdown_connection
-from ..net.retry import RetryPolicy
+from ..net.retry import JOB_RETRY, RetryPolicy
 from ..net.thread_sessions import ThreadSessions
 from ..redact import get_logger
 from .checksums import file_matches
@@ -148,6 +148,7 @@ def download_files(
     limits: Optional[TransferLimits] = None,
     lock_patience: float = LOCK_PATIENCE_S,
     recorded: Optional[Recorded] = None,
+    job_retry: RetryPolicy = JOB_RETRY,
 ) -> DownloadResult:
     """Download ``files`` into ``dest``; see the module docstring for the promises.
 
@@ -159,7 +160,8 @@ def download_files(
     for another program's download of the same file once it shows no progress.
     ``recorded(name)``: what an earlier run recorded of a file (jobs pass
     ``engine.recorded.manifest_records(dest)``); without it, a file whose
-    listing has no checksum is always fetched again.
+    listing has no checksum is always fetched again. ``job_retry``: the retries and
+    pauses all files of the job share (``JOB_RETRY``: 60 retries, 15 minutes).
     """
     chosen = limits or TransferLimits()
     if timeout is not None:
@@ -178,6 +180,7 @@ def download_files(
         lock_patience=lock_patience,
         recorded=recorded,
     )
+    job.job_budget = job_retry.budget()
     return job.run()
 
 
@@ -210,6 +213,7 @@ class _Job:
         self.workers = workers
         self.cancel = cancel
         self.retry = retry
+        self.job_budget = JOB_RETRY.budget()  # shared by every file (download_files sets it)
         self.chunk_size = chunk_size
         self.limits = limits
         self.lock_patience = lock_patience

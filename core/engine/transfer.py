@@ -86,7 +86,7 @@ class FileTransfer:
         self.expected_size = file.size  # learnt from the server when the listing has none
         self.overflow: Optional[int] = None  # bytes seen when the server sent too many
         self.info: Optional[PartInfo] = None  # the sidecar of the .part being filled
-        self.tries = Tries(job.retry, job.limits)
+        self.tries = Tries(job.retry, job.limits, job.job_budget)
         self.flusher = BackgroundFlush(None)
         self.transferred = 0
         self.resumes = 0
@@ -220,7 +220,8 @@ class FileTransfer:
                 progressed = out.tell() > best and not problem.too_slow
                 best = max(best, out.tell())
                 self.tries.end(progressed=progressed)
-                given_up = self.tries.exhausted()
+                delay = self.tries.pause(progressed=progressed, retry_after=problem.retry_after)
+                given_up = self.tries.exhausted()  # the file's budget, then the job's
                 if given_up:
                     raise NetworkError(
                         f"{self.name}: the download did not complete: gave up after "
@@ -228,7 +229,6 @@ class FileTransfer:
                         hint="What arrived is kept, and the next run resumes from it; "
                         "try again later.",
                     ) from None
-                delay = self.tries.pause(progressed=progressed, retry_after=problem.retry_after)
                 log.info("%s: %s; trying again from byte %d", self.name, problem, out.tell())
                 self.resumes += 1
                 retry_wait(delay, self.job.halted)

@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-from ..net.retry import RetryPolicy
+from ..errors import RetriesExhausted
+from ..net.retry import RetryBudget, RetryPolicy
 
 CONNECT_TIMEOUT_S = 10.0
 
@@ -56,9 +57,13 @@ class Tries:
     budget can replace it.
     """
 
-    def __init__(self, policy: RetryPolicy, limits: TransferLimits) -> None:
+    def __init__(
+        self, policy: RetryPolicy, limits: TransferLimits, job: Optional[RetryBudget] = None
+    ) -> None:
         self.policy = policy
         self.limits = limits
+        self.job = job  # the whole job's budget (``JOB_RETRY``): every file's retries count
+        self.job_spent = ""
         self.count = 0
         self.failures = 0
         self.failing_s = 0.0  # time spent in failed tries and the pauses after them
@@ -76,6 +81,8 @@ class Tries:
 
     def exhausted(self) -> Optional[str]:
         """Why no further try is allowed, or None."""
+        if self.job_spent:
+            return self.job_spent
         if self.failures >= self.policy.max_attempts:
             return f"{self.failures} tries that brought no new data"
         if self.count >= self.limits.max_tries:
@@ -94,6 +101,11 @@ class Tries:
             delay = max(0.0, min(delay, room))
             self.failing_s += delay
         self.paused_s += delay
+        if self.job is not None:
+            try:
+                self.job.charge(delay, reason="a file's retry")
+            except RetriesExhausted as spent:
+                self.job_spent = f"the job's {spent.attempts} retries"
         return delay
 
     def read_timeout(self) -> float:

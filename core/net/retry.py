@@ -129,6 +129,11 @@ class RetryBudget:
         wait(delay, cancel)
         return delay
 
+    def charge(self, delay: float = 0.0, *, reason: str = "") -> None:
+        """Count one try made elsewhere (a file's own loop) against this budget, and the
+        pause after it; ``RetriesExhausted`` when that is one too many."""
+        self._take(delay, reason)
+
     def _take(self, delay: float, reason: str) -> None:
         """A child spent one try: count it here too."""
         with self._lock:

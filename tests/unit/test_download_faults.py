@@ -89,6 +89,25 @@ def published_file(replica, client, tmp_path: Path, size: int) -> RemoteFile:
 
 
 @pytest.mark.timeout(60)
+def test_the_files_of_one_job_share_one_retry_budget(replica, client, tmp_path):
+    """Each file may retry 6 times, but all of a job's files together only as often as
+    the job's budget allows: many failing files never multiply the requests."""
+    files = [d.remote_file() for d in client.product_downloads("Terrain50")][:4]
+    assert len(files) == 4
+    replica.set_faults(short_body_bytes=1)
+    replica.request_log.clear()
+    job = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, max_total_wait=10)
+
+    with pytest.raises(NetworkError) as caught:
+        fetch(client, files, tmp_path, limits=TransferLimits(), workers=1, job_retry=job)
+
+    assert "the job's" in str(caught.value)
+    # one try per file before the budget (3) is spent, never 4 files x 6 tries
+    assert len(replica.requests("storage")) <= job.max_attempts + 1
+    assert not any((tmp_path / f.file_name).exists() for f in files)
+
+
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize(
     "faults",
     [
