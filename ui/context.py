@@ -58,3 +58,19 @@ def no_key_text() -> str:
         "Premium data packages need the API key of an OS Data Hub project that includes "
         "the OS Downloads API. The key is kept in the QGIS Authentication Manager."
     )
+
+
+def locked_text() -> str:
+    """Why a tab waits: reading the stored key needs QGIS's master password."""
+    return tr(
+        "Press Reload to list them. QGIS will ask for its master password first: "
+        "it keeps your key encrypted in its Authentication Manager."
+    )
+
+
+def first_key_text() -> str:
+    """Said before the first key is stored."""
+    return tr(
+        "QGIS keeps the key encrypted in its Authentication Manager. When you save it, "
+        "QGIS asks for its master password (or asks you to choose one, the first time)."
+    )

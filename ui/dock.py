@@ -151,8 +151,10 @@ class OSDownloadsDock(QgsDockWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
-        if not self._listed:
-            self.refresh()
+        if not self._listed:  # never a master-password prompt just for showing
+            self._listed = True
+            self.opendata_tab.load_products()
+            self.packages_tab.refresh(asked=False)
 
     def _on_ended(self, outcome: DownloadOutcome) -> None:
         self.progress.untrack(outcome.task)

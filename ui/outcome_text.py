@@ -54,10 +54,20 @@ def fetched_sentence(result: Any) -> str:
     return tr("Downloaded {amount}").format(amount=format_bytes(transferred))
 
 
+# TRUD lists its checksum and signature files without a checksum of their own: they
+# are what the archive is checked with (SHA-256 and the signature), not data.
+_TRUD_INTEGRITY_SUFFIXES = (".xml", ".asc", ".sig", ".pgp")
+
+
+def _integrity_file(result: Any, name: str) -> bool:
+    source = str(getattr(result.manifest, "source", "") or "")
+    return source == "trud" and name.lower().endswith(_TRUD_INTEGRITY_SUFFIXES)
+
+
 def warnings_for(result: Any, report: Any) -> List[str]:
     """Everything a user should not miss, each a sentence naming the files."""
     warnings: List[str] = []
-    unverified = list(result.unverified)
+    unverified = [f for f in result.unverified if not _integrity_file(result, f.name)]
     if unverified:
         names = ", ".join(f.name for f in unverified[:3])
         more = "…" if len(unverified) > 3 else ""

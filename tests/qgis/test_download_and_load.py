@@ -65,7 +65,8 @@ def test_geopackage_open_rivers_through_the_dock_button(dock, plugin_iface):
     ]
     assert (outcome.folder / "oprvrs_gpkg_gb.zip").is_file()
     texts = plugin_iface.message_texts()
-    assert any("Loaded 2 layer(s)" in t and str(outcome.folder) in t for t in texts), texts
+    assert any(t.endswith(': 2 layers in "OS Open Rivers 2025-10 (GeoPackage)".') for t in texts)
+    assert not any(str(outcome.folder) in t for t in texts), texts  # behind "Open folder"
     item = plugin_iface.messageBar().items()[0]
     buttons = {b.text(): b for b in item.findChildren(QPushButton)}
     assert {"Zoom to", "Open folder"} <= set(buttons)
