@@ -54,9 +54,13 @@ class DockContext:
 
 
 def no_key_text() -> str:
-    return tr(
-        "Premium data packages need the API key of an OS Data Hub project that includes "
-        "the OS Downloads API. The key is kept in the QGIS Authentication Manager."
+    return (
+        tr(
+            "Premium data packages need the API key of an OS Data Hub project that includes "
+            "the OS Downloads API."
+        )
+        + " "
+        + first_key_text()
     )
 
 
