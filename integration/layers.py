@@ -18,6 +18,7 @@ British National Grid before the first layer arrives and kept there
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, List, Optional, Tuple
 
@@ -173,6 +174,7 @@ def add_layers(
         return report
     report.layers.sort(key=lambda lyr: (_stacking_key(lyr), lyr.name().lower()))
     group = project.layerTreeRoot().insertGroup(0, group_name)
+    group.setExpanded(True)  # every new group alike: its layers in view
     for layer in report.layers:
         project.addMapLayer(layer, False)
         group.addLayer(layer)
@@ -180,7 +182,8 @@ def add_layers(
     if on_bng:
         project_crs.keep_bng(project)
     update_project_variable(project)
-    log.info("Loaded %d layer(s) into group %r", len(report.layers), group_name)
+    count = len(report.layers)
+    log.info("Loaded %d %s into %s", count, "layer" if count == 1 else "layers", group_name)
     return report
 
 
@@ -193,10 +196,19 @@ def _product_of(manifest: Optional[Manifest]) -> str:
     return str(manifest.id or "")
 
 
+_BRACKETED = re.compile(r"\s*\([^()]*\)")
+
+
+def unbracketed(text: str) -> str:
+    """ "Zip file (containing EPS, ...)" -> "Zip file": the group name puts the format
+    in brackets itself, and brackets never nest."""
+    return " ".join(_BRACKETED.sub("", text or "").split())
+
+
 def group_name_for(manifest: Manifest) -> str:
     """ "OS Open Rivers 2025-10 (GeoPackage)"; data packages: name, date, supply, format."""
     name = manifest.name or manifest.id
-    fmt = " ".join(p for p in (manifest.format, manifest.subformat) if p)
+    fmt = unbracketed(" ".join(p for p in (manifest.format, manifest.subformat) if p))
     if manifest.source == SOURCE_PACKAGE:
         created = str((manifest.extra or {}).get("created_on", "") or manifest.version)
         change_only = normalise_supply_type(manifest.supply_type) == SUPPLY_COU

@@ -94,6 +94,9 @@ def test_headerless_csv_code_point_open_is_one_point_layer_with_real_names(dock)
     assert layer.geometryType() == QgsWkbTypes.GeometryType.PointGeometry
     names = layer.fields().names()
     assert "Postcode" in names and "Eastings" in names and "field_1" not in names
+    pqi = layer.fields().field("Positional_quality_indicator")
+    assert pqi.typeName().lower().startswith("int"), pqi.typeName()  # as the data define it
+    assert isinstance(next(layer.getFeatures())["Positional_quality_indicator"], int)
     csv_rows = sum(len(p.read_text().splitlines()) for p in outcome.folder.rglob("Data/CSV/*.csv"))
     assert layer.featureCount() == csv_rows  # every postcode area file, merged
     feature = next(layer.getFeatures())
