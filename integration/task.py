@@ -93,11 +93,13 @@ class JobTask(QgsTask):
         self._notice_bytes = -1
         self._last_bytes = -1
         self._last_bytes_at = 0.0
+        self._started_at = 0.0
 
     # --- worker thread ------------------------------------------------------
 
     def run(self) -> bool:
         self.status_text = tr("Starting")
+        self._started_at = time.monotonic()
         _THREADS[threading.get_ident()] = self
         try:
             self.result = self._job(self._report, self.cancel_event)
@@ -130,23 +132,32 @@ class JobTask(QgsTask):
             self._last_bytes, self._last_bytes_at = done, now
         if self.notice and done != self._notice_bytes:
             self.notice = ""  # new bytes: the retry is over
-        if self.notice:
-            self.status_text = self.notice
-        elif (
-            getattr(progress, "phase", "download") == "download"
-            and self._last_bytes_at
-            and now - self._last_bytes_at >= STALLED_AFTER_S
-        ):
-            self.status_text = tr("Stalled: no data for {seconds} s (still trying)").format(
-                seconds=int(now - self._last_bytes_at)
-            )
-        else:
-            self.status_text = describe_progress(progress)
+        self.status_text = self.current_status(now)
         fraction = getattr(progress, "fraction", None)
         if fraction is not None:
             self.setProgress(round(100.0 * fraction, 1))
         else:
             self.setProgress(self.progress())  # still signals listeners: new status text
+
+    def current_status(self, now: Optional[float] = None) -> str:
+        """The status line now: a retry notice, a stall ("no data for 12 s"), or the
+        byte counts and rate. The dock asks every second, as no progress comes from
+        core while nothing arrives (the last rate would otherwise stay on show)."""
+        progress = self.latest_progress
+        if self.notice:
+            return self.notice
+        now = time.monotonic() if now is None else now
+        since = self._last_bytes_at or self._started_at
+        quiet = now - since if since and not self.ended else 0.0
+        if progress is None:
+            if quiet >= STALLED_AFTER_S:  # running, and not a byte or answer yet
+                return tr("Stalled: no data for {seconds} s (still trying)").format(
+                    seconds=int(quiet)
+                )
+            return self.status_text
+        if getattr(progress, "phase", "download") == "download" and quiet >= STALLED_AFTER_S:
+            return tr("Stalled: no data for {seconds} s (still trying)").format(seconds=int(quiet))
+        return describe_progress(progress)
 
     def show_notice(self, text: str) -> None:
         """A retry/resume notice from core (worker threads): the status until bytes flow."""

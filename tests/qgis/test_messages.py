@@ -220,3 +220,20 @@ def test_showing_tabs_never_asks_for_the_master_password(
         dock.shutdown()
         dock.deleteLater()
         QgsApplication.processEvents()
+
+
+def test_a_stalled_transfer_says_so_instead_of_the_last_rate(dock, replica):
+    _ready(dock)
+    replica.set_faults(storage_hang_seconds=9)  # the file server answers nothing for 9 s
+    task = dock.download_and_load_product("OpenRivers", "GeoPackage")
+    seen = set()
+
+    def stalled():
+        seen.add(dock.progress.status_label.text())
+        return any(t.startswith("Stalled: no data for ") for t in seen) or task.ended
+
+    wait_until(stalled, 60, "a stall to be reported")
+    task.cancel()
+    wait_for_task(task, 30)
+    assert any(t.startswith("Stalled: no data for ") for t in seen), seen
+    assert not any("/s)" in t for t in seen if t.startswith("Stalled")), seen
