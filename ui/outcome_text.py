@@ -19,8 +19,6 @@ from ..core.errors import describe
 from ..core.formatting import format_bytes
 from ..i18n import tr
 
-KEY_SETTING = "the OS Downloads settings (Settings button in the dock)"
-
 
 @dataclass
 class OutcomeMessage:
@@ -113,7 +111,9 @@ def outcome_message(outcome: Any) -> OutcomeMessage:
         error = outcome.error or RuntimeError()
         return OutcomeMessage(
             tr("{title}: download failed").format(title=outcome.title),
-            describe(error, key_setting=tr(KEY_SETTING)),
+            describe(
+                error, key_setting=tr("the OS Downloads settings (Settings button in the dock)")
+            ),
             Qgis.MessageLevel.Critical,
             settings_help=settings_would_help(error),
         )

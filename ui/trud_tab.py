@@ -493,16 +493,17 @@ def first_sentence(text: str) -> str:
     return text[: end + 1] if end > 0 else text
 
 
-PLUGIN_KEY_HINT = (
-    "Copy the API key from your TRUD account page (it changes whenever the account's "
-    "email address or password changes) and save it in the API key box of this tab."
-)
-
-
 def trud_error_text(error: BaseException) -> str:
     """``describe`` with the plugin's hint for the key (the dock's box, not the
     command line's environment variable)."""
     text = describe(error)
     if KEY_HINT in text:
-        text = text.replace(KEY_HINT, tr(PLUGIN_KEY_HINT))
+        text = text.replace(
+            KEY_HINT,
+            tr(
+                "Copy the API key from your TRUD account page (it changes whenever the "
+                "account's email address or password changes) and save it in the API key "
+                "box of this tab."
+            ),
+        )
     return text.replace("; command line: set TRUD_API_KEY", "")
