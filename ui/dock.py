@@ -39,6 +39,7 @@ from .trud_tab import TrudTab
 log = plugin_logger("dock")
 
 RESULT_SECONDS = 20
+NETWORK_OPTIONS_PAGE = "mOptionsPageNetwork"  # QGIS Options' Network page (its object name)
 
 
 class OSDownloadsDock(QgsDockWidget):
@@ -195,7 +196,9 @@ def show_outcome(iface, outcome: DownloadOutcome, open_settings=None) -> None:
     message = outcome_message(outcome)
     folder = outcome.folder
     offer_settings = message.settings_help and open_settings is not None
-    if (folder is None and not offer_settings) or not hasattr(bar, "createMessage"):
+    if (folder is None and not offer_settings and not message.network_help) or not hasattr(
+        bar, "createMessage"
+    ):
         bar.pushMessage(message.title, message.text, message.level, RESULT_SECONDS)
         return
     item = bar.createMessage(message.title, message.text)
@@ -215,6 +218,13 @@ def show_outcome(iface, outcome: DownloadOutcome, open_settings=None) -> None:
         settings.setToolTip(tr("Open the OS Downloads settings (API key, API address, proxy)"))
         settings.clicked.connect(open_settings)
         item.layout().addWidget(settings)
+    if message.network_help and hasattr(iface, "showOptionsDialog"):
+        network = QPushButton(tr("Network settings"), item)
+        network.setToolTip(tr("QGIS's proxy and network options (Settings > Options > Network)"))
+        network.clicked.connect(
+            lambda: iface.showOptionsDialog(iface.mainWindow(), NETWORK_OPTIONS_PAGE)
+        )
+        item.layout().addWidget(network)
     duration = 0 if message.level == Qgis.MessageLevel.Critical else RESULT_SECONDS
     bar.pushWidget(item, message.level, duration)
 

@@ -28,6 +28,7 @@ class OutcomeMessage:
     text: str
     level: Qgis.MessageLevel
     settings_help: bool = False
+    network_help: bool = False  # the proxy or the connection: QGIS's network options
 
 
 def layers_phrase(count: int) -> str:
@@ -116,6 +117,7 @@ def outcome_message(outcome: Any) -> OutcomeMessage:
             ),
             Qgis.MessageLevel.Critical,
             settings_help=settings_would_help(error),
+            network_help=network_would_help(error),
         )
     result = outcome.prepared.result
     report = outcome.report
@@ -151,3 +153,10 @@ def settings_would_help(error: BaseException) -> bool:
         errors.ForbiddenError,
     )
     return isinstance(error, kinds)
+
+
+def network_would_help(error: BaseException) -> bool:
+    """No answer or a broken connection: QGIS's proxy settings may be the cause."""
+    from ..core import errors
+
+    return isinstance(error, errors.NetworkError)

@@ -150,6 +150,8 @@ def test_network_error_in_words_with_a_settings_button(dock, plugin_iface, plugi
     settings.save(values)
     opened = []
     dock.open_settings = lambda: opened.append(True)  # the dialog itself is modal
+    pages = []
+    plugin_iface.showOptionsDialog = lambda parent, page="": pages.append(page)
     _task, outcome = _download(dock, "OpenRivers", "GeoPackage")
     assert not outcome.ok
     [item] = _items(plugin_iface)
@@ -159,6 +161,8 @@ def test_network_error_in_words_with_a_settings_button(dock, plugin_iface, plugi
     assert "HTTPConnectionPool" not in item.text()
     _buttons(item)["Settings"].click()
     assert opened == [True]
+    _buttons(item)["Network settings"].click()  # QGIS's proxy options
+    assert pages == ["mOptionsPageNetwork"]
 
 
 @pytest.fixture
