@@ -107,7 +107,7 @@ def test_headerless_csv_code_point_open_is_one_point_layer_with_real_names(dock)
 
 def test_nested_ascii_grid_terrain_50_is_one_mosaic(dock):
     _task, outcome = _run(dock, "Terrain50", "ASCII Grid and GML (Grid)")
-    layers = _layers(_group("OS Terrain® 50 2025-07 (ASCII Grid and GML (Grid))"))
+    layers = _layers(_group("OS Terrain® 50 2025-07 Grid (ASCII Grid and GML)"))
     # the mosaic, and the hillshade of the same mosaic its style adds above it
     assert [layer.name() for layer in layers] == ["OS Terrain® 50 (hillshade)", "OS Terrain® 50"]
     assert all(isinstance(layer, QgsRasterLayer) for layer in layers)
@@ -138,7 +138,7 @@ def test_data_package_version_through_the_task(dock, stored_key):
 def test_per_tile_contours_become_one_layer_and_multi_layer_gml_splits(dock):
     _task, outcome = _run(dock, "Terrain50", "ESRI® Shapefile")
     assert len(list(outcome.folder.rglob("*_line.shp"))) > 1
-    layers = _layers(_group("OS Terrain® 50 2025-07 (ESRI® Shapefile (Contours))"))
+    layers = _layers(_group("OS Terrain® 50 2025-07 Contours (ESRI® Shapefile)"))
     assert [layer.name() for layer in layers] == ["OS Terrain® 50: line"]
     _assert_loaded(layers)
 

@@ -21,7 +21,7 @@ def test_group_names_never_nest_brackets():
         format="Zip file (containing EPS, Illustrator and TIFF-LZW)",
     )
     name = group_name_for(manifest)
-    assert name == "MiniScale® 2026-01 (Zip file)"
+    assert name == "MiniScale® 2026-01 containing EPS, Illustrator and TIFF-LZW (Zip file)"
     assert group_name(58, "Release (weekly) 5.2.0", "2025-05-08") == (
         "NHS TRUD 58: Release weekly 5.2.0 (2025-05-08)"
     )
