@@ -124,7 +124,7 @@ class TaskNoticeHandler(logging.Handler):
                 return
             from . import task as tasks
 
-            running = tasks.running_tasks()
+            running = tasks.executing_tasks()
             owner = tasks.task_of_current_thread()
             targets = [owner] if owner is not None else running[:1] if len(running) == 1 else []
             for target in targets:

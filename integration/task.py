@@ -209,6 +209,11 @@ def task_of_current_thread() -> Optional[JobTask]:
     return _THREADS.get(threading.get_ident())
 
 
+def executing_tasks() -> List[JobTask]:
+    """The tasks whose ``run()`` is under way now (not queued, not ended)."""
+    return list(_THREADS.values())
+
+
 def running_tasks() -> List[JobTask]:
     return [task for task in _LIVE if not task.ended]
 
