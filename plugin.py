@@ -7,10 +7,11 @@ handler and the translator are all removed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction
 
@@ -20,6 +21,36 @@ from .integration.log import install_log_handler, remove_log_handler
 PLUGIN_DIR = Path(__file__).resolve().parent
 ICON_PATH = str(PLUGIN_DIR / "icons" / "icon.svg")
 DOCK_WIDTH = 420
+DOCK_STATE_KEY = "os_downloads/dock"
+
+
+@dataclass
+class DockState:
+    """Whether the dock was open when QGIS last closed, and how wide (0: not known)."""
+
+    visible: bool = False
+    width: int = 0
+
+
+def dock_state() -> DockState:
+    from qgis.core import QgsSettings
+
+    qs = QgsSettings()
+    visible = str(qs.value(f"{DOCK_STATE_KEY}/visible", "false")).lower() in ("true", "1")
+    try:
+        width = int(qs.value(f"{DOCK_STATE_KEY}/width", 0) or 0)
+    except (TypeError, ValueError):
+        width = 0
+    return DockState(visible, width if 200 <= width <= 2000 else 0)
+
+
+def save_dock_state(state: DockState) -> None:
+    from qgis.core import QgsSettings
+
+    qs = QgsSettings()
+    qs.setValue(f"{DOCK_STATE_KEY}/visible", bool(state.visible))
+    if state.width >= 200:
+        qs.setValue(f"{DOCK_STATE_KEY}/width", int(state.width))
 
 
 class OSDownloadsPlugin:
@@ -55,6 +86,8 @@ class OSDownloadsPlugin:
         self.iface.addPluginToWebMenu(self.menu_name, self.settings_action)
         self._register_options_page()
         self.initProcessing()
+        if dock_state().visible:  # as the user left it last time
+            QTimer.singleShot(0, self._restore_dock)
 
     def initProcessing(self) -> None:  # noqa: N802 - name QGIS uses for this hook
         """Register the Processing provider (processing_provider/ fills this in).
@@ -82,6 +115,9 @@ class OSDownloadsPlugin:
             self.processing_provider = None
 
     def unload(self) -> None:
+        self._unloading = True
+        if self.dock is not None:
+            save_dock_state(DockState(self.dock.isVisible(), self.dock.width()))
         self.unloadProcessing()
         if self.options_factory is not None and hasattr(
             self.iface, "unregisterOptionsWidgetFactory"
@@ -139,7 +175,12 @@ class OSDownloadsPlugin:
         """Product names and details need ~420 px; QGIS's default dock width truncates them."""
         window = self.iface.mainWindow()
         if hasattr(window, "resizeDocks") and self.dock in window.findChildren(type(self.dock)):
-            window.resizeDocks([self.dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+            width = dock_state().width or DOCK_WIDTH
+            window.resizeDocks([self.dock], [width], Qt.Orientation.Horizontal)
+
+    def _restore_dock(self) -> None:
+        if self.toggle_action is not None and self.dock is None:
+            self.toggle_action.setChecked(True)  # shows the dock, at the saved width
 
     def _set_dock_visible(self, visible: bool) -> None:
         if visible:
@@ -148,6 +189,9 @@ class OSDownloadsPlugin:
             self.dock.hide()
 
     def _dock_visibility_changed(self, visible: bool) -> None:
+        window = self.iface.mainWindow()
+        if not getattr(self, "_unloading", False) and (window is None or window.isVisible()):
+            save_dock_state(DockState(visible, self.dock.width() if self.dock else 0))
         if self.toggle_action is not None and self.toggle_action.isChecked() != visible:
             self.toggle_action.blockSignals(True)
             self.toggle_action.setChecked(visible)

@@ -89,6 +89,12 @@ def attribution_for(manifest: Optional[Manifest]) -> Attribution:
     return Attribution(tuple(statements), OGL_NAME, OGL_URL)
 
 
+def product_attribution(product_id: str, name: str = "", version: str = "") -> Attribution:
+    """The statement and licence of an OpenData product before it is downloaded
+    (the dock's details pane shows them with the licence's link)."""
+    return attribution_for(Manifest(SOURCE_OPENDATA, product_id, name, version))
+
+
 def trud_attribution(release_text: str = "") -> Attribution:
     """NHS TRUD's statement, dated by the release (its name or date in ``release_text``)."""
     return Attribution((TRUD.format(year=year_of(release_text)),), TRUD_LICENCE)

@@ -132,6 +132,14 @@ def remove_entry(authcfg: str) -> None:
         manager.removeAuthenticationConfig(authcfg)
 
 
+def is_unlocked() -> bool:
+    """Whether the master password was entered in this session (asks nothing): reading
+    a key now needs no prompt. Tabs list on their own only then; otherwise they wait
+    for the user to ask, and say that QGIS will ask for its master password."""
+    manager = auth_manager()
+    return manager is not None and not manager.isDisabled() and manager.masterPasswordIsSet()
+
+
 def has_entry(authcfg: str) -> bool:
     """Whether an entry exists, without decrypting it (no master-password prompt)."""
     manager = auth_manager()

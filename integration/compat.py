@@ -91,3 +91,17 @@ def gdal_exceptions() -> Iterator[None]:
         for module, was_on in reversed(list(zip(modules, before))):
             if not was_on:
                 module.DontUseExceptions()
+
+
+def quiet_task_flags(flags):  # QgsTask.Flags -> QgsTask.Flags
+    """``flags`` plus QgsTask.Flag.Silent where QGIS has it (3.26+): QGIS then shows no
+    "Task complete"/"Task failed" notice of its own on top of ours. On 3.22 the
+    caller relies on the task's description carrying our text instead."""
+    from qgis.core import QgsTask
+
+    silent = getattr(QgsTask.Flag, "Silent", None) or getattr(QgsTask, "Silent", None)
+    return flags | silent if silent is not None else flags
+
+
+# The titles QGIS's own end-of-task notice uses (qgisapp.cpp), in English.
+QGIS_TASK_NOTICE_TITLES = ("Task complete", "Task failed")

@@ -34,6 +34,9 @@ from qgis.PyQt.QtCore import QUrl, QUrlQuery
 from ..core.engine.discover import CsvOptions
 
 DEFAULT_CRS = "EPSG:27700"
+# Columns of headerless OS CSVs whose values the product's documentation defines as
+# numbers (Code-Point Open: the positional quality indicator is 10, 20, ... 90).
+KNOWN_FIELD_TYPES = {"Positional_quality_indicator": "Integer"}
 
 _QT_CODECS = {"cp1252": "windows-1252", "latin-1": "ISO-8859-1", "latin1": "ISO-8859-1"}
 
@@ -130,7 +133,8 @@ def _vrt_layer(csv: CsvFile) -> str:
     else:
         lines.append("      <GeometryType>wkbNone</GeometryType>")
     for name in names:
-        kind = "Real" if name in (options.x_field, options.y_field) else "String"
+        kind = "Real" if name in (options.x_field, options.y_field) else None
+        kind = kind or KNOWN_FIELD_TYPES.get(name, "String")
         lines.append(f'      <Field name={quoteattr(name)} src={source(name)} type="{kind}"/>')
     lines.append("    </OGRVRTLayer>")
     return "\n".join(lines)

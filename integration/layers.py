@@ -18,6 +18,7 @@ British National Grid before the first layer arrives and kept there
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, List, Optional, Tuple
 
@@ -176,11 +177,17 @@ def add_layers(
     for layer in report.layers:
         project.addMapLayer(layer, False)
         group.addLayer(layer)
+    # Every new group alike, its layers in view. The layer tree view follows a
+    # node's expandedChanged signal; a group it saw empty stays folded in it
+    # otherwise, whatever the node says (seen in the desktop demo on 3.22).
+    group.setExpanded(False)
+    group.setExpanded(True)
     report.group = group
     if on_bng:
         project_crs.keep_bng(project)
     update_project_variable(project)
-    log.info("Loaded %d layer(s) into group %r", len(report.layers), group_name)
+    count = len(report.layers)
+    log.info("Loaded %d %s into %s", count, "layer" if count == 1 else "layers", group_name)
     return report
 
 
@@ -193,18 +200,32 @@ def _product_of(manifest: Optional[Manifest]) -> str:
     return str(manifest.id or "")
 
 
+_BRACKETED = re.compile(r"\s*\(([^()]*)\)")
+
+
+def split_format(text: str) -> Tuple[str, str]:
+    """ "ESRI® Shapefile (Contours)" -> ("Contours", "ESRI® Shapefile"): the part in
+    brackets tells two downloads of one product apart, so it leads the group name,
+    and the format keeps the only brackets (they never nest)."""
+    inner = " ".join(m.strip() for m in _BRACKETED.findall(text or "") if m.strip())
+    outer = " ".join(_BRACKETED.sub("", text or "").split())
+    return inner, outer
+
+
 def group_name_for(manifest: Manifest) -> str:
-    """ "OS Open Rivers 2025-10 (GeoPackage)"; data packages: name, date, supply, format."""
+    """ "OS Open Rivers 2025-10 (GeoPackage)", "OS Terrain® 50 2025-07 Contours
+    (ESRI® Shapefile)"; data packages: name, date, supply, format."""
     name = manifest.name or manifest.id
-    fmt = " ".join(p for p in (manifest.format, manifest.subformat) if p)
+    kind, fmt = split_format(" ".join(p for p in (manifest.format, manifest.subformat) if p))
     if manifest.source == SOURCE_PACKAGE:
         created = str((manifest.extra or {}).get("created_on", "") or manifest.version)
         change_only = normalise_supply_type(manifest.supply_type) == SUPPLY_COU
-        parts = [name, created] + ([tr("change-only")] if change_only else [])
+        parts = [name, created, kind] + ([tr("change-only")] if change_only else [])
         return " ".join(p for p in parts if p) + (f" ({fmt})" if fmt else "")
     if manifest.area and manifest.area.upper() != "GB":
         fmt = f"{fmt}, {manifest.area}" if fmt else manifest.area
-    return f"{name} {manifest.version}".strip() + (f" ({fmt})" if fmt else "")
+    head = " ".join(p for p in (name, manifest.version, kind) if p)
+    return head + (f" ({fmt})" if fmt else "")
 
 
 __all__ = [

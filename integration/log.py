@@ -8,11 +8,13 @@ View > Panels > Log Messages, so details stay out of dialogs.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Optional
 
 from qgis.core import Qgis, QgsMessageLog
 
 from ..core.redact import get_logger, redact
+from ..i18n import tr
 
 LOG_TAB = "OS Downloads"
 # The package's top-level name, whatever folder the plugin is installed in.
@@ -25,6 +27,18 @@ def _level(levelno: int) -> Qgis.MessageLevel:
     if levelno >= logging.WARNING:
         return Qgis.MessageLevel.Warning
     return Qgis.MessageLevel.Info
+
+
+class PlainFormatter(logging.Formatter):
+    """The message alone: the log panel shows the level already (its icon and
+    column), and module paths mean nothing to a user. Details for developers
+    (``exc_info``) stay, at WARNING and above, after the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if record.exc_info and record.levelno >= logging.WARNING:
+            text = f"{text}\n{self.formatException(record.exc_info)}"
+        return text
 
 
 class QgisLogHandler(logging.Handler):
@@ -42,7 +56,7 @@ def install_log_handler(level: int = logging.INFO) -> QgisLogHandler:
     """Attach a handler to the plugin's package logger; returns it for removal."""
     logger = get_logger(PACKAGE_LOGGER)
     handler = QgisLogHandler(level)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(PlainFormatter())
     logger.addHandler(handler)
     if logger.level == logging.NOTSET or logger.level > level:
         logger.setLevel(level)
@@ -59,3 +73,74 @@ def remove_log_handler(handler: Optional[QgisLogHandler]) -> None:
 def plugin_logger(name: str = "") -> logging.Logger:
     """A redacting logger under the package logger (``name`` is a suffix)."""
     return get_logger(f"{PACKAGE_LOGGER}.{name}" if name else PACKAGE_LOGGER)
+
+
+# --- retry and resume notices to the running task's status --------------------------
+
+# core/net/http.py logs each wait with these extras; core/engine/transfer.py logs a
+# broken transfer being resumed with this message.
+# (the records reach handlers already formatted: core's RedactingFilter)
+_RESUME_MESSAGE = re.compile(r"^(?P<name>[^:\n]+): .+; trying again from byte (?P<offset>\d+)$")
+_NOTICE_HANDLER: Optional[logging.Handler] = None
+
+
+def retry_notice(record: logging.LogRecord) -> str:
+    """The words for a retry the core logged, or "" when the record is none."""
+    if hasattr(record, "retry_wait_s"):
+        reason = str(getattr(record, "retry_reason", ""))
+        if reason == "HTTP 429":
+            why = tr("the API's request limit was reached")
+        elif reason.startswith("HTTP 5"):
+            why = tr("the server is busy ({reason})").format(reason=reason)
+        else:
+            why = tr("the connection failed ({reason})").format(reason=reason)
+        return tr("Waiting {seconds} s: {why} (retry {number} of {limit})").format(
+            seconds=max(1, round(float(getattr(record, "retry_wait_s", 0)))),
+            why=why,
+            number=getattr(record, "retry_number", "?"),
+            limit=getattr(record, "retry_limit", "?"),
+        )
+    match = _RESUME_MESSAGE.match(record.getMessage())
+    if match:
+        name = match.group("name")
+        if int(match.group("offset")) > 0:
+            return tr("Connection lost, resuming {name}…").format(name=name)
+        return tr("Connection lost, trying {name} again…").format(name=name)
+    return ""
+
+
+class TaskNoticeHandler(logging.Handler):
+    """Routes core's retry/resume records to the status of the task they belong to.
+
+    The records come from the job's worker threads: they go to the one download
+    task running (with several, to the task whose thread logged them, else to none:
+    a wrong task's status would mislead; the log panel has them all).
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = retry_notice(record)
+            if not text:
+                return
+            from . import task as tasks
+
+            running = tasks.executing_tasks()
+            owner = tasks.task_of_current_thread()
+            targets = [owner] if owner is not None else running[:1] if len(running) == 1 else []
+            for target in targets:
+                target.show_notice(text)
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)
+
+
+def install_task_notices() -> None:
+    """Once per process: core's INFO records reach this handler (the package logger
+    at INFO), and the handler puts retry notices into the tasks' status."""
+    global _NOTICE_HANDLER
+    if _NOTICE_HANDLER is not None:
+        return
+    logger = get_logger(PACKAGE_LOGGER)
+    if logger.level == logging.NOTSET or logger.level > logging.INFO:
+        logger.setLevel(logging.INFO)
+    _NOTICE_HANDLER = TaskNoticeHandler(logging.INFO)
+    logger.addHandler(_NOTICE_HANDLER)

@@ -12,6 +12,7 @@ stay untouched (their SHA-256 still holds).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -45,7 +46,8 @@ class LoadedTable:
 def group_name(item: int, release_name: str, release_date: str) -> str:
     """E.g. "NHS TRUD 58: Release 5.2.0 (2025-05-08)"."""
     when = f" ({release_date})" if release_date else ""
-    return tr("NHS TRUD {item}: {release}{when}").format(item=item, release=release_name, when=when)
+    release = " ".join(re.sub(r"[()]", " ", release_name or "").split())  # no nested brackets
+    return tr("NHS TRUD {item}: {release}{when}").format(item=item, release=release, when=when)
 
 
 def table_source(table: TableInfo, helper_dir: Path, name: Optional[str] = None) -> LayerSource:
@@ -81,6 +83,7 @@ def load_release_tables(
     project = project or QgsProject.instance()
     root = project.layerTreeRoot()
     group = root.findGroup(group_title) or root.insertGroup(0, group_title)
+    group.setExpanded(True)
     helper_dir = Path(release_folder) / HELPER_FOLDER
     loaded = []
     attribution = trud_attribution(group_title)

@@ -15,14 +15,16 @@ Rules it keeps (from QGIS practice and its bug tracker):
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, List, Optional, Set
+import time
+from typing import Any, Callable, Dict, List, Optional, Set
 
 from qgis.core import QgsApplication, QgsTask
 
 from ..core.errors import Cancelled, OSDownloadsError
 from ..core.formatting import format_bytes
 from ..i18n import tr
-from .log import plugin_logger
+from .compat import quiet_task_flags
+from .log import install_task_notices, plugin_logger
 
 log = plugin_logger("task")
 
@@ -31,6 +33,9 @@ Job = Callable[[Callable[[Any], None], threading.Event], Any]
 Done = Callable[["JobTask"], None]
 
 _LIVE: Set[JobTask] = set()
+_THREADS: Dict[int, JobTask] = {}  # thread id -> the task whose run() it is
+# Progress without new bytes for this long is called a stall, not a rate.
+STALLED_AFTER_S = 5.0
 
 
 def describe_progress(progress: Any) -> str:
@@ -70,7 +75,7 @@ class JobTask(QgsTask):
         on_done: Optional[Done] = None,
         cancel_event: Optional[threading.Event] = None,
     ) -> None:
-        super().__init__(description, QgsTask.Flag.CanCancel)
+        super().__init__(description, quiet_task_flags(QgsTask.Flag.CanCancel))
         self._job = job
         self._on_done = on_done
         # Shared with the API client, so its retry waits stop on cancel too.
@@ -84,11 +89,22 @@ class JobTask(QgsTask):
         self.ok = False
         self.final_status: Optional[int] = None
         self.title = description
+        self.task_id: Optional[int] = None  # the task manager's id, once queued
+        # A retry or resume notice from core (``log.TaskNoticeHandler``), shown
+        # instead of the byte counts until new bytes arrive.
+        self.notice: str = ""
+        self.notices: List[str] = []  # every notice shown, for the tests
+        self._notice_bytes = -1
+        self._last_bytes = -1
+        self._last_bytes_at = 0.0
+        self._started_at = 0.0
 
     # --- worker thread ------------------------------------------------------
 
     def run(self) -> bool:
         self.status_text = tr("Starting")
+        self._started_at = time.monotonic()
+        _THREADS[threading.get_ident()] = self
         try:
             self.result = self._job(self._report, self.cancel_event)
         except Cancelled as exc:
@@ -102,6 +118,8 @@ class JobTask(QgsTask):
             self.error = exc
             log.exception("%s failed unexpectedly", self.description())
             return False
+        finally:
+            _THREADS.pop(threading.get_ident(), None)
         if self.isCanceled() or self.cancel_event.is_set():
             self.error = Cancelled()
             return False
@@ -112,12 +130,46 @@ class JobTask(QgsTask):
         if self.isCanceled():
             self.cancel_event.set()
         self.latest_progress = progress
-        self.status_text = describe_progress(progress)
+        now = time.monotonic()
+        done = getattr(progress, "bytes_done", 0)
+        if done != self._last_bytes:
+            self._last_bytes, self._last_bytes_at = done, now
+        if self.notice and done != self._notice_bytes:
+            self.notice = ""  # new bytes: the retry is over
+        self.status_text = self.current_status(now)
         fraction = getattr(progress, "fraction", None)
         if fraction is not None:
             self.setProgress(round(100.0 * fraction, 1))
         else:
             self.setProgress(self.progress())  # still signals listeners: new status text
+
+    def current_status(self, now: Optional[float] = None) -> str:
+        """The status line now: a retry notice, a stall ("no data for 12 s"), or the
+        byte counts and rate. The dock asks every second, as no progress comes from
+        core while nothing arrives (the last rate would otherwise stay on show)."""
+        progress = self.latest_progress
+        if self.notice:
+            return self.notice
+        now = time.monotonic() if now is None else now
+        since = self._last_bytes_at or self._started_at
+        quiet = now - since if since and not self.ended else 0.0
+        if progress is None:
+            if quiet >= STALLED_AFTER_S:  # running, and not a byte or answer yet
+                return tr("Stalled: no data for {seconds} s (still trying)").format(
+                    seconds=int(quiet)
+                )
+            return self.status_text
+        if getattr(progress, "phase", "download") == "download" and quiet >= STALLED_AFTER_S:
+            return tr("Stalled: no data for {seconds} s (still trying)").format(seconds=int(quiet))
+        return describe_progress(progress)
+
+    def show_notice(self, text: str) -> None:
+        """A retry/resume notice from core (worker threads): the status until bytes flow."""
+        self.notice = text
+        self._notice_bytes = self._last_bytes
+        self.status_text = text
+        self.notices.append(text)
+        self.setProgress(self.progress())  # signals listeners: new status text
 
     # --- any thread ---------------------------------------------------------
 
@@ -150,9 +202,20 @@ class JobTask(QgsTask):
 
 def start(task: JobTask) -> JobTask:
     """Queue ``task`` in the QGIS task manager and keep it referenced until it ends."""
+    install_task_notices()
     _LIVE.add(task)
-    QgsApplication.taskManager().addTask(task)
+    task.task_id = QgsApplication.taskManager().addTask(task)
     return task
+
+
+def task_of_current_thread() -> Optional[JobTask]:
+    """The task whose ``run()`` is this thread (None in pool threads and elsewhere)."""
+    return _THREADS.get(threading.get_ident())
+
+
+def executing_tasks() -> List[JobTask]:
+    """The tasks whose ``run()`` is under way now (not queued, not ended)."""
+    return list(_THREADS.values())
 
 
 def running_tasks() -> List[JobTask]:

@@ -23,7 +23,7 @@ from qgis.core import QgsLayerTreeGroup, QgsProject, QgsVectorLayer
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
 from ..core.api.models import LATEST
-from ..core.errors import Cancelled, ConfigurationError
+from ..core.errors import Cancelled, ConfigurationError, NotFoundError
 from ..core.redact import register_secret
 from ..core.sources.trud.client import KEY_ENV, TrudClient, TrudRelease, parse_item
 from ..core.sources.trud.fetch import TrudJobResult, fetch_trud_release
@@ -81,6 +81,9 @@ class TrudLoad:
         return self.result.signature
 
 
+CHECK_ITEM = 341  # ODS XML Organisation Data: asked for when checking a key
+
+
 class TrudService(QObject):
     """Starts TRUD downloads and placements; tells listeners when they end."""
 
@@ -114,6 +117,47 @@ class TrudService(QObject):
         values = load_trud_settings()
         values.authcfg = store_trud_key(key, values.authcfg)
         save_trud_settings(values)
+
+    def check_and_save_key(
+        self,
+        key: str,
+        on_saved: Callable[[], None],
+        on_rejected: Callable[[BaseException], None],
+    ) -> None:
+        """Ask TRUD whether it knows ``key`` (off the main thread), store it only then.
+
+        TRUD has no "check key" call: the releases of an item are asked for (the
+        first remembered, else item 341). A 404 means TRUD took the key (the account
+        is just not subscribed to that item); 400/401, or no answer, and nothing is
+        stored.
+        """
+        key = (key or "").strip()
+        if not key:
+            on_rejected(ConfigurationError(tr("The TRUD API key is empty.")))
+            return
+        register_secret(key)
+        values = load_trud_settings()
+        item = (values.item_numbers or [CHECK_ITEM])[0]
+
+        def build() -> TrudClient:
+            return TrudClient(key, values.api_url or None, build_session())
+
+        def ask(client: TrudClient) -> bool:
+            try:
+                client.releases(item, latest=True)
+            except NotFoundError:
+                pass  # the key was recognised; the item is not in this account
+            return True
+
+        def accepted(_ok: bool) -> None:
+            try:
+                self.save_key(key)
+            except Exception as exc:  # noqa: BLE001 - e.g. the master password refused
+                on_rejected(exc)
+                return
+            on_saved()
+
+        run_with_client(self.runner, build, ask, accepted, on_rejected)
 
     def set_verify_signature(self, verify: bool) -> None:
         values = load_trud_settings()

@@ -121,11 +121,13 @@ def load_layers(
     )
     for name, why in report.skipped:
         feedback.reportError(tr("Not loaded: {name} ({why})").format(name=name, why=why))
-    feedback.pushInfo(
-        tr("{n} layer(s) added to the group {group}.").format(
+    if report.layer_count == 1:
+        added = tr("1 layer added to the group {group}.").format(group=outputs.group_name)
+    else:
+        added = tr("{n} layers added to the group {group}.").format(
             n=report.layer_count, group=outputs.group_name
         )
-    )
+    feedback.pushInfo(added)
     return report.layer_count
 
 

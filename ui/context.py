@@ -54,7 +54,27 @@ class DockContext:
 
 
 def no_key_text() -> str:
+    return (
+        tr(
+            "Premium data packages need the API key of an OS Data Hub project that includes "
+            "the OS Downloads API."
+        )
+        + " "
+        + first_key_text()
+    )
+
+
+def locked_text() -> str:
+    """Why a tab waits: reading the stored key needs QGIS's master password."""
     return tr(
-        "Premium data packages need the API key of an OS Data Hub project that includes "
-        "the OS Downloads API. The key is kept in the QGIS Authentication Manager."
+        "Press Reload to list them. QGIS will ask for its master password first: "
+        "it keeps your key encrypted in its Authentication Manager."
+    )
+
+
+def first_key_text() -> str:
+    """Said before the first key is stored."""
+    return tr(
+        "QGIS keeps the key encrypted in its Authentication Manager. When you save it, "
+        "QGIS asks for its master password (or asks you to choose one, the first time)."
     )

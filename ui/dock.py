@@ -17,20 +17,20 @@ from qgis.core import (
     QgsProject,
 )
 from qgis.gui import QgsDockWidget
-from qgis.PyQt.QtCore import QUrl, pyqtSignal
+from qgis.PyQt.QtCore import Qt, QTimer, QUrl, pyqtSignal
 from qgis.PyQt.QtGui import QDesktopServices, QIcon
 from qgis.PyQt.QtWidgets import QPushButton, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
-from ..core.errors import describe
 from ..i18n import tr
 from ..integration.background import BackgroundRunner
-from ..integration.compat import null_rectangle
+from ..integration.compat import QGIS_TASK_NOTICE_TITLES, null_rectangle
 from ..integration.downloads import DownloadOutcome, DownloadService
 from ..integration.log import plugin_logger
 from ..integration.task import JobTask
 from .context import DockContext
 from .notice import Notice
 from .opendata_tab import OpenDataTab
+from .outcome_text import outcome_message
 from .packages_tab import PackagesTab
 from .progress_panel import ProgressPanel
 from .settings_page import SettingsDialog
@@ -39,6 +39,7 @@ from .trud_tab import TrudTab
 log = plugin_logger("dock")
 
 RESULT_SECONDS = 20
+NETWORK_OPTIONS_PAGE = "mOptionsPageNetwork"  # QGIS Options' Network page (its object name)
 
 
 class OSDownloadsDock(QgsDockWidget):
@@ -64,8 +65,12 @@ class OSDownloadsDock(QgsDockWidget):
         self.settings_button = QToolButton(self.tabs)
         self.settings_button.setIcon(QgsApplication.getThemeIcon("/mActionOptions.svg"))
         self.settings_button.setText(tr("Settings"))
-        self.settings_button.setToolTip(tr("OS Downloads settings"))
-        self.settings_button.setAutoRaise(True)  # icon only: three tabs need the width
+        self.settings_button.setToolTip(
+            tr("OS Downloads settings: API key, API address, download folder")
+        )
+        self.settings_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.settings_button.setAutoRaise(True)
+        self.tabs.setUsesScrollButtons(True)  # narrow docks: tabs scroll, the button stays
         self.settings_button.clicked.connect(self.open_settings)
         self.tabs.setCornerWidget(self.settings_button)
         layout = QVBoxLayout(body)
@@ -94,6 +99,10 @@ class OSDownloadsDock(QgsDockWidget):
         self.downloads.ended.connect(self._on_ended)
         self.packages_tab.holdings.started.connect(self.progress.track)
         self.packages_tab.holdings.ended.connect(self._on_holding_ended)
+        # QGIS 3.22 has no QgsTask.Flag.Silent: its own "Task complete" notice is
+        # taken off the bar again (it carries our text, see _on_ended).
+        self._ended_tasks: dict = {}
+        QgsApplication.taskManager().statusChanged.connect(self._drop_qgis_task_notice)
 
     # --- public API -------------------------------------------------------------------
 
@@ -137,6 +146,7 @@ class OSDownloadsDock(QgsDockWidget):
         try:
             self.downloads.started.disconnect()
             self.downloads.ended.disconnect()
+            QgsApplication.taskManager().statusChanged.disconnect(self._drop_qgis_task_notice)
         except (TypeError, RuntimeError):
             pass
 
@@ -144,14 +154,21 @@ class OSDownloadsDock(QgsDockWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
-        if not self._listed:
-            self.refresh()
+        if not self._listed:  # never a master-password prompt just for showing
+            self._listed = True
+            self.opendata_tab.load_products()
+            self.packages_tab.refresh(asked=False)
 
     def _on_ended(self, outcome: DownloadOutcome) -> None:
         self.progress.untrack(outcome.task)
         self.outcomes.append(outcome)
         try:
-            show_outcome(self.iface, outcome)
+            text = outcome_message(outcome).text
+            # QGIS's own end-of-task notice (if it shows one) reads the description.
+            outcome.task.setDescription(text)
+            if outcome.task.task_id is not None:
+                self._ended_tasks[outcome.task.task_id] = text
+            show_outcome(self.iface, outcome, self.open_settings)
         finally:
             self.outcome_shown.emit(outcome)
 
@@ -164,56 +181,63 @@ class OSDownloadsDock(QgsDockWidget):
             level = Qgis.MessageLevel.Info
         self.iface.messageBar().pushMessage(tr("OS Downloads"), holding_text(outcome), level, 10)
 
+    def _drop_qgis_task_notice(self, task_id: int, status: int) -> None:
+        """After QGIS pushed "Task complete: <our text>" for one of our tasks, remove
+        it: our own message with its buttons is already there."""
+        text = self._ended_tasks.pop(task_id, None)
+        if text is not None:  # after every other listener of this signal has run
+            QTimer.singleShot(0, lambda: self._pop_task_notice(text))
+
+    def _pop_task_notice(self, text: str) -> None:
+        bar = self.iface.messageBar() if self.iface else None
+        for item in list(bar.items()) if bar is not None else []:
+            if item.title() in QGIS_TASK_NOTICE_TITLES and item.text() == text:
+                bar.popWidget(item)
+
 
 def outcome_text(outcome: DownloadOutcome) -> str:
-    """The one line the message bar shows when a download ends."""
-    if outcome.cancelled:
-        return tr("{title}: cancelled; nothing was loaded.").format(title=outcome.title)
-    if not outcome.ok:
-        return describe(outcome.error or RuntimeError())
-    folder = str(outcome.folder)
-    report = outcome.report
-    if report is not None and report.layers:
-        text = tr('Loaded {count} layer(s) into "{group}". Files: {folder}').format(
-            count=report.layer_count, group=report.group_name, folder=folder
-        )
-        if report.skipped:
-            text += " " + tr("{count} could not be opened (see the log).").format(
-                count=len(report.skipped)
-            )
-        return text
-    if outcome.load_requested:
-        return tr("Downloaded, but no layers were found to load. Files: {folder}").format(
-            folder=folder
-        )
-    return tr("Downloaded to {folder}").format(folder=folder)
+    """The words the message bar shows when a download ends (see ``outcome_text``)."""
+    return outcome_message(outcome).text
 
 
-def show_outcome(iface, outcome: DownloadOutcome) -> None:
-    """Push the result to the QGIS message bar, with "Zoom to" and "Open folder" buttons."""
+def show_outcome(iface, outcome: DownloadOutcome, open_settings=None) -> None:
+    """Push the result to the QGIS message bar: "Zoom to", "Open folder", and
+    "Settings" when the key or the network set-up is the cause of a failure."""
     bar = iface.messageBar()
-    if outcome.cancelled:
-        level, title = Qgis.MessageLevel.Info, tr("OS Downloads")
-    elif not outcome.ok:
-        level, title = Qgis.MessageLevel.Critical, tr("Download failed")
-    else:
-        level, title = Qgis.MessageLevel.Success, tr("OS Downloads")
-    text = outcome_text(outcome)
+    message = outcome_message(outcome)
     folder = outcome.folder
-    if folder is None or not hasattr(bar, "createMessage"):
-        bar.pushMessage(title, text, level, RESULT_SECONDS)
+    offer_settings = message.settings_help and open_settings is not None
+    if (folder is None and not offer_settings and not message.network_help) or not hasattr(
+        bar, "createMessage"
+    ):
+        bar.pushMessage(message.title, message.text, message.level, RESULT_SECONDS)
         return
-    item = bar.createMessage(title, text)
+    item = bar.createMessage(message.title, message.text)
     layers = list(outcome.report.layers) if outcome.report else []
     if layers and hasattr(iface, "mapCanvas"):
         zoom = QPushButton(tr("Zoom to"), item)
         zoom.setToolTip(tr("Show the loaded layers on the map"))
         zoom.clicked.connect(lambda: zoom_to_layers(iface.mapCanvas(), layers))
         item.layout().addWidget(zoom)
-    button = QPushButton(tr("Open folder"), item)
-    button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
-    item.layout().addWidget(button)
-    bar.pushWidget(item, level, RESULT_SECONDS)
+    if folder is not None:
+        button = QPushButton(tr("Open folder"), item)
+        button.setToolTip(str(folder))
+        button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
+        item.layout().addWidget(button)
+    if offer_settings:
+        settings = QPushButton(tr("Settings"), item)
+        settings.setToolTip(tr("Open the OS Downloads settings (API key, API address, proxy)"))
+        settings.clicked.connect(open_settings)
+        item.layout().addWidget(settings)
+    if message.network_help and hasattr(iface, "showOptionsDialog"):
+        network = QPushButton(tr("Network settings"), item)
+        network.setToolTip(tr("QGIS's proxy and network options (Settings > Options > Network)"))
+        network.clicked.connect(
+            lambda: iface.showOptionsDialog(iface.mainWindow(), NETWORK_OPTIONS_PAGE)
+        )
+        item.layout().addWidget(network)
+    duration = 0 if message.level == Qgis.MessageLevel.Critical else RESULT_SECONDS
+    bar.pushWidget(item, message.level, duration)
 
 
 def zoom_to_layers(canvas, layers) -> None:

@@ -27,6 +27,7 @@ from qgis.PyQt.QtWidgets import (
 from ..core.api.models import Product, ProductDownload
 from ..core.formatting import format_bytes
 from ..i18n import tr
+from ..integration.attribution import product_attribution
 from ..integration.opendata_service import OpenDataService
 from .context import DockContext
 
@@ -41,7 +42,7 @@ PREFERRED_FORMAT = "GeoPackage"
 
 
 class ProductFilter(QSortFilterProxyModel):
-    """Keeps rows whose name, id or category contains every word typed."""
+    """Keeps rows whose name, id, category or description contains every word typed."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -81,7 +82,7 @@ class OpenDataTab(QWidget):
 
     def _build(self) -> None:
         self.filter_edit = QLineEdit()
-        self.filter_edit.setPlaceholderText(tr("Filter by name, id or category"))
+        self.filter_edit.setPlaceholderText(tr("Search names and descriptions (e.g. postcode)"))
         self.filter_edit.setClearButtonEnabled(True)
         self.reload_button = QPushButton(tr("Reload"))
         self.reload_button.setToolTip(tr("Fetch the product list again"))
@@ -142,6 +143,21 @@ class OpenDataTab(QWidget):
         form.addRow(tr("Files"), self.files_label)
         self.download_button = QPushButton(tr("Download and load"))
         self.download_button.setDefault(True)
+        self.format_combo.setToolTip(
+            tr("The file format. GeoPackage holds every layer in one file and opens fastest.")
+        )
+        self.area_combo.setToolTip(
+            tr(
+                "GB: the whole of Great Britain in one download; a two-letter code: one 100 km "
+                "square of the National Grid. The size of each is shown."
+            )
+        )
+        self.download_button.setToolTip(
+            tr(
+                "Download the chosen files in the background (checked, unzipped), then add "
+                "their layers to the project. Enter on a product does the same."
+            )
+        )
 
         details_box = QWidget()
         details_layout = QVBoxLayout(details_box)
@@ -160,7 +176,9 @@ class OpenDataTab(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
 
-        self.filter_edit.textChanged.connect(self.proxy.set_text)
+        self.filter_edit.textChanged.connect(self._filter_changed)
+        self.filter_edit.returnPressed.connect(self._enter_in_search)
+        self.list_view.activated.connect(lambda _index: self._default_action())
         self.reload_button.clicked.connect(self.load_products)
         self.list_view.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.format_combo.currentIndexChanged.connect(self._fill_areas)
@@ -192,12 +210,40 @@ class OpenDataTab(QWidget):
             name = QStandardItem(product.name)
             name.setData(product.id, ID_ROLE)
             category = product.category or ", ".join(product.categories)
-            words = " ".join([product.name, product.id, category, *product.categories])
+            words = " ".join(
+                [product.name, product.id, category, *product.categories, product.description]
+            )
             name.setData(words.casefold(), SEARCH_ROLE)
             name.setToolTip(f"{product.name} ({product.id})")
             self.model.appendRow([name, QStandardItem(category or "")])
         self.status_label.setText(tr("{count} products").format(count=len(products)))
         self.products_loaded.emit(len(products))
+
+    def _filter_changed(self, text: str) -> None:
+        self.proxy.set_text(text)
+        if not self.products:
+            return
+        shown = self.proxy.rowCount()
+        if text.strip() and shown == 0:
+            self.status_label.setText(tr("No product matches '{text}'.").format(text=text.strip()))
+        elif text.strip():
+            self.status_label.setText(
+                tr("{shown} of {count} products").format(shown=shown, count=len(self.products))
+            )
+        else:
+            self.status_label.setText(tr("{count} products").format(count=len(self.products)))
+
+    def _enter_in_search(self) -> None:
+        """Enter in the search box: the only match (or the chosen one) is downloaded."""
+        if self.proxy.rowCount() == 1 and self._selected is None:
+            self.list_view.setCurrentIndex(self.proxy.index(0, 0))
+            return  # its files are listed now; Enter again downloads
+        self._default_action()
+
+    def _default_action(self) -> None:
+        """Enter (or double-click) on a product: "Download and load" when it can."""
+        if self.download_button.isEnabled():
+            self._download_clicked()
 
     def visible_product_ids(self) -> List[str]:
         """Ids of the rows the filter lets through, in display order."""
@@ -396,6 +442,12 @@ def product_html(product: Product, image_url: Optional[str] = None) -> str:
     for paragraph in product.description.split("\n\n"):
         if paragraph.strip():
             rows.append(f"<p>{e(paragraph.strip())}</p>")
+    licence = product_attribution(product.id, product.name, product.version)
+    licence_cell = _anchor(licence.url, licence.licence) if licence.url else e(licence.licence)
+    rows.append(
+        f"<p><b>{e(tr('Licence'))}</b>&nbsp;{licence_cell}<br>"
+        f"<small>{e(tr('On your maps'))}: {e(licence.text)}</small></p>"
+    )
     if product.documentation_url:
         link = e(product.documentation_url, quote=True)
         rows.append(f"<p><a href='{link}'>{e(tr('Product documentation'))}</a></p>")

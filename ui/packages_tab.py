@@ -24,6 +24,7 @@ from ..core.api.models import DataPackage, DataPackageVersion, DataPackageVersio
 from ..core.formatting import format_bytes, format_size
 from ..i18n import tr
 from ..integration import settings as plugin_settings
+from ..integration.auth import is_unlocked
 from ..integration.holdings import (
     HoldingService,
     is_holding_product,
@@ -31,7 +32,7 @@ from ..integration.holdings import (
     remembered_path,
 )
 from ..integration.packages_service import PackagesService
-from .context import DockContext, no_key_text
+from .context import DockContext, locked_text, no_key_text
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 NO_KEY_PAGE, PACKAGES_PAGE = 0, 1
@@ -167,13 +168,20 @@ class PackagesTab(QWidget):
 
     # --- listing ----------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Show the key prompt or (re)list the packages, depending on the settings."""
+    def refresh(self, asked: bool = True) -> None:
+        """Show the key prompt or (re)list the packages, depending on the settings.
+
+        ``asked`` False (the dock was just shown): list only when the key can be
+        read without QGIS's master-password prompt; else say what Reload will do.
+        """
         self._serial += 1
         if not self.service.has_key():
             self.stack.setCurrentIndex(NO_KEY_PAGE)
             return
         self.stack.setCurrentIndex(PACKAGES_PAGE)
+        if not asked and not is_unlocked():
+            self.status_label.setText(locked_text())
+            return
         self.packages_tree.clear()
         self.versions_tree.clear()
         self.files_tree.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
+from qgis.PyQt.QtCore import QTimer
 from qgis.PyQt.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from ..i18n import tr
@@ -33,6 +34,10 @@ class ProgressPanel(QWidget):
         layout.addWidget(self.status_label)
         self._tasks: List[JobTask] = []
         self.cancel_button.clicked.connect(self.cancel_current)
+        # Core reports progress only when bytes arrive: a stall is seen by asking.
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(lambda: self.current and self._update(self.current))
         self.setVisible(False)
 
     @property
@@ -50,6 +55,7 @@ class ProgressPanel(QWidget):
         if self.current is not None:
             self._show(self.current)
         else:
+            self._clock.stop()
             self.setVisible(False)
 
     def cancel_current(self) -> None:
@@ -67,6 +73,7 @@ class ProgressPanel(QWidget):
         self.title_label.setText(title)
         self.cancel_button.setEnabled(not task.cancel_event.is_set())
         self.setVisible(True)
+        self._clock.start()
         self._update(task)
 
     def _update(self, task: JobTask) -> None:
@@ -79,4 +86,4 @@ class ProgressPanel(QWidget):
             self.bar.setRange(0, 100)
             self.bar.setValue(int(task.progress()))
         if not task.cancel_event.is_set():
-            self.status_label.setText(task.status_text)
+            self.status_label.setText(task.current_status())

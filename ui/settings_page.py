@@ -20,6 +20,7 @@ from qgis.PyQt.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -28,7 +29,6 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.api.client import BASE_URL_ENV, DEFAULT_BASE_URL
 from ..core.errors import describe
 from ..i18n import tr
 from ..integration import settings as plugin_settings
@@ -38,7 +38,15 @@ from ..integration.auth import (
     remove_credentials,
     store_credentials,
 )
+from ..integration.background import BackgroundRunner
 from ..integration.log import plugin_logger
+from ..integration.settings_checks import (
+    api_url_in_use,
+    check_connection,
+    check_key,
+    folder_problem,
+)
+from .context import first_key_text
 
 log = plugin_logger("settings")
 
@@ -50,6 +58,7 @@ class SettingsWidget(QgsOptionsPageWidget):
     """The fields; ``save()`` stores them (``apply()`` when QGIS Options is accepted)."""
 
     saved = pyqtSignal()
+    checked = pyqtSignal(bool)  # a "Test connection"/"Test key" answer came back
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -64,6 +73,8 @@ class SettingsWidget(QgsOptionsPageWidget):
         self.folder_widget.lineEdit().setPlaceholderText(
             str(plugin_settings.default_download_folder())
         )
+        self.folder_state = self._hint("")
+        self.folder_widget.fileChanged.connect(self._check_folder)
         self.workers_spin = QSpinBox()
         self.workers_spin.setRange(1, 16)
         self.workers_spin.setValue(values.workers)
@@ -79,10 +90,7 @@ class SettingsWidget(QgsOptionsPageWidget):
         downloads = QGroupBox(tr("Downloads"))
         form = QFormLayout(downloads)
         form.addRow(tr("Download folder"), self.folder_widget)
-        form.addRow(
-            "",
-            self._hint(tr("Each product and version gets its own sub-folder. Empty: the default.")),
-        )
+        form.addRow("", self.folder_state)
         form.addRow(tr("Parallel downloads"), self.workers_spin)
         form.addRow(tr("After downloading"), self.extract_check)
         form.addRow("", self.load_check)
@@ -98,7 +106,22 @@ class SettingsWidget(QgsOptionsPageWidget):
         self.remove_key_button = QPushButton(tr("Remove the stored key"))
         self.remove_key_button.clicked.connect(self._mark_key_removed)
         self.url_edit = QLineEdit(values.api_url)
-        self.url_edit.setPlaceholderText(DEFAULT_BASE_URL)
+        self.url_edit.setPlaceholderText(api_url_in_use("")[0])
+        self.url_state = self._hint("")
+        self.url_edit.textChanged.connect(self._show_url_in_use)
+        self.test_connection_button = QPushButton(tr("Test connection"))
+        self.test_connection_button.setToolTip(
+            tr("List the OpenData products from this server (no key needed)")
+        )
+        self.test_key_button = QPushButton(tr("Test key"))
+        self.test_key_button.setToolTip(
+            tr("List your data packages with the key typed above (else the stored one)")
+        )
+        self.check_state = QLabel()
+        self.check_state.setWordWrap(True)
+        self.test_connection_button.clicked.connect(self._test_connection)
+        self.test_key_button.clicked.connect(self._test_key)
+        self._runner = BackgroundRunner(self)
         account = QGroupBox(tr("OS Data Hub (premium data packages)"))
         account_form = QFormLayout(account)
         account_form.addRow(tr("Project API key"), self.key_edit)
@@ -106,14 +129,13 @@ class SettingsWidget(QgsOptionsPageWidget):
         account_form.addRow("", self.key_state)
         account_form.addRow("", self.remove_key_button)
         account_form.addRow(tr("API URL"), self.url_edit)
-        account_form.addRow(
-            "",
-            self._hint(
-                tr("Leave empty for the OS Downloads API (or the {env} variable).").format(
-                    env=BASE_URL_ENV
-                )
-            ),
-        )
+        account_form.addRow("", self.url_state)
+        tests = QHBoxLayout()
+        tests.addWidget(self.test_connection_button)
+        tests.addWidget(self.test_key_button)
+        tests.addStretch(1)
+        account_form.addRow("", tests)
+        account_form.addRow("", self.check_state)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #b00020")
@@ -124,6 +146,52 @@ class SettingsWidget(QgsOptionsPageWidget):
         layout.addWidget(self.error_label)
         layout.addStretch(1)
         self._show_key_state()
+        self._show_url_in_use()
+        self._check_folder(self.folder_widget.filePath())
+
+    def _show_url_in_use(self, *_: object) -> None:
+        url, origin = api_url_in_use(self.url_edit.text())
+        self.url_state.setText(tr("In use: {url} (from {origin}).").format(url=url, origin=origin))
+
+    def _check_folder(self, path: str) -> None:
+        """Checked when chosen: a folder nothing can be written in is said at once."""
+        problem = folder_problem(path)
+        self.folder_state.setText(
+            problem or tr("Each product and version gets its own sub-folder. Empty: the default.")
+        )
+        self.folder_state.setStyleSheet("color: #b00020" if problem else "color: palette(mid)")
+
+    def _checking(self, busy: bool, text: str = "") -> None:
+        self.test_connection_button.setEnabled(not busy)
+        self.test_key_button.setEnabled(not busy)
+        if text:
+            self.check_state.setText(text)
+
+    def _check_failed(self, error: BaseException) -> None:
+        self._checking(False, describe(error, key_setting=tr("the key field above")))
+        self.checked.emit(False)
+
+    def _check_passed(self, text: str) -> None:
+        self._checking(False, text)
+        self.checked.emit(True)
+
+    def _test_connection(self) -> None:
+        self._checking(True, tr("Connecting…"))
+        check_connection(
+            self._runner, self.url_edit.text().strip(), self._check_passed, self._check_failed
+        )
+
+    def _test_key(self) -> None:
+        self._checking(True, tr("Checking the key…"))
+        check_key(
+            self._runner,
+            self.url_edit.text().strip(),
+            self.key_edit.text(),
+            self.secret_edit.text(),
+            "" if self._remove_key else self._authcfg,
+            self._check_passed,
+            self._check_failed,
+        )
 
     @staticmethod
     def _hint(text: str) -> QLabel:
@@ -145,6 +213,8 @@ class SettingsWidget(QgsOptionsPageWidget):
         else:
             self.key_state.setText(
                 tr("No key stored. OpenData products need none; data packages do.")
+                + " "
+                + first_key_text()
             )
             self.key_edit.setPlaceholderText(tr("Your OS Data Hub project API key"))
         self.remove_key_button.setEnabled(stored)

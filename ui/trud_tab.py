@@ -12,7 +12,9 @@ layer (Code-Point Open).
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional
+import os
+import re
+from typing import Dict, List, Optional, Sequence
 
 from qgis.core import QgsMapLayerProxyModel, QgsProject
 from qgis.gui import QgsMapLayerComboBox, QgsPasswordLineEdit
@@ -36,13 +38,14 @@ from qgis.PyQt.QtWidgets import (
 
 from ..core.errors import OSDownloadsError, describe
 from ..core.formatting import format_size
-from ..core.sources.trud.client import TrudRelease
+from ..core.sources.trud.client import KEY_ENV, KEY_HINT, TrudRelease
 from ..i18n import tr
+from ..integration.auth import is_unlocked
 from ..integration.postcode_placement import Placement, is_postcode_layer
 from ..integration.table_layers import LoadedTable
 from ..integration.task import JobTask
 from ..integration.trud_service import TrudLoad, TrudService
-from .context import DockContext
+from .context import DockContext, first_key_text, locked_text
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
 RELEASE_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -53,6 +56,7 @@ class TrudTab(QWidget):
     ``loaded_tables``, ``place_table``, ``releases``."""
 
     releases_loaded = pyqtSignal(int)  # item number (listed or failed)
+    key_checked = pyqtSignal(bool)  # the key was stored (True) or rejected
     tables_loaded = pyqtSignal(object)  # TrudLoad
     placed = pyqtSignal(object)  # Placement
 
@@ -160,24 +164,34 @@ class TrudTab(QWidget):
         self.signature_check.setChecked(self.service.settings().verify_signature)
         if self.service.has_stored_key():
             text = tr("Key stored in the QGIS Authentication Manager.")
-        elif self.service.has_key():
+        elif os.environ.get(KEY_ENV, "").strip():
             text = tr("Using the key from the TRUD_API_KEY environment variable.")
         else:
-            text = tr("No key yet: copy it from your TRUD account page.")
+            text = tr("No key yet: copy it from your TRUD account page.") + " " + first_key_text()
         self.key_state.setText(text)
 
     def _save_key(self) -> None:
+        """Check the key with TRUD first; a key TRUD rejects is not stored."""
         key = self.key_edit.text().strip()
         if not key:
             return
-        try:
-            self.service.save_key(key)
-        except OSDownloadsError as err:
-            self.context.report_error(err, tr("Saving the TRUD key"))
-            return
+        self.key_button.setEnabled(False)
+        self.key_state.setText(tr("Checking the key with TRUD…"))
+        self.service.check_and_save_key(key, self._key_saved, self._key_rejected)
+
+    def _key_saved(self) -> None:
+        self.key_button.setEnabled(True)
         self.key_edit.clear()
         self._show_key_state()
+        self.key_checked.emit(True)
         self.refresh()
+
+    def _key_rejected(self, error: BaseException) -> None:
+        self.key_button.setEnabled(True)
+        self._show_key_state()
+        text = trud_error_text(error)
+        self.key_state.setText(tr("Not saved: {why}").format(why=text))
+        self.key_checked.emit(False)
 
     def _signature_toggled(self, checked: bool) -> None:
         self.service.set_verify_signature(checked)
@@ -189,7 +203,7 @@ class TrudTab(QWidget):
         try:
             number = self.service.add_item(text)
         except OSDownloadsError as err:
-            self.status_label.setText(describe(err))
+            self.status_label.setText(trud_error_text(err))
             return None
         self._fill_items()
         self._list(number)
@@ -220,7 +234,7 @@ class TrudTab(QWidget):
         self.tree.clear()
         numbers = self.service.settings().item_numbers
         for number in numbers:
-            node = QTreeWidgetItem([tr("Item {n}").format(n=number), "", ""])
+            node = QTreeWidgetItem([item_label(number, self.releases.get(number)), "", ""])
             node.setData(0, ITEM_ROLE, number)
             self.tree.addTopLevelItem(node)
             if number in self.releases:
@@ -230,12 +244,20 @@ class TrudTab(QWidget):
                 tr("Add the numbers of the TRUD items your account is subscribed to.")
             )
 
-    def refresh(self) -> None:
-        """List every remembered item's releases again (in the background)."""
+    def refresh(self, asked: bool = True) -> None:
+        """List every remembered item's releases again (in the background).
+
+        ``asked`` False (the tab was just shown): only when the key can be read
+        without QGIS's master-password prompt; otherwise say what Reload does.
+        """
         self._listed = True
         self._show_key_state()
         self._fill_items()
-        for number in self.service.settings().item_numbers:
+        numbers = self.service.settings().item_numbers
+        if not asked and numbers and self.service.has_stored_key() and not is_unlocked():
+            self.status_label.setText(tr("Releases not listed yet.") + " " + locked_text())
+            return
+        for number in numbers:
             self._list(number)
 
     def _list(self, number: int) -> None:
@@ -260,7 +282,8 @@ class TrudTab(QWidget):
         if node is None:
             return
         node.takeChildren()
-        node.setText(1, tr("{count} releases").format(count=len(releases)))
+        node.setText(0, item_label(number, releases))
+        node.setText(1, releases_phrase(len(releases)))
         node.setToolTip(0, "")
         for release in releases:
             size = format_size(release.size)
@@ -273,7 +296,7 @@ class TrudTab(QWidget):
 
     def _show_error(self, number: int, error: BaseException) -> None:
         node = self._top_item(number)
-        text = describe(error)
+        text = trud_error_text(error)
         if node is not None:
             node.takeChildren()
             node.setText(1, tr("not listed"))
@@ -302,11 +325,15 @@ class TrudTab(QWidget):
         number = self._selected_item()
         release = self._selected_release()
         self.download_button.setEnabled(number is not None)
-        if release is not None:
+        if number is None:  # nothing chosen (e.g. the item was just removed)
+            self.download_button.setText(tr("Download and load the selected release"))
+        elif release is not None:
             self.download_button.setText(tr("Download and load {name}").format(name=release.name))
         elif number is not None:
             self.download_button.setText(
-                tr("Download and load the newest release of item {n}").format(n=number)
+                tr("Download and load the newest release of {item}").format(
+                    item=item_label(number, self.releases.get(number))
+                )
             )
 
     # --- download and load ------------------------------------------------------------------
@@ -338,18 +365,21 @@ class TrudTab(QWidget):
             self.table_combo.setCurrentIndex(self.table_combo.count() - 1)
         self._pick_postcode_layer()
         lines = []
+        tooltip = ""
         if load.signature is not None:
-            lines.append(load.signature.message)
+            lines.append(first_sentence(load.signature.message))
+            tooltip = load.signature.message
         lines.append(
-            tr("{count} table(s) loaded; {postcodes} with postcodes.").format(
-                count=len(load.tables), postcodes=len(with_postcodes)
+            tr("{tables} loaded; {postcodes} with postcodes.").format(
+                tables=tables_phrase(len(load.tables)), postcodes=len(with_postcodes)
             )
         )
         self.status_label.setText(" ".join(lines))
+        self.status_label.setToolTip(tooltip)
         self.tables_loaded.emit(load)
 
     def _on_failed(self, error: BaseException) -> None:
-        self.status_label.setText(describe(error))
+        self.status_label.setText(trud_error_text(error))
 
     # --- placing on the map -------------------------------------------------------------------
 
@@ -374,8 +404,19 @@ class TrudTab(QWidget):
 
     def _update_place_button(self, *_: object) -> None:
         layer = self.postcode_combo.currentLayer()
-        self.place_button.setEnabled(
-            self._current_table() is not None and layer is not None and is_postcode_layer(layer)
+        if self._current_table() is None:
+            why = tr("Load a TRUD release with a postcode column first.")
+        elif layer is None:
+            why = tr("Load Code-Point Open (or another postcode point layer) and pick it above.")
+        elif not is_postcode_layer(layer):
+            why = tr("{name} has no postcode field; pick a postcode point layer.").format(
+                name=layer.name()
+            )
+        else:
+            why = ""
+        self.place_button.setEnabled(not why)
+        self.place_button.setToolTip(
+            why or tr("Make a point layer of the table's rows at their postcodes")
         )
 
     def place_table(self, table: LoadedTable, postcode_layer) -> Optional[JobTask]:
@@ -400,7 +441,7 @@ class TrudTab(QWidget):
         self.placed.emit(placement)
 
     def _on_place_failed(self, error: BaseException) -> None:
-        self.status_label.setText(describe(error))
+        self.status_label.setText(trud_error_text(error))
 
     # --- events -------------------------------------------------------------------------------
 
@@ -409,4 +450,60 @@ class TrudTab(QWidget):
         self._pick_postcode_layer()
         self._update_place_button()
         if not self._listed:
-            self.refresh()
+            self.refresh(asked=False)
+
+
+# Well-known TRUD items (shared/research trud.md §3), for rows not yet listed.
+KNOWN_ITEMS: Dict[int, str] = {
+    14: "NHS National Interim Clinical Imaging Procedures",
+    24: "NHSBSA dm+d",
+    25: "NHSBSA dm+d supplementary",
+    58: "NHS ODS weekly prescribing-related data, retired",
+    101: "SNOMED CT UK Clinical Edition",
+    105: "SNOMED CT UK Drug Extension",
+    341: "NHS ODS XML Organisation Data",
+    394: "CSDS pre-deadline extract XML Schema",
+    1799: "SNOMED CT UK Monolith Edition",
+}
+_TRAILING_VERSION = re.compile(r"[\s_-]*(v(ersion)?\s*)?\d+(\.\d+)+\S*$", re.IGNORECASE)
+
+
+def item_label(number: int, releases: Optional[Sequence[TrudRelease]] = None) -> str:
+    """ "NHS ODS XML Organisation Data — item 341": the name first, the number after."""
+    name = KNOWN_ITEMS.get(int(number), "")
+    if not name and releases:
+        name = _TRAILING_VERSION.sub("", releases[0].name).strip()
+    if not name:
+        return tr("Item {n}").format(n=number)
+    return tr("{name} — item {n}").format(name=name, n=number)
+
+
+def releases_phrase(count: int) -> str:
+    return tr("1 release") if count == 1 else tr("{count} releases").format(count=count)
+
+
+def tables_phrase(count: int) -> str:
+    return tr("1 table") if count == 1 else tr("{count} tables").format(count=count)
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a long status (the whole of it goes in the tooltip)."""
+    text = " ".join(text.split())
+    end = text.find(". ")
+    return text[: end + 1] if end > 0 else text
+
+
+def trud_error_text(error: BaseException) -> str:
+    """``describe`` with the plugin's hint for the key (the dock's box, not the
+    command line's environment variable)."""
+    text = describe(error)
+    if KEY_HINT in text:
+        text = text.replace(
+            KEY_HINT,
+            tr(
+                "Copy the API key from your TRUD account page (it changes whenever the "
+                "account's email address or password changes) and save it in the API key "
+                "box of this tab."
+            ),
+        )
+    return text.replace("; command line: set TRUD_API_KEY", "")

@@ -358,7 +358,19 @@ class HttpClient:
         left = clock.remaining()
         if left is not None and delay >= left:
             raise error
-        log.warning("%s from %s; trying again in %s", reason, safe_url, format_duration(delay))
+        log.warning(
+            "%s from %s; trying again in %s",
+            reason,
+            safe_url,
+            format_duration(delay),
+            # for interfaces that show the wait (the dock's task status)
+            extra={
+                "retry_reason": reason,
+                "retry_wait_s": delay,
+                "retry_number": budget.attempts - 1,
+                "retry_limit": budget.policy.max_attempts - 1,
+            },
+        )
         wait(delay, self.cancel)
         clock.spend(delay)
 

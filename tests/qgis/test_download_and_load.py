@@ -65,7 +65,8 @@ def test_geopackage_open_rivers_through_the_dock_button(dock, plugin_iface):
     ]
     assert (outcome.folder / "oprvrs_gpkg_gb.zip").is_file()
     texts = plugin_iface.message_texts()
-    assert any("Loaded 2 layer(s)" in t and str(outcome.folder) in t for t in texts), texts
+    assert any(t.endswith(': 2 layers in "OS Open Rivers 2025-10 (GeoPackage)".') for t in texts)
+    assert not any(str(outcome.folder) in t for t in texts), texts  # behind "Open folder"
     item = plugin_iface.messageBar().items()[0]
     buttons = {b.text(): b for b in item.findChildren(QPushButton)}
     assert {"Zoom to", "Open folder"} <= set(buttons)
@@ -93,6 +94,9 @@ def test_headerless_csv_code_point_open_is_one_point_layer_with_real_names(dock)
     assert layer.geometryType() == QgsWkbTypes.GeometryType.PointGeometry
     names = layer.fields().names()
     assert "Postcode" in names and "Eastings" in names and "field_1" not in names
+    pqi = layer.fields().field("Positional_quality_indicator")
+    assert pqi.typeName().lower().startswith("int"), pqi.typeName()  # as the data define it
+    assert isinstance(next(layer.getFeatures())["Positional_quality_indicator"], int)
     csv_rows = sum(len(p.read_text().splitlines()) for p in outcome.folder.rglob("Data/CSV/*.csv"))
     assert layer.featureCount() == csv_rows  # every postcode area file, merged
     feature = next(layer.getFeatures())
@@ -103,7 +107,7 @@ def test_headerless_csv_code_point_open_is_one_point_layer_with_real_names(dock)
 
 def test_nested_ascii_grid_terrain_50_is_one_mosaic(dock):
     _task, outcome = _run(dock, "Terrain50", "ASCII Grid and GML (Grid)")
-    layers = _layers(_group("OS Terrain® 50 2025-07 (ASCII Grid and GML (Grid))"))
+    layers = _layers(_group("OS Terrain® 50 2025-07 Grid (ASCII Grid and GML)"))
     # the mosaic, and the hillshade of the same mosaic its style adds above it
     assert [layer.name() for layer in layers] == ["OS Terrain® 50 (hillshade)", "OS Terrain® 50"]
     assert all(isinstance(layer, QgsRasterLayer) for layer in layers)
@@ -134,7 +138,7 @@ def test_data_package_version_through_the_task(dock, stored_key):
 def test_per_tile_contours_become_one_layer_and_multi_layer_gml_splits(dock):
     _task, outcome = _run(dock, "Terrain50", "ESRI® Shapefile")
     assert len(list(outcome.folder.rglob("*_line.shp"))) > 1
-    layers = _layers(_group("OS Terrain® 50 2025-07 (ESRI® Shapefile (Contours))"))
+    layers = _layers(_group("OS Terrain® 50 2025-07 Contours (ESRI® Shapefile)"))
     assert [layer.name() for layer in layers] == ["OS Terrain® 50: line"]
     _assert_loaded(layers)
 
