@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Optional
+from typing import Any, Callable, List, Optional
 
 from qgis.core import Qgis, QgsMessageLog
 
@@ -112,28 +112,28 @@ def retry_notice(record: logging.LogRecord) -> str:
 class TaskNoticeHandler(logging.Handler):
     """Routes core's retry/resume records to the status of the task they belong to.
 
-    The records come from the job's worker threads: they go to the one download
-    task running (with several, to the task whose thread logged them, else to none:
-    a wrong task's status would mislead; the log panel has them all).
+    ``targets()`` (given by ``task.py``) names the tasks a record from this thread
+    belongs to: the task whose thread logged it, else the one download running
+    (with several, none: a wrong task's status would mislead; the log panel has
+    them all). Passed in, so that this module never imports the task module.
     """
+
+    def __init__(self, targets: Callable[[], List[Any]], level: int = logging.INFO) -> None:
+        super().__init__(level)
+        self.targets = targets
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             text = retry_notice(record)
             if not text:
                 return
-            from . import task as tasks
-
-            running = tasks.executing_tasks()
-            owner = tasks.task_of_current_thread()
-            targets = [owner] if owner is not None else running[:1] if len(running) == 1 else []
-            for target in targets:
+            for target in self.targets():
                 target.show_notice(text)
         except Exception:  # noqa: BLE001 - logging must never raise
             self.handleError(record)
 
 
-def install_task_notices() -> None:
+def install_task_notices(targets: Callable[[], List[Any]]) -> None:
     """Once per process: core's INFO records reach this handler (the package logger
     at INFO), and the handler puts retry notices into the tasks' status."""
     global _NOTICE_HANDLER
@@ -142,5 +142,5 @@ def install_task_notices() -> None:
     logger = get_logger(PACKAGE_LOGGER)
     if logger.level == logging.NOTSET or logger.level > logging.INFO:
         logger.setLevel(logging.INFO)
-    _NOTICE_HANDLER = TaskNoticeHandler(logging.INFO)
+    _NOTICE_HANDLER = TaskNoticeHandler(targets, logging.INFO)
     logger.addHandler(_NOTICE_HANDLER)

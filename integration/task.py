@@ -202,7 +202,7 @@ class JobTask(QgsTask):
 
 def start(task: JobTask) -> JobTask:
     """Queue ``task`` in the QGIS task manager and keep it referenced until it ends."""
-    install_task_notices()
+    install_task_notices(_notice_targets)
     _LIVE.add(task)
     task.task_id = QgsApplication.taskManager().addTask(task)
     return task
@@ -211,6 +211,15 @@ def start(task: JobTask) -> JobTask:
 def task_of_current_thread() -> Optional[JobTask]:
     """The task whose ``run()`` is this thread (None in pool threads and elsewhere)."""
     return _THREADS.get(threading.get_ident())
+
+
+def _notice_targets() -> List[JobTask]:
+    """Where a retry notice logged on this thread goes: its own task, else the one running."""
+    owner = task_of_current_thread()
+    if owner is not None:
+        return [owner]
+    running = executing_tasks()
+    return running[:1] if len(running) == 1 else []
 
 
 def executing_tasks() -> List[JobTask]:

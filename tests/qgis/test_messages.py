@@ -25,6 +25,11 @@ def _buttons(item):
 
 
 def _ready(dock, product_id="OpenRivers"):
+    from os_downloads.integration import task as tasks
+
+    # a retry notice logged by a download worker goes to the one task running: tasks
+    # of earlier tests still winding down would leave it with no single owner
+    wait_until(lambda: not tasks.executing_tasks(), 60, "earlier tasks to end")
     tab = dock.opendata_tab
     wait_until(lambda: tab.select_product(product_id), 20, f"{product_id} in the list")
     wait_until(lambda: tab.format_combo.count(), 20, "formats")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import wait_until
 
-from os_downloads.replica.trud import TRUD_API_KEY, api_url
+from os_downloads.replica.server.trud import TRUD_API_KEY, api_url
 
 
 @pytest.fixture
