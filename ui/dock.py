@@ -91,6 +91,7 @@ class OSDownloadsDock(QgsDockWidget):
         self.add_tab(self.trud_tab, tr("NHS TRUD"))
 
         self.downloads.started.connect(self.progress.track)
+        self.downloads.shown.connect(self.progress.bring_forward)
         self.downloads.ended.connect(self._on_ended)
 
     # --- public API -------------------------------------------------------------------
@@ -135,6 +136,7 @@ class OSDownloadsDock(QgsDockWidget):
         try:
             self.downloads.started.disconnect()
             self.downloads.ended.disconnect()
+            self.downloads.shown.disconnect()
         except (TypeError, RuntimeError):
             pass
 
