@@ -29,6 +29,7 @@ from ..integration.downloads import DownloadOutcome, DownloadService
 from ..integration.log import plugin_logger
 from ..integration.task import JobTask
 from .context import DockContext
+from .my_downloads_tab import MyDownloadsTab
 from .notice import Notice
 from .opendata_tab import OpenDataTab
 from .packages_tab import PackagesTab
@@ -89,6 +90,9 @@ class OSDownloadsDock(QgsDockWidget):
         self.add_tab(self.packages_tab, tr("My data packages"))
         self.trud_tab = TrudTab(self.context)
         self.add_tab(self.trud_tab, tr("NHS TRUD"))
+        self.my_downloads_tab = MyDownloadsTab(self.context)
+        self.add_tab(self.my_downloads_tab, tr("My downloads"))
+        self.tabs.currentChanged.connect(self._tab_shown)
 
         self.downloads.started.connect(self.progress.track)
         self.downloads.shown.connect(self.progress.bring_forward)
@@ -147,6 +151,12 @@ class OSDownloadsDock(QgsDockWidget):
         if not self._listed:
             self.refresh()
 
+    def _tab_shown(self, index: int) -> None:
+        """My downloads: list what is on disk; check for updates at most once a day."""
+        if self.tabs.widget(index) is self.my_downloads_tab:
+            self.my_downloads_tab.refresh()
+            self.my_downloads_tab.check_updates()
+
     def _on_ended(self, outcome: DownloadOutcome) -> None:
         self.progress.untrack(outcome.task)
         self.outcomes.append(outcome)
@@ -164,6 +174,10 @@ def outcome_text(outcome: DownloadOutcome) -> str:
         return describe(outcome.error or RuntimeError())
     folder = str(outcome.folder)
     report = outcome.report
+    if report is not None and report.already_loaded:
+        return tr('Already in the project as "{group}": shown there, not added again.').format(
+            group=report.group_name
+        )
     if report is not None and report.layers:
         text = tr('Loaded {count} layer(s) into "{group}". Files: {folder}').format(
             count=report.layer_count, group=report.group_name, folder=folder
@@ -191,6 +205,8 @@ def show_outcome(iface, outcome: DownloadOutcome) -> None:
         level, title = Qgis.MessageLevel.Success, tr("OS Downloads")
     text = outcome_text(outcome)
     folder = outcome.folder
+    if outcome.report is not None and outcome.report.already_loaded:
+        focus_group(iface, outcome.report)
     if folder is None or not hasattr(bar, "createMessage"):
         bar.pushMessage(title, text, level, RESULT_SECONDS)
         return
@@ -205,6 +221,20 @@ def show_outcome(iface, outcome: DownloadOutcome) -> None:
     button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
     item.layout().addWidget(button)
     bar.pushWidget(item, level, RESULT_SECONDS)
+
+
+def focus_group(iface, report) -> None:
+    """Select the group already holding a download's layers in the Layers panel."""
+    view = iface.layerTreeView() if hasattr(iface, "layerTreeView") else None
+    if view is None or report.group is None:
+        return
+    try:
+        index = view.layerTreeModel().node2index(report.group)
+        proxy = view.proxyModel() if hasattr(view, "proxyModel") else None
+        view.setCurrentIndex(proxy.mapFromSource(index) if proxy is not None else index)
+        report.group.setExpanded(True)
+    except (AttributeError, RuntimeError, TypeError):
+        log.debug("Could not select the group %s", report.group_name, exc_info=True)
 
 
 def zoom_to_layers(canvas, layers) -> None:
