@@ -30,6 +30,7 @@ class OSDownloadsPlugin:
         self.settings_action: Optional[QAction] = None
         self.options_factory = None
         self.processing_provider = None
+        self.browser_provider = None
         self._translator = install_translator()
         self._log_handler = None
 
@@ -55,6 +56,7 @@ class OSDownloadsPlugin:
         self.iface.addPluginToWebMenu(self.menu_name, self.settings_action)
         self._register_options_page()
         self.initProcessing()
+        self._register_browser_provider()
 
     def initProcessing(self) -> None:  # noqa: N802 - name QGIS uses for this hook
         """Register the Processing provider (processing_provider/ fills this in).
@@ -81,7 +83,24 @@ class OSDownloadsPlugin:
             QgsApplication.processingRegistry().removeProvider(self.processing_provider)
             self.processing_provider = None
 
+    def _register_browser_provider(self) -> None:
+        """The "OS Downloads" root in the Browser panel; its downloads go through the dock."""
+        from qgis.core import QgsApplication
+
+        from .integration.browser import OSDownloadsDataItemProvider
+
+        def start(product_id: str, fmt: str, area: str, subformat):
+            return self.show_dock().download_and_load_product(product_id, fmt, area, subformat)
+
+        self.browser_provider = OSDownloadsDataItemProvider(start)
+        QgsApplication.dataItemProviderRegistry().addProvider(self.browser_provider)
+
     def unload(self) -> None:
+        if self.browser_provider is not None:
+            from qgis.core import QgsApplication
+
+            QgsApplication.dataItemProviderRegistry().removeProvider(self.browser_provider)
+            self.browser_provider = None
         self.unloadProcessing()
         if self.options_factory is not None and hasattr(
             self.iface, "unregisterOptionsWidgetFactory"
