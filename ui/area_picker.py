@@ -122,6 +122,7 @@ class AreaPicker(QObject):
                 self.canvas.setMapTool(self._previous_tool)
         self.tool.clear_band()
         self.layer.remove()
+        self.canvas.refresh()
 
     def _changed(self) -> None:
         self._redraw()

@@ -40,6 +40,16 @@ BADGE_COLOURS = {
     STATE_UNCHECKED: "#606060",
 }
 UPDATE_COLOUR = "#1565c0"
+STATE_COLUMN = 1
+
+
+def _state_tip(item: LocalDownload) -> str:
+    """Which files are missing or changed; which versions are newer."""
+    lines = [tr("Missing: {name}").format(name=n) for n in item.missing]
+    lines += [tr("Changed since download: {name}").format(name=n) for n in item.modified]
+    if item.update is not None and item.update.newer_versions:
+        lines.append(tr("Newer: {versions}").format(versions=", ".join(item.update.newer_versions)))
+    return "\n".join(lines) or str(item.folder)
 
 
 def state_words(state: str) -> str:
@@ -69,19 +79,20 @@ class MyDownloadsTab(QWidget):
         self.tree.setHeaderLabels(
             [
                 tr("Download"),
+                tr("State"),
                 tr("Version"),
                 tr("Format"),
                 tr("Area"),
                 tr("Size"),
                 tr("When"),
                 tr("Verified"),
-                tr("State"),
-            ]  # fmt: skip
+            ]
         )
         self.tree.setRootIsDecorated(False)
         self.tree.setAlternatingRowColors(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.tree.setColumnWidth(0, 150)
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.refresh_button = QPushButton(tr("Refresh"))
@@ -152,19 +163,20 @@ class MyDownloadsTab(QWidget):
             row = QTreeWidgetItem(
                 [
                     item.title,
+                    state_words(item.state),
                     item.manifest.version,
                     item.kind,
                     item.area,
                     format_bytes(item.size_on_disk),
                     item.manifest.created_at.replace("T", " ").rstrip("Z"),
                     tr("yes") if item.verified else tr("no"),
-                    state_words(item.state),
                 ]
             )
             row.setData(0, ITEM_ROLE, str(item.folder))
             row.setToolTip(0, str(item.folder))
             colour = BADGE_COLOURS.get(item.state, UPDATE_COLOUR)
-            row.setForeground(7, QBrush(QColor(colour)))
+            row.setForeground(STATE_COLUMN, QBrush(QColor(colour)))
+            row.setToolTip(STATE_COLUMN, _state_tip(item))
             self.tree.addTopLevelItem(row)
             if selected is not None and str(selected.folder) == str(item.folder):
                 self.tree.setCurrentItem(row)

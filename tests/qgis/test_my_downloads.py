@@ -30,7 +30,7 @@ def test_with_the_replica_stopped_my_downloads_loads_an_earlier_download(
     wait_until(lambda: tab.tree.topLevelItemCount() == 1, 20, "the download listed")
     row = tab.tree.topLevelItem(0)
     assert row.text(0) == "OS Open Rivers"
-    assert [row.text(c) for c in (1, 2, 3, 6)] == ["2025-10", "GeoPackage", "GB", "yes"]
+    assert [row.text(c) for c in (2, 3, 4, 7)] == ["2025-10", "GeoPackage", "GB", "yes"]
     assert tab.select(folder)
 
     reports = []
@@ -57,7 +57,8 @@ def test_with_the_replica_stopped_my_downloads_loads_an_earlier_download(
     assert tab.selected().state == STATE_UNCHECKED
     tab.verify_selected()
     wait_until(lambda: tab.selected() and tab.selected().state == STATE_DAMAGED, 20, "verify")
-    assert "modified" in tab.tree.currentItem().text(7)
+    assert "modified" in tab.tree.currentItem().text(1)
+    assert "oprvrs_gpkg_gb.zip" in tab.tree.currentItem().toolTip(1)
 
     QgsProject.instance().clear()
     assert tab.delete_selected(confirm=False)
