@@ -60,6 +60,14 @@ def select_area_downloads(
         for d in downloads
         if same(d.format, format) and (subformat is None or same(d.subformat, subformat))
     ]
+    subformats = sorted({d.subformat or "" for d in in_format})
+    if len(subformats) > 1:
+        raise ConfigurationError(
+            f"{format} comes in several subformats: "
+            + ", ".join(repr(s) for s in subformats if s)
+            + ".",
+            hint="Choose one with the subformat option.",
+        )
     chosen: Dict[str, List[ProductDownload]] = {}
     for area in wanted:
         chosen[area] = [d for d in in_format if same(d.area, area)]
