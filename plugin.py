@@ -31,6 +31,7 @@ class OSDownloadsPlugin:
         self.options_factory = None
         self.processing_provider = None
         self.browser_provider = None
+        self.drop_handler = None
         self._translator = install_translator()
         self._log_handler = None
 
@@ -94,6 +95,11 @@ class OSDownloadsPlugin:
 
         self.browser_provider = OSDownloadsDataItemProvider(start)
         QgsApplication.dataItemProviderRegistry().addProvider(self.browser_provider)
+        if hasattr(self.iface, "registerCustomDropHandler"):  # a product dragged onto the map
+            from .integration.product_drop import ProductDropHandler
+
+            self.drop_handler = ProductDropHandler(start)
+            self.iface.registerCustomDropHandler(self.drop_handler)
 
     def unload(self) -> None:
         if self.browser_provider is not None:
@@ -101,6 +107,9 @@ class OSDownloadsPlugin:
 
             QgsApplication.dataItemProviderRegistry().removeProvider(self.browser_provider)
             self.browser_provider = None
+        if self.drop_handler is not None and hasattr(self.iface, "unregisterCustomDropHandler"):
+            self.iface.unregisterCustomDropHandler(self.drop_handler)
+            self.drop_handler = None
         self.unloadProcessing()
         if self.options_factory is not None and hasattr(
             self.iface, "unregisterOptionsWidgetFactory"

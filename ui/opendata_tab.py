@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from qgis.core import QgsMapLayerProxyModel
+from qgis.core import QgsMapLayerProxyModel, QgsMimeDataUtils
 from qgis.gui import QgsMapLayerComboBox
 from qgis.PyQt.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QUrl, pyqtSignal
 from qgis.PyQt.QtGui import QPixmap, QStandardItem, QStandardItemModel, QTextDocument
@@ -33,6 +33,7 @@ from ..i18n import tr
 from ..integration import settings as plugin_settings
 from ..integration.grid_squares import remembered_areas
 from ..integration.opendata_service import OpenDataService
+from ..integration.product_drop import product_uri
 from .area_picker import AreaPicker, offered_sizes
 from .context import DockContext
 
@@ -95,7 +96,7 @@ class OpenDataTab(QWidget):
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.reload_button)
 
-        self.model = QStandardItemModel(0, 2, self)
+        self.model = ProductModel(self)
         self.model.setHorizontalHeaderLabels([tr("Product"), tr("Category")])
         self.proxy = ProductFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -109,6 +110,8 @@ class OpenDataTab(QWidget):
         self.list_view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list_view.setDragEnabled(True)  # onto the map: download and load
+        self.list_view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         header = self.list_view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -474,6 +477,22 @@ class OpenDataTab(QWidget):
             self.context.report_error(exc, tr("Starting the download"))
             return None
 
+    def drag_uri(self, product_id: str):
+        """What a drag of the product onto the map downloads (a QGIS custom layer URI)."""
+        product = self.products.get(product_id)
+        if product is None:
+            return None
+        key, area = self.format_combo.currentData(), self.area_combo.currentData()
+        if product_id == self._selected and key is not None and isinstance(area, str):
+            fmt, sub = key
+        else:
+            formats = [(f.format, f.subformat) for f in product.formats]
+            if not formats:
+                return None
+            fmt, sub = next((f for f in formats if f[0] == PREFERRED_FORMAT), formats[0])
+            area = "GB"
+        return product_uri(product_id, product.name, fmt, area, sub)
+
     def start_download_areas(
         self, product_id: str, format: str, areas: List[str], subformat: Optional[str] = None
     ):
@@ -490,6 +509,28 @@ class OpenDataTab(QWidget):
 
 
 CHOSEN_PREFIX = "▦ "
+
+
+class ProductModel(QStandardItemModel):
+    """The product list; a row dragged onto the map carries "download and load" for it
+    (the format and area picked for it, else its preferred format for all of GB)."""
+
+    def __init__(self, tab: OpenDataTab) -> None:
+        super().__init__(0, 2, tab)
+        self.tab = tab
+        self.setHorizontalHeaderLabels([tr("Product"), tr("Category")])
+
+    def mimeTypes(self):  # noqa: N802
+        return ["application/x-vnd.qgis.qgis.uri"]
+
+    def mimeData(self, indexes):  # noqa: N802
+        ids = []
+        for index in indexes:
+            product_id = index.sibling(index.row(), 0).data(ID_ROLE)
+            if product_id and product_id not in ids:
+                ids.append(str(product_id))
+        uris = [u for u in (self.tab.drag_uri(i) for i in ids) if u is not None]
+        return QgsMimeDataUtils.encodeUriList(uris)
 
 
 class AreaPickPanel(QWidget):

@@ -62,3 +62,30 @@ def test_the_plugin_registers_and_removes_its_browser_root(qgis_iface):
     QgsApplication.dataItemProviderRegistry().removeProvider(plugin.browser_provider)
     plugin.browser_provider = None
     assert registry.provider("OS Downloads") is None
+
+
+def test_a_product_dragged_from_the_dock_onto_the_map_is_downloaded_and_loaded(dock):
+    from qgis.core import QgsMimeDataUtils
+
+    from os_downloads.integration.product_drop import ProductDropHandler
+
+    tab = dock.opendata_tab
+    wait_until(lambda: tab.select_product("OpenRivers"), 20, "OpenRivers in the list")
+    wait_until(lambda: tab.format_combo.count(), 20, "formats")
+    assert tab.choose("GeoPackage", "GB")
+    index = tab.list_view.currentIndex()
+    data = tab.proxy.mimeData([tab.proxy.index(index.row(), 0)])
+    (uri,) = QgsMimeDataUtils.decodeUriList(data)
+    assert (uri.layerType, uri.providerKey, uri.name) == (
+        "custom",
+        "os_downloads",
+        "OS Open Rivers",
+    )
+
+    handler = ProductDropHandler(dock.download_and_load_product)
+    assert handler.customUriProviderKey() == uri.providerKey
+    handler.handleCustomUriDrop(uri)  # what QGIS calls for the drop on the map
+    wait_until(lambda: dock.outcomes, 60, "the download")
+    assert dock.outcomes[-1].ok
+    group = QgsProject.instance().layerTreeRoot().findGroup("OS Open Rivers 2025-10 (GeoPackage)")
+    assert group is not None and len(group.findLayers()) == 2
