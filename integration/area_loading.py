@@ -17,7 +17,7 @@ from ..core.engine import pipeline as jobs
 from ..core.grid.feature_types import areas_label
 from .layer_sources import VECTOR, LayerSource, plan_layers
 from .layers import group_name_for
-from .merge import merge_vector_datasets, mergeable, merged_path
+from .merge import MergeResult, merge_vector_datasets, mergeable, merged_path
 from .settings import PluginSettings
 
 
@@ -44,13 +44,52 @@ def prepare_areas(
             merged = merge_vector_datasets(
                 vectors, merged_path(first.folder.parent, areas), cancel=cancel
             )
-            for table in merged.tables:
-                uri = f"{merged.path}|layername={table.table}"
-                sources.append(
-                    LayerSource(table.table, uri, "ogr", VECTOR, "EPSG:27700", str(merged.path))
-                )
-                names[uri] = table.feature_type
+            _merged_sources(merged, sources, names)
         rest = [d for d in datasets if d not in vectors]
         if rest:
             sources += plan_layers(rest, first.folder.parent, title=str(manifest.name or ""))
     return PreparedJob(combined, group, sources, layer_names=names, results=tuple(results))
+
+
+def prepare_clipped(
+    result: jobs.JobResult,
+    area_wkt: str,
+    label: str,
+    values: PluginSettings,
+    *,
+    cancel: Optional[threading.Event] = None,
+):
+    """ "Keep only my area": the vector layers cut to the chosen area in a GeoPackage of
+    their own (``clipped/<label>.gpkg`` beside the files; the full download stays)."""
+    from .downloads import PreparedJob
+
+    manifest = replace(result.manifest, area=tr_only(label))
+    sources: List[LayerSource] = []
+    names: Dict[str, str] = {}
+    datasets = [d for d in result.datasets if not getattr(d, "problem", None)]
+    vectors = [d for d in datasets if mergeable(d)]
+    if values.load_after_download and vectors:
+        out = result.folder / CLIPPED_FOLDER / f"{label.replace(', ', '-')}.gpkg"
+        clipped = merge_vector_datasets(vectors, out, cancel=cancel, clip_to=area_wkt)
+        _merged_sources(clipped, sources, names)
+    rest = [d for d in datasets if d not in vectors]
+    if values.load_after_download and rest:
+        sources += plan_layers(rest, result.folder, title=str(manifest.name or ""))
+    group = group_name_for(manifest)
+    return PreparedJob(replace(result, manifest=manifest), group, sources, layer_names=names)
+
+
+CLIPPED_FOLDER = "clipped"
+
+
+def tr_only(label: str) -> str:
+    from ..i18n import tr
+
+    return tr("only {areas}").format(areas=label)
+
+
+def _merged_sources(merged: MergeResult, sources: List[LayerSource], names: Dict[str, str]):
+    for table in merged.tables:
+        uri = f"{merged.path}|layername={table.table}"
+        sources.append(LayerSource(table.table, uri, "ogr", VECTOR, "EPSG:27700", str(merged.path)))
+        names[uri] = table.feature_type

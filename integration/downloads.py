@@ -86,11 +86,17 @@ class DownloadService(QObject):
         subformat: Optional[str] = None,
         *,
         title: str = "",
+        keep_only: Optional[Sequence[str]] = None,
     ) -> tasks.JobTask:
         """Download (and by the settings, extract and load) one product/format/area.
 
+        ``keep_only``: 100 km squares to cut the data to ("Keep only my area", for
+        products offered for all of GB only); the full download stays on disk.
+
         The same product/format/area already running: that task is returned, no second."""
         key = product_key(product_id, format, subformat, [area or "GB"])
+        if keep_only:
+            key = (*key, "only", *sorted(keep_only))
         if key in self._running:
             return self._already_running(key)
         values = plugin_settings.load()
@@ -111,6 +117,14 @@ class DownloadService(QObject):
                     workers=values.workers,
                     progress=progress,
                     cancel=event,
+                )
+            if keep_only:
+                from ..core.grid.bng import union_wkt
+                from ..core.grid.feature_types import areas_label
+                from .area_loading import prepare_clipped
+
+                return prepare_clipped(
+                    result, union_wkt(keep_only), areas_label(keep_only), values, cancel=event
                 )
             return _prepare(result, values)
 

@@ -57,9 +57,16 @@ def mergeable(dataset) -> bool:
 
 
 def merge_vector_datasets(
-    datasets: Sequence, out: Path, *, cancel: Optional[threading.Event] = None
+    datasets: Sequence,
+    out: Path,
+    *,
+    cancel: Optional[threading.Event] = None,
+    clip_to: Optional[str] = None,
 ) -> MergeResult:
-    """Merge the vector ``datasets`` (``core.discover.Dataset``) into the GeoPackage ``out``."""
+    """Merge the vector ``datasets`` (``core.discover.Dataset``) into the GeoPackage ``out``.
+
+    ``clip_to``: WKT of an area on the National Grid ("Keep only my area"): only the
+    features touching it are kept, cut to its outline."""
     from osgeo import ogr, osr
 
     out = Path(out)
@@ -72,6 +79,9 @@ def merge_vector_datasets(
     seen: Dict[str, Set[str]] = {}
     bng = osr.SpatialReference()
     bng.ImportFromEPSG(27700)
+    area = ogr.CreateGeometryFromWkt(clip_to) if clip_to else None
+    if area is not None and area.GetGeometryCount() > 1:
+        area = area.UnionCascaded()  # squares side by side: one outline
     with gdal_exceptions():
         target = ogr.GetDriverByName("GPKG").CreateDataSource(str(partial))
         try:
@@ -90,7 +100,9 @@ def merge_vector_datasets(
                         out_layer = _create_like(target, name, layer, bng)
                         tables[name] = MergedTable(name, feature_type_words(name))
                         seen[name] = set()
-                    _copy_features(layer, out_layer, tables[name], seen[name], cancel)
+                    if area is not None:
+                        layer.SetSpatialFilter(area)
+                    _copy_features(layer, out_layer, tables[name], seen[name], cancel, area)
                 source = None
         finally:
             target = None
@@ -125,7 +137,7 @@ def _create_like(target, name: str, layer, default_srs):
     return created
 
 
-def _copy_features(layer, out_layer, table: MergedTable, seen: Set[str], cancel) -> None:
+def _copy_features(layer, out_layer, table: MergedTable, seen: Set[str], cancel, area=None) -> None:
     from osgeo import ogr
 
     out_defn = out_layer.GetLayerDefn()
@@ -148,6 +160,10 @@ def _copy_features(layer, out_layer, table: MergedTable, seen: Set[str], cancel)
                 if name in out_names and feature.IsFieldSet(i) and not feature.IsFieldNull(i):
                     copy.SetField(name, feature.GetField(i))
             geometry = feature.GetGeometryRef()
+            if geometry is not None and area is not None and not area.Contains(geometry):
+                geometry = geometry.Intersection(area)
+                if geometry is None or geometry.IsEmpty():
+                    continue
             if geometry is not None:
                 flat = ogr.GT_Flatten(out_defn.GetGeomType())
                 if flat == ogr.wkbMultiPolygon:

@@ -11,6 +11,7 @@ from qgis.PyQt.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QUrl, pyqtS
 from qgis.PyQt.QtGui import QPixmap, QStandardItem, QStandardItemModel, QTextDocument
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -28,6 +29,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ..core.api.models import Product, ProductDownload
 from ..core.formatting import format_bytes
+from ..core.grid import bng
 from ..core.local.inventory import downloaded_areas
 from ..i18n import tr
 from ..integration import settings as plugin_settings
@@ -155,6 +157,13 @@ class OpenDataTab(QWidget):
         area_row.addWidget(self.area_combo, 1)
         area_row.addWidget(self.map_button)
         form.addRow(tr("Area"), area_row)
+        self.keep_only_check = QCheckBox(tr("Keep only my area"))
+        self.keep_only_check.setToolTip(
+            tr("Cut the data to the squares chosen on the map, into a GeoPackage of its own")
+        )
+        self.keep_only_check.setVisible(False)
+        form.addRow("", self.keep_only_check)
+        self.keep_areas: List[str] = []
         form.addRow(tr("Files"), self.files_label)
         self.download_button = QPushButton(tr("Download and load"))
         self.download_button.setDefault(True)
@@ -337,7 +346,9 @@ class OpenDataTab(QWidget):
             if len(remembered) > 1:
                 self._add_chosen_item(remembered, sizes, select=False)
         self.area_combo.blockSignals(False)
-        self.map_button.setEnabled(len(self._offered_squares()) > 1)
+        self.map_button.setEnabled(self._can_choose_on_map())
+        self.keep_areas = []
+        self.keep_only_check.setVisible(False)
         self._show_files()
 
     def _chosen(self) -> List[ProductDownload]:
@@ -357,6 +368,16 @@ class OpenDataTab(QWidget):
             return {}
         return offered_sizes(self.downloads, key[0], key[1])
 
+    def _gb_only(self) -> bool:
+        """The format comes for all of GB only: the map chooses what to keep."""
+        key = self.format_combo.currentData()
+        if key is None or self._offered_squares():
+            return False
+        return any((d.format, d.subformat) == tuple(key) and d.area == "GB" for d in self.downloads)
+
+    def _can_choose_on_map(self) -> bool:
+        return len(self._offered_squares()) > 1 or self._gb_only()
+
     def choose_on_map(self) -> Optional[AreaPicker]:
         """Draw the squares over the map and let the user pick; the tab shows the choice."""
         canvas = self.context.iface.mapCanvas() if self.context.iface else None
@@ -367,9 +388,11 @@ class OpenDataTab(QWidget):
         listed = [d.area for d in self.downloads]
         values = plugin_settings.load()
         downloaded = downloaded_areas([values.download_root], self._selected, key[0], key[1])
-        self.picker = AreaPicker(
-            canvas, self._selected, self._offered_squares(), listed, downloaded, self
-        )
+        offered = self._offered_squares()
+        if self._gb_only():  # any square of the grid, to cut the GB download to
+            offered = {sq.name: 0 for sq in bng.all_squares()}
+            downloaded = []
+        self.picker = AreaPicker(canvas, self._selected, offered, listed, downloaded, self)
         self.picker.changed.connect(self._picked)
         self.picker.activate()
         self.pick_panel.show_for(self.picker)
@@ -384,6 +407,14 @@ class OpenDataTab(QWidget):
 
     def _picked(self, areas: List[str]) -> None:
         self.pick_panel.show_choice(areas)
+        if self._gb_only():
+            self.keep_areas = list(areas)
+            self.keep_only_check.setVisible(bool(areas))
+            self.keep_only_check.setChecked(bool(areas))
+            self.keep_only_check.setText(
+                tr("Keep only my area ({areas})").format(areas=", ".join(areas))
+            )
+            return
         self.area_combo.blockSignals(True)
         index = self.area_combo.findText(CHOSEN_PREFIX, Qt.MatchFlag.MatchStartsWith)
         if index >= 0:
@@ -447,7 +478,7 @@ class OpenDataTab(QWidget):
     def _set_pickers_enabled(self, enabled: bool) -> None:
         for widget in (self.format_combo, self.area_combo, self.download_button):
             widget.setEnabled(enabled)
-        self.map_button.setEnabled(enabled and len(self._offered_squares()) > 1)
+        self.map_button.setEnabled(enabled and self._can_choose_on_map())
 
     # --- download ---------------------------------------------------------------------
 
@@ -462,16 +493,27 @@ class OpenDataTab(QWidget):
             return
         if isinstance(area, (list, tuple)):
             self.start_download_areas(self._selected, fmt, list(area), sub)
+        elif self.keep_only_check.isVisible() and self.keep_only_check.isChecked():
+            self.start_download(self._selected, fmt, area, sub, keep_only=self.keep_areas)
         else:
             self.start_download(self._selected, fmt, area, sub)
 
     def start_download(
-        self, product_id: str, format: str, area: str = "GB", subformat: Optional[str] = None
+        self,
+        product_id: str,
+        format: str,
+        area: str = "GB",
+        subformat: Optional[str] = None,
+        keep_only: Optional[List[str]] = None,
     ):
         """The button's path: start the task (returned), or report why it could not start."""
         product = self.products.get(product_id)
         title = product.name if product else product_id
         try:
+            if keep_only:
+                return self.context.downloads.start_product(
+                    product_id, format, area, subformat, title=title, keep_only=keep_only
+                )
             return self.service.start_download(product_id, format, area, subformat, title=title)
         except Exception as exc:  # noqa: BLE001
             self.context.report_error(exc, tr("Starting the download"))

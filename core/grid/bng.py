@@ -132,6 +132,18 @@ def parse_bbox(text: str) -> BBox:
     return (min(e1, e2), min(n1, n2), max(e1, e2), max(n1, n2))
 
 
+def union_wkt(names: Sequence[str]) -> str:
+    """The squares as one MULTIPOLYGON (EPSG:27700), each square once."""
+    squares = sorted({square(n) for n in names}, key=lambda sq: sq.name)
+    if not squares:
+        raise ConfigurationError("No area was chosen.", hint="Choose at least one square.")
+    parts = []
+    for sq in squares:
+        w, s_, e, n = sq.bbox
+        parts.append(f"(({w} {s_}, {e} {s_}, {e} {n}, {w} {n}, {w} {s_}))")
+    return "MULTIPOLYGON (" + ", ".join(parts) + ")"
+
+
 def tile_areas(areas: Sequence[str]) -> List[str]:
     """The 100 km square names among a product's ``areas`` (drops GB, UK, NI...)."""
     return [a.upper() for a in areas if len(a) == 2 and is_square_name(a)]

@@ -190,3 +190,45 @@ def test_loading_the_same_download_again_adds_no_second_group(dock):
     assert names.count("OS Open Rivers 2025-10 (GeoPackage)") == 1, names
     assert dock.outcomes[1].report.already_loaded
     assert len(QgsProject.instance().mapLayers()) == 2
+
+
+def test_keep_only_my_area_cuts_a_gb_download_to_the_chosen_squares(dock, plugin_iface):
+    tab = dock.opendata_tab
+    wait_until(lambda: tab.select_product("BoundaryLine"), 20, "Boundary-Line in the list")
+    wait_until(lambda: tab.format_combo.count(), 20, "formats")
+    assert tab.choose("GeoPackage", "GB")
+    assert tab.map_button.isEnabled() and not tab.keep_only_check.isVisible()
+    canvas = plugin_iface.mapCanvas()
+    _on_bng(canvas, (350000, 0, 750000, 400000))
+    picker = tab.choose_on_map()
+    picker.clear()
+    _click(picker.tool, canvas, "TQ")
+    assert picker.chosen == ["TQ"]
+    assert tab.keep_only_check.isVisible() and tab.keep_only_check.isChecked()
+    assert tab.area_combo.currentData() == "GB"
+    tab.finish_choosing()
+    tab.download_button.click()
+    wait_until(lambda: dock.outcomes, 60, "the download")
+    outcome = dock.outcomes[-1]
+    assert outcome.ok, outcome.error
+    group = (
+        QgsProject.instance()
+        .layerTreeRoot()
+        .findGroup("Boundary-Line™ 2025-10 (GeoPackage, only TQ)")
+    )
+    assert group is not None, [g.name() for g in QgsProject.instance().layerTreeRoot().children()]
+    layers = {node.layer().name(): node.layer() for node in group.findLayers()}
+    assert "District borough unitary" in layers
+    tq = QgsRectangle(*bng.square("TQ").bbox)
+    (extracted,) = (outcome.folder / "extracted").rglob("*.gpkg")
+    full = ogr.Open(str(extracted))
+    kept = everything = 0
+    for name, layer in layers.items():
+        assert ".gpkg" in layer.source() and "clipped" in layer.source()
+        if layer.featureCount():
+            assert tq.contains(layer.extent()), (name, layer.extent().toString())
+        kept += layer.featureCount()
+        everything += full.GetLayerByName(name.lower().replace(" ", "_")).GetFeatureCount()
+    full = None
+    assert 0 < kept < everything  # Hampshire (SU) left out
+    assert (outcome.folder / "bdline_gpkg_gb.zip").is_file()  # the full download stays
