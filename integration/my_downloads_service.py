@@ -19,6 +19,7 @@ from ..core.engine import pipeline as jobs
 from ..core.engine.discover import datasets_of_files, find_datasets
 from ..core.engine.extract import is_archive
 from ..core.engine.manifest import SOURCE_OPENDATA, SOURCE_PACKAGE
+from ..core.errors import ConfigurationError
 from ..core.local.inventory import (
     LocalDownload,
     attach_updates,
@@ -29,7 +30,7 @@ from ..core.local.inventory import (
 from ..core.sources.updates import check_updates, find_manifests, group_manifests
 from . import settings as plugin_settings
 from .background import BackgroundRunner
-from .client_factory import build_client
+from .client_factory import build_client, close_client
 from .downloads import DownloadService
 from .layers import LoadReport, add_layers, group_name_for, plan_layers
 from .task import JobTask
@@ -75,14 +76,31 @@ class MyDownloadsService:
             return False
         roots = self.roots()
         values = plugin_settings.load()
-        has_key = bool(values.authcfg)
+        # Clients are built here, on the main thread (settings, auth manager, QGIS proxy);
+        # the worker only uses them, then closes them.
+        try:
+            clients = {SOURCE_OPENDATA: build_client(values, with_credentials=False)}
+            if values.authcfg:
+                clients[SOURCE_PACKAGE] = build_client(values)
+        except Exception as exc:  # noqa: BLE001 - e.g. a bad API URL: the caller words it
+            on_error(exc)
+            return True
 
         def client_for(source: str) -> Any:
-            return build_client(values, with_credentials=source == SOURCE_PACKAGE and has_key)
+            if source not in clients:
+                raise ConfigurationError(
+                    "Checking data packages for updates needs your key.",
+                    hint="Add it in the OS Downloads settings.",
+                )
+            return clients[source]
 
         def work() -> List[LocalDownload]:
-            paths = [p for root in roots if root.is_dir() for p in find_manifests(root)]
-            checks = check_updates(group_manifests(paths), client_for)
+            try:
+                paths = [p for root in roots if root.is_dir() for p in find_manifests(root)]
+                checks = check_updates(group_manifests(paths), client_for)
+            finally:
+                for client in clients.values():
+                    close_client(client)
             items = list_downloads(roots)
             attach_updates(items, checks)
             return items

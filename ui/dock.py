@@ -26,6 +26,7 @@ from ..i18n import tr
 from ..integration.background import BackgroundRunner
 from ..integration.compat import null_rectangle
 from ..integration.downloads import DownloadOutcome, DownloadService
+from ..integration.layers import add_layers
 from ..integration.log import plugin_logger
 from ..integration.task import JobTask
 from .context import DockContext
@@ -135,6 +136,7 @@ class OSDownloadsDock(QgsDockWidget):
 
     def shutdown(self) -> None:
         """Plugin unload: stop background work, cancel downloads, drop connections."""
+        self.opendata_tab.finish_choosing()
         self.downloads.cancel_all()
         self.runner.shutdown()
         try:
@@ -212,6 +214,20 @@ def show_outcome(iface, outcome: DownloadOutcome) -> None:
         return
     item = bar.createMessage(title, text)
     layers = list(outcome.report.layers) if outcome.report else []
+    if outcome.report is not None and outcome.report.already_loaded and outcome.prepared:
+        prepared = outcome.prepared
+        again = QPushButton(tr("Add again"), item)
+        again.setToolTip(tr("Add a second copy of the layers"))
+        again.clicked.connect(
+            lambda: add_layers(
+                prepared.sources,
+                prepared.group_name,
+                manifest=prepared.result.manifest,
+                names=prepared.layer_names,
+                again=True,
+            )
+        )
+        item.layout().addWidget(again)
     if layers and hasattr(iface, "mapCanvas"):
         zoom = QPushButton(tr("Zoom to"), item)
         zoom.setToolTip(tr("Show the loaded layers on the map"))

@@ -331,6 +331,7 @@ class OpenDataTab(QWidget):
         self.downloads_loaded.emit(product_id)
 
     def _fill_areas(self) -> None:
+        self.finish_choosing()  # the squares on the map were those of the other format
         key = self.format_combo.currentData()
         self.area_combo.blockSignals(True)
         self.area_combo.clear()
@@ -400,7 +401,8 @@ class OpenDataTab(QWidget):
         return self.picker
 
     def finish_choosing(self) -> None:
-        if self.picker is not None:
+        """Take the grid and the map tool off the map (also on another product or format)."""
+        if getattr(self, "picker", None) is not None:
             self.picker.finish()
             self.picker = None
         self.pick_panel.hide()

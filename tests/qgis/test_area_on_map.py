@@ -9,6 +9,7 @@ from osgeo import ogr
 from qgis.core import QgsCoordinateReferenceSystem, QgsPointXY, QgsProject, QgsRectangle
 from qgis.gui import QgsMapMouseEvent
 from qgis.PyQt.QtCore import QEvent, QPoint, Qt
+from qgis.PyQt.QtWidgets import QPushButton
 
 from os_downloads.core.grid import bng
 from os_downloads.integration import task as tasks
@@ -180,7 +181,7 @@ def test_a_second_click_shows_the_running_download_instead_of_starting_another(d
     assert tab.download_button.text() == "Download and load"
 
 
-def test_loading_the_same_download_again_adds_no_second_group(dock):
+def test_loading_the_same_download_again_adds_no_second_group(dock, plugin_iface):
     for _ in range(2):
         task = dock.download_and_load_product("OpenRivers", "GeoPackage", "GB")
         wait_for_task(task, 60)
@@ -190,6 +191,13 @@ def test_loading_the_same_download_again_adds_no_second_group(dock):
     assert names.count("OS Open Rivers 2025-10 (GeoPackage)") == 1, names
     assert dock.outcomes[1].report.already_loaded
     assert len(QgsProject.instance().mapLayers()) == 2
+    texts = plugin_iface.message_texts()
+    assert any("Already in the project" in t for t in texts), texts
+    item = plugin_iface.messageBar().items()[0]
+    buttons = {b.text(): b for b in item.findChildren(QPushButton)}
+    buttons["Add again"].click()  # asked for: a second copy
+    names = [g.name() for g in root.findGroups()]
+    assert names.count("OS Open Rivers 2025-10 (GeoPackage)") == 2, names
 
 
 def test_keep_only_my_area_cuts_a_gb_download_to_the_chosen_squares(dock, plugin_iface):
