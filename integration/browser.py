@@ -30,6 +30,7 @@ from qgis.PyQt.QtGui import QDesktopServices, QIcon
 from qgis.PyQt.QtWidgets import QAction
 
 from ..core.engine.discover import find_datasets
+from ..core.engine.manifest import SOURCE_OPENDATA
 from ..core.errors import describe
 from ..core.formatting import format_bytes
 from ..core.local.inventory import LocalDownload, list_downloads
@@ -80,7 +81,7 @@ class RootItem(QgsDataCollectionItem):
         return [
             ProductsItem(self, self.provider),
             PackagesItem(self),
-            MyDownloadsItem(self),
+            MyDownloadsItem(self, self.provider),
         ]
 
 
@@ -204,21 +205,23 @@ class PackagesItem(QgsDataCollectionItem):
 
 
 class MyDownloadsItem(QgsDataCollectionItem):
-    def __init__(self, parent) -> None:
+    def __init__(self, parent, provider=None) -> None:
         super().__init__(parent, tr("My downloads"), ROOT_PATH + "/local", PROVIDER_NAME)
+        self.provider = provider
         self.setIcon(QIcon(ICON))
 
     def createChildren(self):  # noqa: N802
         roots = [plugin_settings.load().download_root]
-        return [DownloadItem(self, item) for item in list_downloads(roots)]
+        return [DownloadItem(self, item, self.provider) for item in list_downloads(roots)]
 
 
 class DownloadItem(QgsDataCollectionItem):
-    def __init__(self, parent, item: LocalDownload) -> None:
+    def __init__(self, parent, item: LocalDownload, provider=None) -> None:
         parts = [item.title, item.manifest.version, item.kind, item.area]
         label = " · ".join(p for p in parts if p)
         super().__init__(parent, label, f"{parent.path()}/{item.folder}", PROVIDER_NAME)
         self.item = item
+        self.provider = provider
 
     def createChildren(self):  # noqa: N802
         folder, manifest = Path(self.item.folder), self.item.manifest
@@ -232,7 +235,18 @@ class DownloadItem(QgsDataCollectionItem):
         open_folder.triggered.connect(
             lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.item.folder)))
         )
-        return [open_folder]
+        actions = [open_folder]
+        m = self.item.manifest
+        if m.source == SOURCE_OPENDATA and self.provider and self.provider.start_download:
+            update = QAction(tr("Update (download the newest version)"), parent)
+            update.triggered.connect(self.update)
+            actions.append(update)
+        return actions
+
+    def update(self):
+        """The newest version of the same product, format and area."""
+        m = self.item.manifest
+        return self.provider.start_download(m.id, m.format or "", m.area or "GB", m.subformat)
 
 
 def _layer_type(kind: str):

@@ -41,6 +41,10 @@ def test_the_browser_lists_products_and_local_downloads_and_a_dataset_adds_a_lay
 
     (download,) = children_of(local)
     assert download.name() == "OS Open Rivers · 2025-10 · GeoPackage · GB"
+    menu = {a.text(): a for a in download.actions(None)}
+    assert set(menu) == {"Open folder", "Update (download the newest version)"}
+    menu["Update (download the newest version)"].trigger()
+    assert started[-1] == ("OpenRivers", "GeoPackage", "GB", None)
     datasets = children_of(download)
     assert sorted(d.name() for d in datasets) == ["hydro_node", "watercourse_link"]
     links = _named(datasets, "watercourse_link")
