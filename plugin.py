@@ -61,6 +61,8 @@ class OSDownloadsPlugin:
         self.settings_action: Optional[QAction] = None
         self.options_factory = None
         self.processing_provider = None
+        self.browser_provider = None
+        self.drop_handler = None
         self._translator = install_translator()
         self._log_handler = None
 
@@ -88,6 +90,7 @@ class OSDownloadsPlugin:
         self.initProcessing()
         if dock_state().visible:  # as the user left it last time
             QTimer.singleShot(0, self._restore_dock)
+        self._register_browser_provider()
 
     def initProcessing(self) -> None:  # noqa: N802 - name QGIS uses for this hook
         """Register the Processing provider (processing_provider/ fills this in).
@@ -114,10 +117,35 @@ class OSDownloadsPlugin:
             QgsApplication.processingRegistry().removeProvider(self.processing_provider)
             self.processing_provider = None
 
+    def _register_browser_provider(self) -> None:
+        """The "OS Downloads" root in the Browser panel; its downloads go through the dock."""
+        from qgis.core import QgsApplication
+
+        from .integration.browser import OSDownloadsDataItemProvider
+
+        def start(product_id: str, fmt: str, area: str, subformat):
+            return self.show_dock().download_and_load_product(product_id, fmt, area, subformat)
+
+        self.browser_provider = OSDownloadsDataItemProvider(start)
+        QgsApplication.dataItemProviderRegistry().addProvider(self.browser_provider)
+        if hasattr(self.iface, "registerCustomDropHandler"):  # a product dragged onto the map
+            from .integration.product_drop import ProductDropHandler
+
+            self.drop_handler = ProductDropHandler(start)
+            self.iface.registerCustomDropHandler(self.drop_handler)
+
     def unload(self) -> None:
         self._unloading = True
         if self.dock is not None:
             save_dock_state(DockState(self.dock.isVisible(), self.dock.width()))
+        if self.browser_provider is not None:
+            from qgis.core import QgsApplication
+
+            QgsApplication.dataItemProviderRegistry().removeProvider(self.browser_provider)
+            self.browser_provider = None
+        if self.drop_handler is not None and hasattr(self.iface, "unregisterCustomDropHandler"):
+            self.iface.unregisterCustomDropHandler(self.drop_handler)
+            self.drop_handler = None
         self.unloadProcessing()
         if self.options_factory is not None and hasattr(
             self.iface, "unregisterOptionsWidgetFactory"

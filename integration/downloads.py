@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from qgis.core import QgsProject
 from qgis.PyQt.QtCore import QObject, pyqtSignal
@@ -28,18 +28,10 @@ from . import task as tasks
 from .client_factory import build_client, closing_client, require_credentials
 from .layers import LayerSource, LoadReport, add_layers, group_name_for, plan_layers
 from .log import plugin_logger
+from .prepared import PreparedJob
 from .settings import PluginSettings
 
 log = plugin_logger("downloads")
-
-
-@dataclass
-class PreparedJob:
-    """What the worker hands to the main thread: the files and how to open them."""
-
-    result: JobResult
-    group_name: str
-    sources: List[LayerSource]
 
 
 @dataclass
@@ -71,10 +63,12 @@ class DownloadService(QObject):
 
     started = pyqtSignal(object)  # JobTask
     ended = pyqtSignal(object)  # DownloadOutcome
+    shown = pyqtSignal(object)  # JobTask already running, asked for again: show its progress
 
     def __init__(self, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
         self._project: Optional[QgsProject] = None
+        self._running: Dict[Tuple[str, ...], tasks.JobTask] = {}
 
     def start_product(
         self,
@@ -84,8 +78,19 @@ class DownloadService(QObject):
         subformat: Optional[str] = None,
         *,
         title: str = "",
+        keep_only: Optional[Sequence[str]] = None,
     ) -> tasks.JobTask:
-        """Download (and by the settings, extract and load) one product/format/area."""
+        """Download (and by the settings, extract and load) one product/format/area.
+
+        ``keep_only``: 100 km squares to cut the data to ("Keep only my area", for
+        products offered for all of GB only); the full download stays on disk.
+
+        The same product/format/area already running: that task is returned, no second."""
+        key = product_key(product_id, format, subformat, [area or "GB"])
+        if keep_only:
+            key = (*key, "only", *sorted(keep_only))
+        if key in self._running:
+            return self._already_running(key)
         values = plugin_settings.load()
         title = title or product_id
         cancel = threading.Event()
@@ -105,17 +110,86 @@ class DownloadService(QObject):
                     progress=progress,
                     cancel=event,
                 )
+            if keep_only:
+                from ..core.grid.bng import union_wkt
+                from ..core.grid.feature_types import areas_label
+                from .area_loading import prepare_clipped
+
+                return prepare_clipped(
+                    result, union_wkt(keep_only), areas_label(keep_only), values, cancel=event
+                )
             return _prepare(result, values)
 
         description = tr("OS Downloads: {title} ({format}, {area})").format(
             title=title, format=" ".join(p for p in (format, subformat) if p), area=area or "GB"
         )
-        return self._start(description, title, job, cancel, values, client)
+        return self._start(description, title, job, cancel, values, client, key=key)
+
+    def start_product_areas(
+        self,
+        product_id: str,
+        format: str,
+        areas: Sequence[str],
+        subformat: Optional[str] = None,
+        *,
+        title: str = "",
+        merge: bool = True,
+    ) -> tasks.JobTask:
+        """Several 100 km squares in one task with one progress; the vector tiles merged
+        into one GeoPackage (one layer per feature type), rasters into one mosaic."""
+        from ..core.grid.multi_area import fetch_product_areas, normalise_areas
+
+        chosen = normalise_areas(areas)
+        if len(chosen) == 1:
+            return self.start_product(product_id, format, chosen[0], subformat, title=title)
+        key = product_key(product_id, format, subformat, chosen)
+        if key in self._running:
+            return self._already_running(key)
+        values = plugin_settings.load()
+        title = title or product_id
+        cancel = threading.Event()
+        client = build_client(values, with_credentials=False, cancel=cancel)
+
+        def job(progress: Callable[[Any], None], event: threading.Event) -> PreparedJob:
+            with closing_client(client):
+                results = fetch_product_areas(
+                    client,
+                    product_id,
+                    format,
+                    chosen,
+                    subformat=subformat or None,
+                    dest_root=values.download_root,
+                    extract=values.extract_after_download,
+                    workers=values.workers,
+                    progress=progress,
+                    cancel=event,
+                )
+            from .area_loading import prepare_areas
+
+            return prepare_areas(results, chosen, values, merge=merge, cancel=event)
+
+        description = tr("OS Downloads: {title} ({format}, {areas})").format(
+            title=title,
+            format=" ".join(p for p in (format, subformat) if p),
+            areas=", ".join(chosen),
+        )
+        return self._start(description, title, job, cancel, values, client, key=key)
+
+    def running_task(
+        self, product_id: str, format: str, subformat: Optional[str], areas: Sequence[str]
+    ) -> Optional[tasks.JobTask]:
+        """The task already fetching this product/format/area set, if one runs."""
+        return self._running.get(product_key(product_id, format, subformat, areas))
 
     def start_package_version(
         self, package_id: str, version_id: str = LATEST, *, title: str = ""
     ) -> tasks.JobTask:
-        """Download one version of a premium data package (default: the newest)."""
+        """Download one version of a premium data package (default: the newest).
+
+        The same version already running: that task is returned, no second."""
+        key = ("package", package_id, version_id or LATEST)
+        if key in self._running:
+            return self._already_running(key)
         values = plugin_settings.load()
         title = title or package_id
         cancel = threading.Event()
@@ -138,7 +212,7 @@ class DownloadService(QObject):
         description = tr("OS Downloads: data package {title}, version {version}").format(
             title=title, version=version_id or LATEST
         )
-        return self._start(description, title, job, cancel, values, client)
+        return self._start(description, title, job, cancel, values, client, key=key)
 
     def running(self) -> List[tasks.JobTask]:
         return tasks.running_tasks()
@@ -148,6 +222,12 @@ class DownloadService(QObject):
 
     # --- plumbing -------------------------------------------------------------------
 
+    def _already_running(self, key: Tuple[str, ...]) -> tasks.JobTask:
+        task = self._running[key]
+        log.info("Already running: %s", task.title)
+        self.shown.emit(task)
+        return task
+
     def _start(
         self,
         description: str,
@@ -156,12 +236,18 @@ class DownloadService(QObject):
         cancel: threading.Event,
         values: PluginSettings,
         client: OSDownloadsClient,
+        *,
+        key: Optional[Tuple[str, ...]] = None,
     ) -> tasks.JobTask:
         def done(task: tasks.JobTask) -> None:
+            if key is not None and self._running.get(key) is task:
+                del self._running[key]
             client.close()  # also when the task was cancelled before its job ever ran
             self._finish(task, title, values)
 
         task = tasks.JobTask(description, job, on_done=done, cancel_event=cancel)
+        if key is not None:
+            self._running[key] = task
         tasks.start(task)
         log.info("Started: %s", description)
         self.started.emit(task)
@@ -177,12 +263,21 @@ class DownloadService(QObject):
                     task.result.group_name,
                     manifest=task.result.result.manifest,
                     style=values.style_layers,
+                    names=task.result.layer_names,
                 )
         else:
             outcome.error = task.error or Cancelled()
             if outcome.cancelled:
                 log.info("Cancelled: %s", task.description())
         self.ended.emit(outcome)
+
+
+def product_key(
+    product_id: str, format: str, subformat: Optional[str], areas: Sequence[str]
+) -> Tuple[str, ...]:
+    """What makes two downloads the same: product, format, subformat and area set."""
+    chosen = sorted({(a or "GB").strip().upper() for a in areas}) or ["GB"]
+    return ("product", product_id, (format or "").casefold(), (subformat or "").casefold(), *chosen)
 
 
 def _prepare(

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -61,6 +61,7 @@ class LoadReport:
     group: Optional[QgsLayerTreeGroup] = None
     layers: List[QgsMapLayer] = field(default_factory=list)
     skipped: List[Tuple[str, str]] = field(default_factory=list)  # (name, why)
+    already_loaded: bool = False  # the same layers were in the project: no second group
 
     @property
     def layer_count(self) -> int:
@@ -144,13 +145,26 @@ def add_layers(
     manifest: Optional[Manifest] = None,
     *,
     style: Optional[bool] = None,
+    names: Optional[Dict[str, str]] = None,
+    again: bool = False,
 ) -> LoadReport:
     """Open ``sources`` and add the valid ones to a new top group ``group_name``.
 
     ``manifest``: what was downloaded (the layers' attribution and styles);
-    ``style``: None follows the setting."""
+    ``style``: None follows the setting; ``names``: source uri -> the layer's name
+    (styles are chosen by the source's own name first). A group of that name
+    already holding these sources is not added twice (``again`` to add anyway):
+    the report gives it with ``already_loaded``."""
     project = project or QgsProject.instance()
+    sources = list(sources)
     report = LoadReport(group_name)
+    existing = None if again else loaded_group(project, group_name, sources)
+    if existing is not None:
+        report.group = existing
+        report.already_loaded = True
+        report.layers = [node.layer() for node in existing.findLayers() if node.layer() is not None]
+        log.info("Already in the project: %r; not added again", group_name)
+        return report
     if style is None:
         style = plugin_settings.load().style_layers
     attribution = attribution_for(manifest)
@@ -167,6 +181,8 @@ def add_layers(
         _ensure_crs(layer, source)
         report.layers.append(layer)
         extra = style_layer(layer, product).companions if style else []
+        if names and source.uri in names:
+            layer.setName(names[source.uri])
         for companion in [layer] + extra:
             apply_attribution(companion, attribution)
         report.layers.extend(extra)
@@ -189,6 +205,30 @@ def add_layers(
     count = len(report.layers)
     log.info("Loaded %d %s into %s", count, "layer" if count == 1 else "layers", group_name)
     return report
+
+
+def loaded_group(
+    project: QgsProject, group_name: str, sources: Sequence[LayerSource]
+) -> Optional[QgsLayerTreeGroup]:
+    """The top group named ``group_name`` whose layers come from the same files, if any."""
+    wanted = {_normal_uri(s.uri) for s in sources}
+    if not wanted:
+        return None
+    for group in project.layerTreeRoot().findGroups():
+        if group.name() != group_name:
+            continue
+        held = {
+            _normal_uri(node.layer().source())
+            for node in group.findLayers()
+            if node.layer() is not None
+        }
+        if wanted <= held:
+            return group
+    return None
+
+
+def _normal_uri(uri: str) -> str:
+    return uri.replace("\\", "/").strip().casefold()
 
 
 def _product_of(manifest: Optional[Manifest]) -> str:

@@ -25,9 +25,11 @@ from ..i18n import tr
 from ..integration.background import BackgroundRunner
 from ..integration.compat import QGIS_TASK_NOTICE_TITLES, null_rectangle
 from ..integration.downloads import DownloadOutcome, DownloadService
+from ..integration.layers import add_layers
 from ..integration.log import plugin_logger
 from ..integration.task import JobTask
 from .context import DockContext
+from .my_downloads_tab import MyDownloadsTab
 from .notice import Notice
 from .opendata_tab import OpenDataTab
 from .outcome_text import outcome_message
@@ -94,8 +96,12 @@ class OSDownloadsDock(QgsDockWidget):
         self.add_tab(self.packages_tab, tr("My data packages"))
         self.trud_tab = TrudTab(self.context)
         self.add_tab(self.trud_tab, tr("NHS TRUD"))
+        self.my_downloads_tab = MyDownloadsTab(self.context)
+        self.add_tab(self.my_downloads_tab, tr("My downloads"))
+        self.tabs.currentChanged.connect(self._tab_shown)
 
         self.downloads.started.connect(self.progress.track)
+        self.downloads.shown.connect(self.progress.bring_forward)
         self.downloads.ended.connect(self._on_ended)
         self.packages_tab.holdings.started.connect(self.progress.track)
         self.packages_tab.holdings.ended.connect(self._on_holding_ended)
@@ -141,12 +147,14 @@ class OSDownloadsDock(QgsDockWidget):
 
     def shutdown(self) -> None:
         """Plugin unload: stop background work, cancel downloads, drop connections."""
+        self.opendata_tab.finish_choosing()
         self.downloads.cancel_all()
         self.runner.shutdown()
         try:
             self.downloads.started.disconnect()
             self.downloads.ended.disconnect()
             QgsApplication.taskManager().statusChanged.disconnect(self._drop_qgis_task_notice)
+            self.downloads.shown.disconnect()
         except (TypeError, RuntimeError):
             pass
 
@@ -158,6 +166,12 @@ class OSDownloadsDock(QgsDockWidget):
             self._listed = True
             self.opendata_tab.load_products()
             self.packages_tab.refresh(asked=False)
+
+    def _tab_shown(self, index: int) -> None:
+        """My downloads: list what is on disk; check for updates at most once a day."""
+        if self.tabs.widget(index) is self.my_downloads_tab:
+            self.my_downloads_tab.refresh()
+            self.my_downloads_tab.check_updates()
 
     def _on_ended(self, outcome: DownloadOutcome) -> None:
         self.progress.untrack(outcome.task)
@@ -206,6 +220,8 @@ def show_outcome(iface, outcome: DownloadOutcome, open_settings=None) -> None:
     bar = iface.messageBar()
     message = outcome_message(outcome)
     folder = outcome.folder
+    if outcome.report is not None and outcome.report.already_loaded:
+        focus_group(iface, outcome.report)
     offer_settings = message.settings_help and open_settings is not None
     if (folder is None and not offer_settings and not message.network_help) or not hasattr(
         bar, "createMessage"
@@ -214,6 +230,20 @@ def show_outcome(iface, outcome: DownloadOutcome, open_settings=None) -> None:
         return
     item = bar.createMessage(message.title, message.text)
     layers = list(outcome.report.layers) if outcome.report else []
+    if outcome.report is not None and outcome.report.already_loaded and outcome.prepared:
+        prepared = outcome.prepared
+        again = QPushButton(tr("Add again"), item)
+        again.setToolTip(tr("Add a second copy of the layers"))
+        again.clicked.connect(
+            lambda: add_layers(
+                prepared.sources,
+                prepared.group_name,
+                manifest=prepared.result.manifest,
+                names=prepared.layer_names,
+                again=True,
+            )
+        )
+        item.layout().addWidget(again)
     if layers and hasattr(iface, "mapCanvas"):
         zoom = QPushButton(tr("Zoom to"), item)
         zoom.setToolTip(tr("Show the loaded layers on the map"))
@@ -238,6 +268,20 @@ def show_outcome(iface, outcome: DownloadOutcome, open_settings=None) -> None:
         item.layout().addWidget(network)
     duration = 0 if message.level == Qgis.MessageLevel.Critical else RESULT_SECONDS
     bar.pushWidget(item, message.level, duration)
+
+
+def focus_group(iface, report) -> None:
+    """Select the group already holding a download's layers in the Layers panel."""
+    view = iface.layerTreeView() if hasattr(iface, "layerTreeView") else None
+    if view is None or report.group is None:
+        return
+    try:
+        index = view.layerTreeModel().node2index(report.group)
+        proxy = view.proxyModel() if hasattr(view, "proxyModel") else None
+        view.setCurrentIndex(proxy.mapFromSource(index) if proxy is not None else index)
+        report.group.setExpanded(True)
+    except (AttributeError, RuntimeError, TypeError):
+        log.debug("Could not select the group %s", report.group_name, exc_info=True)
 
 
 def zoom_to_layers(canvas, layers) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import html
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from qgis.core import QgsMapLayerProxyModel, QgsMimeDataUtils
+from qgis.gui import QgsMapLayerComboBox
 from qgis.PyQt.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QUrl, pyqtSignal
 from qgis.PyQt.QtGui import QPixmap, QStandardItem, QStandardItemModel, QTextDocument
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -26,9 +29,15 @@ from qgis.PyQt.QtWidgets import (
 
 from ..core.api.models import Product, ProductDownload
 from ..core.formatting import format_bytes
+from ..core.grid import bng
+from ..core.local.inventory import downloaded_areas
 from ..i18n import tr
+from ..integration import settings as plugin_settings
 from ..integration.attribution import product_attribution
+from ..integration.grid_squares import remembered_areas
 from ..integration.opendata_service import OpenDataService
+from ..integration.product_drop import product_uri
+from .area_picker import AreaPicker, offered_sizes
 from .context import DockContext
 
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -90,7 +99,7 @@ class OpenDataTab(QWidget):
         top.addWidget(self.filter_edit, 1)
         top.addWidget(self.reload_button)
 
-        self.model = QStandardItemModel(0, 2, self)
+        self.model = ProductModel(self)
         self.model.setHorizontalHeaderLabels([tr("Product"), tr("Category")])
         self.proxy = ProductFilter(self)
         self.proxy.setSourceModel(self.model)
@@ -104,6 +113,8 @@ class OpenDataTab(QWidget):
         self.list_view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.list_view.setDragEnabled(True)  # onto the map: download and load
+        self.list_view.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         header = self.list_view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -139,7 +150,21 @@ class OpenDataTab(QWidget):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(tr("Format"), self.format_combo)
-        form.addRow(tr("Area"), self.area_combo)
+        self.map_button = QPushButton(tr("Choose on map"))
+        self.map_button.setToolTip(
+            tr("Pick 100 km squares on the map: click, drag a box, or use the map view")
+        )
+        area_row = QHBoxLayout()
+        area_row.addWidget(self.area_combo, 1)
+        area_row.addWidget(self.map_button)
+        form.addRow(tr("Area"), area_row)
+        self.keep_only_check = QCheckBox(tr("Keep only my area"))
+        self.keep_only_check.setToolTip(
+            tr("Cut the data to the squares chosen on the map, into a GeoPackage of its own")
+        )
+        self.keep_only_check.setVisible(False)
+        form.addRow("", self.keep_only_check)
+        self.keep_areas: List[str] = []
         form.addRow(tr("Files"), self.files_label)
         self.download_button = QPushButton(tr("Download and load"))
         self.download_button.setDefault(True)
@@ -164,6 +189,8 @@ class OpenDataTab(QWidget):
         details_layout.setContentsMargins(0, 0, 0, 0)
         details_layout.addWidget(self.details, 1)
         details_layout.addLayout(form)
+        self.pick_panel = AreaPickPanel(self)
+        details_layout.addWidget(self.pick_panel)
         details_layout.addWidget(self.download_button)
 
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -184,6 +211,10 @@ class OpenDataTab(QWidget):
         self.format_combo.currentIndexChanged.connect(self._fill_areas)
         self.area_combo.currentIndexChanged.connect(self._show_files)
         self.download_button.clicked.connect(self._download_clicked)
+        self.map_button.clicked.connect(self.choose_on_map)
+        self.picker: Optional[AreaPicker] = None
+        self.context.downloads.started.connect(lambda _task: self._show_running())
+        self.context.downloads.ended.connect(lambda _outcome: self._show_running())
         self._set_pickers_enabled(False)
 
     # --- products ---------------------------------------------------------------------
@@ -346,6 +377,7 @@ class OpenDataTab(QWidget):
         self.downloads_loaded.emit(product_id)
 
     def _fill_areas(self) -> None:
+        self.finish_choosing()  # the squares on the map were those of the other format
         key = self.format_combo.currentData()
         self.area_combo.blockSignals(True)
         self.area_combo.clear()
@@ -357,18 +389,119 @@ class OpenDataTab(QWidget):
             for area in sorted(sizes, key=_area_sort_key):
                 size = f" — {format_bytes(sizes[area])}" if sizes[area] else ""
                 self.area_combo.addItem(f"{area}{size}", area)
+            remembered = [a for a in remembered_areas(self._selected or "") if a in sizes]
+            if len(remembered) > 1:
+                self._add_chosen_item(remembered, sizes, select=False)
         self.area_combo.blockSignals(False)
+        self.map_button.setEnabled(self._can_choose_on_map())
+        self.keep_areas = []
+        self.keep_only_check.setVisible(False)
         self._show_files()
 
     def _chosen(self) -> List[ProductDownload]:
         key, area = self.format_combo.currentData(), self.area_combo.currentData()
         if key is None or area is None:
             return []
+        areas = set(area) if isinstance(area, (list, tuple)) else {area}
         return [
-            d for d in self.downloads if (d.format, d.subformat) == tuple(key) and d.area == area
+            d for d in self.downloads if (d.format, d.subformat) == tuple(key) and d.area in areas
         ]
 
+    # --- choosing squares on the map -----------------------------------------------------
+
+    def _offered_squares(self) -> Dict[str, int]:
+        key = self.format_combo.currentData()
+        if key is None:
+            return {}
+        return offered_sizes(self.downloads, key[0], key[1])
+
+    def _gb_only(self) -> bool:
+        """The format comes for all of GB only: the map chooses what to keep."""
+        key = self.format_combo.currentData()
+        if key is None or self._offered_squares():
+            return False
+        return any((d.format, d.subformat) == tuple(key) and d.area == "GB" for d in self.downloads)
+
+    def _can_choose_on_map(self) -> bool:
+        return len(self._offered_squares()) > 1 or self._gb_only()
+
+    def choose_on_map(self) -> Optional[AreaPicker]:
+        """Draw the squares over the map and let the user pick; the tab shows the choice."""
+        canvas = self.context.iface.mapCanvas() if self.context.iface else None
+        key = self.format_combo.currentData()
+        if canvas is None or key is None or self._selected is None:
+            return None
+        self.finish_choosing()
+        listed = [d.area for d in self.downloads]
+        values = plugin_settings.load()
+        downloaded = downloaded_areas([values.download_root], self._selected, key[0], key[1])
+        offered = self._offered_squares()
+        if self._gb_only():  # any square of the grid, to cut the GB download to
+            offered = {sq.name: 0 for sq in bng.all_squares()}
+            downloaded = []
+        self.picker = AreaPicker(canvas, self._selected, offered, listed, downloaded, self)
+        self.picker.changed.connect(self._picked)
+        self.picker.activate()
+        self.pick_panel.show_for(self.picker)
+        self._picked(sorted(self.picker.chosen))
+        return self.picker
+
+    def finish_choosing(self) -> None:
+        """Take the grid and the map tool off the map (also on another product or format)."""
+        if getattr(self, "picker", None) is not None:
+            self.picker.finish()
+            self.picker = None
+        self.pick_panel.hide()
+
+    def _picked(self, areas: List[str]) -> None:
+        self.pick_panel.show_choice(areas)
+        if self._gb_only():
+            self.keep_areas = list(areas)
+            self.keep_only_check.setVisible(bool(areas))
+            self.keep_only_check.setChecked(bool(areas))
+            self.keep_only_check.setText(
+                tr("Keep only my area ({areas})").format(areas=", ".join(areas))
+            )
+            return
+        self.area_combo.blockSignals(True)
+        index = self.area_combo.findText(CHOSEN_PREFIX, Qt.MatchFlag.MatchStartsWith)
+        if index >= 0:
+            self.area_combo.removeItem(index)
+        if len(areas) == 1:
+            self.area_combo.setCurrentIndex(max(self.area_combo.findData(areas[0]), 0))
+        elif areas:
+            self._add_chosen_item(areas, self._offered_squares(), select=True)
+        self.area_combo.blockSignals(False)
+        self._show_files()
+
+    def _add_chosen_item(self, areas: List[str], sizes: Dict[str, int], *, select: bool) -> None:
+        total = sum(sizes.get(a, 0) for a in areas)
+        size = f" — {format_bytes(total)}" if total else ""
+        label = f"{CHOSEN_PREFIX}{', '.join(areas)}{size}"
+        self.area_combo.insertItem(0, label, list(areas))
+        if select:
+            self.area_combo.setCurrentIndex(0)
+
+    def chosen_areas(self) -> List[str]:
+        area = self.area_combo.currentData()
+        if area is None:
+            return []
+        return list(area) if isinstance(area, (list, tuple)) else [area]
+
+    def _show_running(self) -> None:
+        """The button says when this very download is already running."""
+        key = self.format_combo.currentData()
+        running = None
+        if key is not None and self._selected:
+            running = self.context.downloads.running_task(
+                self._selected, key[0], key[1], self.chosen_areas() or ["GB"]
+            )
+        self.download_button.setText(
+            tr("Running… (show progress)") if running is not None else tr("Download and load")
+        )
+
     def _show_files(self) -> None:
+        self._show_running()
         files = self._chosen()
         if not files:
             self.files_label.setText("")
@@ -393,6 +526,7 @@ class OpenDataTab(QWidget):
     def _set_pickers_enabled(self, enabled: bool) -> None:
         for widget in (self.format_combo, self.area_combo, self.download_button):
             widget.setEnabled(enabled)
+        self.map_button.setEnabled(enabled and self._can_choose_on_map())
 
     # --- download ---------------------------------------------------------------------
 
@@ -401,19 +535,164 @@ class OpenDataTab(QWidget):
         if self._selected is None or key is None or area is None:
             return
         fmt, sub = key
-        self.start_download(self._selected, fmt, area, sub)
+        running = self.context.downloads.running_task(self._selected, fmt, sub, self.chosen_areas())
+        if running is not None:  # a second click: show it, start nothing
+            self.context.downloads.shown.emit(running)
+            return
+        if isinstance(area, (list, tuple)):
+            self.start_download_areas(self._selected, fmt, list(area), sub)
+        elif self.keep_only_check.isVisible() and self.keep_only_check.isChecked():
+            self.start_download(self._selected, fmt, area, sub, keep_only=self.keep_areas)
+        else:
+            self.start_download(self._selected, fmt, area, sub)
 
     def start_download(
-        self, product_id: str, format: str, area: str = "GB", subformat: Optional[str] = None
+        self,
+        product_id: str,
+        format: str,
+        area: str = "GB",
+        subformat: Optional[str] = None,
+        keep_only: Optional[List[str]] = None,
     ):
         """The button's path: start the task (returned), or report why it could not start."""
         product = self.products.get(product_id)
         title = product.name if product else product_id
         try:
+            if keep_only:
+                return self.context.downloads.start_product(
+                    product_id, format, area, subformat, title=title, keep_only=keep_only
+                )
             return self.service.start_download(product_id, format, area, subformat, title=title)
         except Exception as exc:  # noqa: BLE001
             self.context.report_error(exc, tr("Starting the download"))
             return None
+
+    def drag_uri(self, product_id: str):
+        """What a drag of the product onto the map downloads (a QGIS custom layer URI)."""
+        product = self.products.get(product_id)
+        if product is None:
+            return None
+        key, area = self.format_combo.currentData(), self.area_combo.currentData()
+        if product_id == self._selected and key is not None and isinstance(area, str):
+            fmt, sub = key
+        else:
+            formats = [(f.format, f.subformat) for f in product.formats]
+            if not formats:
+                return None
+            fmt, sub = next((f for f in formats if f[0] == PREFERRED_FORMAT), formats[0])
+            area = "GB"
+        return product_uri(product_id, product.name, fmt, area, sub)
+
+    def start_download_areas(
+        self, product_id: str, format: str, areas: List[str], subformat: Optional[str] = None
+    ):
+        """Several squares in one task, merged into one layer per feature type."""
+        product = self.products.get(product_id)
+        title = product.name if product else product_id
+        try:
+            return self.context.downloads.start_product_areas(
+                product_id, format, areas, subformat, title=title
+            )
+        except Exception as exc:  # noqa: BLE001
+            self.context.report_error(exc, tr("Starting the download"))
+            return None
+
+
+CHOSEN_PREFIX = "▦ "
+
+
+class ProductModel(QStandardItemModel):
+    """The product list; a row dragged onto the map carries "download and load" for it
+    (the format and area picked for it, else its preferred format for all of GB)."""
+
+    def __init__(self, tab: OpenDataTab) -> None:
+        super().__init__(0, 2, tab)
+        self.tab = tab
+        self.setHorizontalHeaderLabels([tr("Product"), tr("Category")])
+
+    def mimeTypes(self):  # noqa: N802
+        return ["application/x-vnd.qgis.qgis.uri"]
+
+    def mimeData(self, indexes):  # noqa: N802
+        ids = []
+        for index in indexes:
+            product_id = index.sibling(index.row(), 0).data(ID_ROLE)
+            if product_id and product_id not in ids:
+                ids.append(str(product_id))
+        uris = [u for u in (self.tab.drag_uri(i) for i in ids) if u is not None]
+        return QgsMimeDataUtils.encodeUriList(uris)
+
+
+class AreaPickPanel(QWidget):
+    """Under the area row while choosing on the map: the choice and the other ways to choose."""
+
+    def __init__(self, tab: OpenDataTab) -> None:
+        super().__init__(tab)
+        self.tab = tab
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.view_button = QPushButton(tr("Map view"))
+        self.view_button.setToolTip(tr("Choose the squares the map shows now"))
+        self.layer_combo = QgsMapLayerComboBox()
+        self.layer_combo.setFilters(QgsMapLayerProxyModel.Filter.VectorLayer)
+        self.extent_button = QPushButton(tr("Layer extent"))
+        self.extent_button.setToolTip(tr("Choose the squares the layer's extent touches"))
+        self.selected_button = QPushButton(tr("Selected features"))
+        self.selected_button.setToolTip(
+            tr("Choose the squares the layer's selected features touch")
+        )
+        self.clear_button = QPushButton(tr("Clear"))
+        self.done_button = QPushButton(tr("Done"))
+        self.done_button.setToolTip(tr("Stop choosing and take the grid off the map"))
+        row = QHBoxLayout()
+        for button in (self.view_button, self.clear_button, self.done_button):
+            row.addWidget(button)
+        layer_row = QHBoxLayout()
+        layer_row.addWidget(self.layer_combo, 1)
+        layer_row.addWidget(self.extent_button)
+        layer_row.addWidget(self.selected_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addLayout(row)
+        layout.addLayout(layer_row)
+        self.view_button.clicked.connect(
+            lambda: self._picker() and self._picker().choose_map_view()
+        )
+        self.extent_button.clicked.connect(self._layer_extent)
+        self.selected_button.clicked.connect(self._selected_features)
+        self.clear_button.clicked.connect(lambda: self._picker() and self._picker().clear())
+        self.done_button.clicked.connect(tab.finish_choosing)
+        self.hide()
+
+    def _picker(self) -> Optional[AreaPicker]:
+        return self.tab.picker
+
+    def show_for(self, picker: AreaPicker) -> None:
+        self.show()
+
+    def show_choice(self, areas: List[str]) -> None:
+        picker = self._picker()
+        if not areas:
+            self.label.setText(
+                tr("Click squares on the map or drag a box over them (Shift + drag removes).")
+            )
+            return
+        size = format_bytes(picker.chosen_size) if picker and picker.chosen_size else ""
+        self.label.setText(
+            tr("{count} square(s) chosen: {areas}").format(count=len(areas), areas=", ".join(areas))
+            + (f" — {size}" if size else "")
+        )
+
+    def _layer_extent(self) -> None:
+        layer = self.layer_combo.currentLayer()
+        if layer is not None and self._picker():
+            self._picker().choose_layer_extent(layer)
+
+    def _selected_features(self) -> None:
+        layer = self.layer_combo.currentLayer()
+        if layer is not None and self._picker():
+            self._picker().choose_selected_features(layer)
 
 
 def product_html(product: Product, image_url: Optional[str] = None) -> str:

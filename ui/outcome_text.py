@@ -121,6 +121,14 @@ def outcome_message(outcome: Any) -> OutcomeMessage:
         )
     result = outcome.prepared.result
     report = outcome.report
+    if report is not None and getattr(report, "already_loaded", False):
+        return OutcomeMessage(
+            title,
+            tr('Already in the project as "{group}": shown there, not added again.').format(
+                group=report.group_name
+            ),
+            Qgis.MessageLevel.Info,
+        )
     fetched = fetched_sentence(result)
     if report is not None and report.layers:
         text = tr('{fetched}: {layers} in "{group}".').format(

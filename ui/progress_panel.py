@@ -49,6 +49,15 @@ class ProgressPanel(QWidget):
         task.progressChanged.connect(lambda _value, t=task: self._update(t))
         self._show(task)
 
+    def bring_forward(self, task: JobTask) -> None:
+        """Show an already tracked task (a second click on its button)."""
+        if task in self._tasks:
+            self._tasks.remove(task)
+            self._tasks.append(task)
+            self._show(task)
+        else:
+            self.track(task)
+
     def untrack(self, task: JobTask) -> None:
         if task in self._tasks:
             self._tasks.remove(task)

@@ -41,6 +41,9 @@ class CliContext:
     stderr: TextIO
     env: Dict[str, str]
     cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
+    # ``--merge`` needs GDAL, which core/ may not import: the program's entry point
+    # (the root ``__main__.py``) hands in ``integration.merge.merge_vector_datasets``
+    merge_writer: Optional[Callable[..., Any]] = None
     _client: Any = None
 
     @property

@@ -44,12 +44,12 @@ import logging
 import os
 import sys
 import traceback
-from typing import Dict, Optional, Sequence, TextIO
+from typing import Any, Callable, Dict, Optional, Sequence, TextIO
 
 from .. import __version__
 from ..errors import Cancelled, OSDownloadsError, describe
 from ..redact import get_logger
-from . import holding_commands, os_commands, sync_commands, trud_commands
+from . import area_commands, holding_commands, os_commands, sync_commands, trud_commands
 from .context import (
     EXIT_CANCELLED,
     EXIT_ERROR,
@@ -72,7 +72,7 @@ log = get_logger(__name__)
 
 PROG = "os-downloads"
 # The command table: every command module, in the order ``--help`` lists them.
-COMMANDS = (os_commands, sync_commands, trud_commands, holding_commands)
+COMMANDS = (os_commands, area_commands, sync_commands, trud_commands, holding_commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,8 +100,12 @@ def main(
     stdout: Optional[TextIO] = None,
     stderr: Optional[TextIO] = None,
     env: Optional[Dict[str, str]] = None,
+    merge_writer: Optional[Callable[..., Any]] = None,
 ) -> int:
-    """Run one command; return its exit code (never raises, except SystemExit from argparse)."""
+    """Run one command; return its exit code (never raises, except SystemExit from argparse).
+
+    ``merge_writer``: what ``download --merge`` merges with (GDAL; given by the entry point).
+    """
     out = SafeStream(stdout or sys.stdout, keep="\n")
     err = SafeStream(stderr or sys.stderr, keep="\n\r")  # \r: the progress bar
     parser = build_parser()
@@ -111,6 +115,7 @@ def main(
     except SystemExit as exit_:  # --help, --version (0) or a usage error (2)
         return int(exit_.code or 0)
     ctx = CliContext(args, out, err, dict(os.environ if env is None else env))
+    ctx.merge_writer = merge_writer
     debug = bool(getattr(args, "debug", False))
     handler = log_to(err) if debug else warnings_to(err)
     try:

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from ..formatting import format_bytes, format_size
 from ..safe_text import safe_block, safe_line
+from .area_commands import add_area_arguments, cmd_download_areas
 from .context import EXIT_OK, CliContext, ctx_parent
 from .output import ProgressBar, job_json
 
@@ -38,7 +39,9 @@ def register(commands: Any) -> None:
 
     sub = add("download", cmd_download, "download an OpenData product's files")
     sub.add_argument("product_id", metavar="ID")
-    _add_filters(sub, required_format=True)
+    sub.add_argument("--format", required=True, help='e.g. "GeoPackage"')
+    sub.add_argument("--subformat", default=None, help='e.g. "(MBTiles)"')
+    add_area_arguments(sub)
     _add_destination(sub)
 
     add("packages", cmd_packages, "list your data packages (needs a key)")
@@ -130,13 +133,16 @@ def cmd_download(ctx: CliContext) -> int:
     from ..sources.os_products import fetch_product
 
     args = ctx.args
+    if len(args.area or []) > 1 or args.bbox or args.merge:  # several squares in one job
+        return cmd_download_areas(ctx, ctx.merge_writer)
+    area = (args.area or ["GB"])[0]
     return run_job(
         ctx,
         lambda progress: fetch_product(
             ctx.client(),
             args.product_id,
             args.format,
-            area=args.area,
+            area=area,
             subformat=args.subformat,
             dest_root=args.dest,
             extract=args.extract,

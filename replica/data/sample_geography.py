@@ -420,6 +420,9 @@ GREENSPACES: Tuple[Greenspace, ...] = (
         (545000, 256400),
         (150, 120),
     ),
+    # Across the TQ/TL edge (northing 200 000): OS puts it in both squares' files.
+    Greenspace("Lee Valley Park", "Public Park Or Garden", (537000, 200000), (700, 2600)),
+    Greenspace("Dane John Gardens", "Public Park Or Garden", (614500, 157400), (300, 200)),
     Greenspace("Southampton Common", "Public Park Or Garden", (441500, 114300), (1200, 1500)),
     Greenspace("Mayflower Park", "Public Park Or Garden", (441650, 111050), (300, 150)),
     Greenspace("Hoglands Park", "Playing Field", (442550, 112050), (250, 200)),

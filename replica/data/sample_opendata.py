@@ -17,7 +17,7 @@ from .sample_products import BUILDERS as FULL_BUILDERS
 from .sample_raster import Drawing, extent_of, render, write_jpeg
 from .sample_vector import gdal_settings
 
-VERSION = "2"
+VERSION = "3"
 THUMBNAIL_SIZE = (240, 160)
 LARGE_SIZE = (720, 480)
 BUILDERS = {**GENERIC_BUILDERS, **FULL_BUILDERS}

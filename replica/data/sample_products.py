@@ -35,6 +35,7 @@ from .sample_geography import (
     AdminArea,
     NamedPlace,
     Point,
+    grid_square_origin,
     line_wkt,
     point_wkt,
     polygon_wkt,
@@ -323,11 +324,18 @@ def build_boundary_line(work: ProductWork, specs: Sequence[DownloadSpec]) -> Bui
 
 
 def _greenspaces(area: str) -> List[GreenspaceRecord]:
+    """The sites of one 100 km square: every site touching it, so a site across a
+    square's edge is in both tiles' files (as OS supplies them)."""
     return [
         GreenspaceRecord(g.name, g.function, tuple(g.ring()), tuple(g.access_points()))
         for g in GREENSPACES
-        if area == "GB" or square_of(*g.centre) == area
+        if area == "GB" or _touches_square(g.ring(), area)
     ]
+
+
+def _touches_square(ring: Sequence[Point], square: str) -> bool:
+    e0, n0 = grid_square_origin(square)
+    return any(e0 <= e <= e0 + 100000 and n0 <= n <= n0 + 100000 for e, n in ring)
 
 
 def greenspace_layers(area: str) -> List[Layer]:

@@ -1,0 +1,1 @@
+"""The British National Grid and areas chosen on it (pure Python)."""

@@ -1,0 +1,1 @@
+"""What is already on disk: downloads and holdings found from their manifests."""

@@ -1,0 +1,179 @@
+"""The "My downloads" tab's service: what is on disk, load it offline, verify, delete, updates.
+
+Listing, verifying and finding layers run on the dock's ``BackgroundRunner``
+(file work never on the main thread); layers are added on the main thread by
+``layers.add_layers``, as after a download, without asking any API. Updates
+are checked with ``core.sources.updates`` in the background at most once a
+day unless asked (``check_updates(force=True)``).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable, List, Optional
+
+from qgis.core import QgsSettings
+
+from ..core.engine import pipeline as jobs
+from ..core.engine.discover import datasets_of_files, find_datasets
+from ..core.engine.extract import is_archive
+from ..core.engine.manifest import SOURCE_OPENDATA, SOURCE_PACKAGE
+from ..core.errors import ConfigurationError
+from ..core.local.inventory import (
+    LocalDownload,
+    attach_updates,
+    delete_download,
+    inspect,
+    list_downloads,
+)
+from ..core.sources.updates import check_updates, find_manifests, group_manifests
+from . import settings as plugin_settings
+from .background import BackgroundRunner
+from .client_factory import build_client, close_client
+from .downloads import DownloadService
+from .layers import LoadReport, add_layers, group_name_for, plan_layers
+from .task import JobTask
+
+OnError = Callable[[BaseException], None]
+LAST_CHECK_KEY = "os_downloads/my_downloads/last_update_check"
+CHECK_EVERY_S = 24 * 3600
+
+
+class MyDownloadsService:
+    def __init__(self, runner: BackgroundRunner, downloads: DownloadService) -> None:
+        self.runner = runner
+        self.downloads = downloads
+        self.items: List[LocalDownload] = []
+
+    def roots(self) -> List[Path]:
+        return [plugin_settings.load().download_root]
+
+    # --- listing ----------------------------------------------------------------------
+
+    def list(self, on_result: Callable[[List[LocalDownload]], None], on_error: OnError) -> None:
+        roots = self.roots()
+        previous = {str(i.folder): i.update for i in self.items}
+
+        def done(items: List[LocalDownload]) -> None:
+            for item in items:  # keep what the last update check said
+                item.update = item.update or previous.get(str(item.folder))
+            self.items = items
+            on_result(items)
+
+        self.runner.submit(lambda: list_downloads(roots), done, on_error)
+
+    def check_updates(
+        self,
+        on_result: Callable[[List[LocalDownload]], None],
+        on_error: OnError,
+        *,
+        force: bool = False,
+    ) -> bool:
+        """Ask the API what is newer, in the background; False when checked today already."""
+        last = QgsSettings().value(LAST_CHECK_KEY, 0.0, type=float) or 0.0
+        if not force and time.time() - last < CHECK_EVERY_S:
+            return False
+        roots = self.roots()
+        values = plugin_settings.load()
+        # Clients are built here, on the main thread (settings, auth manager, QGIS proxy);
+        # the worker only uses them, then closes them.
+        try:
+            clients = {SOURCE_OPENDATA: build_client(values, with_credentials=False)}
+            if values.authcfg:
+                clients[SOURCE_PACKAGE] = build_client(values)
+        except Exception as exc:  # noqa: BLE001 - e.g. a bad API URL: the caller words it
+            on_error(exc)
+            return True
+
+        def client_for(source: str) -> Any:
+            if source not in clients:
+                raise ConfigurationError(
+                    "Checking data packages for updates needs your key.",
+                    hint="Add it in the OS Downloads settings.",
+                )
+            return clients[source]
+
+        def work() -> List[LocalDownload]:
+            try:
+                paths = [p for root in roots if root.is_dir() for p in find_manifests(root)]
+                checks = check_updates(group_manifests(paths), client_for)
+            finally:
+                for client in clients.values():
+                    close_client(client)
+            items = list_downloads(roots)
+            attach_updates(items, checks)
+            return items
+
+        def done(items: List[LocalDownload]) -> None:
+            QgsSettings().setValue(LAST_CHECK_KEY, time.time())
+            self.items = items
+            on_result(items)
+
+        self.runner.submit(work, done, on_error)
+        return True
+
+    # --- actions ----------------------------------------------------------------------
+
+    def load(
+        self,
+        item: LocalDownload,
+        on_result: Callable[[LoadReport], None],
+        on_error: OnError,
+        *,
+        again: bool = False,
+    ) -> None:
+        """Add the download's layers from disk; no API call."""
+        folder, manifest = Path(item.folder), item.manifest
+
+        def plan():
+            base = folder / manifest.extracted_folder if manifest.extracted_folder else folder
+            datasets = find_datasets(base, product_name=manifest.name or None)
+            if manifest.extracted_folder:
+                bare = [folder / f.name for f in manifest.files if (folder / f.name).is_file()]
+                datasets = datasets_of_files(
+                    [p for p in bare if not is_archive(p)], folder=folder
+                ) + list(datasets)
+            wanted = set(manifest.datasets)
+            if wanted:
+                datasets = [d for d in datasets if jobs.dataset_ref(d, folder) in wanted] or list(
+                    datasets
+                )
+            return plan_layers(datasets, folder, title=str(manifest.name or ""))
+
+        def add(sources) -> None:
+            on_result(add_layers(sources, group_name_for(manifest), manifest=manifest, again=again))
+
+        self.runner.submit(plan, add, on_error)
+
+    def verify(
+        self,
+        item: LocalDownload,
+        on_result: Callable[[LocalDownload], None],
+        on_error: OnError,
+    ) -> None:
+        """Hash every file again against the manifest, in the background."""
+        update = item.update
+
+        def work() -> LocalDownload:
+            fresh = inspect(Path(item.folder), item.manifest, rehash=True)
+            fresh.update = update
+            return fresh
+
+        self.runner.submit(work, on_result, on_error)
+
+    def delete(self, item: LocalDownload) -> None:
+        """Remove the folder's files and manifest (the caller asked the user first)."""
+        delete_download(Path(item.folder), self.roots())
+        self.items = [i for i in self.items if i.folder != item.folder]
+
+    def update(self, item: LocalDownload) -> Optional[JobTask]:
+        """Download the newest version of the same thing (format and area)."""
+        m = item.manifest
+        if m.source == SOURCE_OPENDATA:
+            return self.downloads.start_product(
+                m.id, m.format or "", m.area or "GB", m.subformat, title=m.name or m.id
+            )
+        if m.source == SOURCE_PACKAGE:
+            return self.downloads.start_package_version(m.id, title=m.name or m.id)
+        return None

@@ -1,0 +1,287 @@
+"""The "My downloads" tab: everything already on disk, with its state, and what to do with it."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+from qgis.PyQt.QtCore import Qt, QUrl, pyqtSignal
+from qgis.PyQt.QtGui import QBrush, QColor, QDesktopServices
+from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.formatting import format_bytes
+from ..core.local.inventory import (
+    STATE_CURRENT,
+    STATE_DAMAGED,
+    STATE_UNCHECKED,
+    STATE_UNVERIFIED,
+    LocalDownload,
+)
+from ..i18n import tr
+from ..integration.layers import LoadReport
+from ..integration.my_downloads_service import MyDownloadsService
+from .context import DockContext
+
+ITEM_ROLE = Qt.ItemDataRole.UserRole + 1
+BADGE_COLOURS = {
+    STATE_CURRENT: "#2e7d32",
+    STATE_DAMAGED: "#b71c1c",
+    STATE_UNVERIFIED: "#a04000",
+    STATE_UNCHECKED: "#606060",
+}
+UPDATE_COLOUR = "#1565c0"
+STATE_COLUMN = 1
+
+
+def _state_tip(item: LocalDownload) -> str:
+    """Which files are missing or changed; which versions are newer."""
+    lines = [tr("Missing: {name}").format(name=n) for n in item.missing]
+    lines += [tr("Changed since download: {name}").format(name=n) for n in item.modified]
+    if item.update is not None and item.update.newer_versions:
+        lines.append(tr("Newer: {versions}").format(versions=", ".join(item.update.newer_versions)))
+    return "\n".join(lines) or str(item.folder)
+
+
+def state_words(state: str) -> str:
+    words = {
+        STATE_CURRENT: tr("up to date"),
+        STATE_DAMAGED: tr("files missing or modified"),
+        STATE_UNVERIFIED: tr("not verified"),
+        STATE_UNCHECKED: tr("not checked for updates"),
+        "update available": tr("update available"),
+    }
+    if state in words:
+        return words[state]
+    count = state.split(" ", 1)[0]
+    return tr("{count} change-only updates pending").format(count=count)
+
+
+class MyDownloadsTab(QWidget):
+    listed = pyqtSignal(int)
+    loaded = pyqtSignal(object)  # LoadReport
+
+    def __init__(self, context: DockContext, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.service = MyDownloadsService(context.runner, context.downloads)
+        self.items: List[LocalDownload] = []
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(
+            [
+                tr("Download"),
+                tr("State"),
+                tr("Version"),
+                tr("Format"),
+                tr("Area"),
+                tr("Size"),
+                tr("When"),
+                tr("Verified"),
+            ]
+        )
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.tree.setColumnWidth(0, 150)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.refresh_button = QPushButton(tr("Refresh"))
+        self.check_button = QPushButton(tr("Check for updates"))
+        self.load_button = QPushButton(tr("Load"))
+        self.load_button.setToolTip(tr("Add the layers from disk; no internet needed"))
+        self.update_button = QPushButton(tr("Update"))
+        self.verify_button = QPushButton(tr("Verify again"))
+        self.verify_button.setToolTip(tr("Read every file again and compare its checksum"))
+        self.folder_button = QPushButton(tr("Open folder"))
+        self.delete_button = QPushButton(tr("Delete…"))
+        top = QHBoxLayout()
+        top.addWidget(self.refresh_button)
+        top.addWidget(self.check_button)
+        top.addStretch(1)
+        actions = QHBoxLayout()
+        for button in (
+            self.load_button,
+            self.update_button,
+            self.verify_button,
+            self.folder_button,
+            self.delete_button,
+        ):
+            actions.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(actions)
+        layout.addWidget(self.status_label)
+
+        self.refresh_button.clicked.connect(self.refresh)
+        self.check_button.clicked.connect(lambda: self.check_updates(force=True))
+        self.load_button.clicked.connect(self.load_selected)
+        self.update_button.clicked.connect(self.update_selected)
+        self.verify_button.clicked.connect(self.verify_selected)
+        self.folder_button.clicked.connect(self.open_selected_folder)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.tree.itemSelectionChanged.connect(self._enable)
+        self.tree.itemDoubleClicked.connect(lambda *_: self.load_selected())
+        context.downloads.ended.connect(lambda _outcome: self.refresh())
+        self._enable()
+
+    # --- listing ----------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self.status_label.setText(tr("Looking in the download folder…"))
+        self.service.list(self._show, lambda e: self._failed(e, tr("Listing downloads")))
+
+    def check_updates(self, force: bool = False) -> bool:
+        """In the background; without ``force`` at most once a day."""
+        started = self.service.check_updates(
+            self._show, lambda e: self._failed(e, tr("Checking for updates")), force=force
+        )
+        if started:
+            self.status_label.setText(tr("Checking for updates…"))
+        return started
+
+    def _failed(self, error: BaseException, doing: str) -> None:
+        self.context.report_error(error, doing)
+        self.status_label.setText(tr("{doing} failed.").format(doing=doing))
+
+    def _show(self, items: List[LocalDownload]) -> None:
+        selected = self.selected()
+        self.items = list(items)
+        self.tree.clear()
+        for item in self.items:
+            row = QTreeWidgetItem(
+                [
+                    item.title,
+                    state_words(item.state),
+                    item.manifest.version,
+                    item.kind,
+                    item.area,
+                    format_bytes(item.size_on_disk),
+                    item.manifest.created_at.replace("T", " ").rstrip("Z"),
+                    tr("yes") if item.verified else tr("no"),
+                ]
+            )
+            row.setData(0, ITEM_ROLE, str(item.folder))
+            row.setToolTip(0, str(item.folder))
+            colour = BADGE_COLOURS.get(item.state, UPDATE_COLOUR)
+            row.setForeground(STATE_COLUMN, QBrush(QColor(colour)))
+            row.setToolTip(STATE_COLUMN, _state_tip(item))
+            self.tree.addTopLevelItem(row)
+            if selected is not None and str(selected.folder) == str(item.folder):
+                self.tree.setCurrentItem(row)
+        for column in range(1, 8):
+            self.tree.resizeColumnToContents(column)
+        total = sum(i.size_on_disk for i in self.items)
+        self.status_label.setText(
+            tr("{count} download(s), {size} on disk").format(
+                count=len(self.items), size=format_bytes(total)
+            )
+        )
+        self._enable()
+        self.listed.emit(len(self.items))
+
+    def selected(self) -> Optional[LocalDownload]:
+        row = self.tree.currentItem()
+        if row is None:
+            return None
+        folder = row.data(0, ITEM_ROLE)
+        return next((i for i in self.items if str(i.folder) == folder), None)
+
+    def select(self, folder) -> bool:
+        for index in range(self.tree.topLevelItemCount()):
+            row = self.tree.topLevelItem(index)
+            if row.data(0, ITEM_ROLE) == str(folder):
+                self.tree.setCurrentItem(row)
+                return True
+        return False
+
+    def _enable(self) -> None:
+        item = self.selected()
+        for button in (
+            self.load_button,
+            self.update_button,
+            self.verify_button,
+            self.folder_button,
+            self.delete_button,
+        ):
+            button.setEnabled(item is not None)
+
+    # --- actions ----------------------------------------------------------------------
+
+    def load_selected(self, again: bool = False) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        self.status_label.setText(tr("Loading {title}…").format(title=item.title))
+        self.service.load(item, self._loaded, lambda e: self._failed(e, tr("Loading")), again=again)
+
+    def _loaded(self, report: LoadReport) -> None:
+        if report.already_loaded:
+            text = tr('Already in the project as "{group}".').format(group=report.group_name)
+        elif report.layers:
+            text = tr('Loaded {count} layer(s) into "{group}".').format(
+                count=report.layer_count, group=report.group_name
+            )
+        else:
+            text = tr("No layers were found to load.")
+        self.status_label.setText(text)
+        self.loaded.emit(report)
+
+    def update_selected(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        try:
+            self.service.update(item)
+        except Exception as exc:  # noqa: BLE001
+            self.context.report_error(exc, tr("Starting the update"))
+
+    def verify_selected(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        self.status_label.setText(tr("Checking every file of {title}…").format(title=item.title))
+
+        def done(fresh: LocalDownload) -> None:
+            self.items = [fresh if str(i.folder) == str(fresh.folder) else i for i in self.items]
+            self._show(self.items)
+
+        self.service.verify(item, done, lambda e: self._failed(e, tr("Verifying")))
+
+    def open_selected_folder(self) -> None:
+        item = self.selected()
+        if item is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(item.folder)))
+
+    def delete_selected(self, confirm: bool = True) -> bool:
+        item = self.selected()
+        if item is None:
+            return False
+        if confirm:
+            answer = QMessageBox.question(
+                self,
+                tr("Delete download"),
+                tr("Delete {title} ({size}) and its files from {folder}?").format(
+                    title=item.title, size=format_bytes(item.size_on_disk), folder=item.folder
+                ),
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        try:
+            self.service.delete(item)
+        except Exception as exc:  # noqa: BLE001
+            self.context.report_error(exc, tr("Deleting"))
+            return False
+        self._show(self.service.items)
+        return True
