@@ -15,9 +15,10 @@ from typing import Dict, List, Optional, Sequence
 
 from ..core.engine import pipeline as jobs
 from ..core.grid.feature_types import areas_label
+from ..core.grid.multi_area import merged_path
 from .layer_sources import VECTOR, LayerSource, plan_layers
 from .layers import group_name_for
-from .merge import MergeResult, merge_vector_datasets, mergeable, merged_path
+from .merge import MergeResult, merge_vector_datasets, mergeable
 from .prepared import PreparedJob
 from .settings import PluginSettings
 

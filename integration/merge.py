@@ -24,7 +24,6 @@ from .log import plugin_logger
 
 log = plugin_logger("merge")
 
-MERGED_FOLDER = "merged"
 IDENTIFIER_FIELDS = ("toid", "identifier", "id", "gml_id", "fid_1")
 _MERGEABLE_FORMATS = ("GML", "ESRI Shapefile", "GPKG", "MapInfo File")
 
@@ -44,12 +43,6 @@ class MergeResult:
 
     def table(self, name: str) -> Optional[MergedTable]:
         return next((t for t in self.tables if t.table == name), None)
-
-
-def merged_path(format_folder: Path, areas: Sequence[str]) -> Path:
-    """``<product>/<version>/<format>/merged/TL-TQ-TR.gpkg``."""
-    name = "-".join(sorted({a.upper() for a in areas})) or "all"
-    return Path(format_folder) / MERGED_FOLDER / f"{name}.gpkg"
 
 
 def mergeable(dataset) -> bool:

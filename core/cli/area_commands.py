@@ -23,13 +23,12 @@ from ..engine.manifest import SOURCE_OPENDATA, SOURCE_PACKAGE
 from ..errors import ConfigurationError
 from ..formatting import format_bytes
 from ..grid.bng import parse_bbox
-from ..grid.multi_area import areas_in_bbox, fetch_product_areas, normalise_areas
+from ..grid.multi_area import areas_in_bbox, fetch_product_areas, merged_path, normalise_areas
 from ..local.inventory import attach_updates, list_downloads
 from ..safe_text import safe_line
 from ..sources.updates import check_updates, find_manifests, group_manifests
 
 MergeWriter = Callable[[List[Any], Path], Any]
-MERGED_FOLDER = "merged"
 
 
 def add_area_arguments(sub: argparse.ArgumentParser) -> None:
@@ -59,10 +58,6 @@ def resolve_areas(client: Any, product_id: str, format: str, args: argparse.Name
         box = parse_bbox(args.bbox)
         areas += areas_in_bbox(client.product_downloads(product_id), format, box)
     return normalise_areas(areas or ["GB"])
-
-
-def merged_path(format_folder: Path, areas: List[str]) -> Path:
-    return Path(format_folder) / MERGED_FOLDER / ("-".join(sorted(areas)) + ".gpkg")
 
 
 def cmd_download_areas(ctx: Any, merge_writer: Optional[MergeWriter] = None) -> int:

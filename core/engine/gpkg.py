@@ -74,10 +74,13 @@ def _srs_code(value: Any) -> Optional[int]:
 
 @contextlib.contextmanager
 def read_only_database(path: Path, what: str) -> Iterator[sqlite3.Connection]:
+    connection: Optional[sqlite3.Connection] = None
     try:
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error as err:
+        if connection is not None:  # opened, then found damaged: never left to the collector
+            connection.close()
         raise Unreadable(f"It is not a {what} or it is damaged ({err}).") from err
     try:
         yield connection

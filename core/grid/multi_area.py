@@ -158,3 +158,13 @@ def fetch_product_areas(
         bytes_before += sizes[area]
         files_before += counts[area]
     return results
+
+
+MERGED_FOLDER = "merged"
+
+
+def merged_path(format_folder: Path, areas: Sequence[str]) -> Path:
+    """Where several squares' merge goes: ``<product>/<version>/<format>/merged/TL-TQ.gpkg``
+    (the dock and ``download --merge`` write the same file)."""
+    name = "-".join(sorted({a.upper() for a in areas})) or "all"
+    return Path(format_folder) / MERGED_FOLDER / f"{name}.gpkg"
