@@ -35,6 +35,11 @@ from ..core.engine.discover import CsvOptions
 
 DEFAULT_CRS = "EPSG:27700"
 
+# Columns of OS's headerless CSVs that are whole numbers (Code-Point's 10-90 quality
+# code, as its GeoPackage has it); every other column stays text, so leading
+# zeros and codes survive.
+INTEGER_FIELDS = frozenset({"positional_quality_indicator"})
+
 _QT_CODECS = {"cp1252": "windows-1252", "latin-1": "ISO-8859-1", "latin1": "ISO-8859-1"}
 
 
@@ -131,6 +136,8 @@ def _vrt_layer(csv: CsvFile) -> str:
         lines.append("      <GeometryType>wkbNone</GeometryType>")
     for name in names:
         kind = "Real" if name in (options.x_field, options.y_field) else "String"
+        if name.casefold() in INTEGER_FIELDS:
+            kind = "Integer"
         lines.append(f'      <Field name={quoteattr(name)} src={source(name)} type="{kind}"/>')
     lines.append("    </OGRVRTLayer>")
     return "\n".join(lines)

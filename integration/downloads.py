@@ -19,11 +19,13 @@ from qgis.PyQt.QtCore import QObject, pyqtSignal
 from ..core.api.client import OSDownloadsClient
 from ..core.api.models import LATEST
 from ..core.engine import pipeline as jobs
+from ..core.engine.manifest import write_manifest
 from ..core.errors import Cancelled
 from ..i18n import tr
 from . import settings as plugin_settings
 from . import task as tasks
 from .client_factory import build_client, closing_client, require_credentials
+from .layer_cache import MANIFEST_KEY, LoadPreparation
 from .layers import LayerSource, LoadReport, add_layers, group_name_for, plan_layers
 from .log import plugin_logger
 from .settings import PluginSettings
@@ -103,7 +105,7 @@ class DownloadService(QObject):
                     progress=progress,
                     cancel=event,
                 )
-            return _prepare(result, values)
+            return _prepare(result, values, event)
 
         description = tr("OS Downloads: {title} ({format}, {area})").format(
             title=title, format=" ".join(p for p in (format, subformat) if p), area=area or "GB"
@@ -131,7 +133,7 @@ class DownloadService(QObject):
                     progress=progress,
                     cancel=event,
                 )
-            return _prepare(result, values)
+            return _prepare(result, values, event)
 
         description = tr("OS Downloads: data package {title}, version {version}").format(
             title=title, version=version_id or LATEST
@@ -183,11 +185,20 @@ class DownloadService(QObject):
         self.ended.emit(outcome)
 
 
-def _prepare(result: jobs.JobResult, values: PluginSettings) -> PreparedJob:
-    """Worker-thread part of loading: name the group, plan layers, write helper VRTs."""
+def _prepare(
+    result: jobs.JobResult, values: PluginSettings, cancel: Optional[threading.Event] = None
+) -> PreparedJob:
+    """Worker-thread part of loading: name the group, plan layers, write helper VRTs,
+    the GeoPackage copies of CSVs and overviews (recorded in the manifest's extra)."""
     group = group_name_for(result.manifest)
     sources: List[LayerSource] = []
     if values.load_after_download and result.datasets:
         title = str(getattr(result.manifest, "name", "") or "")
-        sources = plan_layers(result.datasets, result.folder, title=title)
+        prep = LoadPreparation(build_overviews=values.build_raster_overviews, cancel=cancel)
+        sources = plan_layers(result.datasets, result.folder, title=title, prep=prep)
+        if prep.made:
+            made = dict(result.manifest.extra.get(MANIFEST_KEY) or {})
+            made.update(prep.made)
+            result.manifest.extra[MANIFEST_KEY] = made
+            write_manifest(result.manifest_path.parent, result.manifest)
     return PreparedJob(result, group, sources)

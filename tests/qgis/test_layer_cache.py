@@ -1,0 +1,116 @@
+"""Big layers load from fast copies made in the task (issue 17, part 3).
+
+Code-Point Open's headerless CSVs come through the dock's real "Download and
+load" path from the replica and must load from a GeoPackage with a spatial
+index, with the VRT's field names and types, recorded in the manifest and not
+made again on a second load; large GeoPackages get a missing R-tree made and
+large rasters get overviews.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import wait_for_task
+from osgeo import gdal, ogr, osr
+from qgis.core import QgsFeatureSource, QgsVectorLayer
+
+from os_downloads.core.engine.manifest import MANIFEST_NAME
+from os_downloads.integration import layer_cache
+from os_downloads.integration.layer_cache import (
+    LoadPreparation,
+    ensure_overviews,
+    ensure_spatial_index,
+)
+
+
+def _load(dock, product_id: str, fmt: str):
+    task = dock.download_and_load_product(product_id, fmt, "GB", None)
+    assert task is not None, dock.notice.text()
+    wait_for_task(task, 120)
+    outcome = dock.outcomes[-1]
+    assert outcome.ok and outcome.report is not None, outcome.error
+    return outcome
+
+
+def test_code_point_csv_loads_from_an_indexed_geopackage_with_the_vrts_fields(dock):
+    outcome = _load(dock, "CodePointOpen", "CSV")
+    (layer,) = outcome.report.layers
+    source = layer.source()
+    assert ".gpkg" in source and "layername=code_point_open" in source, source
+    assert layer.hasSpatialIndex() == QgsFeatureSource.SpatialIndexPresence.SpatialIndexPresent
+    vrt = next((outcome.folder / "qgis").glob("*.vrt"))
+    through_vrt = QgsVectorLayer(str(vrt), "vrt", "ogr")
+    assert through_vrt.isValid()
+    assert layer.featureCount() == through_vrt.featureCount() > 100
+    assert layer.fields().names()[1:] == through_vrt.fields().names()  # fid first
+    kinds = {f.name(): f.typeName().lower() for f in layer.fields()}
+    assert kinds["Positional_quality_indicator"].startswith("int")
+    assert kinds["Postcode"] in ("string", "text", "varchar")
+    postcodes = sorted(f["Postcode"] for f in layer.getFeatures())
+    assert postcodes == sorted(f["Postcode"] for f in through_vrt.getFeatures())
+
+    manifest = json.loads((outcome.folder / MANIFEST_NAME).read_text("utf-8"))
+    made = manifest["extra"][layer_cache.MANIFEST_KEY]
+    (entry,) = [v for k, v in made.items() if k.endswith(".gpkg")]
+    assert entry["kind"] == "csv-geopackage" and entry["features"] == layer.featureCount()
+    assert len(entry["sources"]) > 1  # the postcode-area CSVs
+    gpkg = Path(source.split("|")[0])
+    before = gpkg.stat().st_mtime_ns
+
+    again = _load(dock, "CodePointOpen", "CSV")
+    assert again.report.layers[0].source() == source
+    assert gpkg.stat().st_mtime_ns == before  # reused, not made again
+    assert not list(gpkg.parent.glob("*.partial*"))
+
+
+def _points_without_index(path: Path, count: int) -> None:
+    driver = ogr.GetDriverByName("GPKG")
+    source = driver.CreateDataSource(str(path))
+    bng = osr.SpatialReference()
+    bng.ImportFromEPSG(27700)
+    layer = source.CreateLayer("points", bng, ogr.wkbPoint, ["SPATIAL_INDEX=NO"])
+    layer.StartTransaction()
+    for index in range(count):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT ({index} {index})"))
+        layer.CreateFeature(feature)
+    layer.CommitTransaction()
+    source = None
+
+
+def _has_index(path: Path) -> bool:
+    source = ogr.Open(str(path))
+    result = source.ExecuteSQL("SELECT HasSpatialIndex('points', 'geom')")
+    value = result.GetNextFeature().GetField(0)
+    source.ReleaseResultSet(result)
+    return bool(value)
+
+
+def test_a_large_geopackage_without_a_spatial_index_gets_one(tmp_path, monkeypatch):
+    gpkg = tmp_path / "big.gpkg"
+    _points_without_index(gpkg, 500)
+    assert not _has_index(gpkg)
+    prep = LoadPreparation()
+    assert ensure_spatial_index(gpkg, prep, tmp_path) == []  # small: left alone
+    monkeypatch.setattr(layer_cache, "LARGE_GEOPACKAGE_BYTES", 1)
+    assert ensure_spatial_index(gpkg, prep, tmp_path) == ["points"]
+    assert _has_index(gpkg)
+    assert prep.made["big.gpkg"] == {"kind": "spatial-index", "layers": ["points"]}
+    assert ensure_spatial_index(gpkg, LoadPreparation(), tmp_path) == []  # there now
+
+
+def test_a_large_raster_gets_overviews_once_and_only_when_asked(tmp_path):
+    tif = tmp_path / "map.tif"
+    image = gdal.GetDriverByName("GTiff").Create(str(tif), 2048, 1024, 1, gdal.GDT_Byte)
+    image.GetRasterBand(1).Fill(7)
+    image = None
+    assert not ensure_overviews(tif, LoadPreparation(build_overviews=False), tmp_path)
+    assert not (tmp_path / "map.tif.ovr").exists()
+    prep = LoadPreparation()
+    assert ensure_overviews(tif, prep, tmp_path)
+    assert (tmp_path / "map.tif.ovr").exists()  # beside it: the download is untouched
+    assert gdal.Open(str(tif)).GetRasterBand(1).GetOverviewCount() == 3  # 2, 4, 8
+    assert prep.made["map.tif"]["levels"] == [2, 4, 8]
+    assert not ensure_overviews(tif, LoadPreparation(), tmp_path)  # has them now
