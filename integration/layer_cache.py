@@ -26,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..core.errors import Cancelled
 from .compat import gdal_exceptions
@@ -37,6 +37,11 @@ log = plugin_logger("layer_cache")
 MANIFEST_KEY = "layer_cache"  # manifest.extra[MANIFEST_KEY]: what was made for loading
 LARGE_GEOPACKAGE_BYTES = 50 * 10**6  # from this size a missing R-tree slows every redraw
 OVERVIEW_MIN_PIXELS = 1024  # smaller rasters draw fast enough without overviews
+# A point layer of at least this many rows gets its overview rows first: one point per
+# OVERVIEW_CELL_M metres square, what a national view can show (``styling``).
+OVERVIEW_MIN_FEATURES = 100_000
+OVERVIEW_CELL_M = 1000
+OVERVIEW_METADATA = "OS_DOWNLOADS_OVERVIEW_FEATURES"
 
 
 @dataclass
@@ -81,27 +86,32 @@ def geopackage_table(name: str) -> str:
 
 def csv_geopackage(
     vrt: Path, csvs: Sequence[Path], name: str, prep: LoadPreparation, work_dir: Path
-) -> Optional[str]:
-    """The ``path|layername=…`` URI of a GeoPackage copy of the CSV layer ``vrt``;
-    made now unless a fresh one is there. None when GDAL cannot make it (the VRT
-    is then loaded as before, and the log says why)."""
+) -> Optional[Tuple[str, int]]:
+    """The ``path|layername=…`` URI of a GeoPackage copy of the CSV layer ``vrt`` and
+    its overview row count (0: none); made now unless a fresh one is there. None
+    when GDAL cannot make it (the VRT is then loaded as before; the log says why)."""
     table = geopackage_table(name)
     target = vrt.with_suffix(".gpkg")
     uri = f"{target}|layername={table}"
     sources = [vrt, *csvs]
     if is_fresh(target, sources):
-        return uri
+        overview = _read_overview_count(target, table)
+        if overview is not None:
+            return uri, overview
     prep.check_cancel()
+    staging = target.with_name(f"{target.stem}.staging.gpkg")
     partial = target.with_name(f"{target.stem}.partial.gpkg")
     started = time.monotonic()
     try:
-        count = _translate(vrt, partial, table, prep)
+        count, overview = _convert(vrt, staging, partial, table, prep)
     except Cancelled:
-        _remove(partial)
         raise
     except RuntimeError as err:
-        _remove(partial)
         log.warning("Could not copy %s into a GeoPackage (loading the CSVs): %s", name, err)
+        return None
+    finally:
+        _remove(staging)
+    if not partial.exists():
         return None
     os.replace(partial, target)
     seconds = time.monotonic() - started
@@ -112,40 +122,137 @@ def csv_geopackage(
         kind="csv-geopackage",
         layer=table,
         features=count,
+        overview_features=overview,
         sources=[_relative(s, work_dir) for s in csvs],
         seconds=round(seconds, 1),
     )
-    return uri
+    return uri, overview
 
 
-def _translate(vrt: Path, target: Path, table: str, prep: LoadPreparation) -> int:
-    from osgeo import gdal, ogr
-
-    _remove(target)
-
+def _progress(prep: LoadPreparation) -> Callable[[float, Any, Any], int]:
     def progress(_done: float, _message: Any, _data: Any) -> int:
         return 0 if prep.cancel is not None and prep.cancel.is_set() else 1
 
-    with gdal_exceptions():
-        options = gdal.VectorTranslateOptions(
-            options=["-gt", "100000", "-lco", "SPATIAL_INDEX=YES", "-lco", "FID=fid"],
-            format="GPKG",
-            layerName=table,
-            callback=progress,
-        )
-        try:
-            made = gdal.VectorTranslate(str(target), str(vrt), options=options)
-        except RuntimeError:
-            prep.check_cancel()  # a stop asked for by the progress callback
-            raise
-        if made is None:
-            prep.check_cancel()
-            raise RuntimeError(gdal.GetLastErrorMsg() or "GDAL made no GeoPackage")
-        made = None  # closing writes the file
+    return progress
+
+
+def _convert(
+    vrt: Path, staging: Path, partial: Path, table: str, prep: LoadPreparation
+) -> Tuple[int, int]:
+    """VRT -> staging GeoPackage (rows as read); then, for a large point layer, the
+    copy with the overview rows first (one per OVERVIEW_CELL_M cell), else the staging
+    file itself, indexed. Returns (rows, overview rows)."""
+    from osgeo import gdal
+
+    _remove(staging)
+    _remove(partial)
+    try:
+        with gdal_exceptions():
+            _translate(str(vrt), staging, table, prep, spatial_index=False)
+            source = gdal.OpenEx(str(staging), gdal.OF_VECTOR)
+            layer = source.GetLayerByName(table)
+            count = int(layer.GetFeatureCount())
+            column = layer.GetGeometryColumn()
+            points = layer.GetGeomType() in (1, 0x80000001)  # wkbPoint, wkbPoint25D
+            source = layer = None
+            if not points or count < OVERVIEW_MIN_FEATURES:
+                _index(staging, table, column)
+                os.replace(staging, partial)
+                _write_overview_count(partial, table, 0)
+                return count, 0
+            cell = ", ".join(
+                f"CAST(ST_Min{axis}({column}) / {OVERVIEW_CELL_M} AS INTEGER)" for axis in "XY"
+            )
+            firsts = f'SELECT MIN(fid) FROM "{table}" GROUP BY {cell}'
+            order = f"CASE WHEN fid IN ({firsts}) THEN 0 ELSE 1 END, fid"
+            sql = f'SELECT * FROM "{table}" ORDER BY {order}'
+            _translate(str(staging), partial, table, prep, spatial_index=True, sql=sql)
+            overview = _count(partial, f"SELECT COUNT(*) FROM ({firsts})".replace("fid", "fid"))
+            _write_overview_count(partial, table, overview)
+            return count, overview
+    except BaseException:
+        _remove(partial)
         prep.check_cancel()
-        source = ogr.Open(str(target))
+        raise
+
+
+def _translate(
+    source: str,
+    target: Path,
+    table: str,
+    prep: LoadPreparation,
+    *,
+    spatial_index: bool,
+    sql: Optional[str] = None,
+) -> None:
+    from osgeo import gdal
+
+    arguments = ["-gt", "100000", "-lco", "FID=fid"]
+    arguments += ["-lco", f"SPATIAL_INDEX={'YES' if spatial_index else 'NO'}"]
+    options = gdal.VectorTranslateOptions(
+        options=arguments,
+        format="GPKG",
+        layerName=table,
+        SQLStatement=sql,
+        callback=_progress(prep),
+    )
+    try:
+        made = gdal.VectorTranslate(str(target), source, options=options)
+    except RuntimeError:
+        prep.check_cancel()  # a stop asked for by the progress callback
+        raise
+    if made is None:
+        prep.check_cancel()
+        raise RuntimeError(gdal.GetLastErrorMsg() or "GDAL made no GeoPackage")
+    made = None  # closing writes the file
+    prep.check_cancel()
+
+
+def _index(gpkg: Path, table: str, column: str) -> None:
+    from osgeo import gdal
+
+    source = gdal.OpenEx(str(gpkg), gdal.OF_VECTOR | gdal.OF_UPDATE)
+    try:
+        source.ExecuteSQL(f"SELECT CreateSpatialIndex('{_sql(table)}', '{_sql(column)}')")
+    finally:
+        source = None
+
+
+def _count(gpkg: Path, sql: str) -> int:
+    from osgeo import gdal
+
+    source = gdal.OpenEx(str(gpkg), gdal.OF_VECTOR)
+    try:
+        result = source.ExecuteSQL(sql)
         try:
-            return int(source.GetLayerByName(table).GetFeatureCount())
+            return int(result.GetNextFeature().GetField(0))
+        finally:
+            source.ReleaseResultSet(result)
+    finally:
+        source = None
+
+
+def _write_overview_count(gpkg: Path, table: str, count: int) -> None:
+    from osgeo import gdal
+
+    source = gdal.OpenEx(str(gpkg), gdal.OF_VECTOR | gdal.OF_UPDATE)
+    try:
+        source.GetLayerByName(table).SetMetadataItem(OVERVIEW_METADATA, str(int(count)))
+    finally:
+        source = None
+
+
+def _read_overview_count(gpkg: Path, table: str) -> Optional[int]:
+    """The overview row count a finished copy records; None when it records none."""
+    from osgeo import gdal
+
+    with gdal_exceptions():
+        try:
+            source = gdal.OpenEx(str(gpkg), gdal.OF_VECTOR)
+            value = source.GetLayerByName(table).GetMetadataItem(OVERVIEW_METADATA)
+            return int(value) if value is not None else None
+        except (RuntimeError, AttributeError, ValueError):
+            return None
         finally:
             source = None
 

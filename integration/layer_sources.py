@@ -69,6 +69,7 @@ class LayerSource:
     kind: str  # VECTOR, RASTER, VECTOR_TILES, TABLE
     crs: str = ""  # authid the data are in, when known; else DEFAULT_CRS is set
     origin: str = ""  # the file it came from, for messages
+    overview_features: int = 0  # leading rows drawn when zoomed out (layer_cache), or 0
 
 
 def plan_layers(
@@ -183,8 +184,8 @@ def _single_source(dataset: Dataset, helper_dir: Path, prep: LoadPreparation) ->
             return _delimited_text_source(dataset, dataset.csv_options)
         vrt = _write_csv_vrt([dataset], helper_dir, dataset.name)
         kind = TABLE if dataset.kind == "table" else VECTOR
-        uri = _csv_layer_uri(vrt, [dataset], dataset.name, helper_dir, prep)
-        return LayerSource(dataset.name, uri, "ogr", kind, crs, str(path))
+        uri, overview = _csv_layer_uri(vrt, [dataset], dataset.name, helper_dir, prep)
+        return LayerSource(dataset.name, uri, "ogr", kind, crs, str(path), overview)
     kind = TABLE if dataset.kind == "table" else VECTOR
     if dataset.format == "GPKG" and str(path) not in prep.checked:
         prep.checked.add(str(path))
@@ -194,16 +195,16 @@ def _single_source(dataset: Dataset, helper_dir: Path, prep: LoadPreparation) ->
 
 def _csv_layer_uri(
     vrt: Path, members: Sequence[Dataset], name: str, helper_dir: Path, prep: LoadPreparation
-) -> str:
-    """The GeoPackage copy of a headerless CSV layer with points (``layer_cache``), or
-    its VRT: tables stay VRTs (no geometry to index), as does every layer when the
-    copy is turned off or GDAL cannot make it."""
+) -> Tuple[str, int]:
+    """The GeoPackage copy of a headerless CSV layer with points (``layer_cache``)
+    and its overview row count, or its VRT: tables stay VRTs (no geometry to index),
+    as does every layer when the copy is turned off or GDAL cannot make it."""
     first = members[0]
     geometry = first.csv_options is not None and has_geometry(first.csv_options)
     if not prep.convert_csv or first.kind == "table" or not geometry:
-        return str(vrt)
+        return str(vrt), 0
     csvs = [Path(m.path) for m in members]
-    return csv_geopackage(vrt, csvs, name, prep, helper_dir.parent) or str(vrt)
+    return csv_geopackage(vrt, csvs, name, prep, helper_dir.parent) or (str(vrt), 0)
 
 
 def _tile_group_sources(
@@ -215,8 +216,8 @@ def _tile_group_sources(
     if first.format == "CSV":
         vrt = _write_csv_vrt(members, helper_dir, name)
         kind = TABLE if first.kind == "table" else VECTOR
-        uri = _csv_layer_uri(vrt, members, name, helper_dir, prep)
-        return [LayerSource(name, uri, "ogr", kind, crs, str(vrt))]
+        uri, overview = _csv_layer_uri(vrt, members, name, helper_dir, prep)
+        return [LayerSource(name, uri, "ogr", kind, crs, str(vrt), overview)]
     if first.kind == "vector":
         return _vector_union_sources(members, helper_dir, name)
     vrt = _write_mosaic(members, helper_dir, name)

@@ -47,7 +47,7 @@ from .layer_sources import (  # plan_layers etc. re-exported for Processing and 
     plan_layers,
 )
 from .log import plugin_logger
-from .styling import STACK_PROPERTY, style_layer
+from .styling import OVERVIEW_PROPERTY, STACK_PROPERTY, style_layer
 
 log = plugin_logger("layers")
 
@@ -164,6 +164,8 @@ def add_layers(
             report.skipped.append((source.name, why))
             continue
         _ensure_crs(layer, source)
+        if source.overview_features:
+            layer.setCustomProperty(OVERVIEW_PROPERTY, source.overview_features)
         report.layers.append(layer)
         extra = style_layer(layer, product).companions if style else []
         for companion in [layer] + extra:

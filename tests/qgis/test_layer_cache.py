@@ -23,6 +23,7 @@ from os_downloads.integration.layer_cache import (
     ensure_overviews,
     ensure_spatial_index,
 )
+from os_downloads.integration.styling import OVERVIEW_PROPERTY, OVERVIEW_SCALE, STYLE_PROPERTY
 
 
 def _load(dock, product_id: str, fmt: str):
@@ -114,3 +115,28 @@ def test_a_large_raster_gets_overviews_once_and_only_when_asked(tmp_path):
     assert gdal.Open(str(tif)).GetRasterBand(1).GetOverviewCount() == 3  # 2, 4, 8
     assert prep.made["map.tif"]["levels"] == [2, 4, 8]
     assert not ensure_overviews(tif, LoadPreparation(), tmp_path)  # has them now
+
+
+def test_a_large_point_copy_puts_one_point_per_km_first_and_draws_only_those_zoomed_out(
+    dock, monkeypatch
+):
+    monkeypatch.setattr(layer_cache, "OVERVIEW_MIN_FEATURES", 10)  # the sample is small
+    outcome = _load(dock, "CodePointOpen", "CSV")
+    (layer,) = outcome.report.layers
+    overview = int(layer.customProperty(OVERVIEW_PROPERTY, 0))
+    cells = {}
+    for feature in layer.getFeatures():
+        point = feature.geometry().asPoint()
+        cells.setdefault((int(point.x() // 1000), int(point.y() // 1000)), []).append(feature.id())
+    assert 0 < overview == len(cells) < layer.featureCount()
+    firsts = sorted(min(fids) for fids in cells.values())
+    assert firsts == list(range(1, overview + 1))  # one per cell, and they come first
+
+    assert layer.customProperty(STYLE_PROPERTY) == "code-point-open"
+    detail, zoomed_out = layer.renderer().rootRule().children()
+    assert (detail.maximumScale(), detail.minimumScale()) == (0, OVERVIEW_SCALE)
+    assert (zoomed_out.maximumScale(), zoomed_out.minimumScale()) == (OVERVIEW_SCALE, 0)
+    assert zoomed_out.filterExpression() == f'"fid" <= {overview}'
+    looks = [rule.label() for rule in detail.children()]
+    assert looks and looks == [rule.label() for rule in zoomed_out.children()]
+    assert "Within a building of the postcode (10)" in looks
