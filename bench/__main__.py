@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from ..core.api.client import OSDownloadsClient
-from ..replica.datadir import default_data_dir, ensure_sample_data
+from ..replica.data.datadir import default_data_dir, ensure_sample_data
 from . import cases
 
 ROOT = Path(__file__).resolve().parents[1]

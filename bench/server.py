@@ -18,9 +18,9 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from ..replica.sample_bench_layers import GEOPACKAGE_PRODUCT_ID as GEOPACKAGE_PRODUCT
-from ..replica.sample_large import PRODUCT_ID as LARGE_PRODUCT
-from ..replica.testing import ReplicaServer
+from ..replica.data.sample_bench_layers import GEOPACKAGE_PRODUCT_ID as GEOPACKAGE_PRODUCT
+from ..replica.data.sample_large import PRODUCT_ID as LARGE_PRODUCT
+from ..replica.server import ReplicaServer
 
 MEMORY_PACKAGE = "0040154231"
 SMALL_PACKAGE = "0040156306"

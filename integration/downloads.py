@@ -2,7 +2,7 @@
 
 The one path every "Download and load" takes (the dock's buttons and the
 demo script alike): read the settings and build the client on the main
-thread, run ``core.jobs`` plus layer planning in a ``JobTask``, and in its
+thread, run the sources' fetch jobs plus layer planning in a ``JobTask``, and in its
 ``finished()`` add the layers and tell listeners through ``ended``.
 """
 
@@ -18,9 +18,11 @@ from qgis.PyQt.QtCore import QObject, pyqtSignal
 
 from ..core.api.client import OSDownloadsClient
 from ..core.api.models import LATEST
-from ..core.engine import pipeline as jobs
 from ..core.engine.manifest import write_manifest
+from ..core.engine.pipeline import JobResult
 from ..core.errors import Cancelled
+from ..core.sources.os_packages import fetch_package_version
+from ..core.sources.os_products import fetch_product
 from ..i18n import tr
 from . import settings as plugin_settings
 from . import task as tasks
@@ -37,7 +39,7 @@ log = plugin_logger("downloads")
 class PreparedJob:
     """What the worker hands to the main thread: the files and how to open them."""
 
-    result: jobs.JobResult
+    result: JobResult
     group_name: str
     sources: List[LayerSource]
 
@@ -93,7 +95,7 @@ class DownloadService(QObject):
 
         def job(progress: Callable[[Any], None], event: threading.Event) -> PreparedJob:
             with closing_client(client):
-                result = jobs.fetch_product(
+                result = fetch_product(
                     client,
                     product_id,
                     format,
@@ -123,7 +125,7 @@ class DownloadService(QObject):
 
         def job(progress: Callable[[Any], None], event: threading.Event) -> PreparedJob:
             with closing_client(client):
-                result = jobs.fetch_package_version(
+                result = fetch_package_version(
                     client,
                     package_id,
                     version_id or LATEST,
@@ -186,7 +188,7 @@ class DownloadService(QObject):
 
 
 def _prepare(
-    result: jobs.JobResult, values: PluginSettings, cancel: Optional[threading.Event] = None
+    result: JobResult, values: PluginSettings, cancel: Optional[threading.Event] = None
 ) -> PreparedJob:
     """Worker-thread part of loading: name the group, plan layers, write helper VRTs,
     the GeoPackage copies of CSVs and overviews (recorded in the manifest's extra)."""

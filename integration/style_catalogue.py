@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Dict, Tuple
 
-from .styling import LINE, POINT, POLYGON, Label, Look, Style
+from .style_types import LINE, POINT, POLYGON, Label, Look, Style
 
 # --- symbol properties (QgsSymbol.createSimple) -------------------------------------------
 

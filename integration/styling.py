@@ -52,6 +52,8 @@ from qgis.PyQt.QtGui import QColor, QPainter
 
 from ..i18n import tr
 from .log import plugin_logger
+from .style_catalogue import STYLES
+from .style_types import LINE, POINT, POLYGON, Label, Look, Style
 
 log = plugin_logger("styling")
 
@@ -61,63 +63,11 @@ STACK_PROPERTY = "os_downloads/stack"  # lower draws higher in the group; see la
 # ``layers.add_layers`` from the planned source; and the scale from which all show.
 OVERVIEW_PROPERTY = "os_downloads/overview_features"
 OVERVIEW_SCALE = 1_000_000
-POINT, LINE, POLYGON = "point", "line", "polygon"
 _GEOMETRY = {
     POINT: QgsWkbTypes.GeometryType.PointGeometry,
     LINE: QgsWkbTypes.GeometryType.LineGeometry,
     POLYGON: QgsWkbTypes.GeometryType.PolygonGeometry,
 }
-
-
-# --- the table's vocabulary --------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Look:
-    """One class of features: its legend label, the field values it covers and its
-    symbol (``createSimple`` properties). No values: everything else (ELSE)."""
-
-    label: str
-    values: Tuple[str, ...]
-    symbol: Dict[str, str]
-    expression: str = ""  # instead of values: a filter with {field}, e.g. "{field} % 50 = 0"
-
-
-@dataclass(frozen=True)
-class Label:
-    """Labels from the first of ``fields`` the layer has, below ``max_scale``
-    (1:max_scale and closer), along lines or beside points."""
-
-    fields: Tuple[str, ...]
-    max_scale: float
-    size: float = 8.0
-    colour: str = "#202020"
-    along_lines: bool = False
-    bold: bool = False
-
-
-@dataclass(frozen=True)
-class Style:
-    """How one kind of layer is drawn.
-
-    ``names``: regular expressions on the layer's name (any of them, case-insensitive;
-    none: any name). ``products``: the product or package product ids it belongs to
-    (none: any). ``requires``: each entry lists the spellings of one field the layer
-    must have; the classes (``looks``) split on the first. ``stack``: -1 puts the
-    layer above its group's other layers (boundaries)."""
-
-    id: str
-    geometry: str
-    names: Tuple[str, ...] = ()
-    products: Tuple[str, ...] = ()
-    requires: Tuple[Tuple[str, ...], ...] = ()
-    looks: Tuple[Look, ...] = ()
-    label: Optional[Label] = None
-    stack: int = 0
-    # "equals"; "prefix" / "contains": the value starts with / contains the class's value;
-    # "unique": one class per value the layer holds (BGS's geology), colours from the value
-    match: str = "equals"
-    tile_layers: Tuple[str, ...] = ()  # vector-tile source layers drawn by this style
 
 
 @dataclass
@@ -416,8 +366,6 @@ def is_height_grid(layer: QgsRasterLayer, product: str) -> bool:
 def style_layer(layer: QgsMapLayer, product: str = "") -> Styled:
     """Our style for ``layer`` of ``product`` (a product or package product id), if one
     fits; else the layer keeps QGIS's default and the result's ``style_id`` is ""."""
-    from .style_catalogue import STYLES
-
     result = Styled()
     if isinstance(layer, QgsVectorTileLayer):
         fitting = [s for s in STYLES if s.tile_layers and (not product or _for(s, product))]

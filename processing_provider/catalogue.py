@@ -12,7 +12,6 @@ way (enums use static strings), so saved models keep working.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from qgis.core import QgsApplication
 
 from ..core.api.models import Product
+from ..core.atomic import atomic_write_text
 from ..core.net.retry import RetryPolicy
 from ..core.redact import get_logger
 
@@ -123,11 +123,7 @@ def save_catalogue(products: Sequence[Product], api_url: str, path: Optional[Pat
             for p in products
         ],
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + f".{os.getpid()}.part")
-    part.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    os.replace(part, path)
-    return path
+    return atomic_write_text(path, json.dumps(data, indent=1))
 
 
 def refresh_catalogue(client: Any, path: Optional[Path] = None) -> Catalogue:

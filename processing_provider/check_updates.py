@@ -23,18 +23,10 @@ from qgis.core import (
     QgsProcessingParameterMultipleLayers,
 )
 
-from ..core.engine.manifest import SOURCE_OPENDATA, SOURCE_PACKAGE
+from ..core.engine.manifest import SOURCE_OPENDATA, SOURCE_PACKAGE, SOURCE_TRUD
 from ..core.errors import ConfigurationError, OSDownloadsError
-from ..core.sources.updates import (
-    CURRENT,
-    ERROR,
-    NOT_CHECKED,
-    UPDATE,
-    UpdateCheck,
-    check_updates,
-    find_manifests,
-    group_manifests,
-)
+from ..core.sources.base import CURRENT, ERROR, NOT_CHECKED, UPDATE, UpdateCheck
+from ..core.sources.updates import check_updates, find_manifests, group_manifests
 from ..i18n import tr
 from ..integration.client_factory import close_client
 from .common import (
@@ -55,7 +47,7 @@ class CheckUpdatesAlgorithm(OSDownloadsAlgorithm):
     def __init__(self) -> None:
         super().__init__()
         self._clients: Dict[str, Any] = {}
-        self._package_error: Optional[OSDownloadsError] = None
+        self._errors: Dict[str, OSDownloadsError] = {}  # why a source has no client
 
     def name(self) -> str:
         return "checkupdates"
@@ -69,9 +61,11 @@ class CheckUpdatesAlgorithm(OSDownloadsAlgorithm):
             "version, without downloading anything. It reads the os_downloads_manifest.json "
             "files under FOLDER (default: the plugin's download folder) and/or the manifest "
             "files listed in MANIFESTS. A product is out of date when its version changed; "
-            "a data package when versions newer than the newest one held exist.\n\n"
+            "a data package when versions newer than the newest one held exist; an NHS "
+            "TRUD item when its newest release is not one held.\n\n"
             "OUTPUT is an HTML table, or JSON when its name ends in .json. Data packages "
-            "need the OS API key (AUTHCFG, the plugin's settings, or OS_API_KEY)."
+            "need the OS API key (AUTHCFG, the plugin's settings, or OS_API_KEY); TRUD "
+            "items the TRUD key (the NHS TRUD tab, or TRUD_API_KEY)."
         )
 
     def initAlgorithm(self, config: Optional[Dict[str, Any]] = None) -> None:
@@ -105,18 +99,30 @@ class CheckUpdatesAlgorithm(OSDownloadsAlgorithm):
         feedback: QgsProcessingFeedback,
     ) -> bool:
         from ..integration.client_factory import build_client
+        from ..integration.trud_service import build_trud_client
 
         authcfg = self.parameterAsString(parameters, self.AUTHCFG, context) or ""
         self._clients[SOURCE_OPENDATA] = self.prepare(lambda: build_client(with_credentials=False))
-        try:  # only needed when a package manifest turns up
-            self._clients[SOURCE_PACKAGE] = build_package_client(authcfg)
-        except OSDownloadsError as err:
-            self._package_error = err
+        # Clients needing a key, made here on the main thread (settings, Authentication
+        # Manager); only used when a manifest of theirs turns up.
+        optional = {
+            SOURCE_PACKAGE: lambda: build_package_client(authcfg),
+            SOURCE_TRUD: build_trud_client,
+        }
+        for source, build in optional.items():
+            try:
+                self._clients[source] = build()
+            except OSDownloadsError as err:
+                self._errors[source] = err
         return True
 
     def _client_for(self, source: str) -> Any:
-        if source == SOURCE_PACKAGE and self._package_error is not None:
-            raise self._package_error
+        if source in self._errors:
+            raise self._errors[source]
+        if source not in self._clients:
+            raise ConfigurationError(
+                tr("Checking {source} downloads is not supported here.").format(source=source)
+            )
         return self._clients[source]
 
     def processAlgorithm(

@@ -27,7 +27,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QIcon
 
-from ..core.engine.download import (
+from ..core.engine.progress import (
     PHASE_DISCOVER,
     PHASE_DOWNLOAD,
     PHASE_EXTRACT,

@@ -22,8 +22,8 @@ from qgis.core import (
 from ..core.api.auth import make_auth
 from ..core.api.client import OSDownloadsClient
 from ..core.api.models import LATEST
-from ..core.engine.pipeline import fetch_package_version
 from ..core.errors import ConfigurationError
+from ..core.sources.os_packages import fetch_package_version
 from ..i18n import tr
 from .outputs import DownloadAlgorithm
 

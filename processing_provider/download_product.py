@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional
 
 from qgis.core import QgsProcessingContext, QgsProcessingFeedback
 
-from ..core.engine.pipeline import fetch_product
+from ..core.sources.os_products import fetch_product
 from ..i18n import tr
 from .catalogue import Catalogue, load_catalogue
 from .common import choice_parameter, choice_value

@@ -1,7 +1,7 @@
 """``os_downloads:sync``: ``os-downloads sync CONFIG`` as a Processing algorithm.
 
 For people who schedule ``qgis_process`` rather than the command line, and for
-models. Same config, state, lock and report as the command line (core/sync.py).
+models. Same config, state, lock and report as the command line (core/sync/).
 The key comes from the environment named in the config (OS_API_KEY by
 default), or from AUTHCFG / the plugin's Authentication Manager entry.
 

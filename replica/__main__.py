@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import List, Optional
 
-from .datadir import default_data_dir, ensure_sample_data
+from .data.datadir import default_data_dir, ensure_sample_data
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,7 +55,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.command == "generate":
         print(f"Sample data ready in {data_dir}")
         return 0
-    from .testing import ReplicaServer
+    from .server import ReplicaServer
 
     server = ReplicaServer(
         data_dir,

@@ -219,7 +219,7 @@ class Demo:
         no key in the auth manager: storing one would ask for a master password)."""
         from os_downloads.core.api.auth import ApiKeyAuth
         from os_downloads.core.api.client import OSDownloadsClient
-        from os_downloads.core.engine import pipeline as jobs
+        from os_downloads.core.sources.os_packages import fetch_package_version
         from os_downloads.integration import settings
         from os_downloads.integration.layers import add_layers, group_name_for, plan_layers
         from os_downloads.replica import DEMO_API_KEY
@@ -228,7 +228,7 @@ class Demo:
         self.step(f"download and load data package {package_id} version {version} (MasterMap)")
         client = OSDownloadsClient(auth=ApiKeyAuth(DEMO_API_KEY))
         try:
-            result = jobs.fetch_package_version(
+            result = fetch_package_version(
                 client, package_id, version, dest_root=settings.load().download_root
             )
         finally:

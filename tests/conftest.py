@@ -39,7 +39,7 @@ _ensure_importable()
 @pytest.fixture(scope="session")
 def replica_data_dir() -> Path:
     """The generated sample data (``.build/replica-data``), made once if missing or outdated."""
-    from os_downloads.replica.datadir import ensure_sample_data
+    from os_downloads.replica.data.datadir import ensure_sample_data
 
     return ensure_sample_data()
 
@@ -48,9 +48,9 @@ def replica_data_dir() -> Path:
 def replica(replica_data_dir: Path):
     """The running replica: ``replica.api_url``, ``.token_url``, ``.storage_origin``,
     ``.trud_origin``, ``.api_key``/``.api_secret``, ``.set_faults(...)``,
-    ``.requests_log``, ``.publish_package_version(...)`` (see replica/testing.py).
+    ``.requests_log``, ``.publish_package_version(...)`` (see replica/server/replica_server.py).
     Faults, the request log and published content are reset after every test."""
-    from os_downloads.replica.testing import ReplicaServer
+    from os_downloads.replica.server import ReplicaServer
 
     with ReplicaServer(replica_data_dir) as server:
         yield server

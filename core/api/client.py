@@ -22,19 +22,11 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from ..errors import ApiError, ConfigurationError, DownloadError, UnexpectedResponse
-from ..net.http import (
-    DEFAULT_TIMEOUT,
-    REDIRECTS,
-    REQUEST_DEADLINE,
-    HttpClient,
-    Timeout,
-    copy_transport,
-    location,
-    origin,
-    resolve_base_url,
-)
+from ..net.http import DEFAULT_TIMEOUT, REDIRECTS, REQUEST_DEADLINE, HttpClient, Timeout
+from ..net.json_body import Invalid, parse_json
 from ..net.ratelimit import RateLimiter
 from ..net.retry import RetryPolicy
+from ..net.transport import copy_transport, location, origin, resolve_base_url
 from ..redact import redact
 from .auth import TOKEN_PATH, Auth, OAuth2ClientCredentials
 from .models import (
@@ -46,7 +38,7 @@ from .models import (
     ProductDownload,
     sort_versions_newest_first,
 )
-from .validate import Invalid, answer, objects, parse_json
+from .validate import answer, objects
 
 DEFAULT_BASE_URL = "https://api.os.uk/downloads/v1"
 BASE_URL_ENV = "OS_DOWNLOADS_API_URL"

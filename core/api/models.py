@@ -6,8 +6,8 @@ areas "UK"/"NI", LIDS has dataStructures ["Identifier"], versions carry
 ``format`` where the spec requires ``productFormat``, size/md5 may be missing,
 and new fields appear. ``from_json`` accepts all of that and never raises on an
 unknown or missing optional field; a value of the wrong type, an absurd size or
-a bad file name raises ``validate.Invalid`` (the client words it as
-``UnexpectedResponse``; the checks live in ``core/validate.py``).
+a bad file name raises ``Invalid`` (``net/json_body.py``; the client words it as
+``UnexpectedResponse``; the checks live in ``api/validate.py``).
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
+# The engine owns these (it is source-agnostic); re-exported: every listing makes them.
+from ..engine.files import LATEST as LATEST
+from ..engine.files import Checksum as Checksum
+from ..engine.files import RemoteFile as RemoteFile
 from . import validate
 
 JsonDict = Dict[str, Any]
-
-LATEST = "latest"
 
 # supplyType, normalised: the spec says FULL|COU, production sends "Full" and
 # "Change Only Update" (research 1.3); every spelling maps onto these two.
@@ -57,32 +59,6 @@ def _opt_int(value: Any, what: str = "a number") -> Optional[int]:
 
 def _strs(value: Any, what: str = "a list of names") -> Tuple[str, ...]:
     return validate.strs(value, what)
-
-
-@dataclass(frozen=True)
-class Checksum:
-    """What a file's bytes must hash to. ``hexdigest`` is lower case."""
-
-    algorithm: str  # "md5" or "sha256"
-    hexdigest: str
-
-    @classmethod
-    def of(cls, algorithm: str, value: Optional[str]) -> Optional[Checksum]:
-        return cls(algorithm, value.strip().lower()) if value else None
-
-
-@dataclass(frozen=True)
-class RemoteFile:
-    """One file the download engine fetches, whatever API listed it.
-
-    ``url`` is what to ask for it: for OS, an API URL answering 307 to storage;
-    for TRUD, the file itself. ``size`` and ``checksum`` may be unknown.
-    """
-
-    url: str
-    file_name: str
-    size: Optional[int] = None
-    checksum: Optional[Checksum] = None
 
 
 @dataclass(frozen=True)

@@ -4,52 +4,25 @@ Why one module: a wrong shape (an object where a list belongs, null, numbers
 as objects), nesting deep enough to exhaust the recursion limit, ``1e400`` or
 ``Infinity`` where a size belongs, or a file name no file system accepts must
 each become one clear ``UnexpectedResponse`` naming the endpoint, never a
-crash deep in the download engine. The models (``core/models.py``) call these
+crash deep in the download engine. The models (``api/models.py``) call these
 checks from ``from_json``; the client turns ``Invalid`` into the typed error
 (``answer``). The real API's documented quirks stay accepted: descriptions as
-arrays of strings, ids as numbers or strings, sizes and md5 missing.
+arrays of strings, ids as numbers or strings, sizes and md5 missing. Parsing
+itself (``Invalid``, ``parse_json``) is ``net/json_body.py``, below every API.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from ..errors import UnexpectedResponse
+from ..net.json_body import Invalid
 
 T = TypeVar("T")
 
 MAX_FILE_NAME = 255  # bytes in UTF-8: the limit of every common file system
 MAX_SIZE = 2**62  # bytes; anything larger is not a real file
 _FORBIDDEN_IN_NAMES = set('/\\:*?"<>|') | {chr(c) for c in range(32)} | {"\x7f"}
-
-
-class Invalid(ValueError):
-    """What is wrong with one value of an API answer (worded for the message)."""
-
-
-def parse_json(content: bytes) -> Any:
-    """``content`` as JSON; ``Invalid`` for nesting too deep or non-finite numbers.
-
-    Plain ``ValueError`` (not ``Invalid``) when it is not JSON at all, so the
-    caller can say "check the API URL" for an HTML page.
-    """
-    try:
-        return json.loads(content, parse_constant=_no_constant, parse_float=_finite_float)
-    except RecursionError:
-        raise Invalid("the JSON is nested too deeply to read") from None
-
-
-def _no_constant(name: str) -> Any:
-    raise Invalid(f"the JSON holds {name}, which is not a number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise Invalid(f"the number {text[:40]} is too large")
-    return value
 
 
 def answer(path: str, body: Any, parse: Callable[[Any], T]) -> T:

@@ -1,11 +1,11 @@
 """``os-downloads sync CONFIG [--dry-run] [--log FILE] [--json]``: the scheduler's command.
 
-Registered with the command line by ``core/cli.py`` (``COMMAND_MODULES``).
+Listed in the command table of ``cli/main.py`` (``COMMANDS``).
 Never prompts. Prints the run report (text, or JSON with ``--json``) on
 stdout; a run-level problem (lock held, bad config) also as one line on
 stderr. ``--log FILE`` appends the run's log lines (keys masked) to FILE.
 
-Exit codes (see core/sync.py):
+Exit codes (see core/sync/run.py):
 
     0   updated: something new was downloaded, nothing failed
     10  nothing new: every entry was already current
@@ -28,15 +28,14 @@ from typing import Any, Mapping
 
 from ..errors import ConfigurationError, describe
 from ..redact import RedactingFilter, get_logger
-from ..safe_text import safe_line
 from ..sync import run as sync
+from .context import ctx_parent
+from .output import PACKAGE_LOGGER, print_error
 
 log = get_logger(__name__)
 
 
 def register(commands: Any) -> None:
-    from .main import ctx_parent
-
     help_text = "download what is new for the products and packages listed in CONFIG"
     sub = commands.add_parser("sync", help=help_text, description=help_text, parents=[ctx_parent()])
     sub.add_argument("config", type=Path, metavar="CONFIG", help="sync config (.toml or .json)")
@@ -59,7 +58,7 @@ def cmd_sync(ctx: Any) -> int:
             config = sync.load_config(args.config)
         except ConfigurationError as problem:
             log.error("sync: %s", describe(problem))
-            print(f"error: {describe(problem)}", file=ctx.stderr)
+            print_error(ctx.stderr, describe(problem))
             return sync.EXIT_USAGE
         report = sync.run_sync(
             config,
@@ -69,10 +68,10 @@ def cmd_sync(ctx: Any) -> int:
             client_factory=_client_factory(args),
         )
         if report.error:
-            print(f"error: {safe_line(report.error)}", file=ctx.stderr)
+            print_error(ctx.stderr, report.error)
         for entry in report.entries:
             if entry.error:
-                print(f"error: {safe_line(entry.label)}: {safe_line(entry.error)}", file=ctx.stderr)
+                print_error(ctx.stderr, f"{entry.label}: {entry.error}")
         if args.json:
             print(json.dumps(report.to_json(), indent=2), file=ctx.stdout)
         elif not ctx.quiet:
@@ -103,7 +102,7 @@ def _client_factory(args: Any) -> sync.ClientFactory:
 
 
 def _package_logger() -> logging.Logger:
-    return get_logger(__name__.rsplit(".", 2)[0])  # "os_downloads", whatever the folder is called
+    return get_logger(PACKAGE_LOGGER)  # "os_downloads", whatever the folder is called
 
 
 def _log_to_file(path: Path) -> logging.Handler:

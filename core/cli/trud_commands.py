@@ -9,8 +9,8 @@
 The key comes from the environment variable ``TRUD_API_KEY`` (as TRUD's own
 sample scripts read it; never an option, which other users could see in the
 process list), the API from ``--trud-url`` or ``TRUD_API_URL``. ITEM is the
-item number or the item's TRUD releases web address. Loaded by ``core/cli.py``
-(``COMMAND_MODULES``).
+item number or the item's TRUD releases web address. Listed in
+``cli/main.py``'s ``COMMANDS``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from ..formatting import format_bytes, format_size
 from ..safe_text import safe_line
 from ..sources.trud.client import BASE_URL_ENV, KEY_ENV, TrudClient, TrudRelease
 from ..sources.trud.signature import require_verifier
-from .main import EXIT_OK, CliContext, ProgressBar, ctx_parent, job_json
+from .context import EXIT_OK, CliContext, ctx_parent
+from .output import ProgressBar, job_json
 
 
 def register(commands: Any) -> None:

@@ -12,8 +12,14 @@ import threading
 from pathlib import Path
 from typing import Any, Optional
 
-from ..api.models import Checksum
-from ..errors import Cancelled, ConfigurationError
+from ..errors import (
+    Cancelled,
+    ChecksumMismatchError,
+    ConfigurationError,
+    DownloadError,
+    SizeMismatchError,
+)
+from .files import Checksum, RemoteFile
 
 SUPPORTED_ALGORITHMS = ("md5", "sha256")
 DEFAULT_ALGORITHM = "md5"  # what a file without a listed checksum is hashed with, for the record
@@ -76,3 +82,21 @@ def file_matches(
         return hash_file(path, checksum.algorithm, cancel=cancel) == checksum.hexdigest.lower()
     except FileNotFoundError:
         return False
+
+
+def bytes_problem(
+    file: RemoteFile, expected_size: Optional[int], overflow: Optional[int], size: int, actual: str
+) -> Optional[DownloadError]:
+    """What is wrong with the bytes that arrived for ``file``, or None.
+
+    ``overflow``: the bytes seen when the server sent more than expected;
+    ``actual``: their digest in the listed algorithm.
+    """
+    if overflow is not None and expected_size is not None:
+        return SizeMismatchError(file.file_name, expected_size, overflow)
+    if expected_size is not None and size != expected_size:
+        return SizeMismatchError(file.file_name, expected_size, size)
+    expected = file.checksum.hexdigest.lower() if file.checksum is not None else None
+    if expected is not None and actual != expected:
+        return ChecksumMismatchError(file.file_name, file.checksum.algorithm, expected, actual)
+    return None

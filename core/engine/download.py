@@ -17,7 +17,8 @@ promises:
   MD5 is still recorded).
 - a final file already on disk whose checksum matches is skipped (hashed
   locally, no network). Without a listed checksum, a file is skipped when its
-  size matches and the folder's manifest recorded it (and its digest, if any).
+  size and digest match what the caller recorded of it earlier (``recorded``:
+  for jobs, the folder's manifest; the engine never reads the manifest itself).
   One that does not match stays where it is until its replacement has been
   verified: a failed download never costs the user the file they had.
 - a dropped connection resumes from the ``.part`` bytes with ``Range`` (and
@@ -60,30 +61,27 @@ limit, and a 429 is honoured (``Retry-After``) by the client's retries.
 
 from __future__ import annotations
 
-import shutil
-import socket
 import threading
 import time
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 import requests
 
-from ..api.models import Checksum, RemoteFile
 from ..errors import (
     Cancelled,
     DownloadError,
-    InsufficientSpaceError,
 )
-from ..formatting import format_bytes
+from ..net.connections import shutdown_connection
 from ..net.retry import RetryPolicy
 from ..net.thread_sessions import ThreadSessions
 from ..redact import get_logger
 from .checksums import file_matches
-from .manifest import MANIFEST_NAME, Manifest, read_manifest
+from .files import Recorded, RemoteFile
+from .free_space import check_free_space
+from .manifest import MANIFEST_NAME
 from .partfile import (
     LOCK_PATIENCE_S,
     PART_SUFFIX,
@@ -92,17 +90,16 @@ from .partfile import (
     part_path,
     usable_part_size,
 )
-from .transfer import (
+from .progress import ProgressCallback, ProgressTracker
+from .results import STATUS_DOWNLOADED, STATUS_SKIPPED, DownloadResult, FileResult
+from .transfer import FileTransfer
+from .tries import (
     CONNECT_TIMEOUT_S,
     GIVE_UP_AFTER_S,
     MAX_TRIES_PER_FILE,
     MIN_RATE_BYTES_PER_S,
     MIN_RATE_WINDOW_S,
     STALL_TIMEOUT_S,
-    STATUS_DOWNLOADED,
-    STATUS_SKIPPED,
-    FileResult,
-    FileTransfer,
     TransferLimits,
 )
 
@@ -122,10 +119,8 @@ __all__ = [
     "STATUS_SKIPPED",
     "DownloadResult",
     "FileResult",
-    "Progress",
     "ProgressCallback",
     "TransferLimits",
-    "check_free_space",
     "download_files",
     "part_path",
 ]
@@ -133,82 +128,9 @@ __all__ = [
 DEFAULT_WORKERS = 4
 DEFAULT_CHUNK_SIZE = 1 << 20
 WAKE_S = 0.25  # the waiting thread wakes this often to let Ctrl-C in
-STORAGE_TIMEOUT: Tuple[float, float] = (CONNECT_TIMEOUT_S, STALL_TIMEOUT_S)
-PROGRESS_INTERVAL_S = 0.1
-RATE_WINDOW_S = 3.0
-SPACE_MARGIN_BYTES = 16 << 20  # plus 1% of what is to come: file system overhead, the manifest
-
-PHASE_VERIFY = "verify"  # hashing files already on disk
-PHASE_DOWNLOAD = "download"
-PHASE_EXTRACT = "extract"  # used by core/jobs.py
-PHASE_DISCOVER = "discover"  # used by core/jobs.py
 
 
 Resolver = Callable[[RemoteFile], str]
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where a whole job is. ``bytes_total`` is 0 while no size is known.
-
-    ``phase`` is "verify", "download", "extract" or "discover"; during
-    extraction the byte and file counts are those of the extraction.
-    """
-
-    bytes_done: int
-    bytes_total: int
-    files_done: int
-    files_total: int
-    current_file: str
-    rate_bytes_per_s: float
-    phase: str = PHASE_DOWNLOAD
-
-    @property
-    def fraction(self) -> Optional[float]:
-        """0..1 when the total is known, else None."""
-        if self.bytes_total > 0:
-            return min(self.bytes_done / self.bytes_total, 1.0)
-        if self.files_total > 0:
-            return self.files_done / self.files_total
-        return None
-
-
-ProgressCallback = Callable[[Progress], None]
-
-
-@dataclass(frozen=True)
-class DownloadResult:
-    dest: Path
-    files: Tuple[FileResult, ...]
-    elapsed_s: float = 0.0
-
-    @property
-    def downloaded(self) -> List[FileResult]:
-        return [f for f in self.files if f.status == STATUS_DOWNLOADED]
-
-    @property
-    def skipped(self) -> List[FileResult]:
-        return [f for f in self.files if f.status == STATUS_SKIPPED]
-
-    @property
-    def unverified(self) -> List[FileResult]:
-        return [f for f in self.files if not f.verified]
-
-    @property
-    def downloaded_count(self) -> int:
-        return len(self.downloaded)
-
-    @property
-    def skipped_count(self) -> int:
-        return len(self.skipped)
-
-    @property
-    def bytes_transferred(self) -> int:
-        return sum(f.bytes_transferred for f in self.files)
-
-    @property
-    def total_size(self) -> int:
-        return sum(f.size for f in self.files)
 
 
 def download_files(
@@ -225,6 +147,7 @@ def download_files(
     timeout: Optional[Tuple[float, float]] = None,
     limits: Optional[TransferLimits] = None,
     lock_patience: float = LOCK_PATIENCE_S,
+    recorded: Optional[Recorded] = None,
 ) -> DownloadResult:
     """Download ``files`` into ``dest``; see the module docstring for the promises.
 
@@ -234,6 +157,9 @@ def download_files(
     each worker uses a session made like it. ``timeout`` (connect, stall), if
     given, overrides those two ``limits``. ``lock_patience``: how long to wait
     for another program's download of the same file once it shows no progress.
+    ``recorded(name)``: what an earlier run recorded of a file (jobs pass
+    ``engine.recorded.manifest_records(dest)``); without it, a file whose
+    listing has no checksum is always fetched again.
     """
     chosen = limits or TransferLimits()
     if timeout is not None:
@@ -250,25 +176,9 @@ def download_files(
         chunk_size=max(4096, int(chunk_size)),
         limits=chosen,
         lock_patience=lock_patience,
+        recorded=recorded,
     )
     return job.run()
-
-
-def check_free_space(dest: Path, needed: int) -> None:
-    """Raise ``InsufficientSpaceError`` unless ``dest``'s disk has ``needed`` bytes + margin."""
-    if needed <= 0:
-        return
-    wanted = needed + SPACE_MARGIN_BYTES + needed // 100
-    try:
-        free = shutil.disk_usage(str(dest)).free
-    except OSError as exc:  # some network shares cannot say; a full disk is still caught later
-        log.info("Cannot tell the free space in %s (%s); not checking it", dest, exc)
-        return
-    if free < wanted:
-        raise InsufficientSpaceError(
-            f"Not enough free disk space in {dest}: the download needs {format_bytes(wanted)} "
-            f"(with a small margin) and {format_bytes(free)} is free."
-        )
 
 
 # --- the job ------------------------------------------------------------------------
@@ -291,6 +201,7 @@ class _Job:
         chunk_size: int,
         limits: TransferLimits,
         lock_patience: float,
+        recorded: Optional[Recorded] = None,
     ) -> None:
         self.files = files
         self.dest = dest
@@ -302,11 +213,12 @@ class _Job:
         self.chunk_size = chunk_size
         self.limits = limits
         self.lock_patience = lock_patience
+        self.recorded = recorded
         self.halted = threading.Event()  # user cancel or a failed worker: everyone stops
         self.stopped_by_user = False  # cancel or Ctrl-C (not another file's failure)
         self._responses: Set[requests.Response] = set()
         self._responses_lock = threading.Lock()
-        self.tracker = _Tracker(len(files), progress)
+        self.tracker = ProgressTracker(len(files), progress)
         # What each file to fetch looked like when planned: changed since, look again.
         self.planned_sign: Dict[str, Any] = {}
 
@@ -339,12 +251,11 @@ class _Job:
 
     def _run(self) -> List[FileResult]:
         self._raise_if_cancelled()
-        manifest = read_manifest(self.dest)
         self.tracker.set_total(sum(f.size or 0 for f in self.files))
         results: Dict[int, FileResult] = {}
         todo: List[Tuple[int, RemoteFile]] = []
         for index, file in enumerate(self.files):
-            skipped = self.already_there(file, manifest)
+            skipped = self.already_there(file)
             if skipped is None:
                 todo.append((index, file))
                 self.planned_sign[file.file_name] = file_sign(self.dest / file.file_name)
@@ -372,9 +283,8 @@ class _Job:
             for future in futures:
                 future.add_done_callback(lambda _future: ended.set())
             while pending:
-                # Short waits on a plain event, again and again: Ctrl-C reaches this
-                # thread within WAKE_S even where an untimed wait cannot be
-                # interrupted (Windows), and no future's lock is ever held here.
+                # Short waits on a plain event: Ctrl-C reaches this thread within
+                # WAKE_S even where an untimed wait cannot be interrupted (Windows).
                 ended.wait(WAKE_S)
                 ended.clear()
                 finished = {future for future in pending if future.done()}
@@ -404,7 +314,7 @@ class _Job:
 
     # --- what is already there -------------------------------------------------
 
-    def already_there(self, file: RemoteFile, manifest: Optional[Manifest]) -> Optional[FileResult]:
+    def already_there(self, file: RemoteFile) -> Optional[FileResult]:
         """A "skipped" result when the final file is present and checks out."""
         final = self.dest / file.file_name
         try:
@@ -419,18 +329,13 @@ class _Job:
                 self._raise_if_cancelled()
                 return None
             return FileResult(file, final, STATUS_SKIPPED, True, size, file.checksum)
-        recorded = manifest.file(file.file_name) if manifest is not None else None
-        if recorded is None or recorded.size != size:
+        recorded = self.recorded(file.file_name) if self.recorded is not None else None
+        if recorded is None or recorded.size != size or recorded.checksum is None:
             return None
-        digest = recorded.md5 or recorded.sha256
-        algorithm = "md5" if recorded.md5 else "sha256"
-        if digest:
-            checksum = Checksum(algorithm, digest.lower())
-            if not file_matches(final, checksum, cancel=self.halted_or_cancelled()):
-                self._raise_if_cancelled()
-                return None
-            return FileResult(file, final, STATUS_SKIPPED, False, size, checksum)
-        return None
+        if not file_matches(final, recorded.checksum, cancel=self.halted_or_cancelled()):
+            self._raise_if_cancelled()
+            return None
+        return FileResult(file, final, STATUS_SKIPPED, False, size, recorded.checksum)
 
     def _bytes_to_come(self, file: RemoteFile) -> int:
         if file.size is None:
@@ -504,93 +409,8 @@ def _check_names(files: List[RemoteFile]) -> None:
 
 def _abort(response: requests.Response) -> None:
     """Wake a thread blocked reading ``response``: shut its socket down, then close it."""
-    connection = getattr(response.raw, "_connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    shutdown_connection(response)
     try:
         response.close()
     except Exception:  # noqa: BLE001 - closing from another thread may race; it is closed
         pass
-
-
-# --- one progress stream ---------------------------------------------------------------
-
-
-@dataclass
-class _Tracker:
-    """Adds up all workers' bytes and files; emits ``Progress`` at a bounded rate."""
-
-    files_total: int
-    callback: Optional[ProgressCallback]
-    bytes_total: int = 0
-    bytes_done: int = 0
-    files_done: int = 0
-    transferred: int = 0
-    current_file: str = ""
-    phase: str = PHASE_DOWNLOAD
-    _samples: Deque[Tuple[float, int]] = field(default_factory=deque)
-    _last_emit: float = 0.0
-    _lock: Any = field(default_factory=threading.Lock)
-
-    def set_total(self, total: int) -> None:
-        with self._lock:
-            self.bytes_total = total
-
-    def add_total(self, extra: int) -> None:
-        with self._lock:
-            self.bytes_total += extra
-
-    def verifying(self, name: str) -> None:
-        with self._lock:
-            self.phase, self.current_file = PHASE_VERIFY, name
-        self.emit(force=True)
-
-    def file_skipped(self, size: int) -> None:
-        with self._lock:
-            self.files_done += 1
-            self.bytes_done += size
-        self.emit()
-
-    def add(self, name: str, count: int, *, transferred: bool) -> None:
-        with self._lock:
-            self.phase, self.current_file = PHASE_DOWNLOAD, name
-            self.bytes_done += count
-            if transferred:
-                self.transferred += count
-        self.emit()
-
-    def file_done(self, name: str) -> None:
-        with self._lock:
-            self.files_done += 1
-            self.current_file = name
-        self.emit(force=True)
-
-    def emit(self, force: bool = False) -> None:
-        if self.callback is None:
-            return
-        with self._lock:
-            now = time.monotonic()
-            if not force and now - self._last_emit < PROGRESS_INTERVAL_S:
-                return
-            self._last_emit = now
-            self._samples.append((now, self.transferred))
-            while len(self._samples) > 2 and now - self._samples[0][0] > RATE_WINDOW_S:
-                self._samples.popleft()
-            first_time, first_bytes = self._samples[0]
-            span = now - first_time
-            rate = (self.transferred - first_bytes) / span if span > 0 else 0.0
-            snapshot = Progress(
-                bytes_done=max(self.bytes_done, 0),
-                bytes_total=self.bytes_total,
-                files_done=self.files_done,
-                files_total=self.files_total,
-                current_file=self.current_file,
-                rate_bytes_per_s=rate,
-                phase=self.phase,
-            )
-            # Called under the lock: one call at a time, in order.
-            self.callback(snapshot)

@@ -24,13 +24,12 @@ Shape (``schema`` 1)::
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
+from ..atomic import atomic_write_text
 from ..redact import get_logger, redact
 
 log = get_logger(__name__)
@@ -40,7 +39,6 @@ SCHEMA = 1
 SOURCE_OPENDATA = "os-opendata"
 SOURCE_PACKAGE = "os-package"
 SOURCE_TRUD = "trud"
-SOURCES = (SOURCE_OPENDATA, SOURCE_PACKAGE, SOURCE_TRUD)
 
 
 def utc_now() -> str:
@@ -161,24 +159,9 @@ def read_manifest(folder: Union[str, Path]) -> Optional[Manifest]:
 
 
 def write_manifest(folder: Union[str, Path], manifest: Manifest) -> Path:
-    """Write ``manifest`` into ``folder`` atomically (temp file, fsync, rename)."""
-    target = manifest_path(folder)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``manifest`` into ``folder`` atomically (``core/atomic.py``)."""
     text = json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n"
-    handle, temp = tempfile.mkstemp(prefix=".manifest-", suffix=".tmp", dir=str(target.parent))
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
-    return target
+    return atomic_write_text(manifest_path(folder), text)
 
 
 def _opt_str(value: Any) -> Optional[str]:

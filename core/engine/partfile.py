@@ -29,9 +29,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Hashable, Optional, Tuple
 
-from ..api.models import RemoteFile
 from ..errors import Cancelled, LockHeldError
 from ..redact import get_logger
+from .files import RemoteFile
 from .lock import FileLock
 
 log = get_logger(__name__)
@@ -317,3 +317,19 @@ class StreamHasher:
             if chunk is self._STOP:
                 return
             self.raw.update(chunk)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make the rename durable too (POSIX); harmless to skip where unsupported."""
+    if os.name != "posix":
+        return
+    try:
+        handle = os.open(str(folder), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)

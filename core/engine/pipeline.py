@@ -1,60 +1,71 @@
-"""One call per user action: list, download, extract, discover, write the manifest.
+"""The one job pipeline every source goes through.
 
-The dock's background task, the Processing algorithms, the command line and
-sync all call these, so a product fetched from any of them lands in the same
-folder with the same manifest:
+    resolve -> download -> verify -> after_download (e.g. TRUD's PGP check)
+      -> extract -> after_extract (e.g. ODS XML flattened to CSV)
+      -> discover -> describe (extra manifest data, e.g. TRUD tables)
+      -> manifest written ONCE
 
-    <dest_root>/<product_id>/<version>/<format[-subformat]>/<area>/   OpenData
-    <dest_root>/packages/<package_id>/<version_id>/                   data packages
+A source (``core/sources/``) turns "this release of that thing" into a
+``FetchPlan``: the files as ``RemoteFile``s (each with its checksum kind), the
+folder, the manifest's fields, how to resolve a file's URL and which session
+fetches it, and its hooks. ``run_plan`` does the rest, the same for OS data
+and TRUD. Each archive is extracted into ``extracted/<archive name without
+.zip>/`` beside it. ``progress`` receives the engine's ``Progress`` for the
+download (phases "verify", "download"), then the extraction ("extract") and
+the search for datasets ("discover"), always from the calling or a worker
+thread.
 
-Folder names are made safe for every platform (``safe_folder_name``). Each
-archive is extracted into ``extracted/<archive name without .zip>/`` beside
-it. ``progress`` receives the engine's ``Progress`` for the download (phases
-"verify", "download"), then the extraction ("extract") and the search for
-datasets ("discover"), always from the calling or a worker thread.
+A hook that raises stops the job before anything later happens: a signature
+that does not verify means nothing extracted and no manifest written (so the
+next run fetches the small files again).
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..api.models import LATEST, ProductDownload, RemoteFile
-from ..errors import BadRequestError, Cancelled, ConfigurationError
+import requests
+
+from ..errors import Cancelled
+from ..net.retry import RetryPolicy
 from ..redact import get_logger
 from ..safe_text import safe_line
-from .download import (
-    DEFAULT_WORKERS,
-    PHASE_DISCOVER,
-    PHASE_EXTRACT,
-    DownloadResult,
-    FileResult,
-    Progress,
-    ProgressCallback,
-    download_files,
-)
-from .manifest import (
-    SOURCE_OPENDATA,
-    SOURCE_PACKAGE,
-    Manifest,
-    ManifestFile,
-    manifest_path,
-    write_manifest,
-)
+from .download import DEFAULT_WORKERS, download_files
+from .files import RemoteFile
+from .manifest import Manifest, ManifestFile, manifest_path, write_manifest
+from .progress import PHASE_DISCOVER, PHASE_EXTRACT, Progress, ProgressCallback
+from .recorded import manifest_records
+from .results import DownloadResult, FileResult
 
 log = get_logger(__name__)
 
 EXTRACTED_FOLDER = "extracted"
-PACKAGES_FOLDER = "packages"
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
-    f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)
-}
-_UNSAFE = re.compile(r"[^A-Za-z0-9 ._()+,=@&'-]+")
+
+
+@dataclass
+class FetchPlan:
+    """Everything the pipeline needs to fetch one release of one thing.
+
+    ``after_download(result, manifest)`` runs once every file is verified and
+    before extraction (may raise to stop the job; may add to ``manifest.extra``).
+    ``after_extract(extracted_folder)`` runs before discovery (files it makes
+    are discovered). ``describe(folder, extracted_folder)`` returns extra
+    manifest data, merged into ``manifest.extra`` before the one write.
+    """
+
+    folder: Path
+    files: Sequence[RemoteFile]
+    manifest: Manifest
+    resolve: Callable[[RemoteFile], str]
+    session: requests.Session
+    retry: Optional[RetryPolicy] = None
+    after_download: Optional[Callable[[DownloadResult, Manifest], None]] = None
+    after_extract: Optional[Callable[[Path], None]] = None
+    describe: Optional[Callable[[Path, Optional[Path]], Dict[str, Any]]] = None
 
 
 @dataclass(frozen=True)
@@ -89,201 +100,38 @@ class JobResult:
         return self.download.unverified
 
 
-# --- OpenData products --------------------------------------------------------------
-
-
-def fetch_product(
-    client: Any,
-    product_id: str,
-    format: str,
+def run_plan(
+    plan: FetchPlan,
     *,
-    area: str = "GB",
-    subformat: Optional[str] = None,
-    dest_root: Path,
     extract: bool = True,
     workers: int = DEFAULT_WORKERS,
     progress: Optional[ProgressCallback] = None,
     cancel: Optional[threading.Event] = None,
 ) -> JobResult:
-    """Download an OpenData product's files for one format/subformat/area, then extract."""
-    product = client.product(product_id)
-    downloads = select_product_downloads(client, product.id or product_id, format, subformat, area)
-    chosen = downloads[0]
-    folder = product_folder(
-        Path(dest_root),
-        product.id or product_id,
-        product.version,
-        chosen.format,
-        chosen.subformat,
-        chosen.area,
-    )
-    manifest = Manifest(
-        source=SOURCE_OPENDATA,
-        id=product.id or product_id,
-        name=product.name,
-        version=product.version,
-        format=chosen.format,
-        subformat=chosen.subformat,
-        area=chosen.area,
-    )
-    return _run(
-        client,
-        [d.remote_file() for d in downloads],
-        folder,
-        manifest,
-        extract,
-        workers,
-        progress,
-        cancel,
-    )
-
-
-def select_product_downloads(
-    client: Any, product_id: str, format: str, subformat: Optional[str], area: Optional[str]
-) -> List[ProductDownload]:
-    """The product's downloads for the filters; a clear error listing what exists if none.
-
-    Asks the API with the filters first; when that finds nothing (or the API
-    rejects a filter), matches the full list without regard to case
-    ("geopackage", "gb"). Several subformats matching (GeoTIFF Backdrop and
-    Full Colour) is an error asking for one.
-    """
-    try:
-        found = client.product_downloads(product_id, format=format, subformat=subformat, area=area)
-    except BadRequestError:  # e.g. "gb": the API only knows its own spelling of an area
-        found = []
-    if not found:
-        everything = client.product_downloads(product_id)
-        found = [d for d in everything if _matches(d, format, subformat, area)]
-        if not found:
-            raise ConfigurationError(
-                f"{product_id} has no download for format {format!r}"
-                + (f", subformat {subformat!r}" if subformat else "")
-                + (f", area {area!r}" if area else "")
-                + ".",
-                hint="Available: " + describe_downloads(everything) if everything else "",
-            )
-    subformats = sorted({d.subformat or "" for d in found})
-    if len(subformats) > 1:
-        raise ConfigurationError(
-            f"{product_id} in {format!r} comes in several subformats: "
-            + ", ".join(repr(s) for s in subformats if s)
-            + ".",
-            hint="Choose one with the subformat option.",
-        )
-    return found
-
-
-def describe_downloads(downloads: Sequence[ProductDownload]) -> str:
-    """ "GeoPackage (GB); GML 3 (GB, TQ)": each format/subformat with its areas."""
-    areas: dict = {}
-    for d in downloads:
-        label = f"{d.format} {d.subformat}" if d.subformat else d.format
-        areas.setdefault(label, [])
-        if d.area not in areas[label]:
-            areas[label].append(d.area)
-    return "; ".join(f"{label} ({', '.join(found)})" for label, found in areas.items())
-
-
-def _matches(
-    d: ProductDownload, format: str, subformat: Optional[str], area: Optional[str]
-) -> bool:
-    def same(a: Optional[str], b: Optional[str]) -> bool:
-        return (a or "").strip().casefold() == (b or "").strip().casefold()
-
-    return (
-        same(d.format, format)
-        and (subformat is None or same(d.subformat, subformat))
-        and (area is None or same(d.area, area))
-    )
-
-
-def product_folder(
-    dest_root: Path,
-    product_id: str,
-    version: str,
-    format: str,
-    subformat: Optional[str],
-    area: str,
-) -> Path:
-    kind = f"{format}-{subformat}" if subformat else format
-    return (
-        Path(dest_root)
-        / safe_folder_name(product_id)
-        / safe_folder_name(version or "unversioned")
-        / safe_folder_name(kind)
-        / safe_folder_name(area or "all")
-    )
-
-
-# --- data packages --------------------------------------------------------------------
-
-
-def fetch_package_version(
-    client: Any,
-    package_id: str,
-    version_id: str = LATEST,
-    *,
-    dest_root: Path,
-    extract: bool = True,
-    workers: int = DEFAULT_WORKERS,
-    progress: Optional[ProgressCallback] = None,
-    cancel: Optional[threading.Event] = None,
-) -> JobResult:
-    """Download one version of a premium data package (default: the newest), then extract."""
-    package = client.data_package(package_id)
-    version = client.data_package_version(package_id, version_id or LATEST)
-    folder = package_folder(Path(dest_root), package.id or package_id, version.id)
-    manifest = Manifest(
-        source=SOURCE_PACKAGE,
-        id=package.id or package_id,
-        name=package.name,
-        version=version.id,
-        format=version.format or None,
-        reason=version.reason or None,
-        supply_type=version.supply_type or None,
-        product_id=package.product_id or None,
-        product_version=version.product_version or None,
-        extra={"created_on": version.created_on, "product_name": package.product_name},
-    )
-    files = [d.remote_file() for d in version.downloads]
-    if not files:
-        raise ConfigurationError(f"Version {version.id} of data package {package_id} has no files.")
-    return _run(client, files, folder, manifest, extract, workers, progress, cancel)
-
-
-def package_folder(dest_root: Path, package_id: str, version_id: str) -> Path:
-    return (
-        Path(dest_root)
-        / PACKAGES_FOLDER
-        / safe_folder_name(package_id)
-        / safe_folder_name(version_id)
-    )
-
-
-# --- shared steps ---------------------------------------------------------------------
-
-
-def _run(
-    client: Any,
-    files: List[RemoteFile],
-    folder: Path,
-    manifest: Manifest,
-    extract: bool,
-    workers: int,
-    progress: Optional[ProgressCallback],
-    cancel: Optional[threading.Event],
-) -> JobResult:
+    """Fetch ``plan``: download and verify, the source's hooks, extract, discover, manifest."""
+    options: Dict[str, Any] = {} if plan.retry is None else {"retry": plan.retry}
     result = download_files(
-        files,
-        folder,
-        resolve=lambda f: client.resolve_download(f.url),
-        session=client.storage_session,
+        list(plan.files),
+        plan.folder,
+        resolve=plan.resolve,
+        session=plan.session,
         workers=workers,
         progress=progress,
         cancel=cancel,
+        recorded=manifest_records(plan.folder),
+        **options,
     )
-    return finish_job(result, manifest, extract=extract, progress=progress, cancel=cancel)
+    if plan.after_download is not None:
+        plan.after_download(result, plan.manifest)
+    return finish_job(
+        result,
+        plan.manifest,
+        extract=extract,
+        progress=progress,
+        cancel=cancel,
+        after_extract=plan.after_extract,
+        describe=plan.describe,
+    )
 
 
 def finish_job(
@@ -293,15 +141,16 @@ def finish_job(
     extract: bool = True,
     progress: Optional[ProgressCallback] = None,
     cancel: Optional[threading.Event] = None,
+    after_extract: Optional[Callable[[Path], None]] = None,
+    describe: Optional[Callable[[Path, Optional[Path]], Dict[str, Any]]] = None,
 ) -> JobResult:
-    """After a download: extract the archives, find datasets, write the manifest.
-
-    Public so other sources (TRUD) finish their jobs the same way.
-    """
+    """After a download: extract the archives, find datasets, write the manifest once."""
     folder = result.dest
     extracted: Optional[Path] = None
     if extract:
         extracted = extract_downloads(result, progress=progress, cancel=cancel)
+        if after_extract is not None:
+            after_extract(extracted)
     datasets, problems = _discover_keeping_the_download(
         extracted or folder, manifest, progress=progress, cancel=cancel
     )
@@ -312,6 +161,8 @@ def finish_job(
     manifest.record_datasets(
         (dataset_ref(d, folder), getattr(d, "problem", None)) for d in datasets
     )
+    if describe is not None:
+        manifest.extra.update(describe(folder, extracted))
     path = write_manifest(folder, manifest)
     return JobResult(
         folder=folder,
@@ -457,22 +308,6 @@ def dataset_ref(dataset: Any, folder: Path) -> str:
     return f"{text}|layername={layer}" if layer else text
 
 
-def safe_folder_name(text: str) -> str:
-    """A folder name valid on Windows, macOS and Linux that still reads like ``text``.
-
-    "ESRI® Shapefile" -> "ESRI Shapefile"; "Version 3 (GB); Version 1 (NI)" ->
-    "Version 3 (GB)_ Version 1 (NI)"; never empty, ".", ".." or a reserved name.
-    """
-    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    cleaned = _UNSAFE.sub("_", ascii_text)
-    cleaned = re.sub(r"\s+", " ", cleaned).strip(" .")[:100].strip(" .")
-    if not cleaned or set(cleaned) == {"_"}:
-        cleaned = "_"
-    if cleaned.upper().split(".")[0] in _WINDOWS_RESERVED:
-        cleaned += "_"
-    return cleaned
-
-
 def _report(progress: Optional[Callable[[Progress], None]], snapshot: Progress) -> None:
     if progress is not None:
         progress(snapshot)
@@ -485,16 +320,11 @@ def _check_cancel(cancel: Optional[threading.Event]) -> None:
 
 __all__ = [
     "EXTRACTED_FOLDER",
+    "FetchPlan",
     "JobResult",
     "bare_datasets",
-    "describe_downloads",
     "extract_downloads",
-    "fetch_package_version",
-    "fetch_product",
     "finish_job",
     "manifest_path",
-    "package_folder",
-    "product_folder",
-    "safe_folder_name",
-    "select_product_downloads",
+    "run_plan",
 ]

@@ -23,32 +23,21 @@ Why a layer of our own over ``requests``:
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
-from typing import Any, Callable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Mapping, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
 
-from .. import __version__
-from ..api.validate import Invalid, parse_json
 from ..errors import (
     ApiError,
-    AuthenticationError,
-    BadRequestError,
     Cancelled,
-    ConfigurationError,
-    ForbiddenError,
     NetworkError,
     NetworkTimeout,
-    NotFoundError,
     OSDownloadsError,
-    RateLimitedError,
     RetriesExhausted,
-    ServerError,
     ServerNotAnswering,
     UnexpectedResponse,
     connection_failure,
@@ -57,7 +46,12 @@ from ..formatting import format_duration
 from ..redact import get_logger, redact
 from ..safe_text import safe_line
 from . import ratelimit
+from .connections import MAX_BODY_BYTES, BodyTooLarge, ShortBody, read_body
+from .deadline import Deadline, TryInFlight
+from .json_body import Invalid, parse_json
+from .responses import os_api_error
 from .retry import RetryBudget, RetryPolicy, parse_retry_after, wait
+from .transport import default_user_agent, host_of
 
 log = get_logger(__name__)
 
@@ -66,8 +60,6 @@ CONNECT_TIMEOUT = 10.0  # seconds to open a connection
 READ_TIMEOUT = 30.0  # seconds of silence (no byte) that fail one try
 REQUEST_DEADLINE = 60.0  # seconds for one call: every try, wait and the whole body
 DEFAULT_TIMEOUT: Tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)
-MAX_BODY_BYTES = 64 << 20  # an answer read into memory (JSON, thumbnails) is never bigger
-BODY_CHUNK = 64 << 10
 WATCH_SLICE_S = 0.05  # how often a waiting caller looks at cancel and the deadline
 RETRYABLE_5XX = frozenset({500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -76,90 +68,6 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Builds the typed error for a failed response; APIs with their own error
 # shapes (TRUD) pass their own.
 ErrorFactory = Callable[[requests.Response, str], ApiError]
-
-
-def default_user_agent() -> str:
-    return f"os_downloads/{__version__}"
-
-
-def origin(url: str) -> str:
-    """scheme://host[:port] of a URL, lower case, for same-origin checks."""
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
-
-
-def resolve_base_url(
-    explicit: Optional[str], *, env_var: str, default: str, name: str = "API"
-) -> str:
-    """An API's base URL: the explicit setting, else the ``env_var`` override, else
-    ``default``; refused unless it is http(s). ``name`` says which API in the error."""
-    url = (explicit or "").strip() or os.environ.get(env_var, "").strip() or default
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"The {name} URL {redact(url)!r} is not an http(s) URL.")
-    return url.rstrip("/")
-
-
-def response_json(response: requests.Response) -> Any:
-    """The body as JSON, or None (not JSON, nested too deeply, non-finite numbers)."""
-    try:
-        return parse_json(response.content)
-    except ValueError:  # validate.Invalid is one too
-        return None
-
-
-def _api_message(body: Any) -> str:
-    if isinstance(body, dict):
-        for key in ("message", "error_description", "error"):
-            if isinstance(body.get(key), str) and body[key]:
-                return body[key]
-        fault = body.get("fault")
-        if isinstance(fault, dict) and isinstance(fault.get("faultstring"), str):
-            return fault["faultstring"]
-    return ""
-
-
-def os_api_error(response: requests.Response, url: str) -> ApiError:
-    """The typed error for an OS API error response (``url`` already redacted)."""
-    status = response.status_code
-    body = response_json(response)
-    said = redact(_api_message(body))
-    detail = f" The API said: {said}" if said else ""
-    if status == 401:
-        error = AuthenticationError(
-            f"The API key or access token was missing or not accepted (HTTP 401).{detail}",
-            status=status,
-            url=url,
-            hint="Check the OS Data Hub API key you configured, and that its project "
-            "includes the OS Downloads API.",
-        )
-        error.about_os_key = True
-        return error
-    if status == 403:
-        return ForbiddenError(f"Access was refused (HTTP 403).{detail}", status=status, url=url)
-    if status == 404:
-        links = {}
-        if isinstance(body, dict):
-            links = {k: v for k, v in body.items() if k.endswith("Url") and isinstance(v, str)}
-        hint = ""
-        if links:
-            hint = "Start again from: " + ", ".join(redact(v) for v in links.values())
-        return NotFoundError(
-            f"Not found (HTTP 404): {url}.{detail}", status=status, url=url, hint=hint, links=links
-        )
-    if status == 429:
-        return RateLimitedError(
-            "The API's request limit was reached (HTTP 429) and retrying did not help.",
-            status=status,
-            url=url,
-        )
-    if status >= 500:
-        return ServerError(f"The server failed (HTTP {status}).{detail}", status=status, url=url)
-    if status == 400:
-        return BadRequestError(
-            f"The request was rejected (HTTP 400).{detail}", status=status, url=url
-        )
-    return ApiError(f"Unexpected HTTP {status} from {url}.{detail}", status=status, url=url)
 
 
 class HttpClient:
@@ -223,7 +131,7 @@ class HttpClient:
         headers = dict(headers or {})
         safe_url = redact(url)
         budget = self.retry.budget(parent=self.job_budget)
-        clock = _Deadline(self.deadline)
+        clock = Deadline(self.deadline)
         refreshed = False
         while True:
             self._check_cancel()
@@ -284,7 +192,7 @@ class HttpClient:
         headers: Mapping[str, str],
         data: Any,
         stream: bool,
-        clock: _Deadline,
+        clock: Deadline,
     ) -> requests.Response:
         """One request on a helper thread; this thread watches cancel and the deadline."""
         connect, read = _split_timeout(self.timeout)
@@ -292,7 +200,7 @@ class HttpClient:
         if left is not None:
             read = min(read, max(left, 0.001))
         paced = isinstance(self.session.get_adapter(url), ratelimit.RateLimitedAdapter)
-        attempt = _Try(paced)
+        attempt = TryInFlight(paced)
         worker = threading.Thread(
             target=self._run_try,
             args=(attempt, method, url, params, dict(headers), data, stream, (connect, read)),
@@ -300,7 +208,7 @@ class HttpClient:
             daemon=True,
         )
         worker.start()
-        host = _host(redact(url))
+        host = host_of(redact(url))
         try:
             self._watch(attempt, clock, host)
         except BaseException:  # the deadline, cancel, Ctrl-C: the try's thread stops too
@@ -313,7 +221,7 @@ class HttpClient:
         assert attempt.response is not None
         return attempt.response
 
-    def _watch(self, attempt: _Try, clock: _Deadline, host: str) -> None:
+    def _watch(self, attempt: TryInFlight, clock: Deadline, host: str) -> None:
         """Wait for the try to end; raise at once on cancel or when the deadline passes."""
         while not attempt.done.wait(WATCH_SLICE_S):
             if self.cancel is not None and self.cancel.is_set():
@@ -336,7 +244,7 @@ class HttpClient:
 
     def _run_try(
         self,
-        attempt: _Try,
+        attempt: TryInFlight,
         method: str,
         url: str,
         params: Optional[Mapping[str, Any]],
@@ -360,7 +268,7 @@ class HttpClient:
                     hooks={"response": [attempt.capture]},
                 )
             if not stream:
-                _read_body(response, attempt.stop)
+                read_body(response, attempt.stop)
         except BaseException as exc:  # handed to the watching thread
             attempt.error = exc
             if response is not None:
@@ -370,14 +278,14 @@ class HttpClient:
             attempt.finish(response)
 
     def _failure(
-        self, error: BaseException, url: str, timeout: Tuple[float, float], clock: _Deadline
+        self, error: BaseException, url: str, timeout: Tuple[float, float], clock: Deadline
     ) -> BaseException:
         """The typed error (inside a ``_TryFailed`` when worth a retry) for a failed try."""
         safe_url = redact(url)
-        host = _host(safe_url)
+        host = host_of(safe_url)
         if isinstance(error, Cancelled):
             return error
-        if isinstance(error, _BodyTooLarge):
+        if isinstance(error, BodyTooLarge):
             return ApiError(
                 f"The answer from {safe_url} is larger than {MAX_BODY_BYTES >> 20} MB; "
                 "that is not an answer the API sends.",
@@ -415,7 +323,7 @@ class HttpClient:
             return _TryFailed(connection_failure(error, safe_url, timeout=timeout), "network error")
         if isinstance(error, requests.RequestException):
             return connection_failure(error, safe_url, timeout=timeout)
-        if isinstance(error, _ShortBody):
+        if isinstance(error, ShortBody):
             return _TryFailed(
                 NetworkError(
                     f"The connection to {host} closed before the whole answer arrived "
@@ -436,7 +344,7 @@ class HttpClient:
     def _pause(
         self,
         budget: RetryBudget,
-        clock: _Deadline,
+        clock: Deadline,
         error: BaseException,
         retry_after: Optional[float],
         reason: str,
@@ -468,157 +376,7 @@ class _TryFailed(Exception):
         self.reason = reason
 
 
-class _ShortBody(Exception):
-    def __init__(self, received: int, announced: int) -> None:
-        super().__init__(f"{received} of {announced} bytes")
-        self.received = received
-        self.announced = announced
-
-
-class _BodyTooLarge(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-class _Deadline:
-    """Seconds a call may spend on the network and in retry waits (not in pacing)."""
-
-    def __init__(self, seconds: Optional[float]) -> None:
-        self.seconds = seconds
-        self.used = 0.0
-
-    def spend(self, seconds: float) -> None:
-        self.used += max(seconds, 0.0)
-
-    def remaining(self) -> Optional[float]:
-        return None if self.seconds is None else max(self.seconds - self.used, 0.0)
-
-    def passed(self, in_flight: float) -> bool:
-        return self.seconds is not None and self.used + in_flight >= self.seconds
-
-
-class _Try:
-    """What the helper thread of one try and its watcher share."""
-
-    def __init__(self, paced: bool) -> None:
-        self.done = threading.Event()
-        self.stop = threading.Event()  # the watcher gave up: stop waiting, reading
-        self.response: Optional[requests.Response] = None  # once the headers arrived
-        self.error: Optional[BaseException] = None
-        # Without our pacing adapter the request is under way at once.
-        self.sent_at: Optional[float] = None if paced else time.monotonic()
-        self._lock = threading.Lock()
-        self._abandoned = False
-
-    def mark_sent(self) -> None:
-        self.sent_at = time.monotonic()
-
-    def capture(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self.response = response
-        if self.sent_at is None:
-            self.sent_at = time.monotonic()
-
-    def finish(self, response: Optional[requests.Response]) -> None:
-        with self._lock:
-            self.response = response if response is not None else self.response
-            if self.error is not None:
-                self.response = None
-            abandoned = self._abandoned
-            self.done.set()
-        if abandoned and response is not None:
-            response.close()
-
-    def abandon(self) -> None:
-        """Stop this try: its thread ends soon and cleans up after itself."""
-        with self._lock:
-            self._abandoned = True
-            self.stop.set()
-            response, finished = self.response, self.done.is_set()
-        if response is None:
-            return
-        if finished:
-            response.close()
-        else:
-            shutdown_connection(response)
-
-
-def _read_body(response: requests.Response, stop: threading.Event) -> None:
-    """Read the whole body into ``response`` (capped; a short one is an error)."""
-    raw = response.raw
-    chunks: List[bytes] = []
-    total = 0
-    while True:
-        if stop.is_set():
-            raise Cancelled()
-        chunk = raw.read(BODY_CHUNK, decode_content=True)
-        if not chunk:
-            break
-        total += len(chunk)
-        if total > MAX_BODY_BYTES:
-            raise _BodyTooLarge(response.status_code)
-        chunks.append(chunk)
-    missing = getattr(raw, "length_remaining", None)
-    if missing:
-        received = int(raw.tell())
-        raise _ShortBody(received, received + int(missing))
-    response._content = b"".join(chunks)
-    response._content_consumed = True
-
-
-def shutdown_connection(response: requests.Response) -> None:
-    """Shut the socket under a streaming response down: a blocked read ends at once."""
-    connection = getattr(response.raw, "_connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is None:
-        fp = getattr(getattr(response.raw, "_fp", None), "fp", None)
-        sock = getattr(getattr(fp, "raw", None), "_sock", None)
-    if sock is None:
-        return
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-
-
 def _split_timeout(timeout: Timeout) -> Tuple[float, float]:
     if isinstance(timeout, tuple):
         return float(timeout[0]), float(timeout[1])
     return float(timeout), float(timeout)
-
-
-def _host(url: str) -> str:
-    """host[:port] for messages (no user info)."""
-    return urlsplit(url).netloc.rpartition("@")[2] or url
-
-
-def location(response: requests.Response) -> str:
-    """The absolute redirect target of a 3xx response."""
-    target = response.headers.get("Location", "")
-    return requests.compat.urljoin(response.url or "", target) if target else ""
-
-
-def copy_transport(session: requests.Session, user_agent: str) -> requests.Session:
-    """A new session with the same proxy and TLS set-up and no other state.
-
-    Used for storage origins: nothing that authenticates to the API (headers,
-    cookies, auth) is carried over. The session's class and its mounted
-    adapters are (the QGIS bridge keeps its CA bundle and per-host SSL
-    exceptions there); plain adapters get a pool big enough for the workers.
-    The new session is paced by the same rate limiter as ``session``.
-    """
-    try:
-        fresh = type(session)()
-    except TypeError:
-        fresh = requests.Session()
-    fresh.trust_env = session.trust_env
-    fresh.proxies = dict(session.proxies)
-    fresh.verify = session.verify
-    fresh.cert = session.cert
-    fresh.headers["User-Agent"] = user_agent
-    for prefix, adapter in session.adapters.items():
-        inner = ratelimit.unwrap(adapter)
-        if type(inner) is requests.adapters.HTTPAdapter:
-            inner = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32)
-        fresh.mount(prefix, inner)
-    return ratelimit.install(fresh, ratelimit.limiter_of(session))

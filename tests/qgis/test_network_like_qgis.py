@@ -451,7 +451,7 @@ def test_storage_downloads_keep_the_exception(plugin_settings, https_servers, ss
     """The storage session core derives (copy_transport) keeps the per-host rule."""
     from qgis.PyQt.QtNetwork import QSslError
 
-    from os_downloads.core.net.http import copy_transport
+    from os_downloads.core.net.transport import copy_transport
 
     server, cert_file = https_servers("IP:127.0.0.1")
     ssl_exceptions(

@@ -14,7 +14,7 @@ from qgis.core import QgsApplication, QgsProject, QgsSettings, QgsVectorLayer, Q
 
 from os_downloads.core.errors import SignatureError
 from os_downloads.core.sources.trud.signature import find_verifier
-from os_downloads.replica.trud import TRUD_API_KEY, api_url
+from os_downloads.replica.server.trud import TRUD_API_KEY, api_url
 
 CPO_GROUP = "Code-Point® Open 2026-02 (CSV)"
 ODS_WEEKLY_GROUP = "NHS TRUD 58: Release 5.2.0 (2025-05-08)"

@@ -14,6 +14,7 @@ import pytest
 
 from os_downloads.core.api.client import OSDownloadsClient
 from os_downloads.core.api.models import Product, ProductDownload
+from os_downloads.core.cli import context
 from os_downloads.core.cli import main as cli
 from os_downloads.core.errors import UnexpectedResponse
 
@@ -108,7 +109,7 @@ def test_the_command_line_prints_one_clear_error_not_the_last_resort(
     replica.set_faults(body_override={path: body})
     code, out, err = run(replica, *[a.replace("{tmp}", str(tmp_path)) for a in command])
 
-    assert code == cli.EXIT_ERROR and out == ""
+    assert code == context.EXIT_ERROR and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith(f"error: The API answered with something unexpected for {path}: ")
@@ -150,6 +151,6 @@ def test_an_error_body_nested_too_deeply_still_gives_the_status_in_words(replica
     replica.set_faults(body_override={"/products/Deep": {"status": 404, "body": deep}})
     code, out, err = run(replica, "product", "Deep")
 
-    assert code == cli.EXIT_ERROR and out == ""
+    assert code == context.EXIT_ERROR and out == ""
     (line,) = err.strip().splitlines()
     assert line.startswith("error: Not found (HTTP 404)")

@@ -15,12 +15,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Dict, Optional, Tuple
 
 import pytest
 
+from os_downloads.core.cli import context, output
 from os_downloads.core.cli import main as cli
-from os_downloads.core.engine.download import Progress
+from os_downloads.core.engine.progress import Progress
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHONPATH = ROOT / ".build" / "pythonpath"
@@ -48,7 +50,7 @@ def assert_one_line_error(err: str) -> None:
 def test_products_json_lists_every_product(replica):
     code, out, err = run(replica, "products", "--json")
 
-    assert code == cli.EXIT_OK and err == ""
+    assert code == context.EXIT_OK and err == ""
     products = json.loads(out)
     assert {"OpenRoads", "Terrain50"} <= {p["id"] for p in products}
     assert all({"id", "name", "version"} <= set(p) for p in products)
@@ -78,7 +80,7 @@ def test_files_json_with_filters(replica):
 
 
 def test_packages_and_versions_with_the_key_from_the_environment(replica):
-    env = {cli.KEY_ENV: replica.api_key}
+    env = {context.KEY_ENV: replica.api_key}
     code, out, _ = run(replica, "packages", "--json", env=env)
     assert code == 0 and "0040154231" in {p["id"] for p in json.loads(out)}
 
@@ -89,7 +91,7 @@ def test_packages_and_versions_with_the_key_from_the_environment(replica):
 
 
 def test_packages_over_oauth2_when_a_secret_is_given(replica):
-    env = {cli.KEY_ENV: replica.api_key, cli.SECRET_ENV: replica.api_secret}
+    env = {context.KEY_ENV: replica.api_key, context.SECRET_ENV: replica.api_secret}
     code, out, _ = run(replica, "packages", "--json", env=env)
 
     assert code == 0 and json.loads(out)
@@ -117,7 +119,7 @@ def test_download_extract_json_and_a_second_run_that_fetches_nothing(replica, tm
 
 
 def test_download_package_latest(replica, tmp_path):
-    env = {cli.KEY_ENV: replica.api_key}
+    env = {context.KEY_ENV: replica.api_key}
     code, out, _ = run(
         replica, "download-package", "0040154231", "--dest", str(tmp_path), "--json", env=env
     )
@@ -134,9 +136,9 @@ def test_download_package_latest(replica, tmp_path):
 
 def test_a_bad_key_is_one_line_without_the_key(replica):
     key = "not-the-right-key-123"
-    code, out, err = run(replica, "packages", env={cli.KEY_ENV: key})
+    code, out, err = run(replica, "packages", env={context.KEY_ENV: key})
 
-    assert code == cli.EXIT_ERROR and out == ""
+    assert code == context.EXIT_ERROR and out == ""
     assert_one_line_error(err)
     assert "401" in err and "OS_API_KEY" in err and key not in err
 
@@ -144,7 +146,7 @@ def test_a_bad_key_is_one_line_without_the_key(replica):
 def test_packages_without_a_key_say_how_to_give_one(replica):
     code, _, err = run(replica, "packages")
 
-    assert code == cli.EXIT_ERROR
+    assert code == context.EXIT_ERROR
     assert_one_line_error(err)
     assert "--key" in err and "OS_API_KEY" in err
 
@@ -152,7 +154,7 @@ def test_packages_without_a_key_say_how_to_give_one(replica):
 def test_an_unknown_product_is_one_line(replica):
     code, _, err = run(replica, "product", "NoSuchProduct")
 
-    assert code == cli.EXIT_ERROR
+    assert code == context.EXIT_ERROR
     assert_one_line_error(err)
     assert "404" in err and "NoSuchProduct" in err
 
@@ -160,35 +162,33 @@ def test_an_unknown_product_is_one_line(replica):
 def test_a_missing_format_lists_what_there_is(replica, tmp_path):
     code, _, err = run(replica, "download", "OpenRoads", "--format", "DXF", "--dest", str(tmp_path))
 
-    assert code == cli.EXIT_ERROR
+    assert code == context.EXIT_ERROR
     assert_one_line_error(err)
     assert "GeoPackage (GB)" in err
 
 
 def test_usage_errors_exit_2(replica):
     code, _, err = run(replica, "download", "OpenRoads", "--dest", "x")  # no --format
-    assert code == cli.EXIT_USAGE
+    assert code == context.EXIT_USAGE
     assert "--format" in err  # on the stream main() was given
-    assert run(replica, "no-such-command")[0] == cli.EXIT_USAGE
-    assert run(replica, "--workers", "0", "products")[0] == cli.EXIT_USAGE
+    assert run(replica, "no-such-command")[0] == context.EXIT_USAGE
+    assert run(replica, "--workers", "0", "products")[0] == context.EXIT_USAGE
 
 
-def test_an_unexpected_error_is_one_line_unless_debugging(replica):
+def test_an_unexpected_error_is_one_line_unless_debugging(replica, monkeypatch):
     def register(commands) -> None:
-        sub = commands.add_parser("explode", parents=[cli.ctx_parent()])
+        sub = commands.add_parser("explode", parents=[context.ctx_parent()])
         sub.set_defaults(handler=lambda ctx: 1 / 0)
 
-    cli.register_commands(register)
-    try:
-        code, _, err = run(replica, "explode")
-        assert code == cli.EXIT_ERROR
-        assert_one_line_error(err)
-        assert "ZeroDivisionError" in err and "--debug" in err
+    # One more command module in the table, for this test only.
+    monkeypatch.setattr(cli, "COMMANDS", (*cli.COMMANDS, SimpleNamespace(register=register)))
+    code, _, err = run(replica, "explode")
+    assert code == context.EXIT_ERROR
+    assert_one_line_error(err)
+    assert "ZeroDivisionError" in err and "--debug" in err
 
-        code, _, err = run(replica, "explode", "--debug")
-        assert code == cli.EXIT_ERROR and "Traceback" in err
-    finally:
-        cli._REGISTRARS.remove(register)
+    code, _, err = run(replica, "explode", "--debug")
+    assert code == context.EXIT_ERROR and "Traceback" in err
 
 
 # --- the real program -------------------------------------------------------------------
@@ -196,7 +196,7 @@ def test_an_unexpected_error_is_one_line_unless_debugging(replica):
 
 def program(*args: str, **kwargs) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(PYTHONPATH))
-    env.pop(cli.KEY_ENV, None)
+    env.pop(context.KEY_ENV, None)
     return subprocess.Popen(
         [sys.executable, "-m", "os_downloads", *args],
         env=env,
@@ -211,7 +211,7 @@ def test_python_m_os_downloads_runs_the_command_line(replica):
     done = program("--api-url", replica.api_url, "product", "NoSuchProduct")
     out, err = done.communicate(timeout=60)
 
-    assert done.returncode == cli.EXIT_ERROR and out == ""
+    assert done.returncode == context.EXIT_ERROR and out == ""
     assert_one_line_error(err)
 
 
@@ -251,14 +251,14 @@ def test_ctrl_c_exits_130_and_leaves_only_the_resumable_part(replica, tmp_path):
         if running.poll() is None:
             running.kill()
 
-    assert running.returncode == cli.EXIT_CANCELLED, err
+    assert running.returncode == context.EXIT_CANCELLED, err
     assert err.strip() == "Cancelled." and "Traceback" not in err
     assert list(tmp_path.rglob("*.zip.part")) and not list(tmp_path.rglob("*.zip"))
 
 
 def test_the_progress_bar_draws_one_line():
     stream = io.StringIO()
-    bar = cli.ProgressBar(stream)
+    bar = output.ProgressBar(stream)
 
     bar(Progress(500_000, 1_000_000, 1, 2, "terr50_gagg_gb.zip", 2_000_000.0))
     bar.close()

@@ -19,8 +19,8 @@ from os_downloads.core.errors import (
     RateLimitedError,
     describe,
 )
-from os_downloads.core.net.http import origin
 from os_downloads.core.net.retry import RetryPolicy
+from os_downloads.core.net.transport import origin
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, max_total_wait=2.0)
 TOPOGRAPHY = "0040154231"

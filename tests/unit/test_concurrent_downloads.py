@@ -23,7 +23,7 @@ from typing import List, Optional
 import pytest
 
 from os_downloads.core.engine.manifest import read_manifest
-from os_downloads.replica.storage import etag_of
+from os_downloads.replica.server.storage import etag_of
 
 PYTHONPATH = Path(__file__).resolve().parents[2] / ".build" / "pythonpath"
 GRID = "ASCII Grid and GML (Grid)"

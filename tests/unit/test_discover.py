@@ -17,10 +17,10 @@ from typing import Any, Dict, Iterator, List
 import pytest
 from archive_factory import file, make_zip, zip_bytes
 
+from os_downloads.core.engine.crs import crs_from_wkt
 from os_downloads.core.engine.discover import (
     DEFAULT_CRS,
     Dataset,
-    crs_from_wkt,
     find_datasets,
     group_tiles,
 )
@@ -465,8 +465,8 @@ def _catalogue_archives(data_dir: Path) -> Dict[str, List[Path]]:
 
 
 def test_every_sample_product_extracts_and_has_datasets(tmp_path: Path) -> None:
-    pytest.importorskip("os_downloads.replica.sampledata")
-    from os_downloads.replica.datadir import ensure_sample_data
+    pytest.importorskip("os_downloads.replica.data.sampledata")
+    from os_downloads.replica.data.datadir import ensure_sample_data
 
     data_dir = ensure_sample_data()
     products = _catalogue_archives(data_dir)

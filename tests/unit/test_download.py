@@ -26,11 +26,12 @@ from os_downloads.core.engine.download import (
     STATUS_DOWNLOADED,
     STATUS_SKIPPED,
     DownloadResult,
-    Progress,
     download_files,
 )
 from os_downloads.core.engine.manifest import Manifest, ManifestFile, write_manifest
 from os_downloads.core.engine.partfile import PartInfo, write_part_info
+from os_downloads.core.engine.progress import Progress
+from os_downloads.core.engine.recorded import manifest_records
 from os_downloads.core.errors import (
     Cancelled,
     ChecksumMismatchError,
@@ -39,7 +40,7 @@ from os_downloads.core.errors import (
     SizeMismatchError,
 )
 from os_downloads.core.net.retry import RetryPolicy
-from os_downloads.replica.storage import etag_of
+from os_downloads.replica.server.storage import etag_of
 
 FAST_RETRY = RetryPolicy(max_attempts=6, base_delay=0.01, max_delay=0.2, max_total_wait=10)
 PACKAGE_ID = "0040154231"
@@ -386,14 +387,15 @@ def test_an_unverified_file_is_skipped_only_when_the_manifest_knows_it(replica, 
     first = fetch(client, [file], tmp_path).files[0]
     replica.request_log.clear()
 
-    again = fetch(client, [file], tmp_path)  # no manifest: cannot trust it, fetch again
+    again = fetch(client, [file], tmp_path, recorded=manifest_records(tmp_path))
+    # no manifest: cannot trust it, fetch again
     assert again.files[0].status == STATUS_DOWNLOADED
     assert len(storage_gets(replica, BIG)) == 1
 
     record = ManifestFile(BIG, first.size, md5=first.checksum.hexdigest, verified=False)
     write_manifest(tmp_path, Manifest(source="os-opendata", id="Terrain50", files=[record]))
     replica.request_log.clear()
-    third = fetch(client, [file], tmp_path)
+    third = fetch(client, [file], tmp_path, recorded=manifest_records(tmp_path))
     assert third.files[0].status == STATUS_SKIPPED and not third.files[0].verified
     assert replica.requests("storage") == []
 

@@ -30,14 +30,10 @@ from archive_factory import (
     zip_bytes,
 )
 
-from os_downloads.core.engine.extract import (
-    MARKER_NAME,
-    ExtractLimits,
-    default_dest,
-    extract_all,
-    extract_archive,
-    safe_member_path,
-)
+from os_downloads.core.engine.archive_safety import safe_member_path
+from os_downloads.core.engine.extract import default_dest, extract_all, extract_archive
+from os_downloads.core.engine.extract_marker import MARKER_NAME
+from os_downloads.core.engine.zip_limits import ExtractLimits
 from os_downloads.core.errors import (
     ArchiveNameClashError,
     Cancelled,

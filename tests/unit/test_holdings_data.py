@@ -26,17 +26,18 @@ import requests
 
 from os_downloads.core.api.auth import ApiKeyAuth
 from os_downloads.core.api.client import OSDownloadsClient
-from os_downloads.replica.catalogue import HOLDING_NEXT_VERSIONS, HOLDING_PACKAGES
-from os_downloads.replica.holdings_truth import (
+from os_downloads.replica.data.catalogue import HOLDING_NEXT_VERSIONS, HOLDING_PACKAGES
+from os_downloads.replica.data.holdings_truth import (
     apply_abp,
     apply_abp_tiles,
     apply_mastermap,
     compute_truth,
     holdings_truth,
+    publish_next_update,
 )
-from os_downloads.replica.sample_abp import COLUMNS, FIELD_COUNTS, TABLES, key_of
-from os_downloads.replica.sample_build import SampleBuild
-from os_downloads.replica.sample_holdings import (
+from os_downloads.replica.data.sample_abp import COLUMNS, FIELD_COUNTS, TABLES, key_of
+from os_downloads.replica.data.sample_build import SampleBuild
+from os_downloads.replica.data.sample_holdings import (
     SMALL,
     abp_key_text,
     abp_state,
@@ -44,9 +45,8 @@ from os_downloads.replica.sample_holdings import (
     ensure_bench_data,
     mastermap_state,
     package_versions,
-    publish_next_update,
 )
-from os_downloads.replica.sample_mastermap import OSGB_NS
+from os_downloads.replica.data.sample_mastermap import OSGB_NS
 
 TOPOGRAPHY = "0040163512"
 ADDRESSES = "0040163520"

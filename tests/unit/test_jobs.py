@@ -14,12 +14,7 @@ import pytest
 
 from os_downloads.core.api.auth import ApiKeyAuth
 from os_downloads.core.api.client import OSDownloadsClient
-from os_downloads.core.engine.download import (
-    PHASE_DISCOVER,
-    PHASE_DOWNLOAD,
-    PHASE_EXTRACT,
-    Progress,
-)
+from os_downloads.core.engine.folders import safe_folder_name
 from os_downloads.core.engine.manifest import (
     MANIFEST_NAME,
     Manifest,
@@ -27,9 +22,16 @@ from os_downloads.core.engine.manifest import (
     read_manifest,
     write_manifest,
 )
-from os_downloads.core.engine.pipeline import fetch_package_version, fetch_product, safe_folder_name
+from os_downloads.core.engine.progress import (
+    PHASE_DISCOVER,
+    PHASE_DOWNLOAD,
+    PHASE_EXTRACT,
+    Progress,
+)
 from os_downloads.core.errors import Cancelled, ConfigurationError
 from os_downloads.core.net.retry import RetryPolicy
+from os_downloads.core.sources.os_packages import fetch_package_version
+from os_downloads.core.sources.os_products import fetch_product
 
 PACKAGE_ID = "0040154231"
 GRID = "ASCII Grid and GML (Grid)"

@@ -12,9 +12,11 @@ import sqlite3
 from pathlib import Path
 
 from os_downloads.core.api.client import OSDownloadsClient
+from os_downloads.core.cli import context
 from os_downloads.core.cli import main as cli
 from os_downloads.core.engine.manifest import MANIFEST_NAME
-from os_downloads.core.engine.pipeline import EXTRACTED_FOLDER, product_folder
+from os_downloads.core.engine.pipeline import EXTRACTED_FOLDER
+from os_downloads.core.sources.os_products import product_folder
 
 PRODUCT = "OpenUSRN"  # one GeoPackage zip in the replica
 
@@ -55,7 +57,7 @@ def test_a_failure_while_looking_for_datasets_keeps_the_verified_download(replic
         env={},
     )
 
-    assert code == cli.EXIT_OK, err.getvalue()
+    assert code == context.EXIT_OK, err.getvalue()
     result = json.loads(out.getvalue())
     assert [f["verified"] for f in result["files"]] == [True]
     manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))

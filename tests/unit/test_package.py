@@ -168,6 +168,8 @@ def test_ships_only_what_runs(names: List[str]) -> None:
         ("i18n/update_translations.py", False),
         ("resources.qrc", False),
         ("replica/server.py", False),
+        ("replica/server/routing.py", False),
+        ("replica/data/catalogue_products.json", False),
         ("core/api/__pycache__/client.cpython-311.pyc", False),
         ("notes.txt", False),
         ("icons/icon.svg", True),

@@ -13,7 +13,7 @@ import requests
 
 from os_downloads.core.api.client import OSDownloadsClient
 from os_downloads.core.errors import Cancelled, ConfigurationError
-from os_downloads.core.net.http import HttpClient, copy_transport
+from os_downloads.core.net.http import HttpClient
 from os_downloads.core.net.ratelimit import (
     DEVELOPMENT_PER_MINUTE,
     LIVE_PER_MINUTE,
@@ -24,6 +24,7 @@ from os_downloads.core.net.ratelimit import (
     process_limiter,
 )
 from os_downloads.core.net.retry import RetryPolicy
+from os_downloads.core.net.transport import copy_transport
 
 FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, max_total_wait=2.0)
 LIMIT, WINDOW = 5, 1.0

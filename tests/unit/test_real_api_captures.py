@@ -22,8 +22,8 @@ from typing import Any, Dict, List
 import pytest
 
 from os_downloads.core.sync import run as sync
-from os_downloads.replica.inventory import CATALOGUE_NAME
-from os_downloads.replica.testing import ReplicaServer
+from os_downloads.replica import CATALOGUE_NAME
+from os_downloads.replica.server import ReplicaServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "real_api"
 PYTHONPATH = Path(__file__).resolve().parents[2] / ".build" / "pythonpath"

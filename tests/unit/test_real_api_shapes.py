@@ -22,8 +22,9 @@ from os_downloads.core.api.models import (
     normalise_supply_type,
 )
 from os_downloads.core.engine.manifest import read_manifest
-from os_downloads.core.engine.pipeline import fetch_package_version, fetch_product
 from os_downloads.core.net.retry import RetryPolicy
+from os_downloads.core.sources.os_packages import fetch_package_version
+from os_downloads.core.sources.os_products import fetch_product
 from os_downloads.core.sync import run as sync
 
 FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, max_total_wait=2.0)

@@ -1,7 +1,7 @@
 """The replica behaves like the OS Downloads API where our client depends on it.
 
 Most tests run against a replica over the tiny hand-made catalogue
-(``replica.minidata``) so they can assert exact strings; the last ones run
+(``replica.data.minidata``) so they can assert exact strings; the last ones run
 against the generated sample data the rest of the suite uses.
 """
 
@@ -20,14 +20,14 @@ import pytest
 import requests
 
 from os_downloads.replica import DEMO_API_KEY, DEMO_API_SECRET
-from os_downloads.replica.minidata import (
+from os_downloads.replica.data.minidata import (
     BGS_VERSION,
     BIG_FILE,
     PACKAGE_ID,
     PACKAGE_VERSIONS,
     write_tiny_catalogue,
 )
-from os_downloads.replica.testing import ReplicaServer
+from os_downloads.replica.server import ReplicaServer
 
 TERRAIN50_URL_QUERY = "area=GB&format=ASCII+Grid+and+GML+%28Grid%29&redirect"
 

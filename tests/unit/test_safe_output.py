@@ -19,6 +19,7 @@ from typing import Dict, Optional, Tuple
 
 import pytest
 
+from os_downloads.core.cli import context, output
 from os_downloads.core.cli import main as cli
 from os_downloads.core.errors import NetworkError, connection_failure
 from os_downloads.core.net.http import HttpClient
@@ -93,7 +94,7 @@ def test_hostile_product_names_never_reach_the_terminal_raw(replica, command):
     )
     code, out, err = run(replica.api_url, *command)
 
-    assert code == cli.EXIT_OK, err
+    assert code == context.EXIT_OK, err
     assert_no_raw_controls(out + err)
     assert not any(line.startswith("error:") for line in out.splitlines())
     if "--json" in command:
@@ -107,7 +108,7 @@ def test_an_api_message_with_a_newline_cannot_forge_a_second_error_line(replica)
     replica.set_faults(body_override={"/products/Nope": {"status": 404, "body": body}})
     code, out, err = run(replica.api_url, "product", "Nope")
 
-    assert code == cli.EXIT_ERROR and out == ""
+    assert code == context.EXIT_ERROR and out == ""
     assert_stderr_contract(err, errors=1)
     assert_no_raw_controls(err)
     assert "No such product.\\x0aerror: everything is fine" in err
@@ -125,7 +126,7 @@ def test_a_retry_notice_is_a_warning_line_before_the_one_error_line(replica, tmp
         str(tmp_path),
     )
 
-    assert code == cli.EXIT_ERROR
+    assert code == context.EXIT_ERROR
     assert_stderr_contract(err, errors=1)
     lines = err.splitlines()
     assert lines[0].startswith("warning: ") and "once more" in lines[0]
@@ -171,7 +172,7 @@ def test_a_refused_connection_is_one_line_in_words(tmp_path):
     port = closed_port()
     code, out, err = run(f"http://127.0.0.1:{port}/downloads/v1", "products")
 
-    assert code == cli.EXIT_ERROR and out == ""
+    assert code == context.EXIT_ERROR and out == ""
     assert_stderr_contract(err, errors=1)
     # retries are said as warning: lines; the failure is the one error: line, last
     assert err.splitlines()[-1].startswith(
@@ -272,17 +273,17 @@ def test_log_lines_carry_no_terminal_control_characters():
 def test_a_warning_while_the_progress_bar_is_drawn_starts_its_own_line():
     import logging
 
-    from os_downloads.core.engine.download import Progress
+    from os_downloads.core.engine.progress import Progress
 
     stream = io.StringIO()
-    err = cli.SafeStream(stream, keep="\n\r")
-    bar = cli.ProgressBar(err)
-    handler = cli._warnings_to(err)
+    err = output.SafeStream(stream, keep="\n\r")
+    bar = output.ProgressBar(err)
+    handler = output.warnings_to(err)
     try:
         bar(Progress(500_000, 1_000_000, 1, 2, "x.zip", 2_000_000.0))
         logging.getLogger("os_downloads.core.engine.download").warning("x.zip: fetching it again")
     finally:
-        logging.getLogger(cli.PACKAGE_LOGGER).removeHandler(handler)
+        logging.getLogger(output.PACKAGE_LOGGER).removeHandler(handler)
 
     after_the_bar = stream.getvalue().split("\r")[-1]
     assert after_the_bar == "warning: x.zip: fetching it again\n"
@@ -295,7 +296,7 @@ def test_a_command_closes_the_client_it_made(replica, tmp_path):
     gc.collect()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ResourceWarning)
-        assert run(replica.api_url, "products")[0] == cli.EXIT_OK
+        assert run(replica.api_url, "products")[0] == context.EXIT_OK
         assert run(replica.api_url, "download", "OpenUSRN", "--format", "GeoPackage")[0] == 2
         code, _, err = run(
             replica.api_url,
@@ -306,7 +307,7 @@ def test_a_command_closes_the_client_it_made(replica, tmp_path):
             "--dest",
             str(tmp_path),
         )
-        assert code == cli.EXIT_OK, err
+        assert code == context.EXIT_OK, err
         gc.collect()
 
     unclosed = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]

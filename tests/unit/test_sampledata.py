@@ -21,10 +21,10 @@ import pytest
 gdal = pytest.importorskip("osgeo.gdal")
 from osgeo import ogr, osr  # noqa: E402
 
-from os_downloads.replica import sample_opendata, sample_packages  # noqa: E402
-from os_downloads.replica.sample_build import Contributor, SampleBuild  # noqa: E402
-from os_downloads.replica.sample_vector import Layer, write_mapinfo  # noqa: E402
-from os_downloads.replica.sampledata import SAMPLE_POSTCODES, generate  # noqa: E402
+from os_downloads.replica.data import sample_opendata, sample_packages  # noqa: E402
+from os_downloads.replica.data.sample_build import Contributor, SampleBuild  # noqa: E402
+from os_downloads.replica.data.sample_vector import Layer, write_mapinfo  # noqa: E402
+from os_downloads.replica.data.sampledata import SAMPLE_POSTCODES, generate  # noqa: E402
 
 gdal.UseExceptions()
 ogr.UseExceptions()

@@ -21,6 +21,7 @@ import pytest
 from os_downloads.core.api.models import DataPackageVersionSummary
 from os_downloads.core.engine.lock import FileLock
 from os_downloads.core.errors import ConfigurationError, LockHeldError
+from os_downloads.core.sources.os_packages import versions_to_fetch
 from os_downloads.core.sync import run as sync
 
 PYTHONPATH = Path(__file__).resolve().parents[2] / ".build" / "pythonpath"
@@ -139,25 +140,25 @@ def ids(versions: List[DataPackageVersionSummary]) -> List[str]:
 
 
 def test_first_run_takes_the_newest_full_supply_then_its_updates() -> None:
-    wanted, superseded = sync.versions_to_fetch(VERSIONS, set())
+    wanted, superseded = versions_to_fetch(VERSIONS, set())
     assert ids(wanted) == ["13", "14"]
     assert ids(superseded) == ["11", "12"]
 
 
 def test_later_runs_take_only_new_versions_in_order() -> None:
-    assert ids(sync.versions_to_fetch(VERSIONS, {"13"})[0]) == ["14"]
-    assert ids(sync.versions_to_fetch(VERSIONS, {"13", "14"})[0]) == []
+    assert ids(versions_to_fetch(VERSIONS, {"13"})[0]) == ["14"]
+    assert ids(versions_to_fetch(VERSIONS, {"13", "14"})[0]) == []
 
 
 def test_a_new_full_supply_supersedes_unfetched_updates_before_it() -> None:
-    wanted, superseded = sync.versions_to_fetch(VERSIONS, {"11"})
+    wanted, superseded = versions_to_fetch(VERSIONS, {"11"})
     assert ids(wanted) == ["13", "14"]
     assert ids(superseded) == ["12"]
 
 
 def test_without_any_full_supply_every_version_is_fetched_oldest_first() -> None:
     only_updates = [version("3", "2026-03-01", "COU"), version("2", "2026-02-01", "COU")]
-    assert ids(sync.versions_to_fetch(only_updates, set())[0]) == ["2", "3"]
+    assert ids(versions_to_fetch(only_updates, set())[0]) == ["2", "3"]
 
 
 # --- the lock -------------------------------------------------------------------------------

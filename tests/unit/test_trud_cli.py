@@ -11,7 +11,7 @@ import pytest
 
 from os_downloads.core.cli.main import main
 from os_downloads.core.sources.trud.signature import find_verifier
-from os_downloads.replica.trud import TRUD_API_KEY, api_url
+from os_downloads.replica.server.trud import TRUD_API_KEY, api_url
 
 
 def run(args: List[str], env: Dict[str, str]) -> Tuple[int, str, str]:

@@ -17,8 +17,8 @@ from os_downloads.core.errors import (
 from os_downloads.core.net.retry import RetryPolicy
 from os_downloads.core.redact import redact
 from os_downloads.core.sources.trud.client import TrudClient, TrudRelease, parse_item
-from os_downloads.replica.trud import TRUD_API_KEY, TRUD_DISABLED_KEY, api_url, restore
-from os_downloads.replica.trud import publish_next_release as publish
+from os_downloads.replica.server.trud import TRUD_API_KEY, TRUD_DISABLED_KEY, api_url, restore
+from os_downloads.replica.server.trud import publish_next_release as publish
 
 FAST = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05)
 

@@ -15,7 +15,7 @@ from os_downloads.core.net.retry import RetryPolicy
 from os_downloads.core.sources.trud.client import TrudClient
 from os_downloads.core.sources.trud.fetch import fetch_trud_release, release_folder
 from os_downloads.core.sources.trud.signature import find_verifier
-from os_downloads.replica.trud import TRUD_API_KEY, api_url
+from os_downloads.replica.server.trud import TRUD_API_KEY, api_url
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05)
 needs_gpg = pytest.mark.skipif(find_verifier() is None, reason="no gpgv/gpg on this machine")

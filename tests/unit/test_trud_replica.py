@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from os_downloads.replica.sample_build import SampleBuild
-from os_downloads.replica.sample_trud import SigningKey, build_trud, key_cache_dir
-from os_downloads.replica.trud import TRUD_API_KEY, api_url, publish_next_release, trud_state
+from os_downloads.replica.data.sample_build import SampleBuild
+from os_downloads.replica.data.sample_trud import SigningKey, build_trud, key_cache_dir
+from os_downloads.replica.server.trud import TRUD_API_KEY, api_url, publish_next_release, trud_state
 
 
 def test_error_bodies_are_the_guides(replica):

@@ -20,7 +20,7 @@ from os_downloads.core.sources.trud.signature import (
     parse_fciv,
     verify_detached,
 )
-from os_downloads.replica.trud import TRUD_API_KEY, api_url
+from os_downloads.replica.server.trud import TRUD_API_KEY, api_url
 
 OTHER_KEY = "71ED5964BAE53E83556320A42BE59DADEE84BEB0"
 needs_gpg = pytest.mark.skipif(find_verifier() is None, reason="no gpgv/gpg on this machine")

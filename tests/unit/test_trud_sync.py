@@ -11,7 +11,7 @@ import pytest
 from os_downloads.core.errors import ConfigurationError
 from os_downloads.core.sources.trud import sync_kind as trud_sync
 from os_downloads.core.sync import run as sync
-from os_downloads.replica.trud import TRUD_API_KEY, api_url, publish_next_release, restore
+from os_downloads.replica.server.trud import TRUD_API_KEY, api_url, publish_next_release, restore
 
 MONDAY_10AM = datetime(2026, 3, 9, 10, 0, tzinfo=timezone.utc)
 SATURDAY_2PM = datetime(2026, 3, 7, 14, 2, tzinfo=timezone.utc)

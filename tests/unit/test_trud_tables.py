@@ -23,7 +23,7 @@ from os_downloads.core.sources.trud.window import (
     seconds_until_window,
     uk_zone,
 )
-from os_downloads.replica.sample_trud import (
+from os_downloads.replica.data.sample_trud import (
     NEW_BUILD_POSTCODE,
     _practices_in_release,
     epraccur,

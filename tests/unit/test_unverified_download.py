@@ -10,7 +10,7 @@ import hashlib
 
 from os_downloads.core.api.client import OSDownloadsClient
 from os_downloads.core.engine.manifest import read_manifest
-from os_downloads.core.engine.pipeline import fetch_product
+from os_downloads.core.sources.os_products import fetch_product
 
 PRODUCT = "GBOverviewMaps"
 FILE_NAME = "gboverviewmaps_gtiff_gb.zip"

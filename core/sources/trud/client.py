@@ -34,8 +34,10 @@ from ...errors import (
     RateLimitedError,
     ServerError,
 )
-from ...net.http import HttpClient, resolve_base_url, response_json
+from ...net.http import HttpClient
+from ...net.responses import response_json
 from ...net.retry import RetryPolicy
+from ...net.transport import resolve_base_url
 from ...redact import RedactingFilter, get_logger, mask, redact, register_secret
 
 log = get_logger(__name__)

@@ -7,9 +7,11 @@ unless asked not to, the legacy integrity chain (checksum XML, its PGP
 signature, TRUD's public key) is checked *before* anything is extracted: a
 signature that does not verify stops the job with ``SignatureError``, nothing
 extracted and no manifest written (so the next run fetches the small files
-again). Extraction and the manifest are the OS jobs' (``finish_job``), with
-``source: "trud"``; ODS XML organisation files are flattened to a CSV with a
-header, and every CSV table is described (columns, postcode column).
+again). All of it goes through the one pipeline (``core/engine/pipeline.py``):
+the signature check is its ``after_download`` hook, ODS XML organisation files
+are flattened to a CSV with a header in ``after_extract``, and every CSV table
+is described (columns, postcode column) into the manifest by ``describe``;
+extraction happens once and the manifest (``source: "trud"``) is written once.
 
 Layout: ``<dest_root>/trud/<item>/<archive name without .zip>/`` holding the
 archive, ``trud_<name>.xml``, ``trud_<name>.xml.asc``, the public key, the
@@ -21,15 +23,15 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ...api.models import LATEST
-from ...engine.download import DEFAULT_WORKERS, ProgressCallback, download_files
+from ...engine.download import DEFAULT_WORKERS, DownloadResult, ProgressCallback
+from ...engine.folders import safe_folder_name
 from ...engine.manifest import SOURCE_TRUD, Manifest
-from ...engine.pipeline import JobResult, extract_downloads, finish_job, safe_folder_name
+from ...engine.pipeline import EXTRACTED_FOLDER, FetchPlan, JobResult, run_plan
 from ...errors import ConfigurationError
 from ...redact import get_logger
-from ..updates import CURRENT, UPDATE, UPDATE_CHECKERS, Held, UpdateCheck
 from .client import TrudClient, TrudRelease, parse_item
 from .ods_xml import flatten_to_csv, is_ods_full_file
 from .signature import AUTO, SignatureOutcome, VerifierChoice, check_release_signature
@@ -101,6 +103,82 @@ def release_folder(dest_root: Path, item: int, release: TrudRelease) -> Path:
     return Path(dest_root) / TRUD_FOLDER / str(int(item)) / safe_folder_name(stem)
 
 
+class TrudPlan:
+    """The plan for one release, with what its hooks found (for ``TrudJobResult``)."""
+
+    def __init__(
+        self,
+        client: TrudClient,
+        item: int,
+        release: TrudRelease,
+        dest_root: Path,
+        verify_signature: bool,
+        trusted_fingerprints: Sequence[str],
+        verifier: VerifierChoice,
+    ) -> None:
+        self.item = item
+        self.release = release
+        self.verify_signature = verify_signature
+        self.trusted = trusted_fingerprints
+        self.verifier = verifier
+        self.chain = verify_signature and release.has_signature_chain
+        self.signature: Optional[SignatureOutcome] = None
+        self.tables: Tuple[TableInfo, ...] = ()
+        self.plan = FetchPlan(
+            folder=release_folder(dest_root, item, release),
+            files=release.remote_files(integrity_files=self.chain),
+            manifest=Manifest(
+                source=SOURCE_TRUD,
+                id=str(item),
+                name=f"NHS TRUD item {item}",
+                version=release.id,
+                extra={"release": release.to_json()},  # URLs redacted
+            ),
+            resolve=client.resolve,
+            session=client.session,
+            retry=client.http.retry,
+            after_download=self.check_signature,
+            after_extract=_flatten_ods_xml,
+            describe=self.describe_tables,
+        )
+
+    def check_signature(self, result: DownloadResult, manifest: Manifest) -> None:
+        """Before extraction: a signature that does not verify raises ``SignatureError``."""
+        if self.verify_signature:
+            self.signature = (
+                _check_signature(self.release, result.dest, self.verifier, self.trusted)
+                if self.chain
+                else SignatureOutcome(False, NO_CHAIN_MESSAGE)
+            )
+            log.info("TRUD item %s: %s", self.item, self.signature.message)
+        manifest.extra["signature"] = self.signature.to_json() if self.signature else None
+
+    def describe_tables(self, folder: Path, extracted: Optional[Path]) -> Dict[str, Any]:
+        self.tables = tuple(find_tables(extracted)) if extracted else ()
+        return {"tables": [_table_json(t, folder) for t in self.tables]} if self.tables else {}
+
+
+def plan_trud_release(
+    client: TrudClient,
+    item: Any,
+    release_id: Optional[str] = LATEST,
+    *,
+    dest_root: Path,
+    verify_signature: bool = True,
+    trusted_fingerprints: Sequence[str] = (),
+    verifier: VerifierChoice = AUTO,
+    release: Optional[TrudRelease] = None,
+) -> TrudPlan:
+    """The pipeline's plan for one release of ``item`` (newest by default)."""
+    number = parse_item(item)
+    release = release or client.release(number, release_id or LATEST)
+    if not release.archive.url:
+        raise ConfigurationError(f"TRUD lists no archive for {release.name} of item {number}.")
+    return TrudPlan(
+        client, number, release, dest_root, verify_signature, trusted_fingerprints, verifier
+    )
+
+
 def fetch_trud_release(
     client: TrudClient,
     item: Any,
@@ -120,52 +198,24 @@ def fetch_trud_release(
 
     ``release`` skips asking TRUD again when the caller already has the listing.
     """
-    number = parse_item(item)
-    release = release or client.release(number, release_id or LATEST)
-    if not release.archive.url:
-        raise ConfigurationError(f"TRUD lists no archive for {release.name} of item {number}.")
-    chain = verify_signature and release.has_signature_chain
-    folder = release_folder(dest_root, number, release)
-    log.info("TRUD item %s: fetching %s into %s", number, release.name, folder)
-    result = download_files(
-        release.remote_files(integrity_files=chain),
-        folder,
-        resolve=client.resolve,
-        session=client.session,
-        workers=workers,
-        progress=progress,
-        cancel=cancel,
-        retry=client.http.retry,
+    planned = plan_trud_release(
+        client,
+        item,
+        release_id,
+        dest_root=dest_root,
+        verify_signature=verify_signature,
+        trusted_fingerprints=trusted_fingerprints,
+        verifier=verifier,
+        release=release,
     )
-    outcome: Optional[SignatureOutcome] = None
-    if verify_signature:
-        outcome = (
-            _check_signature(release, folder, verifier, trusted_fingerprints)
-            if chain
-            else (SignatureOutcome(False, NO_CHAIN_MESSAGE))
-        )
-        log.info("TRUD item %s: %s", number, outcome.message)
-    manifest = Manifest(
-        source=SOURCE_TRUD,
-        id=str(number),
-        name=f"NHS TRUD item {number}",
-        version=release.id,
-        extra={
-            "release": release.to_json(),  # URLs redacted
-            "signature": outcome.to_json() if outcome else None,
-        },
+    log.info(
+        "TRUD item %s: fetching %s into %s",
+        planned.item,
+        planned.release.name,
+        planned.plan.folder,
     )
-    if extract:
-        extracted = extract_downloads(result, progress=progress, cancel=cancel)
-        _flatten_ods_xml(extracted)
-    job = finish_job(result, manifest, extract=extract, progress=progress, cancel=cancel)
-    tables = tuple(find_tables(job.extracted_folder)) if job.extracted_folder else ()
-    if tables:
-        manifest.extra["tables"] = [_table_json(t, job.folder) for t in tables]
-        from ...engine.manifest import write_manifest
-
-        write_manifest(job.folder, manifest)
-    return TrudJobResult(release, job, outcome, tables)
+    job = run_plan(planned.plan, extract=extract, workers=workers, progress=progress, cancel=cancel)
+    return TrudJobResult(planned.release, job, planned.signature, planned.tables)
 
 
 def _check_signature(
@@ -213,27 +263,5 @@ def _table_json(table: TableInfo, folder: Path) -> dict:
 
 def tables_of(folder: Path) -> List[TableInfo]:
     """The described CSV tables of a fetched release folder (what the loader offers)."""
-    extracted = Path(folder) / "extracted"
+    extracted = Path(folder) / EXTRACTED_FOLDER
     return find_tables(extracted) if extracted.is_dir() else []
-
-
-# --- "is there a newer release?" for core/updates.py -----------------------------------
-
-
-def check_trud_update(client_for: Callable[[str], Any], held: Held) -> UpdateCheck:
-    """Newer when TRUD's newest release of the item is not one held."""
-    latest = client_for(SOURCE_TRUD).release(int(held.id))
-    have = held.newest.version
-    newer = latest.id not in held.versions
-    return UpdateCheck(
-        held.source,
-        held.id,
-        held.label,
-        have,
-        UPDATE if newer else CURRENT,
-        latest_version=latest.id,
-        newer_versions=[latest.id] if newer else [],
-    )
-
-
-UPDATE_CHECKERS.setdefault(SOURCE_TRUD, check_trud_update)

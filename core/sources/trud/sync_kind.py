@@ -1,6 +1,6 @@
 """``[[trud]]`` entries in a sync config: keep NHS TRUD items at their newest release.
 
-Imported by ``core/sync.py`` when a config names ``trud``; registers itself::
+The TRUD source's sync kind (``Trud.sync`` in ``source.py``)::
 
     # trud_key_env = "TRUD_API_KEY"    # env var holding the TRUD key (default)
     # trud_api_url = "https://isd.digital.nhs.uk/trud/api/v1"   # default: env TRUD_API_URL
@@ -29,18 +29,9 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 from ...errors import ConfigurationError, OSDownloadsError
 from ...net.retry import wait
 from ...redact import get_logger, register_secret
-from ...sync.run import (
-    Entry,
-    Plan,
-    Step,
-    SyncContext,
-    _no_extra,
-    _now,
-    _opt_bool,
-    _state_str,
-    register_source_kind,
-)
+from ...sync.plan import Entry, Plan, Step, SyncContext, no_extra, now, opt_bool, state_str
 from .client import KEY_ENV, TrudClient, TrudRelease, parse_item
+from .fetch import fetch_trud_release
 from .window import WINDOWS_TEXT, describe_wait, in_window, seconds_until_window, uk_now
 
 log = get_logger(__name__)
@@ -80,7 +71,7 @@ class TrudItems:
     # --- config -----------------------------------------------------------------------
 
     def parse(self, raw: Mapping[str, Any], where: str) -> Entry:
-        _no_extra(raw, self.fields, where)
+        no_extra(raw, self.fields, where)
         if raw.get("item") in (None, ""):
             raise ConfigurationError(f"{where}: item is missing (the TRUD item number).")
         try:
@@ -92,7 +83,7 @@ class TrudItems:
             key=f"trud/{item}",
             label=f"NHS TRUD item {item}",
             spec={"item": item},
-            extract=_opt_bool(raw.get("extract"), "extract", where, default=None),
+            extract=opt_bool(raw.get("extract"), "extract", where, default=None),
         )
 
     # --- the run --------------------------------------------------------------------------
@@ -137,8 +128,8 @@ class TrudItems:
         item = int(entry.spec["item"])
         release = self._client(ctx).release(item)
         plan = Plan(entry)
-        had = _state_str(state, "release_id", entry)
-        folder = _state_str(state, "folder", entry)
+        had = state_str(state, "release_id", entry)
+        folder = state_str(state, "folder", entry)
         described = _describe(release)
         if had == release.id and folder and Path(folder).is_dir():
             plan.notes.append(f"{described} already fetched")
@@ -153,8 +144,6 @@ class TrudItems:
         return plan
 
     def apply(self, entry: Entry, step: Step, state: Dict[str, Any], ctx: SyncContext) -> str:
-        from .fetch import fetch_trud_release
-
         result = fetch_trud_release(
             self._client(ctx),
             int(entry.spec["item"]),
@@ -172,7 +161,7 @@ class TrudItems:
             release_date=result.release.release_date,
             folder=str(result.folder),
             signature=result.signature.message if result.signature else "",
-            fetched_at=_now(),
+            fetched_at=now(),
         )
         return str(result.folder)
 
@@ -181,5 +170,4 @@ def _describe(release: TrudRelease) -> str:
     return f"{release.name} ({release.release_date}, {release.archive.file_name})"
 
 
-KIND = TrudItems()
-register_source_kind(KIND)
+KIND = TrudItems()  # the one instance, used by the TRUD source (``source.py``)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
+from ...engine.csvsniff import header_field_names, looks_like_header
+
 # The ODS standard 27-field layout (NHS Digital ODS "file layout" documents).
 ODS_27_FIELDS: Tuple[str, ...] = (
     "organisation_code",
@@ -134,13 +136,6 @@ def _read_rows(path: Path, count: int) -> Tuple[List[List[str]], str]:
     return [], "utf-8"
 
 
-def _is_header(row: Sequence[str]) -> bool:
-    """A header row: no cell looks like data (a postcode, a number or a date)."""
-    if not row or any(looks_like_postcode(cell) for cell in row):
-        return False
-    return not any(cell.strip().replace(".", "", 1).isdigit() for cell in row)
-
-
 def _postcode_by_content(rows: Sequence[Sequence[str]], width: int) -> Optional[int]:
     best, best_share = None, 0.5
     for index in range(width):
@@ -163,8 +158,8 @@ def describe_table(path: Path) -> TableInfo:
     if not rows:
         return TableInfo(path, (), True, None, "", encoding)
     width = max(len(r) for r in rows)
-    if _is_header(rows[0]):
-        columns = tuple(c.strip() or f"field_{i + 1}" for i, c in enumerate(rows[0]))
+    if looks_like_header(rows[0]):  # the one rule, shared with discovery
+        columns = header_field_names(rows[0])
         named = next((c for c in columns if _POSTCODE_NAMES.match(c)), None)
         if named is None:
             index = _postcode_by_content(rows[1:], len(columns))

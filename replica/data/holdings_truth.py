@@ -29,6 +29,9 @@ supply (package 0040163538) every row is an insert (CHANGE_TYPE I) and
 (``inserted``, ``updated``, ``deleted`` keys, comparing the truth before and
 after). ``apply_mastermap`` / ``apply_abp`` apply a model supply by OS's rules;
 the tests use them to check that the truth follows from the supplies.
+
+``publish_next_update(server, package_id)`` publishes a holding package's next
+prepared COU on a running replica and returns it with its truth.
 """
 
 from __future__ import annotations
@@ -38,7 +41,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from .catalogue import HOLDING_NEXT_VERSIONS
 from .sample_abp import TABLES, AbpSupply, AbpTileSupply, key_of
+from .sample_build import DEFAULT_DATA_DIR
+from .sample_holdings import NEXT_FOLDER, TRUTH_FOLDER, holding_package, package_versions
 from .sample_mastermap import Feature, Supply
 
 _INT_KEYS = {"street", "blpu", "delivery_point"}
@@ -90,8 +96,6 @@ class HoldingTruth:
 
 
 def truth_path(data_dir: Path, package_id: str, version_id: str) -> Path:
-    from .sample_holdings import TRUTH_FOLDER
-
     return Path(data_dir) / TRUTH_FOLDER / package_id / f"{version_id}.json"
 
 
@@ -126,8 +130,6 @@ def from_json(raw: Dict[str, Any]) -> HoldingTruth:
 
 def compute_truth(package_id: str, version_id: str) -> Dict[str, Any]:
     """The truth straight from the model (what the JSON files hold)."""
-    from .sample_holdings import holding_package, package_versions
-
     for data in package_versions(holding_package(package_id)):
         if data.spec.id == version_id:
             return data.truth
@@ -138,8 +140,6 @@ def holdings_truth(
     package_id: str, version_id: str, data_dir: Optional[Path] = None
 ) -> HoldingTruth:
     """The holding expected after applying the package's FULL up to ``version_id``."""
-    from .sampledata import DEFAULT_DATA_DIR
-
     path = truth_path(Path(data_dir) if data_dir else DEFAULT_DATA_DIR, package_id, version_id)
     try:
         raw = json.loads(path.read_text("utf-8"))
@@ -193,3 +193,41 @@ def apply_abp_tiles(
                 change.row,
             )
     return result
+
+
+# --- publishing at run time -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishedUpdate:
+    version: Any  # inventory.PackageVersion
+    truth: Any  # holdings_truth.HoldingTruth
+
+
+def publish_next_update(server: Any, package_id: str) -> PublishedUpdate:
+    """Publish the next unlisted COU of a holding package on a running ``ReplicaServer``.
+
+    The files were generated with the sample data; the truth after it is returned.
+    Raises ``LookupError`` when every prepared update is already published.
+    """
+    package = holding_package(package_id)
+    have = {v.id for v in server.inventory.package(package_id).versions}
+    pending = [v for v in HOLDING_NEXT_VERSIONS.get(package_id, ()) if v.id not in have]
+    if not pending:
+        raise LookupError(f"Every prepared update of {package_id} is published already")
+    version = pending[0]
+    folder = Path(server.data_dir) / "files" / NEXT_FOLDER / package_id / version.id
+    files = [(p.name, p) for p in sorted(folder.iterdir()) if p.is_file()]
+    published = server.publish_package_version(
+        package_id,
+        reason=version.reason,
+        supply_type=version.supply_type,
+        files=files,
+        product_version=version.product_version,
+    )
+    if published.id != version.id:
+        raise LookupError(
+            f"The replica gave the update id {published.id}, the truth is for {version.id}: "
+            f"publish holding updates before any other version of {package.name}"
+        )
+    return PublishedUpdate(published, holdings_truth(package_id, version.id, server.data_dir))

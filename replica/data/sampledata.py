@@ -9,7 +9,7 @@ Generators plug in as ``Contributor``s (see ``sample_build``): OS OpenData, OS
 data packages and NHS TRUD (the catalogue's ``"trud"`` key) by default; pass
 ``contributors=`` for others. Bump a contributor's ``version`` to rebuild.
 
-Command line: ``python -m os_downloads.replica.sampledata [DATA_DIR] [--large-gb N]``.
+Command line: ``python -m os_downloads.replica.data.sampledata [DATA_DIR] [--large-gb N]``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
+from .. import CATALOGUE_NAME
 from . import sample_opendata, sample_packages, sample_trud
 from .sample_bench_layers import (
     ensure_full_codepoint,
@@ -29,18 +30,16 @@ from .sample_bench_layers import (
     large_geopackage_product,
     use_full_codepoint,
 )
-from .sample_build import Contributor, SampleBuild
+from .sample_build import DEFAULT_DATA_DIR, Contributor, SampleBuild
 from .sample_large import PRODUCT_ID as LARGE_PRODUCT_ID
 from .sample_large import ensure_large_file, large_product
 from .sample_postcodes import SAMPLE_POSTCODES, SamplePostcode
 from .sample_vector import FIXED_TIMESTAMP
 
 GENERATOR_VERSION = "1"
-CATALOGUE_NAME = "catalogue.json"
 STAMP_NAME = ".sampledata-stamp.json"
 BASE_NAME = ".sampledata-catalogue.json"  # the catalogue without the benchmark product
 LOCK_NAME = ".sampledata.lock"
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / ".build" / "replica-data"
 
 __all__ = [
     "GENERATOR_VERSION",

@@ -8,10 +8,7 @@ reached the storage origin, never appeared in a URL, that a resume asked for a
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
-
-if TYPE_CHECKING:
-    from .routing import Request
+from typing import Any, Dict, List, Optional
 
 Entry = Dict[str, Any]
 
@@ -23,13 +20,16 @@ class RequestLog:
         self._lock = threading.Lock()
         self._entries: List[Entry] = []
 
-    def record(self, request: Request) -> Entry:
+    def record(
+        self, origin: str, method: str, path: str, query: str, headers: Dict[str, str]
+    ) -> Entry:
+        """Add one request (the path still percent-encoded); its entry, to fill in later."""
         entry: Entry = {
-            "origin": request.origin,
-            "method": request.method,
-            "path": request.path,
-            "query": request.query_string,
-            "headers": dict(request.headers),
+            "origin": origin,
+            "method": method,
+            "path": path,
+            "query": query,
+            "headers": dict(headers),
             "status": None,  # filled in once the answer is known
         }
         with self._lock:

@@ -17,10 +17,10 @@ Layout per version, under ``files/packages/<package>/<version>/``:
   the FULL has two, the last COU two) and ``<order>-Order_Details.txt``.
 
 Further COUs (``catalogue.HOLDING_NEXT_VERSIONS``) are generated under
-``files/holdings-next/`` but not listed; ``publish_next_update(server, package)``
-publishes the next one at run time and returns its truth.
+``files/holdings-next/`` but not listed; ``holdings_truth.publish_next_update(server,
+package)`` publishes the next one at run time and returns its truth.
 
-Bench data: ``python -m os_downloads.replica.sample_holdings --bench`` writes
+Bench data: ``python -m os_downloads.replica.data.sample_holdings --bench`` writes
 ≥ 200,000 MasterMap features and ≥ 200,000 ABP records per FULL (and three 1 %
 COUs) into ``.build/holdings-bench`` (kept until the generator changes).
 """
@@ -69,7 +69,7 @@ from .sample_zip import ZipMember, gzip_bytes, zip_bytes
 
 TRUTH_FOLDER = "truth"
 NEXT_FOLDER = "holdings-next"
-BENCH_DIR = Path(__file__).resolve().parents[1] / ".build" / "holdings-bench"
+BENCH_DIR = Path(__file__).resolve().parents[2] / ".build" / "holdings-bench"
 
 
 @dataclass(frozen=True)
@@ -402,53 +402,19 @@ def build_holding_packages(build: SampleBuild) -> List[Dict[str, Any]]:
     return entries
 
 
-# --- publishing at run time -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PublishedUpdate:
-    version: Any  # inventory.PackageVersion
-    truth: Any  # holdings_truth.HoldingTruth
-
-
-def publish_next_update(server: Any, package_id: str) -> PublishedUpdate:
-    """Publish the next unlisted COU of a holding package on a running ``ReplicaServer``.
-
-    The files were generated with the sample data; the truth after it is returned.
-    Raises ``LookupError`` when every prepared update is already published.
-    """
-    from .holdings_truth import holdings_truth
-
-    package = holding_package(package_id)
-    have = {v.id for v in server.inventory.package(package_id).versions}
-    pending = [v for v in HOLDING_NEXT_VERSIONS.get(package_id, ()) if v.id not in have]
-    if not pending:
-        raise LookupError(f"Every prepared update of {package_id} is published already")
-    version = pending[0]
-    folder = Path(server.data_dir) / "files" / NEXT_FOLDER / package_id / version.id
-    files = [(p.name, p) for p in sorted(folder.iterdir()) if p.is_file()]
-    published = server.publish_package_version(
-        package_id,
-        reason=version.reason,
-        supply_type=version.supply_type,
-        files=files,
-        product_version=version.product_version,
-    )
-    if published.id != version.id:
-        raise LookupError(
-            f"The replica gave the update id {published.id}, the truth is for {version.id}: "
-            f"publish holding updates before any other version of {package.name}"
-        )
-    return PublishedUpdate(published, holdings_truth(package_id, version.id, server.data_dir))
-
-
 # --- bench data -----------------------------------------------------------------------------
 
 
 def _bench_stamp(scale: Scale, truth: bool) -> str:
     digest = hashlib.sha256(repr((scale, truth)).encode())
     here = Path(__file__).parent
-    for name in ("sample_holdings.py", "sample_mastermap.py", "sample_abp.py", "catalogue.py"):
+    for name in (
+        "sample_holdings.py",
+        "sample_mastermap.py",
+        "sample_abp.py",
+        "catalogue.py",
+        "catalogue_packages.json",
+    ):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()
 

@@ -15,7 +15,7 @@ Adding routes to a new origin::
     def releases(request, key, item):
         return json_response({"releases": []})
 
-    server.add_origin("trud", router)      # ReplicaServer, see replica/testing.py
+    server.add_origin("trud", router)      # ReplicaServer, see replica/server/replica_server.py
 
 Path templates match whole segments; ``{name}`` captures one percent-decoded
 segment, a last ``{name*}`` the decoded rest of the path (one segment or more).
@@ -250,7 +250,9 @@ class _OriginHandler(BaseHTTPRequestHandler):
             host_url=f"http://{host}",
         )
         if not request.path.startswith("/__replica__/") and server.request_log is not None:
-            request.log_entry = server.request_log.record(request)
+            request.log_entry = server.request_log.record(
+                request.origin, request.method, request.path, request.query_string, request.headers
+            )
             request.log_entry["time"] = time.time()
         try:
             response = server.router.dispatch(request)

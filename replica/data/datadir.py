@@ -1,30 +1,27 @@
 """The replica's data folder: generated once, regenerated when outdated.
 
-``ensure_sample_data()`` runs ``replica.sampledata.generate`` (GDAL) into
+``ensure_sample_data()`` runs ``sampledata.generate`` (GDAL) into
 ``.build/replica-data`` the first time, and again only when the generator's
-source (``sample*.py``, ``catalogue.py``) or ``large_gb`` changed (a stamp file
+source (``sample*.py``, ``catalogue*``) or ``large_gb`` changed (a stamp file
 records both). Generation goes to a temporary folder that replaces the old one
-at the end, so an interrupted run never leaves half a data set. Until the
-generator exists, the tiny hand-made catalogue (``minidata``) stands in.
+at the end, so an interrupted run never leaves half a data set.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
-import importlib.util
 import os
 import shutil
 from pathlib import Path
 from typing import Iterator
 
-from .inventory import CATALOGUE_NAME
+from .. import CATALOGUE_NAME
+from .sample_build import DEFAULT_DATA_DIR
+from .sampledata import generate
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA_DIR = REPO_ROOT / ".build" / "replica-data"
 STAMP_NAME = ".replica-data-stamp"
-GENERATOR_SOURCES = ("sample*.py", "catalogue.py")
+GENERATOR_SOURCES = ("sample*.py", "catalogue*.py", "catalogue*.json")
 
 
 def default_data_dir(large_gb: float = 0) -> Path:
@@ -32,15 +29,8 @@ def default_data_dir(large_gb: float = 0) -> Path:
     return DEFAULT_DATA_DIR if not large_gb else DEFAULT_DATA_DIR.with_name("replica-data-large")
 
 
-def _generator_available() -> bool:
-    return importlib.util.find_spec(f"{__package__}.sampledata") is not None
-
-
 def _stamp(large_gb: float) -> str:
     digest = hashlib.sha256(f"large_gb={float(large_gb)}\n".encode())
-    if not _generator_available():
-        digest.update(b"minidata\n" + Path(__file__).with_name("minidata.py").read_bytes())
-        return digest.hexdigest()
     for source in generator_sources():
         digest.update(source.name.encode() + b"\n" + source.read_bytes())
     return digest.hexdigest()
@@ -93,13 +83,7 @@ def ensure_sample_data(data_dir: Path = DEFAULT_DATA_DIR, *, large_gb: float = 0
         shutil.rmtree(building, ignore_errors=True)
         building.mkdir(parents=True)
         try:
-            if _generator_available():
-                generator = importlib.import_module(f"{__package__}.sampledata")
-                generator.generate(building, large_gb=large_gb)
-            else:
-                from .minidata import write_tiny_catalogue
-
-                write_tiny_catalogue(building)
+            generate(building, large_gb=large_gb)
             (building / STAMP_NAME).write_text(_stamp(large_gb), "utf-8")
             old = data_dir.with_name(f"{data_dir.name}.old-{os.getpid()}")
             if data_dir.exists():

@@ -14,6 +14,9 @@ from typing import Any, Callable, Dict, Iterable
 
 from .sample_zip import ZipMember, ZipTime, write_zip
 
+# Where the tests' sample data live (``datadir.ensure_sample_data`` makes them).
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / ".build" / "replica-data"
+
 
 @dataclass(frozen=True)
 class SampleBuild:

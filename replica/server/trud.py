@@ -15,8 +15,8 @@ same fault switches apply (``drop_after_bytes``/``drop_count``,
 ``corrupt_files`` by served file name, ``slow_bytes_per_second``; the list
 honours ``api_429_count`` and ``api_5xx_every``).
 
-Data come from the catalogue's ``trud`` key, which ``replica.sampledata``
-writes with ``replica/sample_trud.py``; a hand-made catalogue without one
+Data come from the catalogue's ``trud`` key, which ``replica.data.sampledata``
+writes with ``replica/data/sample_trud.py``; a hand-made catalogue without one
 serves no TRUD items (every list is TRUD's 404). ``publish_next_release(server,
 item)`` makes an item's prepared next release appear (for sync tests);
 ``server.reset()`` (or ``restore(server)``) undoes it.
@@ -30,14 +30,13 @@ import threading
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple
 from urllib.parse import quote
 
+from .faults import Faults
+from .inventory import Inventory
 from .routing import Request, Response, Router, json_response
 from .storage import file_response
-
-if TYPE_CHECKING:
-    from .testing import ReplicaServer
 
 # The replica's TRUD account key (40 hex digits, like a real one) and an old,
 # disabled key of the same account.
@@ -47,6 +46,18 @@ API_PREFIX = "/trud/api/v1"
 DOWNLOAD_PREFIX = "/download/api/v1"
 
 _states: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class TrudHost(Protocol):
+    """What the TRUD origin needs of the replica (``ReplicaServer`` is one)."""
+
+    inventory: Inventory
+    data_dir: Path
+    faults: Faults
+
+    @property
+    def trud_origin(self) -> str: ...
+    def on_reset(self, hook: Callable[[], None]) -> None: ...
 
 
 @dataclass
@@ -198,7 +209,7 @@ def _download_not_found() -> Response:
     return _trud_json(404, "NOT FOUND")
 
 
-def build_router(server: ReplicaServer) -> Router:
+def build_router(server: TrudHost) -> Router:
     """The TRUD routes for ``server``'s ``trud`` origin."""
     state = _load_state(server)
     _states[server] = state
@@ -249,25 +260,25 @@ def build_router(server: ReplicaServer) -> Router:
 # --- state ---------------------------------------------------------------------------------
 
 
-def _load_state(server: ReplicaServer) -> TrudReplica:
+def _load_state(server: TrudHost) -> TrudReplica:
     return TrudReplica(server.inventory.catalogue.get("trud") or {}, server.data_dir)
 
 
-def trud_state(server: ReplicaServer) -> TrudReplica:
+def trud_state(server: TrudHost) -> TrudReplica:
     """The TRUD side of a running replica (publishing, restoring, paths)."""
     return _states[server]
 
 
-def publish_next_release(server: ReplicaServer, item: int) -> str:
+def publish_next_release(server: TrudHost, item: int) -> str:
     """Make ``item``'s prepared next release the newest; returns its archive name."""
     return trud_state(server).publish_next_release(item)
 
 
-def restore(server: ReplicaServer) -> None:
+def restore(server: TrudHost) -> None:
     """Undo ``publish_next_release`` (``server.reset()`` does this too)."""
     trud_state(server).restore()
 
 
-def api_url(server: ReplicaServer) -> str:
+def api_url(server: TrudHost) -> str:
     """What a client sets TRUD_API_URL to."""
     return server.trud_origin + API_PREFIX

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Dict, List
 
-from .inventory import CATALOGUE_NAME
+from .. import CATALOGUE_NAME
 
 TERRAIN50_GRID = "ASCII Grid and GML (Grid)"
 SHAPEFILE = "ESRI® Shapefile"

@@ -14,25 +14,23 @@
         server.reset()          # faults, log and published content (TRUD's too) back to start
 
 Origins: ``api`` (OS Downloads API + OAuth2 token endpoint + ``/__replica__``
-control routes), ``storage`` (signed blob URLs) and ``trud``. The TRUD routes
-come from ``replica/trud.py`` when it exists: it must define
-``build_router(server: ReplicaServer) -> Router`` (it may use
-``server.inventory.catalogue["trud"]``, ``server.data_dir``, ``server.faults``
-and ``storage.file_response``; ``server.on_reset(undo)`` has ``reset()`` undo
-its runtime changes). Any other origin: ``server.add_origin(name, router,
-port=0)`` returns its URL, before or after ``start()``.
+control routes, ``control.py``), ``storage`` (signed blob URLs) and ``trud``
+(``trud.build_router``: it uses ``server.inventory.catalogue["trud"]``,
+``server.data_dir``, ``server.faults`` and ``storage.file_response``;
+``server.on_reset(undo)`` has ``reset()`` undo its runtime changes). Those
+modules see the server through small Protocols and never import this one. Any
+other origin: ``server.add_origin(name, router, port=0)`` returns its URL,
+before or after ``start()``.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
-from . import DEMO_API_KEY, DEMO_API_SECRET
+from .. import DEMO_API_KEY, DEMO_API_SECRET
 from .control import build_control_router
 from .faults import Faults
 from .inventory import Inventory, PackageVersion, ProductEntry
@@ -42,6 +40,7 @@ from .requestlog import Entry, RequestLog
 from .routing import OriginServer, Router
 from .signing import UrlSigner
 from .storage import build_storage_router
+from .trud import build_router as build_trud_router
 
 __all__ = ["DEMO_API_KEY", "DEMO_API_SECRET", "ReplicaServer"]
 
@@ -85,7 +84,7 @@ class ReplicaServer:
                 build_storage_router(self.inventory, self.signer, self.faults),
                 storage_port,
             ),
-            ("trud", self._trud_router(), trud_port),
+            ("trud", build_trud_router(self), trud_port),
         ]
         self._origins: Dict[str, OriginServer] = {}
 
@@ -157,7 +156,7 @@ class ReplicaServer:
     # --- faults and the request log ------------------------------------------------------
 
     def set_faults(self, **switches: Any) -> None:
-        """Set fault switches by name (see ``replica/faults.py``)."""
+        """Set fault switches by name (see ``replica/server/faults.py``)."""
         self.faults.set(**switches)
 
     def reset(self) -> None:
@@ -218,9 +217,3 @@ class ReplicaServer:
         router.mount(self.credentials.router())
         router.mount(build_control_router(self))
         return router
-
-    def _trud_router(self) -> Router:
-        module_name = f"{__package__}.trud"
-        if importlib.util.find_spec(module_name) is None:
-            return Router()
-        return importlib.import_module(module_name).build_router(self)

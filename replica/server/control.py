@@ -15,17 +15,37 @@ These requests are neither logged, rate limited nor faulted.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Optional, Protocol
 
+from .faults import Faults
+from .inventory import PackageVersion
+from .requestlog import RequestLog
 from .routing import Request, Response, Router, json_response
-
-if TYPE_CHECKING:
-    from .testing import ReplicaServer
 
 PREFIX = "/__replica__"
 
 
-def build_control_router(server: ReplicaServer) -> Router:
+class Controlled(Protocol):
+    """What the control routes drive: ``ReplicaServer`` is one (kept apart: no import back)."""
+
+    faults: Faults
+    request_log: RequestLog
+
+    def set_faults(self, **switches: Any) -> None: ...
+    def reset(self) -> None: ...
+    def expire_tokens(self) -> None: ...
+    def publish_package_version(
+        self,
+        package_id: str,
+        reason: str = ...,
+        supply_type: str = ...,
+        files: Any = ...,
+        product_version: Optional[str] = ...,
+    ) -> PackageVersion: ...
+    def publish_product_version(self, product_id: str, version: str) -> Any: ...
+
+
+def build_control_router(server: Controlled) -> Router:
     router = Router()
 
     def body_object(request: Request) -> Any:

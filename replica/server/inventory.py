@@ -1,6 +1,6 @@
 """What the replica holds: products, data packages and their files on disk.
 
-Loaded from ``<data_dir>/catalogue.json`` (written by ``replica.sampledata``):
+Loaded from ``<data_dir>/catalogue.json`` (written by ``replica.data.sampledata``):
 products as the real ``/products/{id}`` returns them minus the URLs the server
 adds, each with ``downloads`` (fileName, area, format, subformat, path; and
 ``unverified``: listed without md5 and size, as some real listings are) and
@@ -22,11 +22,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
+from .. import CATALOGUE_NAME
 from .checksums import SIDECAR_NAME, Md5Cache
 
 log = logging.getLogger("os_downloads.replica")
 
-CATALOGUE_NAME = "catalogue.json"
 # Keys the server writes itself from the request's base URL.
 SERVER_KEYS = ("url", "downloadsUrl", "imageTemplate")
 _CONTENT_TYPES = {

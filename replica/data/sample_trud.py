@@ -582,7 +582,7 @@ def _release_record(
 def key_cache_dir(build: SampleBuild) -> Path:
     """``.build/trud-replica-key`` of this checkout: one key for every data folder made here
     (so two generations give the same bytes); else beside the data folder."""
-    build_dir = Path(__file__).resolve().parents[1] / ".build"
+    build_dir = Path(__file__).resolve().parents[2] / ".build"
     if build_dir.is_dir() and os.access(build_dir, os.W_OK):
         return build_dir / KEY_CACHE_NAME
     return build.data_dir.parent / KEY_CACHE_NAME
