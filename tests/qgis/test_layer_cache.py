@@ -140,3 +140,29 @@ def test_a_large_point_copy_puts_one_point_per_km_first_and_draws_only_those_zoo
     looks = [rule.label() for rule in detail.children()]
     assert looks and looks == [rule.label() for rule in zoomed_out.children()]
     assert "Within a building of the postcode (10)" in looks
+
+
+def test_a_cancelled_job_makes_no_copy_and_the_next_load_makes_it(replica, tmp_path):
+    import threading
+    import zipfile
+
+    from os_downloads.core.engine.discover import find_datasets
+    from os_downloads.core.errors import Cancelled
+    from os_downloads.integration.layer_sources import plan_layers
+
+    archive = replica.data_dir / "files" / "CodePointOpen" / "codepo_gb.zip"
+    with zipfile.ZipFile(archive) as opened:
+        opened.extractall(tmp_path / "extracted")
+    datasets = find_datasets(tmp_path / "extracted")
+    stop = threading.Event()
+    stop.set()
+    try:
+        plan_layers(datasets, tmp_path, title="Code-Point Open", prep=LoadPreparation(cancel=stop))
+    except Cancelled:
+        pass
+    else:
+        raise AssertionError("planning went on after the cancel")
+    assert not list(tmp_path.rglob("*.gpkg"))
+    (source,) = plan_layers(datasets, tmp_path, title="Code-Point Open")
+    assert source.uri.endswith("|layername=code_point_open")
+    assert [p.name for p in (tmp_path / "qgis").glob("*.gpkg")] == ["Code-Point_Open.gpkg"]
