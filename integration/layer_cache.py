@@ -144,6 +144,9 @@ def _convert(
     file itself, indexed. Returns (rows, overview rows)."""
     from osgeo import gdal
 
+    from .layers import skip_vrt_schema_validation  # here: layers imports this module's users
+
+    skip_vrt_schema_validation()  # GDAL 3.10 was seen spinning in it (see layers.py)
     _remove(staging)
     _remove(partial)
     try:
