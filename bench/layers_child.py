@@ -60,7 +60,7 @@ def through_vrt(folder: Path, product: str, extent: Any, timeout_s: float) -> Di
     """Today's way: the CSV VRT, styled the same, opened, rendered, redrawn."""
     from qgis.core import QgsProject, QgsVectorLayer
 
-    from ..integration.layers import skip_vrt_schema_validation
+    from ..integration.csv_layers import skip_vrt_schema_validation
     from ..integration.styling import style_layer
 
     vrt = next((folder / "qgis").glob("*.vrt"))

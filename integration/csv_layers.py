@@ -18,7 +18,8 @@ without a header row) come through here, described by ``core.discover``'s
   downloaded files stay untouched, so their checksums still hold.
 
 Opening a VRT goes through ``layers.open_source``, which keeps GDAL's XML
-schema check off for it (see ``layers.skip_vrt_schema_validation``).
+schema check off for it (``skip_vrt_schema_validation`` below), as does the
+worker's GeoPackage copy of one (``layer_cache``).
 """
 
 from __future__ import annotations
@@ -159,3 +160,20 @@ def write_vrt(helper_dir: Path, name: str, text: str) -> Path:
     if not vrt.is_file() or vrt.read_text(encoding="utf-8") != text:
         vrt.write_text(text, encoding="utf-8")
     return vrt
+
+
+# GDAL's OGR VRT driver checks every VRT it opens against its XML schema while
+# this option is YES (its default). On GDAL 3.10 a map render re-opening our
+# CSV VRTs in a pooled thread was seen spinning in that check for ever, so that
+# QGIS could not even exit. The check only produces warnings about the XML;
+# ours is generated. It is a process-wide option (render threads open the
+# layers again later), so it is set once and a value the user chose is kept.
+XML_VALIDATION_OPTION = "GDAL_XML_VALIDATION"
+
+
+def skip_vrt_schema_validation() -> None:
+    """Turn GDAL's schema check of VRT files off, unless the user set the option."""
+    from osgeo import gdal
+
+    if gdal.GetConfigOption(XML_VALIDATION_OPTION) is None:
+        gdal.SetConfigOption(XML_VALIDATION_OPTION, "NO")

@@ -30,6 +30,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..core.errors import Cancelled
 from .compat import gdal_exceptions
+from .csv_layers import skip_vrt_schema_validation
 from .log import plugin_logger
 
 log = plugin_logger("layer_cache")
@@ -144,9 +145,7 @@ def _convert(
     file itself, indexed. Returns (rows, overview rows)."""
     from osgeo import gdal
 
-    from .layers import skip_vrt_schema_validation  # here: layers imports this module's users
-
-    skip_vrt_schema_validation()  # GDAL 3.10 was seen spinning in it (see layers.py)
+    skip_vrt_schema_validation()  # GDAL 3.10 was seen spinning in it (see csv_layers.py)
     _remove(staging)
     _remove(partial)
     try:
