@@ -2,7 +2,7 @@
 
 Options: ``--large-gb N`` (default: env ``OS_DOWNLOADS_BENCH_GB``, else 1),
 ``--reps N`` (runs per measurement, median reported; default 3), ``--only
-throughput,memory,many,extract,stall,holdings``, ``--out FILE`` (default
+throughput,memory,many,extract,stall,holdings,layers``, ``--out FILE`` (default
 ``.build/bench/results.json``). The replica's data with the large file live in
 ``.build/replica-data-large`` (made on the first run, reused after).
 """
@@ -25,7 +25,7 @@ from . import cases
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / ".build" / "bench"
-ALL = ("throughput", "memory", "many", "extract", "stall", "holdings")
+ALL = ("throughput", "memory", "many", "extract", "stall", "holdings", "layers")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -121,14 +121,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         large_peak = 0
         if "throughput" in wanted:
             print(
-                "1/5 one large file: engine vs curl, without hashing, on a paced link...",
+                "1/6 one large file: engine vs curl, without hashing, on a paced link...",
                 flush=True,
             )
             results["throughput"], found = cases.throughput(env)
             large_peak = results["throughput"]["engine_peak_rss_bytes"]
             rows += found
         if "memory" in wanted:
-            print("2/5 peak memory: 100 MB vs the large file...", flush=True)
+            print("2/6 peak memory: 100 MB vs the large file...", flush=True)
             if not large_peak:
                 report = cases.run_child(
                     env, work / "memory-large", "--product", info["large_product"]
@@ -138,16 +138,24 @@ def main(argv: Optional[List[str]] = None) -> int:
             results["memory"], found = cases.memory(env, large_peak)
             rows += found
         if "many" in wanted:
-            print("3/5 a package of small files: 4 workers vs one by one...", flush=True)
+            print("3/6 a package of small files: 4 workers vs one by one...", flush=True)
             results["many_files"], found = cases.many_files(env)
             rows += found
         if "extract" in wanted:
-            print("4/5 extraction vs unzip...", flush=True)
+            print("4/6 extraction vs unzip...", flush=True)
             results["extraction"], found = cases.extraction(env)
             rows += found
         if "stall" in wanted:
-            print("5/5 QGIS main-thread stall: the dock downloads the large file...", flush=True)
+            print("5/6 QGIS main-thread stall: the dock downloads the large file...", flush=True)
             results["main_thread_stall"], found = cases.main_thread_stall(env)
+            rows += found
+        if "layers" in wanted:
+            print(
+                "6/6 big layers: Code-Point Open full size and a large GeoPackage,"
+                " to the first rendered map...",
+                flush=True,
+            )
+            results["big_layers"], found = cases.big_layers(env)
             rows += found
     finally:
         if server.stdin is not None:

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from ..replica.data.sample_bench_layers import GEOPACKAGE_PRODUCT_ID as GEOPACKAGE_PRODUCT
 from ..replica.data.sample_large import PRODUCT_ID as LARGE_PRODUCT
 from ..replica.server import ReplicaServer
 
@@ -81,6 +82,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             "api_key": server.api_key,
             "large_product": LARGE_PRODUCT,
             "large_path": str(large.path),
+            "geopackage_product": GEOPACKAGE_PRODUCT,
             "memory_package": MEMORY_PACKAGE,
             "memory_version": memory.id,
             "small_package": SMALL_PACKAGE,

@@ -18,7 +18,8 @@ without a header row) come through here, described by ``core.discover``'s
   downloaded files stay untouched, so their checksums still hold.
 
 Opening a VRT goes through ``layers.open_source``, which keeps GDAL's XML
-schema check off for it (see ``layers.skip_vrt_schema_validation``).
+schema check off for it (``skip_vrt_schema_validation`` below), as does the
+worker's GeoPackage copy of one (``layer_cache``).
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ from qgis.PyQt.QtCore import QUrl, QUrlQuery
 from ..core.engine.discover import CsvOptions
 
 DEFAULT_CRS = "EPSG:27700"
-# Columns of headerless OS CSVs whose values the product's documentation defines as
-# numbers (Code-Point Open: the positional quality indicator is 10, 20, ... 90).
-KNOWN_FIELD_TYPES = {"Positional_quality_indicator": "Integer"}
+# Columns of OS's headerless CSVs that are whole numbers (Code-Point's 10-90 quality
+# code, as its GeoPackage has it); every other column stays text, so leading
+# zeros and codes survive.
+INTEGER_FIELDS = frozenset({"positional_quality_indicator"})
 
 _QT_CODECS = {"cp1252": "windows-1252", "latin-1": "ISO-8859-1", "latin1": "ISO-8859-1"}
 
@@ -133,8 +135,9 @@ def _vrt_layer(csv: CsvFile) -> str:
     else:
         lines.append("      <GeometryType>wkbNone</GeometryType>")
     for name in names:
-        kind = "Real" if name in (options.x_field, options.y_field) else None
-        kind = kind or KNOWN_FIELD_TYPES.get(name, "String")
+        kind = "Real" if name in (options.x_field, options.y_field) else "String"
+        if name.casefold() in INTEGER_FIELDS:
+            kind = "Integer"
         lines.append(f'      <Field name={quoteattr(name)} src={source(name)} type="{kind}"/>')
     lines.append("    </OGRVRTLayer>")
     return "\n".join(lines)
@@ -156,3 +159,20 @@ def write_vrt(helper_dir: Path, name: str, text: str) -> Path:
     if not vrt.is_file() or vrt.read_text(encoding="utf-8") != text:
         vrt.write_text(text, encoding="utf-8")
     return vrt
+
+
+# GDAL's OGR VRT driver checks every VRT it opens against its XML schema while
+# this option is YES (its default). On GDAL 3.10 a map render re-opening our
+# CSV VRTs in a pooled thread was seen spinning in that check for ever, so that
+# QGIS could not even exit. The check only produces warnings about the XML;
+# ours is generated. It is a process-wide option (render threads open the
+# layers again later), so it is set once and a value the user chose is kept.
+XML_VALIDATION_OPTION = "GDAL_XML_VALIDATION"
+
+
+def skip_vrt_schema_validation() -> None:
+    """Turn GDAL's schema check of VRT files off, unless the user set the option."""
+    from osgeo import gdal
+
+    if gdal.GetConfigOption(XML_VALIDATION_OPTION) is None:
+        gdal.SetConfigOption(XML_VALIDATION_OPTION, "NO")

@@ -18,6 +18,7 @@ from qgis.PyQt.QtCore import QObject, pyqtSignal
 
 from ..core.api.client import OSDownloadsClient
 from ..core.api.models import LATEST
+from ..core.engine.manifest import write_manifest
 from ..core.engine.pipeline import JobResult
 from ..core.errors import Cancelled
 from ..core.sources.os_packages import fetch_package_version
@@ -26,6 +27,7 @@ from ..i18n import tr
 from . import settings as plugin_settings
 from . import task as tasks
 from .client_factory import build_client, closing_client, require_credentials
+from .layer_cache import MANIFEST_KEY, LoadPreparation
 from .layers import LayerSource, LoadReport, add_layers, group_name_for, plan_layers
 from .log import plugin_logger
 from .prepared import PreparedJob
@@ -118,7 +120,7 @@ class DownloadService(QObject):
                 return prepare_clipped(
                     result, union_wkt(keep_only), areas_label(keep_only), values, cancel=event
                 )
-            return _prepare(result, values)
+            return _prepare(result, values, event)
 
         description = tr("OS Downloads: {title} ({format}, {area})").format(
             title=title, format=" ".join(p for p in (format, subformat) if p), area=area or "GB"
@@ -283,7 +285,8 @@ def product_key(
 def _prepare(
     result: JobResult, values: PluginSettings, cancel: Optional[threading.Event] = None
 ) -> PreparedJob:
-    """Worker-thread part of loading: name the group, plan layers, write helper VRTs."""
+    """Worker-thread part of loading: name the group, plan layers, write helper VRTs,
+    the GeoPackage copies of CSVs and overviews (recorded in the manifest's extra)."""
     group = group_name_for(result.manifest)
     sources: List[LayerSource] = []
     if values.load_after_download:
@@ -294,5 +297,11 @@ def _prepare(
             return PreparedJob(result, group, found)
     if values.load_after_download and result.datasets:
         title = str(getattr(result.manifest, "name", "") or "")
-        sources = plan_layers(result.datasets, result.folder, title=title)
+        prep = LoadPreparation(build_overviews=values.build_raster_overviews, cancel=cancel)
+        sources = plan_layers(result.datasets, result.folder, title=title, prep=prep)
+        if prep.made:
+            made = dict(result.manifest.extra.get(MANIFEST_KEY) or {})
+            made.update(prep.made)
+            result.manifest.extra[MANIFEST_KEY] = made
+            write_manifest(result.manifest_path.parent, result.manifest)
     return PreparedJob(result, group, sources)

@@ -12,13 +12,18 @@ some need, under ``<job folder>/qgis/``:
   120 postcode-area files) are one union layer. Why not the delimited-text
   provider: with ``useHeader=no`` it names fields ``field_N`` and cannot be
   told the real names (a ``.csvt`` only sets types); the VRT keeps real names,
-  so expressions and joins read naturally, and works on GDAL 2 to 3.x;
+  so expressions and joins read naturally, and works on GDAL 2 to 3.x.
+  A layer with points is then copied once into a GeoPackage with a spatial
+  index beside it (``layer_cache``; 1.7 million Code-Point rows redraw from
+  an index instead of re-parsing 120 CSVs), and that copy is what loads;
 - CSVs with a header row: the delimited-text provider (types detected, a
   spatial index), with x/y or WKT columns when there are some;
 - raster tiles (Terrain 50's ASCII grids, 1:250 000 GeoTIFFs): one GDAL
   virtual raster, the gaps between tiles transparent;
 - per-tile vector files (Terrain 50 contours ``SU41_line.shp``): one OGR VRT
   union per feature type, so thousands of tiles are one layer;
+- large GeoPackages: their spatial index checked (made when missing); large
+  rasters and mosaics: overviews built when they have none (a setting);
 - a GML file with several feature types: one source per layer (without
   ``layername`` QGIS would open only the first).
 
@@ -47,6 +52,7 @@ from .csv_layers import (
     has_geometry,
     write_vrt,
 )
+from .layer_cache import LoadPreparation, csv_geopackage, ensure_overviews, ensure_spatial_index
 
 HELPER_FOLDER = "qgis"  # beside the extracted files: VRTs made for loading
 
@@ -63,15 +69,23 @@ class LayerSource:
     kind: str  # VECTOR, RASTER, VECTOR_TILES, TABLE
     crs: str = ""  # authid the data are in, when known; else DEFAULT_CRS is set
     origin: str = ""  # the file it came from, for messages
+    overview_features: int = 0  # leading rows drawn when zoomed out (layer_cache), or 0
 
 
 def plan_layers(
-    datasets: Sequence[Dataset], work_dir: Path, *, title: str = ""
+    datasets: Sequence[Dataset],
+    work_dir: Path,
+    *,
+    title: str = "",
+    prep: Optional[LoadPreparation] = None,
 ) -> List[LayerSource]:
     """Layer sources for ``datasets`` (from ``core.discover``); helper files go under
     ``work_dir/qgis``. A set of tiles becomes one layer, named ``title`` (the product).
     Datasets discovery marked unreadable (``problem``) are left out: their reason is
-    reported with the job, never handed to a QGIS provider."""
+    reported with the job, never handed to a QGIS provider. ``prep`` (default: all on)
+    says whether headerless CSVs become GeoPackages and rasters get overviews
+    (``layer_cache``), and collects what was made."""
+    prep = prep if prep is not None else LoadPreparation()
     helper_dir = Path(work_dir) / HELPER_FOLDER
     datasets = _with_vector_tile_groups([d for d in datasets if not getattr(d, "problem", None)])
     groups = group_tiles(datasets)
@@ -84,9 +98,9 @@ def plan_layers(
             if members:  # the first member stands for its whole group
                 vector = dataset.tile_group.startswith(VECTOR_TILE_GROUP)
                 name = _group_layer_name(members, title, several=several and not vector)
-                sources.extend(_tile_group_sources(members, helper_dir, name))
+                sources.extend(_tile_group_sources(members, helper_dir, name, prep))
         else:
-            sources.extend(_single_sources(dataset, helper_dir))
+            sources.extend(_single_sources(dataset, helper_dir, prep))
     return sources
 
 
@@ -124,7 +138,7 @@ def _group_layer_name(members: List[Dataset], title: str, *, several: bool) -> s
     return f"{base} ({members[0].path.parent.name})" if several else base
 
 
-def _single_sources(dataset: Dataset, helper_dir: Path) -> List[LayerSource]:
+def _single_sources(dataset: Dataset, helper_dir: Path, prep: LoadPreparation) -> List[LayerSource]:
     """One source, or one per layer for a multi-layer file (a GML with several
     feature types: without ``layername`` QGIS would open only the first)."""
     if dataset.format == "GML" and dataset.layer is None:
@@ -137,7 +151,7 @@ def _single_sources(dataset: Dataset, helper_dir: Path) -> List[LayerSource]:
                 )
                 for name in names
             ]
-    return [_single_source(dataset, helper_dir)]
+    return [_single_source(dataset, helper_dir, prep)]
 
 
 def _ogr_layer_names(path: Path) -> List[str]:
@@ -154,35 +168,60 @@ def _ogr_layer_names(path: Path) -> List[str]:
             source = None
 
 
-def _single_source(dataset: Dataset, helper_dir: Path) -> LayerSource:
+def _single_source(dataset: Dataset, helper_dir: Path, prep: LoadPreparation) -> LayerSource:
     path, crs = Path(dataset.path), dataset.crs or ""
+    prep.check_cancel()
     if dataset.format == "MBTiles" and dataset.kind == "vector":
         uri = f"type=mbtiles&url={path.as_posix()}"
         return LayerSource(dataset.name, uri, "vectortile", VECTOR_TILES, crs, str(path))
     if dataset.kind == "raster":
         if dataset.world_file is not None:
             _place_world_file(path, Path(dataset.world_file))
+        ensure_overviews(path, prep, helper_dir.parent)
         return LayerSource(dataset.name, str(path), "gdal", RASTER, crs, str(path))
     if dataset.format == "CSV" and dataset.csv_options is not None:
         if dataset.csv_options.has_header:
             return _delimited_text_source(dataset, dataset.csv_options)
         vrt = _write_csv_vrt([dataset], helper_dir, dataset.name)
         kind = TABLE if dataset.kind == "table" else VECTOR
-        return LayerSource(dataset.name, str(vrt), "ogr", kind, crs, str(path))
+        uri, overview = _csv_layer_uri(vrt, [dataset], dataset.name, helper_dir, prep)
+        return LayerSource(dataset.name, uri, "ogr", kind, crs, str(path), overview)
     kind = TABLE if dataset.kind == "table" else VECTOR
+    if dataset.format == "GPKG" and str(path) not in prep.checked:
+        prep.checked.add(str(path))
+        ensure_spatial_index(path, prep, helper_dir.parent)
     return LayerSource(dataset.name, dataset.uri, "ogr", kind, crs, str(path))
 
 
-def _tile_group_sources(members: List[Dataset], helper_dir: Path, name: str) -> List[LayerSource]:
+def _csv_layer_uri(
+    vrt: Path, members: Sequence[Dataset], name: str, helper_dir: Path, prep: LoadPreparation
+) -> Tuple[str, int]:
+    """The GeoPackage copy of a headerless CSV layer with points (``layer_cache``)
+    and its overview row count, or its VRT: tables stay VRTs (no geometry to index),
+    as does every layer when the copy is turned off or GDAL cannot make it."""
+    first = members[0]
+    geometry = first.csv_options is not None and has_geometry(first.csv_options)
+    if not prep.convert_csv or first.kind == "table" or not geometry:
+        return str(vrt), 0
+    csvs = [Path(m.path) for m in members]
+    return csv_geopackage(vrt, csvs, name, prep, helper_dir.parent) or (str(vrt), 0)
+
+
+def _tile_group_sources(
+    members: List[Dataset], helper_dir: Path, name: str, prep: LoadPreparation
+) -> List[LayerSource]:
     first = members[0]
     crs = first.crs or ""
+    prep.check_cancel()
     if first.format == "CSV":
         vrt = _write_csv_vrt(members, helper_dir, name)
         kind = TABLE if first.kind == "table" else VECTOR
-        return [LayerSource(name, str(vrt), "ogr", kind, crs, str(vrt))]
+        uri, overview = _csv_layer_uri(vrt, members, name, helper_dir, prep)
+        return [LayerSource(name, uri, "ogr", kind, crs, str(vrt), overview)]
     if first.kind == "vector":
         return _vector_union_sources(members, helper_dir, name)
     vrt = _write_mosaic(members, helper_dir, name)
+    ensure_overviews(vrt, prep, helper_dir.parent)
     return [LayerSource(name, str(vrt), "gdal", RASTER, first.crs or DEFAULT_CRS, str(vrt))]
 
 

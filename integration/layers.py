@@ -39,6 +39,7 @@ from ..i18n import tr
 from . import project_crs
 from . import settings as plugin_settings
 from .attribution import apply_attribution, attribution_for, update_project_variable
+from .csv_layers import skip_vrt_schema_validation
 from .layer_sources import (  # plan_layers etc. re-exported for Processing and TRUD
     DEFAULT_CRS,
     HELPER_FOLDER,
@@ -48,7 +49,7 @@ from .layer_sources import (  # plan_layers etc. re-exported for Processing and 
     plan_layers,
 )
 from .log import plugin_logger
-from .styling import STACK_PROPERTY, style_layer
+from .styling import OVERVIEW_PROPERTY, STACK_PROPERTY, style_layer
 
 log = plugin_logger("layers")
 
@@ -66,23 +67,6 @@ class LoadReport:
     @property
     def layer_count(self) -> int:
         return len(self.layers)
-
-
-# GDAL's OGR VRT driver checks every VRT it opens against its XML schema while
-# this option is YES (its default). On GDAL 3.10 a map render re-opening our
-# CSV VRTs in a pooled thread was seen spinning in that check for ever, so that
-# QGIS could not even exit. The check only produces warnings about the XML;
-# ours is generated. It is a process-wide option (render threads open the
-# layers again later), so it is set once and a value the user chose is kept.
-XML_VALIDATION_OPTION = "GDAL_XML_VALIDATION"
-
-
-def skip_vrt_schema_validation() -> None:
-    """Turn GDAL's schema check of VRT files off, unless the user set the option."""
-    from osgeo import gdal
-
-    if gdal.GetConfigOption(XML_VALIDATION_OPTION) is None:
-        gdal.SetConfigOption(XML_VALIDATION_OPTION, "NO")
 
 
 def open_source(source: LayerSource) -> QgsMapLayer:
@@ -179,6 +163,8 @@ def add_layers(
             report.skipped.append((source.name, why))
             continue
         _ensure_crs(layer, source)
+        if source.overview_features:
+            layer.setCustomProperty(OVERVIEW_PROPERTY, source.overview_features)
         report.layers.append(layer)
         extra = style_layer(layer, product).companions if style else []
         if names and source.uri in names:

@@ -36,6 +36,7 @@ class PluginSettings:
     extract_after_download: bool = True
     load_after_download: bool = True
     style_layers: bool = True  # our cartographic styles on load; off: QGIS's defaults
+    build_raster_overviews: bool = True  # large rasters without overviews get them in the task
 
     @property
     def download_root(self) -> Path:

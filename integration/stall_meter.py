@@ -35,6 +35,7 @@ class StallReport:
     slow_gaps: int  # gaps over SLOW_GAP_MS
     worst_gaps_ms: List[float] = field(default_factory=list)  # the five longest
     finished: bool = True  # False when the timeout ended the measurement
+    worst_gaps_end_s: List[float] = field(default_factory=list)  # when each ended, from start
 
     def to_json(self) -> dict:
         return {
@@ -44,6 +45,7 @@ class StallReport:
             f"gaps_over_{int(SLOW_GAP_MS)}ms": self.slow_gaps,
             "worst_gaps_ms": [round(g, 1) for g in self.worst_gaps_ms],
             "finished": self.finished,
+            "worst_gaps_end_s": [round(t, 3) for t in self.worst_gaps_end_s],
         }
 
 
@@ -56,23 +58,27 @@ class EventLoopStallMeter(QObject):
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._tick)
         self._gaps: List[float] = []
+        self._ends: List[float] = []
         self._last = 0.0
         self._started = 0.0
 
     def start(self) -> None:
         self._gaps = []
+        self._ends = []
         self._started = self._last = time.perf_counter()
         self._timer.start()
 
     def _tick(self) -> None:
         now = time.perf_counter()
         self._gaps.append((now - self._last) * 1000.0)
+        self._ends.append(now - self._started)
         self._last = now
 
     def stop(self, finished: bool = True) -> StallReport:
         self._timer.stop()
         self._tick()  # the time since the last tick counts too
-        gaps = sorted(self._gaps, reverse=True)
+        order = sorted(range(len(self._gaps)), key=lambda i: self._gaps[i], reverse=True)
+        gaps = [self._gaps[i] for i in order]
         return StallReport(
             duration_s=time.perf_counter() - self._started,
             ticks=len(self._gaps),
@@ -80,6 +86,7 @@ class EventLoopStallMeter(QObject):
             slow_gaps=sum(1 for g in gaps if g > SLOW_GAP_MS),
             worst_gaps_ms=gaps[:5],
             finished=finished,
+            worst_gaps_end_s=[self._ends[i] for i in order[:5]],
         )
 
 

@@ -50,6 +50,7 @@ from qgis.core import (
 )
 from qgis.PyQt.QtGui import QColor, QPainter
 
+from ..i18n import tr
 from .log import plugin_logger
 from .style_catalogue import STYLES
 from .style_types import LINE, POINT, POLYGON, Label, Look, Style
@@ -58,6 +59,10 @@ log = plugin_logger("styling")
 
 STYLE_PROPERTY = "os_downloads/style"
 STACK_PROPERTY = "os_downloads/stack"  # lower draws higher in the group; see layers.py
+# How many leading rows of a point layer are its overview (``layer_cache``), set by
+# ``layers.add_layers`` from the planned source; and the scale from which all show.
+OVERVIEW_PROPERTY = "os_downloads/overview_features"
+OVERVIEW_SCALE = 1_000_000
 _GEOMETRY = {
     POINT: QgsWkbTypes.GeometryType.PointGeometry,
     LINE: QgsWkbTypes.GeometryType.LineGeometry,
@@ -136,15 +141,39 @@ def class_filter(look: Look, field_name: str, match: str = "equals") -> str:
     return f"{column} IN ({', '.join(quoted)})"
 
 
-def rule_renderer(style: Style, field_name: str) -> QgsRuleBasedRenderer:
-    root = QgsRuleBasedRenderer.Rule(None)
+def _look_rules(style: Style, field_name: str, parent: QgsRuleBasedRenderer.Rule) -> None:
     for look in style.looks:
         symbol = make_symbol(style.geometry, look.symbol)
         expression = class_filter(look, field_name, style.match)
         rule = QgsRuleBasedRenderer.Rule(symbol, 0, 0, expression, look.label)
         if expression == "ELSE":
             rule.setIsElse(True)
-        root.appendChild(rule)
+        parent.appendChild(rule)
+
+
+def rule_renderer(
+    style: Style, field_name: str, overview_features: int = 0
+) -> QgsRuleBasedRenderer:
+    """One rule per look. With ``overview_features`` (a point layer's GeoPackage copy
+    whose first N rows are one point per map cell, ``layer_cache``): every point
+    drawn from 1:OVERVIEW_SCALE in, those N only when zoomed further out, where the
+    others would land on the same pixels (a national view of 1.7 million
+    postcodes then reads thousands of rows, not millions)."""
+    root = QgsRuleBasedRenderer.Rule(None)
+    if overview_features <= 0:
+        _look_rules(style, field_name, root)
+        return QgsRuleBasedRenderer(root)
+    detail = QgsRuleBasedRenderer.Rule(None, 0, OVERVIEW_SCALE, "", tr("Every point"))
+    overview = QgsRuleBasedRenderer.Rule(
+        None,
+        OVERVIEW_SCALE,
+        0,
+        f"{QgsExpression.quotedColumnRef('fid')} <= {int(overview_features)}",
+        tr("Zoomed out: one point per map cell"),
+    )
+    for parent in (detail, overview):
+        _look_rules(style, field_name, parent)
+        root.appendChild(parent)
     return QgsRuleBasedRenderer(root)
 
 
@@ -198,7 +227,13 @@ def apply_vector_style(layer: QgsVectorLayer, style: Style, fields: List[str]) -
         style = replace(
             style, looks=unique_looks(layer, fields[0], style.looks[-1]), match="equals"
         )
-    layer.setRenderer(rule_renderer(style, fields[0] if fields else ""))
+    overview = 0
+    if style.geometry == POINT and "fid" in layer.fields().names():
+        try:
+            overview = int(layer.customProperty(OVERVIEW_PROPERTY, 0) or 0)
+        except (TypeError, ValueError):
+            overview = 0
+    layer.setRenderer(rule_renderer(style, fields[0] if fields else "", overview))
     if style.label is not None:
         name = find_field(layer.fields().names(), style.label.fields)
         if name:

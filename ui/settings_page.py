@@ -87,6 +87,11 @@ class SettingsWidget(QgsOptionsPageWidget):
             tr("Off: QGIS's default style. Attribution is recorded in every layer either way.")
         )
         self.style_check.setChecked(values.style_layers)
+        self.overviews_check = QCheckBox(tr("Build overviews for large rasters that have none"))
+        self.overviews_check.setToolTip(
+            tr("Done once in the background; zoomed-out maps then draw quickly.")
+        )
+        self.overviews_check.setChecked(values.build_raster_overviews)
         downloads = QGroupBox(tr("Downloads"))
         form = QFormLayout(downloads)
         form.addRow(tr("Download folder"), self.folder_widget)
@@ -95,6 +100,7 @@ class SettingsWidget(QgsOptionsPageWidget):
         form.addRow(tr("After downloading"), self.extract_check)
         form.addRow("", self.load_check)
         form.addRow("", self.style_check)
+        form.addRow("", self.overviews_check)
 
         self.key_edit = QLineEdit()
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
@@ -238,6 +244,7 @@ class SettingsWidget(QgsOptionsPageWidget):
         values.extract_after_download = self.extract_check.isChecked()
         values.load_after_download = self.load_check.isChecked()
         values.style_layers = self.style_check.isChecked()
+        values.build_raster_overviews = self.overviews_check.isChecked()
         values.api_url = self.url_edit.text().strip()
         key = self.key_edit.text().strip()
         try:

@@ -24,6 +24,12 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 from .. import CATALOGUE_NAME
 from . import sample_opendata, sample_packages, sample_trud
+from .sample_bench_layers import (
+    ensure_full_codepoint,
+    ensure_large_geopackage,
+    large_geopackage_product,
+    use_full_codepoint,
+)
 from .sample_build import DEFAULT_DATA_DIR, Contributor, SampleBuild
 from .sample_large import PRODUCT_ID as LARGE_PRODUCT_ID
 from .sample_large import ensure_large_file, large_product
@@ -139,7 +145,9 @@ def generate(
 ) -> Path:
     """Write (or reuse) the sample data in ``data_dir``; returns ``data_dir/catalogue.json``.
 
-    ``large_gb`` > 0 adds the product ``BenchLargeFile`` whose zip holds that many GB.
+    ``large_gb`` > 0 adds the product ``BenchLargeFile`` whose zip holds that many GB,
+    serves Code-Point Open's CSV at full size and adds ``BenchLargeGeoPackage``
+    (``sample_bench_layers``).
     """
     data_dir = Path(data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -156,6 +164,12 @@ def generate(
             target = ensure_large_file(data_dir / "files", large_gb)
             catalogue["products"].append(
                 large_product(target.relative_to(data_dir).as_posix(), large_gb)
+            )
+            codepoint = ensure_full_codepoint(data_dir / "files")
+            use_full_codepoint(catalogue, codepoint.relative_to(data_dir).as_posix())
+            gpkg = ensure_large_geopackage(data_dir / "files", large_gb)
+            catalogue["products"].append(
+                large_geopackage_product(gpkg.relative_to(data_dir).as_posix(), large_gb)
             )
         out = data_dir / CATALOGUE_NAME
         _write_text(out, _dumps(catalogue))
