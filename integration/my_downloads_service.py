@@ -29,6 +29,7 @@ from ..core.local.inventory import (
 )
 from ..core.sources.updates import check_updates, find_manifests, group_manifests
 from . import settings as plugin_settings
+from .auth import is_unlocked
 from .background import BackgroundRunner
 from .client_factory import build_client, close_client
 from .downloads import DownloadService
@@ -78,15 +79,25 @@ class MyDownloadsService:
         values = plugin_settings.load()
         # Clients are built here, on the main thread (settings, auth manager, QGIS proxy);
         # the worker only uses them, then closes them.
+        # The daily check on its own never reads the key while the Authentication
+        # Manager is locked (that would pop up QGIS's master-password prompt unasked);
+        # "Check for updates" (force) may.
+        key_readable = bool(values.authcfg) and (force or is_unlocked())
         try:
             clients = {SOURCE_OPENDATA: build_client(values, with_credentials=False)}
-            if values.authcfg:
+            if key_readable:
                 clients[SOURCE_PACKAGE] = build_client(values)
         except Exception as exc:  # noqa: BLE001 - e.g. a bad API URL: the caller words it
             on_error(exc)
             return True
 
         def client_for(source: str) -> Any:
+            if source not in clients and values.authcfg:
+                raise ConfigurationError(
+                    "Data packages were not checked: reading your key needs QGIS's master "
+                    "password.",
+                    hint="Press Check for updates to enter it and check them too.",
+                )
             if source not in clients:
                 raise ConfigurationError(
                     "Checking data packages for updates needs your key.",
