@@ -129,7 +129,7 @@ class AddressBaseApplier:
         self._count_changes()
         for table in self.tables.values():
             if table.spatial_pending:
-                gpkg.build_spatial_index(self.conn, table.name)
+                gpkg.build_spatial_index(self.conn, table.name, table.kind.point)
                 table.spatial_pending = False
             if table.index_pending:
                 try:
@@ -151,7 +151,6 @@ class AddressBaseApplier:
     ) -> None:
         batches: Dict[str, List[List[Any]]] = {}
         waiting = 0
-        before = {t.name: self._count_rows(t.name) for t in self.tables.values()}
         checked = False
         # Per record type: its table and its batch (the loop runs once per record).
         targets: Dict[str, Any] = {}
@@ -162,14 +161,17 @@ class AddressBaseApplier:
             target = targets.get(kind.code)
             if target is None:
                 table = self._table(kind)
-                before.setdefault(table.name, 0)
-                target = targets[kind.code] = (table, batches.setdefault(kind.code, []))
-            if kind.key and fields[1] != "I" and fields[1].strip().upper() != "I":
+                rows = batches.setdefault(kind.code, [])
+                plain = not table.geometry and not table.tiled  # the fields are the row
+                load = None if plain else table.load_row
+                target = targets[kind.code] = (bool(kind.key), load, rows.append)
+            keyed, load_row, add = target
+            if keyed and fields[1] != "I" and fields[1].strip().upper() != "I":
                 raise BadSupplyError(
                     f"{name}: line {line}: change type {fields[1]!r} in a full "
                     "supply (only I is expected)."
                 )
-            target[1].append(target[0].row(fields, tile))
+            add(fields if load_row is None else load_row(fields, tile))
             waiting += 1
             if waiting >= BATCH:
                 self._flush_full(batches, name)
@@ -180,9 +182,6 @@ class AddressBaseApplier:
                     raise Cancelled("Cancelled; the holding was left as it was.")
         self._expect(headers, "F", name)
         self._flush_full(batches, name)
-        for table in self.tables.values():
-            grown = self._count_rows(table.name) - before.get(table.name, 0)
-            self.changes[table.name]["inserted"] += grown
 
     def _flush_full(self, batches: Dict[str, List[List[Any]]], name: str) -> None:
         for code, rows in batches.items():
@@ -190,7 +189,8 @@ class AddressBaseApplier:
                 continue
             table = self.tables[code]
             try:
-                self.conn.executemany(table.insert_sql, rows)
+                self.conn.executemany(table.load_sql, rows)
+                self.changes[table.name]["inserted"] += len(rows)  # every row or an error
             except sqlite3.IntegrityError:
                 raise BadSupplyError(
                     f"{name}: a {table.kind.label} record's key "
@@ -297,8 +297,9 @@ class AddressBaseApplier:
         # R-tree triggers' INSERT OR REPLACE.)
         columns = ", ".join(f"f.{q(n)}" for n in table.names)
         match = " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
+        updated = ", ".join(f"f.{q(n)}" for n in table.update_names)
         held_rows = self.conn.execute(
-            f"SELECT {columns}, h.fid FROM temp.{q(final)} f JOIN main.{q(table.name)} h "
+            f"SELECT {updated}, h.fid FROM temp.{q(final)} f JOIN main.{q(table.name)} h "
             f"ON {match} WHERE f.change_type != 'D' ORDER BY f.pro_order"
         ).fetchall()
         self.conn.executemany(table.update_sql, held_rows)
@@ -376,6 +377,3 @@ class AddressBaseApplier:
                 f"{name}: the header says {said[got]}, but this version is "
                 f"{said[file_type].split(' (')[0]}."
             )
-
-    def _count_rows(self, table: str) -> int:
-        return int(self.conn.execute(f"SELECT count(*) FROM {gpkg.quote(table)}").fetchone()[0])
