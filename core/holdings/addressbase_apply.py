@@ -264,29 +264,27 @@ class AddressBaseApplier:
     def _apply_stage(self, table: RecordTable, stage: str) -> None:
         q = gpkg.quote
         key = ", ".join(q(k) for k in table.kind.key)
-        final = f"final_{table.name}"
-        self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(final)}")
-        self.conn.execute(
-            f"CREATE TEMP TABLE {q(final)} AS SELECT * FROM (SELECT *, row_number() OVER "
-            f"(PARTITION BY {key} ORDER BY pro_order DESC, _line DESC) AS _rank "
-            f"FROM temp.{q(stage)}) WHERE _rank = 1"
-        )
-        held = (
-            f"EXISTS (SELECT 1 FROM main.{q(table.name)} h WHERE "
-            + " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
-            + ")"
-        )
+        final = stage  # each key once (the common case): the staged records are final
+        repeats = self.conn.execute(
+            f"SELECT 1 FROM temp.{q(stage)} GROUP BY {key} HAVING count(*) > 1 LIMIT 1"
+        ).fetchone()
+        if repeats:
+            final = f"final_{table.name}"
+            self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(final)}")
+            self.conn.execute(
+                f"CREATE TEMP TABLE {q(final)} AS SELECT * FROM (SELECT *, row_number() OVER "
+                f"(PARTITION BY {key} ORDER BY pro_order DESC, _line DESC) AS _rank "
+                f"FROM temp.{q(stage)}) WHERE _rank = 1"
+            )
+        match = " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
         # What each key was before this *version* (a key may change in several of its
         # files): the counts compare the holding before and after the whole version.
         seen = self._seen_table(table)
-        before = (
-            f"(SELECT {row_text(table, 'h')} FROM main.{q(table.name)} h WHERE "
-            + " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
-            + ")"
-        )
+        keys = ", ".join(f"f.{q(k)}" for k in table.kind.key)
         self.conn.execute(
-            f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {key}, {held}, {before} "
-            f"FROM temp.{q(final)} f"
+            f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {keys}, h.fid IS NOT NULL, "
+            f"CASE WHEN h.fid IS NULL THEN NULL ELSE {row_text(table, 'h')} END "
+            f"FROM temp.{q(final)} f LEFT JOIN main.{q(table.name)} h ON {match}"
         )
         self.conn.execute(
             f"DELETE FROM main.{q(table.name)} WHERE ({key}) IN "
@@ -296,7 +294,6 @@ class AddressBaseApplier:
         # ids, stay); new keys are inserted. (No UPSERT: it would override the
         # R-tree triggers' INSERT OR REPLACE.)
         columns = ", ".join(f"f.{q(n)}" for n in table.names)
-        match = " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
         updated = ", ".join(f"f.{q(n)}" for n in table.update_names)
         held_rows = self.conn.execute(
             f"SELECT {updated}, h.fid FROM temp.{q(final)} f JOIN main.{q(table.name)} h "
@@ -309,7 +306,8 @@ class AddressBaseApplier:
             f"FROM temp.{q(final)} f WHERE f.change_type != 'D' AND NOT EXISTS "
             f"(SELECT 1 FROM main.{q(table.name)} h WHERE {match}) ORDER BY f.pro_order"
         )
-        self.conn.execute(f"DROP TABLE temp.{q(final)}")
+        if final != stage:
+            self.conn.execute(f"DROP TABLE temp.{q(final)}")
 
     def _seen_table(self, table: RecordTable) -> str:
         """The temporary table of the keys this version touched, with their state before."""
