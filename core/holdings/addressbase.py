@@ -304,8 +304,17 @@ def read_records(
         count = 0
         seen_header = False
         trailer: Optional[Record] = None
+        # The common case first, decided by one dict look-up: a data record of the
+        # right length after the header (a tuple made in C, not Record's __new__).
+        shapes = {code: (kind, len(kind.columns)) for code, kind in _DATA_CODES.items()}
+        make = tuple.__new__
         try:
             for fields in reader:
+                shape = shapes.get(fields[0]) if fields else None
+                if shape and len(fields) == shape[1] and seen_header and trailer is None:
+                    count += 1
+                    yield make(Record, (shape[0], fields, reader.line_num))
+                    continue
                 line = reader.line_num
                 if not fields or fields == [""]:
                     continue
@@ -345,6 +354,9 @@ def read_records(
     if trailer is None:
         raise BadSupplyError(f"{name}: no trailer record (99): the file is cut short.")
     _check_count(trailer, count, name)
+
+
+_DATA_CODES = {code: kind for code, kind in RECORD_TYPES.items() if code not in ("10", "99")}
 
 
 def _header(fields: List[str], name: str) -> FileHeader:

@@ -129,7 +129,7 @@ class AddressBaseApplier:
         self._count_changes()
         for table in self.tables.values():
             if table.spatial_pending:
-                gpkg.build_spatial_index(self.conn, table.name)
+                gpkg.build_spatial_index(self.conn, table.name, table.kind.point)
                 table.spatial_pending = False
             if table.index_pending:
                 try:
@@ -151,7 +151,6 @@ class AddressBaseApplier:
     ) -> None:
         batches: Dict[str, List[List[Any]]] = {}
         waiting = 0
-        before = {t.name: self._count_rows(t.name) for t in self.tables.values()}
         checked = False
         # Per record type: its table and its batch (the loop runs once per record).
         targets: Dict[str, Any] = {}
@@ -162,14 +161,17 @@ class AddressBaseApplier:
             target = targets.get(kind.code)
             if target is None:
                 table = self._table(kind)
-                before.setdefault(table.name, 0)
-                target = targets[kind.code] = (table, batches.setdefault(kind.code, []))
-            if kind.key and fields[1] != "I" and fields[1].strip().upper() != "I":
+                rows = batches.setdefault(kind.code, [])
+                plain = not table.geometry and not table.tiled  # the fields are the row
+                load = None if plain else table.load_row
+                target = targets[kind.code] = (bool(kind.key), load, rows.append)
+            keyed, load_row, add = target
+            if keyed and fields[1] != "I" and fields[1].strip().upper() != "I":
                 raise BadSupplyError(
                     f"{name}: line {line}: change type {fields[1]!r} in a full "
                     "supply (only I is expected)."
                 )
-            target[1].append(target[0].row(fields, tile))
+            add(fields if load_row is None else load_row(fields, tile))
             waiting += 1
             if waiting >= BATCH:
                 self._flush_full(batches, name)
@@ -180,9 +182,6 @@ class AddressBaseApplier:
                     raise Cancelled("Cancelled; the holding was left as it was.")
         self._expect(headers, "F", name)
         self._flush_full(batches, name)
-        for table in self.tables.values():
-            grown = self._count_rows(table.name) - before.get(table.name, 0)
-            self.changes[table.name]["inserted"] += grown
 
     def _flush_full(self, batches: Dict[str, List[List[Any]]], name: str) -> None:
         for code, rows in batches.items():
@@ -190,7 +189,8 @@ class AddressBaseApplier:
                 continue
             table = self.tables[code]
             try:
-                self.conn.executemany(table.insert_sql, rows)
+                self.conn.executemany(table.load_sql, rows)
+                self.changes[table.name]["inserted"] += len(rows)  # every row or an error
             except sqlite3.IntegrityError:
                 raise BadSupplyError(
                     f"{name}: a {table.kind.label} record's key "
@@ -264,29 +264,27 @@ class AddressBaseApplier:
     def _apply_stage(self, table: RecordTable, stage: str) -> None:
         q = gpkg.quote
         key = ", ".join(q(k) for k in table.kind.key)
-        final = f"final_{table.name}"
-        self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(final)}")
-        self.conn.execute(
-            f"CREATE TEMP TABLE {q(final)} AS SELECT * FROM (SELECT *, row_number() OVER "
-            f"(PARTITION BY {key} ORDER BY pro_order DESC, _line DESC) AS _rank "
-            f"FROM temp.{q(stage)}) WHERE _rank = 1"
-        )
-        held = (
-            f"EXISTS (SELECT 1 FROM main.{q(table.name)} h WHERE "
-            + " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
-            + ")"
-        )
+        final = stage  # each key once (the common case): the staged records are final
+        repeats = self.conn.execute(
+            f"SELECT 1 FROM temp.{q(stage)} GROUP BY {key} HAVING count(*) > 1 LIMIT 1"
+        ).fetchone()
+        if repeats:
+            final = f"final_{table.name}"
+            self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(final)}")
+            self.conn.execute(
+                f"CREATE TEMP TABLE {q(final)} AS SELECT * FROM (SELECT *, row_number() OVER "
+                f"(PARTITION BY {key} ORDER BY pro_order DESC, _line DESC) AS _rank "
+                f"FROM temp.{q(stage)}) WHERE _rank = 1"
+            )
+        match = " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
         # What each key was before this *version* (a key may change in several of its
         # files): the counts compare the holding before and after the whole version.
         seen = self._seen_table(table)
-        before = (
-            f"(SELECT {row_text(table, 'h')} FROM main.{q(table.name)} h WHERE "
-            + " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
-            + ")"
-        )
+        keys = ", ".join(f"f.{q(k)}" for k in table.kind.key)
         self.conn.execute(
-            f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {key}, {held}, {before} "
-            f"FROM temp.{q(final)} f"
+            f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {keys}, h.fid IS NOT NULL, "
+            f"CASE WHEN h.fid IS NULL THEN NULL ELSE {row_text(table, 'h')} END "
+            f"FROM temp.{q(final)} f LEFT JOIN main.{q(table.name)} h ON {match}"
         )
         self.conn.execute(
             f"DELETE FROM main.{q(table.name)} WHERE ({key}) IN "
@@ -296,9 +294,9 @@ class AddressBaseApplier:
         # ids, stay); new keys are inserted. (No UPSERT: it would override the
         # R-tree triggers' INSERT OR REPLACE.)
         columns = ", ".join(f"f.{q(n)}" for n in table.names)
-        match = " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
+        updated = ", ".join(f"f.{q(n)}" for n in table.update_names)
         held_rows = self.conn.execute(
-            f"SELECT {columns}, h.fid FROM temp.{q(final)} f JOIN main.{q(table.name)} h "
+            f"SELECT {updated}, h.fid FROM temp.{q(final)} f JOIN main.{q(table.name)} h "
             f"ON {match} WHERE f.change_type != 'D' ORDER BY f.pro_order"
         ).fetchall()
         self.conn.executemany(table.update_sql, held_rows)
@@ -308,7 +306,8 @@ class AddressBaseApplier:
             f"FROM temp.{q(final)} f WHERE f.change_type != 'D' AND NOT EXISTS "
             f"(SELECT 1 FROM main.{q(table.name)} h WHERE {match}) ORDER BY f.pro_order"
         )
-        self.conn.execute(f"DROP TABLE temp.{q(final)}")
+        if final != stage:
+            self.conn.execute(f"DROP TABLE temp.{q(final)}")
 
     def _seen_table(self, table: RecordTable) -> str:
         """The temporary table of the keys this version touched, with their state before."""
@@ -376,6 +375,3 @@ class AddressBaseApplier:
                 f"{name}: the header says {said[got]}, but this version is "
                 f"{said[file_type].split(' (')[0]}."
             )
-
-    def _count_rows(self, table: str) -> int:
-        return int(self.conn.execute(f"SELECT count(*) FROM {gpkg.quote(table)}").fetchone()[0])

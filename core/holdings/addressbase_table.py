@@ -63,8 +63,16 @@ class RecordTable:
         self.column_list = ", ".join(q(n) for n in names)
         marks = ", ".join("?" for _ in names)
         self.insert_sql = f"INSERT INTO {q(self.name)} ({self.column_list}) VALUES ({marks})"
-        sets = ", ".join(f"{q(n)} = ?" for n in names)
+        # The key is what matched the row, so it is not set again (its index untouched).
+        self.update_names = [n for n in names if n not in kind.key]
+        sets = ", ".join(f"{q(n)} = ?" for n in self.update_names)
         self.update_sql = f"UPDATE {q(self.name)} SET {sets} WHERE fid = ?"
+        # A full build binds the fields as read: SQLite makes "" NULL (no list per row).
+        loads = ["?"] * self.geometry + ["NULLIF(?, '')"] * len(kind.columns)
+        loads += ["?"] if self.tiled else []
+        self.load_sql = (
+            f"INSERT INTO {q(self.name)} ({self.column_list}) VALUES ({', '.join(loads)})"
+        )
         self.names = names
         if kind.point:
             self._x = kind.columns.index(kind.point[0])
@@ -77,6 +85,18 @@ class RecordTable:
             f"({', '.join(q(k) for k in self.kind.key)})"
         )
         self.index_pending = False
+
+    def load_row(self, fields: List[str], tile: Optional[str] = None) -> List[Any]:
+        """A full build's row for ``load_sql``: the fields themselves where it can."""
+        if self.tiled:
+            fields.append(tile)  # type: ignore[arg-type]
+        if not self.geometry:
+            return fields
+        try:
+            point = gpkg.point_blob(float(fields[self._x]), float(fields[self._y]))
+        except ValueError:
+            point = None
+        return [point, *fields]
 
     def row(self, fields: List[str], tile: Optional[str] = None) -> List[Any]:
         # Empty fields are NULL; numbers are left to the columns' SQLite type affinity

@@ -26,6 +26,7 @@ SRS_ID = 27700
 _WKB_TYPES = {"Point": 1, "LineString": 2, "Polygon": 3}
 _HEADER = struct.Struct("<2sBBi4d")  # magic, version, flags, srs_id, envelope minx maxx miny maxy
 _FLAGS = 0b00000011  # little endian, envelope [minx, maxx, miny, maxy], not empty, standard
+_POINT = struct.Struct("<2sBBi4dBIdd")  # a point: the header, then its WKB
 
 BNG_WKT = (
     'PROJCS["OSGB 1936 / British National Grid",GEOGCS["OSGB 1936",DATUM["OSGB_1936",'
@@ -73,6 +74,11 @@ def geometry_blob(geometry: Geometry) -> bytes:
         raise ValueError(f"unsupported geometry type {kind}")
     header = _HEADER.pack(b"GP", 0, _FLAGS, SRS_ID, min(xs), max(xs), min(ys), max(ys))
     return header + body
+
+
+def point_blob(x: float, y: float) -> bytes:
+    """``geometry_blob(("Point", (x, y)))``, for a load that makes one per row."""
+    return _POINT.pack(b"GP", 0, _FLAGS, SRS_ID, x, x, y, y, 1, 1, x, y)
 
 
 def _points(points: Sequence[Tuple[float, float]]) -> bytes:
@@ -286,15 +292,24 @@ def table_columns(conn: sqlite3.Connection, table: str) -> Tuple[str, ...]:
     return tuple(row[1] for row in conn.execute(f"PRAGMA table_info({quote(table)})"))
 
 
-def build_spatial_index(conn: sqlite3.Connection, table: str) -> None:
-    """The table's R-tree, filled from the rows it has, and the triggers that keep it."""
+def build_spatial_index(
+    conn: sqlite3.Connection, table: str, points: Optional[Tuple[str, str]] = None
+) -> None:
+    """The table's R-tree, filled from the rows it has, and the triggers that keep it.
+
+    ``points``: the x and y columns a point geometry was made from; the boxes come
+    from them in SQL, without decoding a blob per row."""
     rtree = f"rtree_{table}_geom"
     t, r = quote(table), quote(rtree)
     conn.execute(f"CREATE VIRTUAL TABLE {r} USING rtree(id, minx, maxx, miny, maxy)")
-    conn.execute(
-        f"INSERT INTO {r} SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), "
-        f"ST_MaxY(geom) FROM {t} WHERE geom NOT NULL AND NOT ST_IsEmpty(geom)"
-    )
+    if points:
+        x, y = (f"CAST({quote(c)} AS REAL)" for c in points)
+        conn.execute(f"INSERT INTO {r} SELECT fid, {x}, {x}, {y}, {y} FROM {t} WHERE geom NOT NULL")
+    else:
+        conn.execute(
+            f"INSERT INTO {r} SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), "
+            f"ST_MaxY(geom) FROM {t} WHERE geom NOT NULL AND NOT ST_IsEmpty(geom)"
+        )
     bbox = "ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)"
     has = "NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom)"
     hasnt = "NEW.geom ISNULL OR ST_IsEmpty(NEW.geom)"
@@ -361,8 +376,9 @@ def extend_extents(conn: sqlite3.Connection, changed: Dict[str, Tuple[int, Itera
             continue
         boxes = [
             conn.execute(
+                # id = per new row: an R-tree has no range search on id (id > ? scans it).
                 f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM {quote(rtree)} "
-                "WHERE id > ?",
+                f"WHERE id IN (SELECT fid FROM {quote(table)} WHERE fid > ?)",
                 (since,),
             ).fetchone()
         ]

@@ -7,21 +7,26 @@ supplyType, reason, productVersion, its predecessor, files with size and MD5,
 the counts of what changed, applied_at). The metadata tables are not in
 ``gpkg_contents``, so GIS software lists only the data tables.
 
-Every change goes through ``Holding.transaction()``: one SQLite transaction
-(rollback journal), so a crash, a kill -9 or a full disk leaves the file as
-it was before that version.
+Every change to a holding with data goes through ``Holding.transaction()``: one
+SQLite transaction (rollback journal), so a crash, a kill -9 or a full disk
+leaves the file as it was before that version. The first full supply into an
+empty holding is built aside (``Holding.built_aside()``): into a new file with
+no journal and no syncing (nothing there to lose), fsynced and renamed over the
+empty holding only once complete, so the holding is empty or whole.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 from ..engine.manifest import utc_now
+from ..engine.partfile import fsync_folder
 from . import gpkg
 from .errors import NotAHoldingError, OtherPackageError
 
@@ -153,6 +158,45 @@ class Holding:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    def is_empty(self) -> bool:
+        """Nothing applied and no data tables: a full build may be built aside."""
+        return not self.applied_ids and not self.data_tables()
+
+    @contextlib.contextmanager
+    def built_aside(self) -> Iterator[Holding]:
+        """A holding in ``.<name>.building`` beside this empty one, for a full build:
+        journal and syncing off (a failure deletes the file, so there is nothing to roll
+        back), then fsynced and renamed over this one when the block ends. This
+        holding's write lock is held meanwhile, so a second update waits for it."""
+        temp = self.path.with_name(f".{self.path.name}.building")
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            temp.unlink(missing_ok=True)  # left by a build that was killed
+            conn = gpkg.connect(temp)
+            try:
+                conn.execute("PRAGMA journal_mode = OFF")
+                conn.execute("PRAGMA synchronous = OFF")
+                conn.execute("BEGIN")
+                gpkg.init_geopackage(conn)
+                aside = Holding(temp, conn)
+                aside._create_metadata_tables()
+                yield aside
+                conn.execute("COMMIT")
+            finally:
+                conn.close()
+            with open(temp, "rb+") as handle:
+                os.fsync(handle.fileno())
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            temp.unlink(missing_ok=True)
+            raise
+        self.conn.close()  # the rename needs the file closed on Windows
+        try:
+            os.replace(temp, self.path)
+            fsync_folder(self.path.parent)
+        finally:
+            self.conn = gpkg.connect(self.path)
 
     # --- metadata ------------------------------------------------------------------------
 

@@ -342,31 +342,47 @@ def _apply_in_one_transaction(
     progress: Callable[[int, int, str], None],
     cancel: Optional[threading.Event],
 ) -> Optional[Changes]:
-    relay = progress
-    with holding.transaction() as conn:
+    if full and holding.is_empty():  # a first build: built aside, renamed in when whole
+        with holding.built_aside() as aside:
+            return _apply_into(aside, info, version, data_files, True, progress, cancel)
+    with holding.transaction():
         if not full and version.version_id in holding.applied_ids:
             return None  # another update of this holding applied it meanwhile
         if full:
             holding.drop_data_tables()
             holding.forget_versions()
-        if holding.info is None or full:
-            holding.claim(info)
-        applier = _applier(info.kind, conn, info)
-        if full:
-            applier.create_all_tables()
-        if info.kind == KIND_MASTERMAP:
-            changes = applier.apply(data_files, cancel=cancel, progress=relay)
-        else:
-            changes = applier.apply(data_files, full=full, cancel=cancel, progress=relay)
-        from .gpkg import extend_extents, update_extents
+        return _apply_into(holding, info, version, data_files, full, progress, cancel)
 
-        if full:
-            update_extents(conn, applier.table_names)
-        else:
-            extend_extents(conn, applier.written)
-        version.changes = changes
-        version.applied_at = utc_now()
-        holding.record_version(version)
+
+def _apply_into(
+    holding: Holding,
+    info: HoldingInfo,
+    version: AppliedVersion,
+    data_files: Sequence[Path],
+    full: bool,
+    relay: Callable[[int, int, str], None],
+    cancel: Optional[threading.Event],
+) -> Changes:
+    """The version's changes and its record, inside the caller's transaction."""
+    conn = holding.conn
+    if holding.info is None or full:
+        holding.claim(info)
+    applier = _applier(info.kind, conn, info)
+    if full:
+        applier.create_all_tables()
+    if info.kind == KIND_MASTERMAP:
+        changes = applier.apply(data_files, cancel=cancel, progress=relay)
+    else:
+        changes = applier.apply(data_files, full=full, cancel=cancel, progress=relay)
+    from .gpkg import extend_extents, update_extents
+
+    if full:
+        update_extents(conn, applier.table_names)
+    else:
+        extend_extents(conn, applier.written)
+    version.changes = changes
+    version.applied_at = utc_now()
+    holding.record_version(version)
     return changes
 
 

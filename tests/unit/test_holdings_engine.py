@@ -335,6 +335,28 @@ def test_abp_header_and_trailer_are_checked(tmp_path, abp_full, file_type, count
     assert rows(holding, "SELECT x_coordinate FROM blpu WHERE uprn = 1001") == [(440001.5,)]
 
 
+def test_a_first_full_build_is_built_aside_and_appears_only_when_whole(tmp_path, abp_full):
+    holding = tmp_path / "abp.gpkg"
+    aside = tmp_path / ".abp.gpkg.building"
+    bad = abp_file(
+        tmp_path / "bad" / "AddressBasePremium_FULL_2026-01-22_001.csv",
+        "F",
+        [abp_blpu("I", 1, 1001, 1, 1), abp_blpu("I", 2, 1002, 2, 2) + ",extra"],
+    )
+    with Holding.open(holding, create=True) as h, pytest.raises(BadSupplyError):
+        apply_version(h, ABP, version("1", "FULL"), [bad])
+    assert not aside.exists()  # the half-built file is gone
+    with Holding.open(holding) as h:  # still the empty holding it was, no half of the build
+        assert h.is_empty() and h.info is None
+    build(holding, ABP, [abp_full])
+    assert not aside.exists()
+    assert rows(holding, "SELECT uprn FROM blpu ORDER BY uprn") == [(1001,), (1002,)]
+    assert rows(holding, "PRAGMA journal_mode") == [("delete",)]  # a COU keeps the journal
+    with Holding.open(holding) as h, pytest.raises(BadSupplyError):  # a rebuild: in place
+        apply_version(h, ABP, version("2", "FULL"), [bad])
+    assert rows(holding, "SELECT uprn FROM blpu ORDER BY uprn") == [(1001,), (1002,)]
+
+
 # --- the file itself -------------------------------------------------------------------
 
 
