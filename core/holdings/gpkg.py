@@ -75,6 +75,11 @@ def geometry_blob(geometry: Geometry) -> bytes:
     return header + body
 
 
+def wkb_blob(wkb: bytes, envelope: Tuple[float, float, float, float]) -> bytes:
+    """A blob around ISO WKB that GDAL made, ``envelope`` = (minx, maxx, miny, maxy)."""
+    return _HEADER.pack(b"GP", 0, _FLAGS, SRS_ID, *envelope) + wkb
+
+
 def _points(points: Sequence[Tuple[float, float]]) -> bytes:
     flat = [c for p in points for c in p[:2]]
     return struct.pack(f"<{len(flat)}d", *flat)

@@ -40,6 +40,7 @@ log = get_logger(__name__)
 PHASE_APPLY = "apply"
 KIND_MASTERMAP = "mastermap"
 KIND_ADDRESSBASE = "addressbase"
+KIND_NGD = "ngd"
 Changes = Dict[str, Dict[str, int]]
 
 
@@ -244,6 +245,8 @@ def product_kind(product_id: str, product_name: str = "") -> str:
     name = (product_name or "").lower()
     if product.startswith(("MMTOPO", "OSMMTOPO")) or "mastermap topography" in name:
         return KIND_MASTERMAP
+    if product.startswith(("OSNGD", "NGD")) or name.startswith(("os ngd", "os national geog")):
+        return KIND_NGD
     if (
         product in ("ABP", "ABPREM")
         or product.startswith("ABPREM")
@@ -265,6 +268,8 @@ def detect_kind(product_id: str, files: Sequence[Path], product_name: str = "") 
         return KIND_MASTERMAP
     if any(_starts_like_abp(source) for source in csv_files(files)):
         return KIND_ADDRESSBASE
+    if any(f.name.lower().startswith(("bld_", "trn_", "add_", "lnd_", "wtr_")) for f in files):
+        return KIND_NGD  # NGD files are named by feature type
     raise UnsupportedSupplyError(
         f"Data package product {product_name or product_id or '(unknown)'}: holdings can be "
         "built from OS MasterMap Topography Layer (GML) and AddressBase Premium (CSV) only."
@@ -352,6 +357,8 @@ def _apply_in_one_transaction(
         if holding.info is None or full:
             holding.claim(info)
         applier = _applier(info.kind, conn, info)
+        if hasattr(applier, "check_follows"):  # NGD: in productVersion date order
+            applier.check_follows(holding.versions(), version, full=full)
         if full:
             applier.create_all_tables()
         if info.kind == KIND_MASTERMAP:
@@ -381,12 +388,16 @@ def _applier(kind: str, conn: Any, info: HoldingInfo) -> Any:
         from .addressbase_apply import AddressBaseApplier
 
         return AddressBaseApplier(conn, description)
+    if kind == KIND_NGD:
+        from .ngd_apply import NgdApplier
+
+        return NgdApplier(conn, description)
     raise UnsupportedSupplyError(f"Unknown holding kind {kind!r}.")
 
 
 def _is_data_file(path: Path, kind: str) -> bool:
     name = path.name.lower()
-    if kind == KIND_ADDRESSBASE:
+    if kind in (KIND_ADDRESSBASE, KIND_NGD):
         return name.endswith((".csv", ".zip"))
     return name.endswith((".gz", ".gml", ".xml")) and not name.endswith(".txt")
 
