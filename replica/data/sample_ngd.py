@@ -188,7 +188,8 @@ class NgdWorld:
         row["geometry"] = geometry
         return {name: row.get(name) for name, _ in SCHEMAS[feature_type]}
 
-    def _new(self, feature_type: str, when: str, change: str = NEW) -> Row:
+    def new_feature(self, feature_type: str, when: str, change: str = NEW) -> Row:
+        """A feature never seen before (a fresh key)."""
         key = self._next_key(feature_type)
         row = self._row(feature_type, None, when, change)
         row[KEYS[feature_type]] = key
@@ -199,7 +200,7 @@ class NgdWorld:
     def build_initial(self, when: str) -> None:
         for name in FEATURE_TYPES:
             for _ in range(self.spec.count(name)):
-                row = self._new(name, when)
+                row = self.new_feature(name, when)
                 self.current[name][row[KEYS[name]]] = row
 
     def full_supply(self, when: str) -> NgdSupply:
@@ -250,7 +251,7 @@ class NgdWorld:
                 gone.update(versionavailabletodate=f"{when}T12:00:00Z")
                 rows.append(gone)
             for _ in range(n):
-                row = self._new(name, when)
+                row = self.new_feature(name, when)
                 rows.append(row)
                 result[name][row[KEYS[name]]] = row
             twice, same_day, then_gone = picked[5 * n : 5 * n + 3]
