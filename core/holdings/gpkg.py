@@ -291,15 +291,21 @@ def table_columns(conn: sqlite3.Connection, table: str) -> Tuple[str, ...]:
     return tuple(row[1] for row in conn.execute(f"PRAGMA table_info({quote(table)})"))
 
 
-def build_spatial_index(conn: sqlite3.Connection, table: str) -> None:
-    """The table's R-tree, filled from the rows it has, and the triggers that keep it."""
+def build_spatial_index(
+    conn: sqlite3.Connection, table: str, boxes: Optional[Iterable[Tuple]] = None
+) -> None:
+    """The table's R-tree, filled from the rows it has (or from ``boxes``, (fid, minx,
+    maxx, miny, maxy) known to the loader: no blob read again), and its triggers."""
     rtree = f"rtree_{table}_geom"
     t, r = quote(table), quote(rtree)
     conn.execute(f"CREATE VIRTUAL TABLE {r} USING rtree(id, minx, maxx, miny, maxy)")
-    conn.execute(
-        f"INSERT INTO {r} SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), "
-        f"ST_MaxY(geom) FROM {t} WHERE geom NOT NULL AND NOT ST_IsEmpty(geom)"
-    )
+    if boxes is not None:
+        conn.executemany(f"INSERT INTO {r} VALUES (?, ?, ?, ?, ?)", boxes)
+    else:
+        conn.execute(
+            f"INSERT INTO {r} SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), "
+            f"ST_MaxY(geom) FROM {t} WHERE geom NOT NULL AND NOT ST_IsEmpty(geom)"
+        )
     bbox = "ST_MinX(NEW.geom), ST_MaxX(NEW.geom), ST_MinY(NEW.geom), ST_MaxY(NEW.geom)"
     has = "NEW.geom NOT NULL AND NOT ST_IsEmpty(NEW.geom)"
     hasnt = "NEW.geom ISNULL OR ST_IsEmpty(NEW.geom)"

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
+from osgeo import ogr
+
 from . import gpkg
 from .errors import BadSupplyError
 
@@ -175,14 +177,15 @@ def sql_type(csvt_type: str) -> str:
     return SQL_TYPES.get(csvt_type.lower(), "TEXT")
 
 
-def geometry_from_wkt(text: str, where: str) -> Optional[bytes]:
-    """A GeoPackage blob from WKT (EPSG:27700); None for an empty field."""
+def geometry_from_wkt(text: str, where: str) -> Tuple[Optional[bytes], Optional[Tuple]]:
+    """A GeoPackage blob from WKT (EPSG:27700) and its envelope (minx, maxx, miny,
+    maxy); (None, None) for an empty field."""
     if not text:
-        return None
-    from osgeo import ogr
-
+        return None, None
     geometry = ogr.CreateGeometryFromWkt(text)
     if geometry is None:
         raise BadSupplyError(f"{where}: the geometry is not WKT ({text[:40]}…).")
-    geometry.FlattenTo2D()
-    return gpkg.wkb_blob(bytes(geometry.ExportToIsoWkb()), geometry.GetEnvelope())
+    if geometry.Is3D():
+        geometry.FlattenTo2D()
+    envelope = geometry.GetEnvelope()
+    return gpkg.wkb_blob(geometry.ExportToIsoWkb(), envelope), envelope

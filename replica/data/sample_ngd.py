@@ -88,6 +88,7 @@ END = "End Of Life"
 MOVED_TO = "Moved To A Different Feature Type"
 MOVED_FROM = "Moved From A Different Feature Type"
 CHANGE_TYPES = (NEW, MOD_ATTR, MOD_GEOM, MOD_BOTH, END, MOVED_TO, MOVED_FROM)
+REMOVES = (END, MOVED_TO)  # OS: these remove the feature from its feature type
 Row = Dict[str, Any]
 
 

@@ -254,3 +254,36 @@ def test_kill_9_mid_apply_then_rerun_gives_the_truth(replica, tmp_path: Path) ->
     assert sorted(k for k in parts if k not in old) == sorted(r["osid"] for r in added)
     counts = json.loads(again.stdout)["applied"][0]["changes"]["bld_fts_buildingpart"]
     assert counts == {"inserted": len(added), "updated": 0, "deleted": 0, "ignored": 0}
+
+
+def test_the_package_has_every_change_type_and_the_truth_follows_from_os_rules() -> None:
+    from os_downloads.replica.data.sample_holdings import holding_package, package_versions
+    from os_downloads.replica.data.sample_ngd import CHANGE_TYPES, REMOVES, newest
+
+    seen = set()
+    held: Dict[str, Dict[str, Any]] = {}
+    for number, data in enumerate(package_versions(holding_package(NGD))):
+        supply = data.supply
+        names = [n for n, _ in data.files]
+        assert names == [f"{t}.zip" for t in FEATURE_TYPES]  # one zip per feature type
+        if supply.full:
+            held = {t: {str(r[KEYS[t]]): r for r in supply.rows[t]} for t in FEATURE_TYPES}
+        for name in FEATURE_TYPES:
+            rows = supply.rows[name]
+            if not supply.full:
+                by_key: Dict[str, List[Any]] = {}
+                for row in rows:
+                    by_key.setdefault(str(row[KEYS[name]]), []).append(row)
+                assert any(len(v) > 1 for v in by_key.values()) or not rows
+                for key, versions in by_key.items():
+                    last = newest(versions)
+                    seen.add(last["changetype"])
+                    seen.update(r["changetype"] for r in versions)
+                    if last["changetype"] in REMOVES:
+                        held[name].pop(key, None)
+                    else:
+                        held[name][key] = last
+            assert held[name] == data.truth["ngd"][name], f"{name} in {data.spec.id}"
+        if number == 3:
+            assert supply.rows["trn_ntwk_roadlink"] == []  # the blank file
+    assert seen == set(CHANGE_TYPES)
