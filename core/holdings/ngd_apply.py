@@ -49,7 +49,7 @@ Changes = Dict[str, Dict[str, int]]
 BATCH = 5000
 _SQL_VARIABLES = 500
 _DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
-KEYS_TABLE_SUFFIX = "_key"
+KEY_INDEX_SUFFIX = "_key"
 
 
 def product_version_date(text: str) -> str:
@@ -89,7 +89,7 @@ class _Table:
         self.updated_fids: List[int] = []
 
     def key_index(self) -> None:
-        index = gpkg.quote(self.name + KEYS_TABLE_SUFFIX)
+        index = gpkg.quote(self.name + KEY_INDEX_SUFFIX)
         try:
             self.conn.execute(
                 f"CREATE UNIQUE INDEX IF NOT EXISTS {index} "
@@ -249,6 +249,8 @@ class NgdApplier:
         counts = self.changes[table.name]
         for line, fields in source.rows():
             key = fields[key_at]
+            if not key:
+                raise BadSupplyError(f"{source.name}, line {line}: no {table.key}.")
             held = newest.get(key)
             if held is not None:
                 counts["ignored"] += 1  # an older edit of the same feature
@@ -262,7 +264,12 @@ class NgdApplier:
         typed_key = converters([(table.key, dict(source.columns)[table.key])])[0]
         for start in range(0, len(keys), _SQL_VARIABLES):
             part = keys[start : start + _SQL_VARIABLES]
-            wanted = [typed_key(k) if typed_key else k for k in part]
+            try:
+                wanted = [typed_key(k) if typed_key else k for k in part]
+            except ValueError:
+                raise BadSupplyError(
+                    f"{source.name}: a {table.key} that is not a number."
+                ) from None
             marks = ", ".join("?" for _ in part)
             fids = dict(
                 self.conn.execute(

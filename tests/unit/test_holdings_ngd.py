@@ -287,3 +287,39 @@ def test_the_package_has_every_change_type_and_the_truth_follows_from_os_rules()
         if number == 3:
             assert supply.rows["trn_ntwk_roadlink"] == []  # the blank file
     assert seen == set(CHANGE_TYPES)
+
+
+def test_a_malformed_ngd_file_is_refused_with_its_line(tmp_path: Path) -> None:
+    import zipfile
+
+    import pytest
+
+    from os_downloads.core.holdings import gpkg
+    from os_downloads.core.holdings.errors import BadSupplyError
+    from os_downloads.core.holdings.ngd_apply import NgdApplier
+
+    def supply(name: str, body: str) -> Path:
+        path = tmp_path / name / "trn_ntwk_roadlink.zip"
+        path.parent.mkdir()
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("trn_ntwk_roadlink.csv", body)
+            archive.writestr("trn_ntwk_roadlink.csvt", '"String","Boolean","Geometry"\r\n')
+        return path
+
+    header = "osid,isobscured,geometry\r\n"
+    conn = gpkg.connect(tmp_path / "x.gpkg")
+    try:
+        conn.execute("BEGIN")
+        gpkg.init_geopackage(conn)
+        short = supply("short", header + 'a,true,"POINT (1 2)"\r\nb,true\r\n')
+        with pytest.raises(BadSupplyError, match=r"line 3: 2 fields, the header has 3"):
+            NgdApplier(conn).apply([short], full=True)
+        conn.execute("ROLLBACK")
+        conn.execute("BEGIN")
+        gpkg.init_geopackage(conn)
+        odd = supply("odd", header + 'a,maybe,"POINT (1 2)"\r\n')
+        with pytest.raises(BadSupplyError, match=r"line 2: isobscured = 'maybe' is not a boolean"):
+            NgdApplier(conn).apply([odd], full=True)
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
