@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -94,8 +95,10 @@ def _ogr2ogr(files: List[Path], product: str, target: Path) -> float:
         more = ["-update", "-append"] if index else []
         if product == "OSNGD":
             # GDAL reads the .csvt beside the CSV (its 3.6 knows only some of OS's types).
-            layer = path.name[: -len(".zip")]
-            source = f"/vsizip/{path}/{layer}.csv"
+            with zipfile.ZipFile(path) as archive:
+                member = next(n for n in archive.namelist() if n.endswith(".csv"))
+            layer = member[: -len(".csv")]
+            source = f"/vsizip/{path}/{member}"
             extra = ["-oo", "GEOM_POSSIBLE_NAMES=geometry", "-oo", "KEEP_GEOM_COLUMNS=NO"]
             extra += ["-a_srs", "EPSG:27700", "-nln", layer, "-nlt", "GEOMETRY"]
             more = []  # a layer per feature type: each call adds one to the same file

@@ -316,14 +316,18 @@ def csvt_bytes(feature_type: str) -> bytes:
 
 
 def supply_files(supply: NgdSupply) -> List[Tuple[str, bytes]]:
-    """One zip per feature type (a blank COU file too): ``<feature type>.zip``."""
+    """One zip per feature type (a blank COU file too), named for the supply, as every
+    version's files are: ``<feature type>_<FULL|COU>_<date>.zip`` holding
+    ``<feature type>.csv`` and ``.csvt``."""
+    kind = "FULL" if supply.full else "COU"
     files = []
     for name in FEATURE_TYPES:
         members = [
             ZipMember(f"{name}.csv", csv_bytes(name, supply.rows.get(name, []))),
             ZipMember(f"{name}.csvt", csvt_bytes(name)),
         ]
-        files.append((f"{name}.zip", zip_bytes(members, folder_entries=False)))
+        zipped = zip_bytes(members, folder_entries=False)
+        files.append((f"{name}_{kind}_{supply.date}.zip", zipped))
     return files
 
 

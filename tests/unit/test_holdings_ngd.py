@@ -165,7 +165,7 @@ def _publish(replica, tmp_path: Path, supply: NgdSupply, product_version: str, s
     folder.mkdir(parents=True)
     files: List[Path] = []
     for name, content in supply_files(supply):
-        if name.split(".")[0] not in skip:
+        if not any(name.startswith(f"{s}_") for s in skip):
             (folder / name).write_bytes(content)
             files.append(folder / name)
     return replica.publish_package_version(
@@ -265,7 +265,8 @@ def test_the_package_has_every_change_type_and_the_truth_follows_from_os_rules()
     for number, data in enumerate(package_versions(holding_package(NGD))):
         supply = data.supply
         names = [n for n, _ in data.files]
-        assert names == [f"{t}.zip" for t in FEATURE_TYPES]  # one zip per feature type
+        kind = "FULL" if supply.full else "COU"
+        assert names == [f"{t}_{kind}_{supply.date}.zip" for t in FEATURE_TYPES]  # one each
         if supply.full:
             held = {t: {str(r[KEYS[t]]): r for r in supply.rows[t]} for t in FEATURE_TYPES}
         for name in FEATURE_TYPES:
