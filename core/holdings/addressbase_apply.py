@@ -129,7 +129,7 @@ class AddressBaseApplier:
         self._count_changes()
         for table in self.tables.values():
             if table.spatial_pending:
-                gpkg.build_spatial_index(self.conn, table.name, table.kind.point)
+                gpkg.build_spatial_index(self.conn, table.name, points=table.kind.point)
                 table.spatial_pending = False
             if table.index_pending:
                 try:

@@ -34,12 +34,17 @@ from ..sources.os_packages import fetch_package_version
 from .chain import ChainPlan, plan_chain, previous_id
 from .errors import HoldingError, UnsupportedSupplyError
 from .holding import AppliedVersion, Holding, HoldingInfo, attribution
+from .kinds import (  # noqa: F401 - product_kind is asked of update by the QGIS side
+    KIND_ADDRESSBASE,
+    KIND_MASTERMAP,
+    KIND_NGD,
+    detect_kind,
+    product_kind,
+)
 
 log = get_logger(__name__)
 
 PHASE_APPLY = "apply"
-KIND_MASTERMAP = "mastermap"
-KIND_ADDRESSBASE = "addressbase"
 Changes = Dict[str, Dict[str, int]]
 
 
@@ -235,57 +240,6 @@ def _update(
         return result
 
 
-def product_kind(product_id: str, product_name: str = "") -> str:
-    """The holding reader for a product, from its id or name; "" when they do not say.
-
-    Only AddressBase *Premium* has the multi-record CSV (AddressBase and AddressBase
-    Plus, ids ``ABPOSTSLA``/``ABFLATSLA``, are flat tables)."""
-    product = (product_id or "").upper()
-    name = (product_name or "").lower()
-    if product.startswith(("MMTOPO", "OSMMTOPO")) or "mastermap topography" in name:
-        return KIND_MASTERMAP
-    if (
-        product in ("ABP", "ABPREM")
-        or product.startswith("ABPREM")
-        or "addressbase premium" in name
-    ):
-        return KIND_ADDRESSBASE
-    return ""
-
-
-def detect_kind(product_id: str, files: Sequence[Path], product_name: str = "") -> str:
-    """The reader for a package: by product, else by what its files hold."""
-    from .addressbase import csv_files
-    from .mastermap import is_gml
-
-    kind = product_kind(product_id, product_name)
-    if kind:
-        return kind
-    if any(is_gml(f) for f in files if f.name.lower().endswith((".gz", ".gml", ".xml"))):
-        return KIND_MASTERMAP
-    if any(_starts_like_abp(source) for source in csv_files(files)):
-        return KIND_ADDRESSBASE
-    raise UnsupportedSupplyError(
-        f"Data package product {product_name or product_id or '(unknown)'}: holdings can be "
-        "built from OS MasterMap Topography Layer (GML) and AddressBase Premium (CSV) only."
-    )
-
-
-def _starts_like_abp(source: Any) -> bool:
-    """An AddressBase Premium CSV starts with its header record (type 10)."""
-    from .addressbase import read_records
-
-    headers: list = []
-    records = read_records(source, headers)
-    try:
-        next(records, None)
-    except HoldingError:
-        pass
-    finally:
-        records.close()  # the file, at once
-    return bool(headers)
-
-
 def apply_version(
     holding: Holding,
     info: HoldingInfo,
@@ -368,6 +322,8 @@ def _apply_into(
     if holding.info is None or full:
         holding.claim(info)
     applier = _applier(info.kind, conn, info)
+    if hasattr(applier, "check_follows"):  # NGD: in productVersion date order
+        applier.check_follows(holding.versions(), version, full=full)
     if full:
         applier.create_all_tables()
     if info.kind == KIND_MASTERMAP:
@@ -397,12 +353,16 @@ def _applier(kind: str, conn: Any, info: HoldingInfo) -> Any:
         from .addressbase_apply import AddressBaseApplier
 
         return AddressBaseApplier(conn, description)
+    if kind == KIND_NGD:
+        from .ngd_apply import NgdApplier
+
+        return NgdApplier(conn, description)
     raise UnsupportedSupplyError(f"Unknown holding kind {kind!r}.")
 
 
 def _is_data_file(path: Path, kind: str) -> bool:
     name = path.name.lower()
-    if kind == KIND_ADDRESSBASE:
+    if kind in (KIND_ADDRESSBASE, KIND_NGD):
         return name.endswith((".csv", ".zip"))
     return name.endswith((".gz", ".gml", ".xml")) and not name.endswith(".txt")
 

@@ -25,6 +25,11 @@ xref (XREF_KEY), lpi (LPI_KEY), delivery_point (UDPRN, int), successor
 supply (package 0040163538) every row is an insert (CHANGE_TYPE I) and
 ``truth.tiles[table][key]`` names the 5 km tile the record came in.
 
+OS NGD (package 0040163546): ``truth.features[feature_type][key]`` is the row as
+the newest applied file carries it (typed: ints, floats, booleans; dates as text;
+``geometry`` as WKT in EPSG:27700), keyed by ``osid`` (``uprn`` as text for
+``add_gb_builtaddress``).
+
 ``truth.changes[table]`` counts what the version did to the holding
 (``inserted``, ``updated``, ``deleted`` keys, comparing the truth before and
 after). ``apply_mastermap`` / ``apply_abp`` apply a model supply by OS's rules;
@@ -116,7 +121,7 @@ def from_json(raw: Dict[str, Any]) -> HoldingTruth:
         product_id=raw["product_id"],
         version_id=raw["version_id"],
         applied=tuple(raw["applied"]),
-        features=raw.get("mastermap") or {},
+        features=raw.get("mastermap") or raw.get("ngd") or {},
         records=records,
         metadata=raw.get("metadata"),
         changes=raw.get("changes") or {},

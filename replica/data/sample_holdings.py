@@ -64,6 +64,7 @@ from .sample_mastermap import (
     Supply,
     chunk_bytes,
 )
+from .sample_ngd import NgdSpec, NgdSupply, NgdWorld, ngd_state, supply_files
 from .sample_texts import order_details
 from .sample_zip import ZipMember, gzip_bytes, zip_bytes
 
@@ -80,6 +81,8 @@ class Scale:
     abp: AbpSpec = AbpSpec()
     mastermap_rate: float = 0.04
     abp_rate: float = 0.05
+    ngd: NgdSpec = NgdSpec()
+    ngd_rate: float = 0.1
 
 
 SMALL = Scale()
@@ -96,6 +99,8 @@ def scale_for(features: int, records: int, rate: float = 0.01) -> Scale:
         MastermapSpec(chunks_across=chunks, streets_per_chunk=-(-streets // chunks**2)),
         AbpSpec(streets=-(-addresses // 30), addresses_per_street=30, volumes_full=4),
         rate,
+        rate,
+        NgdSpec(*(-(-features * share // 100) for share in (43, 14, 22, 22))),
         rate,
     )
 
@@ -337,7 +342,43 @@ def abp_tile_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[Ve
         before = now
 
 
+def _ngd_truth(
+    package: PackageSpec,
+    applied: Tuple[PackageVersionSpec, ...],
+    snapshot: Dict[str, Dict[Any, Dict[str, Any]]],
+    before: Dict[str, Dict[Any, Dict[str, Any]]],
+) -> Dict[str, Any]:
+    state, old = ngd_state(snapshot), (ngd_state(before) if before else {})
+    return _truth(package, applied[-1], list(applied), "ngd", state, old)
+
+
+def ngd_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[VersionData]:
+    """NGD: a FULL, then COUs with every change type; the third COU's road links are a
+    blank file (no changes that month)."""
+    versions = all_versions(package)
+    world = NgdWorld(scale.ngd)
+    world.build_initial(versions[0].created_on)
+    before: Dict[str, Dict[Any, Dict[str, Any]]] = {}
+    for number, version in enumerate(versions):
+        if number == 0:
+            supply: NgdSupply = world.full_supply(version.created_on)
+        else:
+            blank = ("trn_ntwk_roadlink",) if number == 3 else ()
+            supply = world.advance(version.created_on, scale.ngd_rate, blank=blank)
+        counts = {
+            "features": sum(len(rows) for rows in supply.rows.values()),
+            "held": sum(len(rows) for rows in world.current.values()),
+        }
+        snapshot = {name: dict(rows) for name, rows in world.current.items()}
+        applied = tuple(versions[: number + 1])
+        truth = partial(_ngd_truth, package, applied, snapshot, before)
+        yield VersionData(version, supply_files(supply), truth, counts, supply)
+        before = snapshot
+
+
 def package_versions(package: PackageSpec, scale: Scale = SMALL) -> Iterator[VersionData]:
+    if package.product_id == "OSNGD":
+        return ngd_versions(package, scale)
     if package.product_id == "MMTOPO":
         return mastermap_versions(package, scale)
     if package.id in HOLDING_TILE_SUPPLIES:
@@ -412,6 +453,7 @@ def _bench_stamp(scale: Scale, truth: bool) -> str:
         "sample_holdings.py",
         "sample_mastermap.py",
         "sample_abp.py",
+        "sample_ngd.py",
         "catalogue.py",
         "catalogue_packages.json",
     ):

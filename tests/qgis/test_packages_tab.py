@@ -20,18 +20,19 @@ def test_packages_versions_latest_first_and_files(dock, stored_key):
     tab = dock.packages_tab
     tab.refresh()
     assert tab.stack.currentIndex() == PACKAGES_PAGE
-    wait_until(lambda: tab.packages_tree.topLevelItemCount() == 5, 20, "the packages")
-    names = {tab.packages_tree.topLevelItem(i).text(0) for i in range(5)}
+    wait_until(lambda: tab.packages_tree.topLevelItemCount() == 6, 20, "the packages")
+    names = {tab.packages_tree.topLevelItem(i).text(0) for i in range(6)}
     assert names == {
         "Southampton Topography",
         "AB Prem (Full)",
         "Exeter Topography (COU)",
         "AB Prem Cardiff (COU)",
         "AB Prem Cardiff tiles (COU)",
+        "NGD Exeter buildings, land, roads and addresses (COU)",
     }
     row = next(
         tab.packages_tree.topLevelItem(i)
-        for i in range(5)
+        for i in range(6)
         if tab.packages_tree.topLevelItem(i).text(0) == "Southampton Topography"
     )
     assert row.text(1) == "OS MasterMap Topography Layer" and row.text(2) == "2026-01-20"

@@ -33,10 +33,10 @@ def test_partner_details_show_provider_support_and_links(dock):
 def test_production_supply_type_spellings_get_the_same_labels(dock, stored_key):
     tab = dock.packages_tab
     tab.refresh()
-    wait_until(lambda: tab.packages_tree.topLevelItemCount() == 5, 20, "the packages")
+    wait_until(lambda: tab.packages_tree.topLevelItemCount() == 6, 20, "the packages")
     row = next(
         tab.packages_tree.topLevelItem(i)
-        for i in range(5)
+        for i in range(6)
         if tab.packages_tree.topLevelItem(i).text(0) == "AB Prem (Full)"
     )
     tab.packages_tree.setCurrentItem(row)  # its versions say "Full" / "Change Only Update"

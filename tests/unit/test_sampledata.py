@@ -418,8 +418,9 @@ def test_data_packages_have_full_then_change_only_versions(
     data: Path, catalogue: Dict[str, Any], tmp_path: Path
 ) -> None:
     packages = {p["id"]: p for p in catalogue["dataPackages"]}
-    # The holding packages (0040163512, 0040163520, 0040163538): test_holdings_data.py.
-    holdings = {"0040163512", "0040163520", "0040163538"}
+    # The holding packages (0040163512, 0040163520, 0040163538, NGD 0040163546):
+    # test_holdings_data.py, test_holdings_ngd.py.
+    holdings = {"0040163512", "0040163520", "0040163538", "0040163546"}
     assert set(packages) == {"0040154231", "0040156306"} | holdings
     # One package spells supplyType as the spec does, the other as production does.
     spellings = {
@@ -428,6 +429,7 @@ def test_data_packages_have_full_then_change_only_versions(
         "0040163512": ("FULL", "COU"),
         "0040163520": ("Full", "Change Only Update"),
         "0040163538": ("Full", "Change Only Update"),
+        "0040163546": ("Full", "Change Only Update"),
     }
     for package_id, package in packages.items():
         full, cou = spellings[package_id]
