@@ -39,6 +39,17 @@ def remembered_path(package_id: str) -> str:
     return str(QgsSettings().value(SETTINGS_KEY.format(package=package_id), "") or "")
 
 
+def remembered_paths() -> List[str]:
+    """Every holding path remembered, whichever package."""
+    settings = QgsSettings()
+    settings.beginGroup(SETTINGS_KEY.split("/{", 1)[0])
+    try:
+        keys = settings.childKeys()
+        return [p for p in (str(settings.value(k, "") or "") for k in keys) if p]
+    finally:
+        settings.endGroup()
+
+
 def remember_path(package_id: str, path: str) -> None:
     QgsSettings().setValue(SETTINGS_KEY.format(package=package_id), str(path))
 
@@ -134,9 +145,11 @@ def refresh_layers(path: Path, project: Optional[QgsProject] = None) -> List[Qgs
 
 def load_holding(path: Path, title: str) -> LoadReport:
     """The holding's tables (from gpkg_contents) as layers in one group."""
-    sources = table_sources(path)
-    group = tr("{title} (holding {file})").format(title=title, file=path.name)
-    return add_layers(sources, group)
+    return add_layers(table_sources(path), holding_group_name(path, title))
+
+
+def holding_group_name(path: Path, title: str) -> str:
+    return tr("{title} (holding {file})").format(title=title, file=Path(path).name)
 
 
 def holding_text(outcome: HoldingOutcome) -> str:

@@ -21,11 +21,14 @@ from ..core.engine.extract import is_archive
 from ..core.engine.manifest import SOURCE_OPENDATA, SOURCE_PACKAGE
 from ..core.errors import ConfigurationError
 from ..core.local.inventory import (
+    Listed,
     LocalDownload,
+    LocalHolding,
     attach_updates,
     delete_download,
     inspect,
     list_downloads,
+    list_holdings,
 )
 from ..core.sources.updates import check_updates, find_manifests, group_manifests
 from . import settings as plugin_settings
@@ -33,6 +36,7 @@ from .auth import is_unlocked
 from .background import BackgroundRunner
 from .client_factory import build_client, close_client
 from .downloads import DownloadService
+from .holdings import HoldingService, holding_group_name, remembered_paths, table_sources
 from .layers import LoadReport, add_layers, group_name_for, plan_layers
 from .task import JobTask
 
@@ -42,27 +46,44 @@ CHECK_EVERY_S = 24 * 3600
 
 
 class MyDownloadsService:
-    def __init__(self, runner: BackgroundRunner, downloads: DownloadService) -> None:
+    def __init__(
+        self,
+        runner: BackgroundRunner,
+        downloads: DownloadService,
+        holdings: Optional[HoldingService] = None,
+    ) -> None:
         self.runner = runner
         self.downloads = downloads
-        self.items: List[LocalDownload] = []
+        self.holdings = holdings or HoldingService()
+        self.items: List[Listed] = []
+        self._remembered: List[Path] = []
 
     def roots(self) -> List[Path]:
         return [plugin_settings.load().download_root]
 
+    def everything(self, client: Any = None) -> List[Listed]:
+        """Downloads (from manifests) then holdings (under the roots or remembered)."""
+        roots = self.roots()
+        return list_downloads(roots) + list_holdings(roots, self._remembered, client=client)
+
     # --- listing ----------------------------------------------------------------------
 
-    def list(self, on_result: Callable[[List[LocalDownload]], None], on_error: OnError) -> None:
-        roots = self.roots()
-        previous = {str(i.folder): i.update for i in self.items}
+    def list(self, on_result: Callable[[List[Listed]], None], on_error: OnError) -> None:
+        previous = {str(i.location): i for i in self.items}
+        self._remembered = [Path(p) for p in remembered_paths()]  # settings: main thread
 
-        def done(items: List[LocalDownload]) -> None:
+        def done(items: List[Listed]) -> None:
             for item in items:  # keep what the last update check said
-                item.update = item.update or previous.get(str(item.folder))
+                before = previous.get(str(item.location))
+                if before is None:
+                    continue
+                item.update = item.update or before.update
+                if isinstance(item, LocalHolding) and item.pending is None:
+                    item.pending = getattr(before, "pending", None)
             self.items = items
             on_result(items)
 
-        self.runner.submit(lambda: list_downloads(roots), done, on_error)
+        self.runner.submit(self.everything, done, on_error)
 
     def check_updates(
         self,
@@ -76,6 +97,7 @@ class MyDownloadsService:
         if not force and time.time() - last < CHECK_EVERY_S:
             return False
         roots = self.roots()
+        self._remembered = [Path(p) for p in remembered_paths()]
         values = plugin_settings.load()
         # Clients are built here, on the main thread (settings, auth manager, QGIS proxy);
         # the worker only uses them, then closes them.
@@ -105,18 +127,22 @@ class MyDownloadsService:
                 )
             return clients[source]
 
-        def work() -> List[LocalDownload]:
+        def work() -> List[Listed]:
             try:
                 paths = [p for root in roots if root.is_dir() for p in find_manifests(root)]
                 checks = check_updates(group_manifests(paths), client_for)
+                # Holdings are asked only with a readable key, as data packages are.
+                holdings = list_holdings(
+                    roots, self._remembered, client=clients.get(SOURCE_PACKAGE)
+                )
             finally:
                 for client in clients.values():
                     close_client(client)
             items = list_downloads(roots)
             attach_updates(items, checks)
-            return items
+            return items + holdings
 
-        def done(items: List[LocalDownload]) -> None:
+        def done(items: List[Listed]) -> None:
             QgsSettings().setValue(LAST_CHECK_KEY, time.time())
             self.items = items
             on_result(items)
@@ -135,6 +161,16 @@ class MyDownloadsService:
         again: bool = False,
     ) -> None:
         """Add the download's layers from disk; no API call."""
+        if isinstance(item, LocalHolding):
+            path, title = Path(item.path), item.title
+            self.runner.submit(
+                lambda: table_sources(path),
+                lambda sources: on_result(
+                    add_layers(sources, holding_group_name(path, title), again=again)
+                ),
+                on_error,
+            )
+            return
         folder, manifest = Path(item.folder), item.manifest
 
         def plan():
@@ -173,13 +209,16 @@ class MyDownloadsService:
 
         self.runner.submit(work, on_result, on_error)
 
-    def delete(self, item: LocalDownload) -> None:
+    def delete(self, item: Listed) -> None:
         """Remove the folder's files and manifest (the caller asked the user first)."""
         delete_download(Path(item.folder), self.roots())
         self.items = [i for i in self.items if i.folder != item.folder]
 
     def update(self, item: LocalDownload) -> Optional[JobTask]:
-        """Download the newest version of the same thing (format and area)."""
+        """Download the newest version of the same thing (format and area); a holding:
+        apply what it lacks (``HoldingService``)."""
+        if isinstance(item, LocalHolding):
+            return self.holdings.start(item.package_id, str(item.path), title=item.title)
         m = item.manifest
         if m.source == SOURCE_OPENDATA:
             return self.downloads.start_product(

@@ -96,7 +96,7 @@ class OSDownloadsDock(QgsDockWidget):
         self.add_tab(self.packages_tab, tr("My data packages"))
         self.trud_tab = TrudTab(self.context)
         self.add_tab(self.trud_tab, tr("NHS TRUD"))
-        self.my_downloads_tab = MyDownloadsTab(self.context)
+        self.my_downloads_tab = MyDownloadsTab(self.context, holdings=self.packages_tab.holdings)
         self.add_tab(self.my_downloads_tab, tr("My downloads"))
         self.tabs.currentChanged.connect(self._tab_shown)
 

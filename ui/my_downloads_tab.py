@@ -26,8 +26,10 @@ from ..core.local.inventory import (
     STATE_UNCHECKED,
     STATE_UNVERIFIED,
     LocalDownload,
+    LocalHolding,
 )
 from ..i18n import tr
+from ..integration.holdings import HoldingService
 from ..integration.layers import LoadReport
 from ..integration.my_downloads_service import MyDownloadsService
 from .context import DockContext
@@ -43,8 +45,13 @@ UPDATE_COLOUR = "#1565c0"
 STATE_COLUMN = 1
 
 
-def _state_tip(item: LocalDownload) -> str:
-    """Which files are missing or changed; which versions are newer."""
+def _state_tip(item) -> str:
+    """Which files are missing or changed; which versions are newer (pending, a holding)."""
+    if isinstance(item, LocalHolding):
+        lines = list(item.pending or [])
+        if item.pending_error:
+            lines.append(item.pending_error)
+        return "\n".join(lines) or str(item.path)
     lines = [tr("Missing: {name}").format(name=n) for n in item.missing]
     lines += [tr("Changed since download: {name}").format(name=n) for n in item.modified]
     if item.update is not None and item.update.newer_versions:
@@ -70,10 +77,17 @@ class MyDownloadsTab(QWidget):
     listed = pyqtSignal(int)
     loaded = pyqtSignal(object)  # LoadReport
 
-    def __init__(self, context: DockContext, parent: Optional[QWidget] = None) -> None:
+    def __init__(
+        self,
+        context: DockContext,
+        parent: Optional[QWidget] = None,
+        holdings: Optional[HoldingService] = None,
+    ) -> None:
         super().__init__(parent)
         self.context = context
-        self.service = MyDownloadsService(context.runner, context.downloads)
+        self.service = MyDownloadsService(
+            context.runner, context.downloads, holdings or HoldingService(self)
+        )
         self.items: List[LocalDownload] = []
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(
@@ -134,6 +148,7 @@ class MyDownloadsTab(QWidget):
         self.tree.itemSelectionChanged.connect(self._enable)
         self.tree.itemDoubleClicked.connect(lambda *_: self.load_selected())
         context.downloads.ended.connect(lambda _outcome: self.refresh())
+        self.service.holdings.ended.connect(lambda _outcome: self.refresh())
         self._enable()
 
     # --- listing ----------------------------------------------------------------------
@@ -160,25 +175,26 @@ class MyDownloadsTab(QWidget):
         self.items = list(items)
         self.tree.clear()
         for item in self.items:
+            is_holding = isinstance(item, LocalHolding)
             row = QTreeWidgetItem(
                 [
                     item.title,
                     state_words(item.state),
-                    item.manifest.version,
-                    item.kind,
+                    item.version,
+                    tr("holding") if is_holding else item.kind,
                     item.area,
                     format_bytes(item.size_on_disk),
-                    item.manifest.created_at.replace("T", " ").rstrip("Z"),
-                    tr("yes") if item.verified else tr("no"),
+                    item.when.replace("T", " ").rstrip("Z"),
+                    "" if is_holding else tr("yes") if item.verified else tr("no"),
                 ]
             )
-            row.setData(0, ITEM_ROLE, str(item.folder))
-            row.setToolTip(0, str(item.folder))
+            row.setData(0, ITEM_ROLE, str(item.location))
+            row.setToolTip(0, str(item.location))
             colour = BADGE_COLOURS.get(item.state, UPDATE_COLOUR)
             row.setForeground(STATE_COLUMN, QBrush(QColor(colour)))
             row.setToolTip(STATE_COLUMN, _state_tip(item))
             self.tree.addTopLevelItem(row)
-            if selected is not None and str(selected.folder) == str(item.folder):
+            if selected is not None and str(selected.location) == str(item.location):
                 self.tree.setCurrentItem(row)
         for column in range(1, 8):
             self.tree.resizeColumnToContents(column)
@@ -195,8 +211,8 @@ class MyDownloadsTab(QWidget):
         row = self.tree.currentItem()
         if row is None:
             return None
-        folder = row.data(0, ITEM_ROLE)
-        return next((i for i in self.items if str(i.folder) == folder), None)
+        location = row.data(0, ITEM_ROLE)
+        return next((i for i in self.items if str(i.location) == location), None)
 
     def select(self, folder) -> bool:
         for index in range(self.tree.topLevelItemCount()):
@@ -216,6 +232,14 @@ class MyDownloadsTab(QWidget):
             self.delete_button,
         ):
             button.setEnabled(item is not None)
+        holding = isinstance(item, LocalHolding)
+        for button in (self.verify_button, self.delete_button):
+            button.setEnabled(item is not None and not holding)
+        self.delete_button.setToolTip(
+            tr("A holding is not deleted from here: remove its GeoPackage yourself")
+            if holding
+            else ""
+        )
 
     # --- actions ----------------------------------------------------------------------
 

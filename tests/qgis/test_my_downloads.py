@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from conftest import wait_for_task, wait_until
 from qgis.core import QgsProject
 
@@ -64,3 +66,48 @@ def test_with_the_replica_stopped_my_downloads_loads_an_earlier_download(
     assert tab.delete_selected(confirm=False)
     assert not folder.exists()
     assert tab.tree.topLevelItemCount() == 0
+
+
+def test_my_downloads_lists_holdings_and_loads_one(dock, replica, plugin_settings, tmp_path):
+    from qgis.core import QgsSettings
+
+    from os_downloads.core.api.auth import ApiKeyAuth
+    from os_downloads.core.api.client import OSDownloadsClient
+    from os_downloads.core.holdings.update import update_holding
+    from os_downloads.integration.holdings import SETTINGS_KEY, remember_path
+
+    inside = Path(plugin_settings.download_folder) / "holdings" / "topo.gpkg"
+    inside.parent.mkdir(parents=True)
+    remembered = tmp_path / "elsewhere" / "abp.gpkg"
+    remembered.parent.mkdir()
+    with OSDownloadsClient(replica.api_url, auth=ApiKeyAuth(replica.api_key)) as client:
+        update_holding(client, "0040163512", inside, to_version="6401101")
+        update_holding(client, "0040163520", remembered, to_version="6402201")
+    remember_path("0040163520", str(remembered))
+    try:
+        tab = dock.my_downloads_tab
+        dock.tabs.setCurrentWidget(tab)
+
+        def holding_rows():
+            rows = [tab.tree.topLevelItem(i) for i in range(tab.tree.topLevelItemCount())]
+            return [r for r in rows if r.text(3) == "holding"]
+
+        wait_until(lambda: len(holding_rows()) == 2, 30, "both holdings listed")
+        rows = holding_rows()
+        assert sorted(r.text(2) for r in rows) == ["6401101", "6402201"]
+        assert {r.text(1) for r in rows} == {"not checked for updates"}
+
+        assert tab.select(inside.resolve())
+        assert tab.load_button.isEnabled() and tab.update_button.isEnabled()
+        assert not tab.delete_button.isEnabled() and "holding" in tab.delete_button.toolTip()
+        reports = []
+        tab.loaded.connect(reports.append)
+        tab.load_selected()
+        wait_until(lambda: reports, 20, "the holding's layers loaded")
+        group = QgsProject.instance().layerTreeRoot().findGroup(reports[0].group_name)
+        assert group is not None and "topo.gpkg" in group.name()
+        layers = [node.layer() for node in group.findLayers()]
+        assert layers and all(layer.isValid() for layer in layers)
+        assert any(layer.featureCount() > 0 for layer in layers)
+    finally:
+        QgsSettings().remove(SETTINGS_KEY.format(package="0040163520"))
