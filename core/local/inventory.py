@@ -198,7 +198,7 @@ Listed = Union[LocalDownload, LocalHolding]
 def is_holding_file(path: Path) -> bool:
     """A GeoPackage with our ``os_holding`` table (read-only look, closed at once)."""
     try:
-        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error:
         return False
     try:
