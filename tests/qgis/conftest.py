@@ -31,6 +31,7 @@ PROXY_KEYS = (
     "proxy/proxyExcludedUrls",
     "proxy/authcfg",
 )
+HOLDING_KEYS = ("os_downloads/holdings",)  # the GeoPackage remembered per data package
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
@@ -178,11 +179,11 @@ def plugin_settings(replica, tmp_path: Path, master_password):
     )
     settings.save(values)
     qs = QgsSettings()
-    for key in PROXY_KEYS:
+    for key in PROXY_KEYS + HOLDING_KEYS:  # a holding remembered by another test is not ours
         qs.remove(key)
     yield values
     settings.save(settings.PluginSettings())
-    for key in PROXY_KEYS:
+    for key in PROXY_KEYS + HOLDING_KEYS:
         qs.remove(key)
 
 
