@@ -28,8 +28,10 @@ REQUIREMENTS_STAMP := $(VENV)/.os_downloads-requirements
 VERSION = $(shell sed -n 's/^version=//p' '$(ROOT)/metadata.txt')
 
 # Debian/Ubuntu packages: QGIS and its Python bindings, GDAL for the replica's
-# sample data, Xvfb and ImageMagick for the headless demo.
+# sample data, Xvfb and ImageMagick for the headless demo, PostgreSQL + PostGIS
+# and psycopg2 for the PostGIS holdings (the tests start their own server).
 APT_PACKAGES := python3-qgis qgis qgis-providers python3-gdal python3-requests xvfb \
+	postgresql-15 postgresql-15-postgis-3 python3-psycopg2 \
 	python3-venv imagemagick gnupg curl unzip
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
