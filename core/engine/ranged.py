@@ -142,6 +142,8 @@ class _RangedRun:
             )
         try:
             try:
+                if self.plan.complete():  # all in; an earlier run stopped while hashing
+                    self._prepare(None)
                 self._work(helper=False)
             except Stopped:
                 pass
@@ -301,13 +303,8 @@ class _RangedRun:
                 )
                 if given_up:
                     raise gave_up(self.t.name, given_up, problem) from None
-                log.info(
-                    "%s: %s; trying bytes %d-%d again",
-                    self.t.name,
-                    problem,
-                    piece.next_byte,
-                    piece.end - 1,
-                )
+                at = f"bytes {piece.next_byte}-{piece.end - 1}"
+                log.info("%s: %s; trying %s again", self.t.name, problem, at)
                 self.urls.refresh(url)
                 self._pause(delay)
 
@@ -340,9 +337,9 @@ class _RangedRun:
                 self.responses.discard(response)
             self.job.untrack(response)
 
-    def _prepare(self, response: requests.Response) -> None:
+    def _prepare(self, response: Optional[requests.Response]) -> None:
         """After the first good answer: pre-allocate and describe the ``.part``, start hashing."""
-        if self.info is None:
+        if self.info is None and response is not None:
             info = PartInfo.for_file(
                 self.t.file, response.headers.get("ETag"), response.headers.get("Last-Modified")
             )
