@@ -13,6 +13,9 @@ import hashlib
 import json
 import logging
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
@@ -361,3 +364,64 @@ def test_a_part_with_every_piece_in_is_verified_without_fetching(replica, client
     assert (dest / NAME).read_bytes() == data
     assert result.files[0].verified and result.files[0].bytes_transferred == 0
     assert gets(replica) == [] and sorted(os.listdir(dest)) == [NAME]
+
+
+# --- two programs ----------------------------------------------------------------------------
+
+GRID = "ASCII Grid and GML (Grid)"
+TERRAIN = "terr50_gagg_gb.zip"  # about 160 KB: 4 pieces when every file is ranged
+
+
+def start_cli(replica, dest: Path) -> subprocess.Popen:
+    """``os-downloads download`` in its own process, every file ranged (the environment)."""
+    env = dict(
+        os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / ".build" / "pythonpath")
+    )
+    env.update({"OS_DOWNLOADS_RANGED_MIN_MB": "0", "OS_DOWNLOADS_RANGES": "4"})
+    env.pop("OS_API_KEY", None)
+    command = ["--api-url", replica.api_url, "download", "Terrain50", "--format", GRID]
+    return subprocess.Popen(
+        [sys.executable, "-m", "os_downloads", *command, "--dest", str(dest)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.skipif(os.name != "posix", reason="kills a process with SIGKILL")
+def test_a_second_program_takes_over_a_killed_ranged_download(replica, tmp_path):
+    served = (replica.data_dir / "files" / "Terrain50" / TERRAIN).read_bytes()
+    replica.set_faults(slow_bytes_per_second=16_000)  # 4 connections: about 2.5 s
+    folder = tmp_path / "Terrain50" / "2025-07" / GRID / "GB"
+    record = folder / (TERRAIN + ".part.json")
+
+    first = start_cli(replica, tmp_path)
+    waited = len(served) // 4
+    deadline = time.monotonic() + 20
+    kept = 0
+    while kept < waited and time.monotonic() < deadline:  # the sidecar's checkpoints
+        time.sleep(0.05)
+        try:
+            kept = sum(f for _, _, f in json.loads(record.read_text("utf-8"))["ranges"])
+        except (OSError, ValueError, KeyError, TypeError):
+            kept = 0
+    assert kept >= waited, "the first program recorded no progress"
+    second = start_cli(replica, tmp_path)
+    time.sleep(0.3)  # waiting for the first one's lock by now
+    killed_at = time.time()
+    first.send_signal(signal.SIGKILL)
+    first.communicate(timeout=10)
+    _, err = second.communicate(timeout=60)
+
+    assert second.returncode == 0, err
+    assert (folder / TERRAIN).read_bytes() == served
+    assert not record.exists() and not (folder / (TERRAIN + ".part")).exists()
+    taken_over = [
+        asked(e) for e in gets(replica, TERRAIN) if e["time"] > killed_at and asked(e) is not None
+    ]
+    assert taken_over, "the second program fetched the rest"
+    # only what the first one had not recorded
+    assert sum(last - first + 1 for first, last in taken_over) <= len(served) - waited
