@@ -19,14 +19,16 @@ from ..errors import Cancelled
 from .checksums import new_hasher
 
 READ_BYTES = 4 << 20  # one read of the prefix; a reused buffer, so memory stays flat
+LAG_BYTES = 32 << 20  # writers wait while the hash is this far behind the bytes on disk
 WAKE_S = 0.2  # how often an idle hasher looks whether it was stopped
 
 
 class PrefixHasher:
     """``start()``, then ``digest()`` once every byte is in; ``stop()`` to give up.
 
-    ``wait_beyond(offset, timeout)`` (``RangePlan.wait_beyond``) returns the end
-    of the contiguous prefix once it passes ``offset``, or after ``timeout`` s.
+    ``prefix`` (a ``RangePlan``): ``contiguous_end()``, and ``wait_beyond(offset,
+    timeout)``, the end of the contiguous prefix once it passes ``offset`` (or
+    after ``timeout`` s).
     """
 
     def __init__(
@@ -34,13 +36,14 @@ class PrefixHasher:
         path: Path,
         algorithm: str,
         size: int,
-        wait_beyond: Callable[[int, float], int],
+        prefix: Any,
     ) -> None:
         self.path = path
         self.size = size
         self.hashed = 0
         self._hasher: Any = new_hasher(algorithm)
-        self._wait_beyond = wait_beyond
+        self._prefix = prefix
+        self._progressed = threading.Condition()
         self._stopping = threading.Event()
         self._error: Optional[BaseException] = None
         self._thread = threading.Thread(target=self._run, name="download-prefix-hash", daemon=True)
@@ -61,6 +64,17 @@ class PrefixHasher:
             raise Cancelled()  # stopped before the end
         return self._hasher.hexdigest()
 
+    def hold_back(self, stop: Callable[[], None], lag: int = LAG_BYTES) -> None:
+        """Wait while the hash lags ``lag`` bytes behind the prefix on disk.
+
+        Then the CPU is the limit, not the network: fetching further would only
+        leave more to hash after the last byte. ``stop()`` raises to stop waiting.
+        """
+        with self._progressed:
+            while self._thread.is_alive() and self._prefix.contiguous_end() - self.hashed > lag:
+                stop()
+                self._progressed.wait(WAKE_S)
+
     def stop(self) -> None:
         self._stopping.set()
         if self._thread.is_alive():
@@ -72,13 +86,15 @@ class PrefixHasher:
         try:
             with open(self.path, "rb", buffering=0) as handle:
                 while self.hashed < self.size and not self._stopping.is_set():
-                    ready = self._wait_beyond(self.hashed, WAKE_S)
+                    ready = self._prefix.wait_beyond(self.hashed, WAKE_S)
                     while self.hashed < ready and not self._stopping.is_set():
                         count = handle.readinto(view[: min(READ_BYTES, ready - self.hashed)])
                         if not count:
                             raise OSError(f"{self.path.name} is shorter than its written bytes")
                         self._hasher.update(view[:count])
-                        self.hashed += count
+                        with self._progressed:
+                            self.hashed += count
+                            self._progressed.notify_all()
         except BaseException as exc:  # noqa: BLE001 - handed to the caller by digest()
             self._error = exc
         finally:

@@ -354,7 +354,7 @@ class _RangedRun:
         except OSError as exc:
             raise self.t._disk_error(exc) from None
         self._checkpoint()
-        self.hasher = PrefixHasher(self.part, self.t.algorithm, self.size, self.plan.wait_beyond)
+        self.hasher = PrefixHasher(self.part, self.t.algorithm, self.size, self.plan)
         self.hasher.start()
         self.checkpointer = threading.Thread(
             target=self._checkpoints, name="download-checkpoint", daemon=True
@@ -377,6 +377,8 @@ class _RangedRun:
             out.seek(piece.next_byte)
             while not piece.done:
                 self._check_stop()
+                if self.hasher is not None:
+                    self.hasher.hold_back(self._check_stop)
                 want = min(self.job.chunk_size, piece.end - piece.next_byte)
                 chunk = read_chunk(read_some, want, piece.next_byte, read_timeout)
                 if not chunk:
