@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -425,3 +426,28 @@ def test_a_second_program_takes_over_a_killed_ranged_download(replica, tmp_path)
     assert taken_over, "the second program fetched the rest"
     # only what the first one had not recorded
     assert sum(last - first + 1 for first, last in taken_over) <= len(served) - waited
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.skipif(os.name != "posix", reason="kills processes with SIGKILL")
+def test_two_ranged_programs_killed_at_random_moments_never_leave_a_wrong_byte(replica, tmp_path):
+    served = (replica.data_dir / "files" / "Terrain50" / TERRAIN).read_bytes()
+    seed = random.randrange(1 << 30)
+    rng = random.Random(seed)
+    for round_number in range(6):
+        replica.set_faults(slow_bytes_per_second=60_000)  # a piece takes about 0.7 s
+        dest = tmp_path / f"round{round_number}"
+        folder = dest / "Terrain50" / "2025-07" / GRID / "GB"
+        first = start_cli(replica, dest)
+        time.sleep(rng.uniform(0.0, 0.3))
+        second = start_cli(replica, dest)
+        victim = rng.choice((first, second))
+        time.sleep(rng.uniform(0.2, 1.0))
+        victim.send_signal(signal.SIGKILL)
+        victim.communicate(timeout=10)
+        survivor = second if victim is first else first
+        _, err = survivor.communicate(timeout=60)
+        where = f"seed {seed}, round {round_number}"
+        assert survivor.returncode == 0, f"{where}: {err}"
+        assert (folder / TERRAIN).read_bytes() == served, where
+        assert not (folder / (TERRAIN + ".part")).exists(), where
