@@ -1,21 +1,49 @@
-"""Reading a storage server's answer: ranges, validators, prompt body reads, keep-alive.
+"""Asking storage and reading its answer: ranges, validators, prompt body reads, keep-alive.
 
-Small helpers of ``engine/transfer.py`` that only look at a ``requests`` response.
+Small helpers of ``engine/transfer.py`` and ``engine/ranged.py``: ``storage_get``
+(one GET, its failures typed) and what only looks at a ``requests`` response.
 """
 
 from __future__ import annotations
 
 import http.client
 import socket
-from typing import Callable, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import requests
 import urllib3
 
-from ..errors import DownloadError
+from ..errors import DownloadError, NetworkError, connection_failure
 from ..net.retry import parse_retry_after
+from ..redact import redact
 from .partfile import PartInfo
-from .tries import TryFailed
+from .tries import TransferLimits, TryFailed, seconds_text
+
+
+def storage_get(
+    session: requests.Session,
+    url: str,
+    headers: Dict[str, str],
+    limits: TransferLimits,
+    read_timeout: float,
+    name: str,
+) -> requests.Response:
+    """One streaming GET; ``TryFailed`` when another try may work, ``NetworkError`` if none can."""
+    timeout = (limits.connect_timeout, read_timeout)
+    try:
+        return session.get(url, headers=headers, stream=True, timeout=timeout)
+    except requests.exceptions.ConnectTimeout:
+        raise TryFailed(
+            f"could not connect within {seconds_text(limits.connect_timeout)}"
+        ) from None
+    except requests.exceptions.ReadTimeout:
+        raise TryFailed(f"no answer within {seconds_text(read_timeout)}") from None
+    except HOPELESS_REQUESTS as exc:
+        failure = connection_failure(exc, redact(url), timeout=timeout)
+        raise NetworkError(f"{name}: {failure.message}", hint=failure.hint) from None
+    except requests.RequestException as exc:
+        failure = connection_failure(exc, redact(url), timeout=timeout)
+        raise TryFailed(failure.message.rstrip(".")) from None
 
 
 def same_version(info: PartInfo, response: requests.Response) -> bool:
@@ -69,6 +97,21 @@ def content_range(value: str) -> Tuple[Optional[int], Optional[int]]:
         return first, (int(total) if total.strip().isdigit() else None)
     except ValueError:
         return None, None
+
+
+def range_span(value: str) -> Tuple[Optional[int], Optional[int], Optional[int]]:
+    """(first, last, total) from ``bytes 100-199/1000``; None where unknown."""
+    first, total = content_range(value)
+    try:
+        last = int(value.strip().partition(" ")[2].partition("/")[0].split("-", 1)[1])
+    except (IndexError, ValueError):
+        last = None
+    return first, last, total
+
+
+def offers_ranges(response: requests.Response) -> bool:
+    """Whether the answer says ``Accept-Ranges: bytes``."""
+    return "bytes" in response.headers.get("Accept-Ranges", "").lower().split(",")[0]
 
 
 def int_header(response: requests.Response, name: str) -> Optional[int]:
