@@ -27,17 +27,29 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import Cancelled
 from . import gpkg
-from .addressbase import DATA_TYPES, RECORD_TYPES, FileHeader, RecordType, csv_files, read_records
+from .addressbase import (
+    DATA_TYPES,
+    RECORD_TYPES,
+    CsvFile,
+    FileHeader,
+    RecordType,
+    csv_files,
+    line_of,
+    read_batches,
+    read_records,
+)
 from .addressbase_table import TILE_COLUMN, RecordTable, row_text
 from .errors import BadSupplyError, UnsupportedSupplyError
 
 Changes = Dict[str, Dict[str, int]]
 BATCH = 5000
+FULL_BATCH = 250  # records a full build reads at a time (small: they stay in the CPU's cache)
 # A geographic (5 km tile) chunk: ``NC4040.csv`` or ``..._ST1075.csv``.
 _TILE_NAME = re.compile(r"(?:^|_)([A-Z]{2}\d{4})\.csv$", re.IGNORECASE)
 
@@ -119,12 +131,12 @@ class AddressBaseApplier:
             if progress is not None:
                 progress(index, len(sources), source.name)
             headers: List[FileHeader] = []
-            records = read_records(source, headers)
             if full:
-                self._apply_full(records, headers, source.name, cancel, tile)
+                self._apply_full(source, headers, cancel, tile)
             else:
                 if tile:
                     self._replace_tile(tile)
+                records = read_records(source, headers)
                 self._apply_change(records, headers, source.name, cancel, tile)
         self._count_changes()
         for table in self.tables.values():
@@ -147,56 +159,56 @@ class AddressBaseApplier:
     # --- full files ---------------------------------------------------------------------
 
     def _apply_full(
-        self, records: Any, headers: List[FileHeader], name: str, cancel: Any, tile: Any = None
+        self, source: CsvFile, headers: List[FileHeader], cancel: Any, tile: Any = None
     ) -> None:
-        batches: Dict[str, List[List[Any]]] = {}
-        waiting = 0
-        checked = False
-        # Per record type: its table and its batch (the loop runs once per record).
-        targets: Dict[str, Any] = {}
-        for kind, fields, line in records:
-            if not checked:
-                self._expect(headers, "F", name)
-                checked = True
-            target = targets.get(kind.code)
-            if target is None:
-                table = self._table(kind)
-                rows = batches.setdefault(kind.code, [])
-                plain = not table.geometry and not table.tiled  # the fields are the row
-                load = None if plain else table.load_row
-                target = targets[kind.code] = (bool(kind.key), load, rows.append)
-            keyed, load_row, add = target
-            if keyed and fields[1] != "I" and fields[1].strip().upper() != "I":
-                raise BadSupplyError(
-                    f"{name}: line {line}: change type {fields[1]!r} in a full "
-                    "supply (only I is expected)."
-                )
-            add(fields if load_row is None else load_row(fields, tile))
-            waiting += 1
-            if waiting >= BATCH:
-                self._flush_full(batches, name)
-                for rows in batches.values():
-                    rows.clear()
-                waiting = 0
+        """A full file's records stored as read, a batch of each record type at a time."""
+        name = source.name
+        # Per table: rows read, not yet stored. A table stores ``load_rows`` rows a
+        # statement; the rest wait for the next batch (few rows in memory: the fields
+        # are still in the CPU's cache when they are stored).
+        pending: Dict[str, List[List[str]]] = {}
+        read = 0
+        for batch in read_batches(source, headers, size=FULL_BATCH):
+            self._expect(headers, "F", name)
+            for code, rows in batch.items():
+                table = self._table(RECORD_TYPES[code])
+                if table.kind.key:
+                    self._check_inserts(source, rows)
+                self.changes[table.name]["inserted"] += len(rows)  # every row or an error
+                read += len(rows)
+                waiting = pending.get(code)
+                if waiting:
+                    rows = waiting + rows
+                ready = len(rows) - len(rows) % table.load_rows
+                if ready:
+                    table.load(rows[:ready], tile)
+                pending[code] = rows[ready:]
+            if read >= BATCH:
+                read = 0
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("Cancelled; the holding was left as it was.")
         self._expect(headers, "F", name)
-        self._flush_full(batches, name)
+        for code, rows in pending.items():
+            self.tables[code].load(rows, tile)
 
-    def _flush_full(self, batches: Dict[str, List[List[Any]]], name: str) -> None:
-        for code, rows in batches.items():
-            if not rows:
-                continue
-            table = self.tables[code]
-            try:
-                self.conn.executemany(table.load_sql, rows)
-                self.changes[table.name]["inserted"] += len(rows)  # every row or an error
-            except sqlite3.IntegrityError:
-                raise BadSupplyError(
-                    f"{name}: a {table.kind.label} record's key "
-                    f"({', '.join(k.upper() for k in table.kind.key)}) repeats in the full "
-                    "supply, which OS's data never does: the file is damaged."
-                ) from None
+    @staticmethod
+    def _check_inserts(source: CsvFile, rows: List[List[str]]) -> None:
+        """A full supply's records are all inserts (I); else name the first line that is not."""
+        changes = set(map(itemgetter(1), rows))
+        if changes == {"I"} or all(c.strip().upper() == "I" for c in changes):
+            return
+        keyed = {kind.code for kind in DATA_TYPES if kind.key}
+
+        def not_insert(fields: List[str]) -> bool:
+            return (
+                len(fields) > 1 and fields[0].strip() in keyed and fields[1].strip().upper() != "I"
+            )
+
+        line, fields = line_of(source, not_insert)
+        raise BadSupplyError(
+            f"{source.name}: line {line}: change type {fields[1]!r} in a full "
+            "supply (only I is expected)."
+        )
 
     # --- change-only files --------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from .gpkg_blobs import (  # noqa: F401 - the blob writers, used as gpkg.<name> 
     decode_blob,
     geometry_blob,
     point_blob,
+    point_blobs,
     wkb_blob,
 )
 
