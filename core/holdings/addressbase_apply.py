@@ -44,7 +44,7 @@ from .addressbase import (
     read_batches,
     read_records,
 )
-from .addressbase_table import TILE_COLUMN, RecordTable, row_text
+from .addressbase_table import TILE_COLUMN, RecordTable, same_record
 from .errors import BadSupplyError, UnsupportedSupplyError
 
 Changes = Dict[str, Dict[str, int]]
@@ -61,6 +61,9 @@ def tile_of(name: str) -> Optional[str]:
 
 
 CHANGE_TYPES = ("I", "U", "D")
+# ``UPDATE ... FROM`` (SQLite 3.33, 2020); older SQLite (some QGIS 3.22 installs) updates
+# row by row from Python.
+UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
 
 
 class AddressBaseApplier:
@@ -292,10 +295,11 @@ class AddressBaseApplier:
         # What each key was before this *version* (a key may change in several of its
         # files): the counts compare the holding before and after the whole version.
         seen = self._seen_table(table)
-        keys = ", ".join(f"f.{q(k)}" for k in table.kind.key)
+        before = ", ".join(
+            f"{'f' if c in table.kind.key else 'h'}.{q(c)}" for c in table.kind.columns
+        )
         self.conn.execute(
-            f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {keys}, h.fid IS NOT NULL, "
-            f"CASE WHEN h.fid IS NULL THEN NULL ELSE {row_text(table, 'h')} END "
+            f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT h.fid IS NOT NULL, {before} "
             f"FROM temp.{q(final)} f LEFT JOIN main.{q(table.name)} h ON {match}"
         )
         self.conn.execute(
@@ -305,14 +309,23 @@ class AddressBaseApplier:
         # Held keys are updated in place (their fid, and so a loaded layer's feature
         # ids, stay); new keys are inserted. (No UPSERT: it would override the
         # R-tree triggers' INSERT OR REPLACE.)
+        held = (
+            f"FROM temp.{q(final)} f JOIN main.{q(table.name)} h ON {match} "
+            "WHERE f.change_type != 'D'"
+        )
+        if UPDATE_FROM:  # SQLite 3.33+: in one statement, no row through Python
+            table.updated_fids.extend(r[0] for r in self.conn.execute(f"SELECT h.fid {held}"))
+            sets = ", ".join(f"{q(n)} = f.{q(n)}" for n in table.update_names)
+            self.conn.execute(
+                f"UPDATE main.{q(table.name)} AS h SET {sets} FROM temp.{q(final)} AS f "
+                f"WHERE {match} AND f.change_type != 'D'"
+            )
+        else:
+            updated = ", ".join(f"f.{q(n)}" for n in table.update_names)
+            held_rows = self.conn.execute(f"SELECT {updated}, h.fid {held}").fetchall()
+            self.conn.executemany(table.update_sql, held_rows)
+            table.updated_fids.extend(row[-1] for row in held_rows)
         columns = ", ".join(f"f.{q(n)}" for n in table.names)
-        updated = ", ".join(f"f.{q(n)}" for n in table.update_names)
-        held_rows = self.conn.execute(
-            f"SELECT {updated}, h.fid FROM temp.{q(final)} f JOIN main.{q(table.name)} h "
-            f"ON {match} WHERE f.change_type != 'D' ORDER BY f.pro_order"
-        ).fetchall()
-        self.conn.executemany(table.update_sql, held_rows)
-        table.updated_fids.extend(row[-1] for row in held_rows)
         self.conn.execute(
             f"INSERT INTO main.{q(table.name)} ({table.column_list}) SELECT {columns} "
             f"FROM temp.{q(final)} f WHERE f.change_type != 'D' AND NOT EXISTS "
@@ -322,15 +335,17 @@ class AddressBaseApplier:
             self.conn.execute(f"DROP TABLE temp.{q(final)}")
 
     def _seen_table(self, table: RecordTable) -> str:
-        """The temporary table of the keys this version touched, with their state before."""
+        """The temporary table of the keys this version touched, with their record before
+        (``was_held``: 0 for a key the holding did not have)."""
         q = gpkg.quote
         key = ", ".join(q(k) for k in table.kind.key)
         seen = f"seen_{table.name}"
         if seen not in self._seen:
+            columns = ", ".join(q(c) for c in table.kind.columns)
             self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(seen)}")
             self.conn.execute(
-                f"CREATE TEMP TABLE {q(seen)} AS SELECT {key}, 0 AS was_held, "
-                f"'' AS was_row FROM main.{q(table.name)} WHERE 0"
+                f"CREATE TEMP TABLE {q(seen)} AS SELECT 0 AS was_held, {columns} "
+                f"FROM main.{q(table.name)} WHERE 0"
             )
             self.conn.execute(f"CREATE UNIQUE INDEX temp.{q(seen + '_key')} ON {q(seen)} ({key})")
             self._seen[seen] = table
@@ -342,35 +357,35 @@ class AddressBaseApplier:
         for table in self.tables.values():
             if not table.kind.key or not table.tiled:
                 continue
-            key = ", ".join(q(k) for k in table.kind.key)
             seen = self._seen_table(table)
+            columns = ", ".join(q(c) for c in table.kind.columns)
             self.conn.execute(
-                f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {key}, 1, {row_text(table, 'h')} "
-                f"FROM main.{q(table.name)} h WHERE {TILE_COLUMN} = ?",
+                f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT 1, {columns} "
+                f"FROM main.{q(table.name)} WHERE {TILE_COLUMN} = ?",
                 (tile,),
             )
             self.conn.execute(f"DELETE FROM main.{q(table.name)} WHERE {TILE_COLUMN} = ?", (tile,))
 
     def _count_changes(self) -> None:
         """inserted / updated / deleted per table: each key's record before the version
-        against now. A record supplied again unchanged (a tile re-supplied, a U that
-        changes nothing) and a key inserted then deleted within the version count as
-        ignored."""
+        against now, counted in SQL. A record supplied again unchanged (a tile
+        re-supplied, a U that changes nothing) and a key inserted then deleted within
+        the version count as ignored."""
         q = gpkg.quote
         for seen, table in self._seen.items():
             match = " AND ".join(f"h.{q(k)} IS s.{q(k)}" for k in table.kind.key)
-            now = f"(SELECT {row_text(table, 'h')} FROM main.{q(table.name)} h WHERE {match})"
+            same = same_record(table, "h", "s") or "1"
+            deleted, updated, inserted, touched = self.conn.execute(
+                "SELECT coalesce(sum(s.was_held AND h.fid IS NULL), 0), "
+                f"coalesce(sum(s.was_held AND h.fid IS NOT NULL AND NOT ({same})), 0), "
+                "coalesce(sum(NOT s.was_held AND h.fid IS NOT NULL), 0), count(*) "
+                f"FROM temp.{q(seen)} s LEFT JOIN main.{q(table.name)} h ON {match}"
+            ).fetchone()
             tally = self.changes[table.name]
-            for was_held, was_row, is_row in self.conn.execute(
-                f"SELECT was_held, was_row, {now} FROM temp.{q(seen)} s"
-            ):
-                if was_held and is_row is None:
-                    what = "deleted"
-                elif was_held:
-                    what = "updated" if was_row != is_row else "ignored"
-                else:
-                    what = "inserted" if is_row is not None else "ignored"
-                tally[what] += 1
+            tally["deleted"] += deleted
+            tally["updated"] += updated
+            tally["inserted"] += inserted
+            tally["ignored"] += touched - deleted - updated - inserted
             self.conn.execute(f"DROP TABLE temp.{q(seen)}")
         self._seen = {}
 

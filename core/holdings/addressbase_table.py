@@ -147,7 +147,10 @@ class RecordTable:
         return [point] + values
 
 
-def row_text(table: RecordTable, alias: str) -> str:
-    """SQL for a record's values as one text (to tell a changed record from a resupplied
-    one); the geometry follows from the coordinates, the tile is not the record's."""
-    return " || ',' || ".join(f"quote({alias}.{gpkg.quote(c)})" for c in table.kind.columns)
+def same_record(table: RecordTable, a: str, b: str) -> str:
+    """SQL: rows ``a`` and ``b`` hold the same record (to tell a changed record from one
+    supplied again), column by column; the geometry follows from the coordinates, the
+    tile is not the record's, the key matched already."""
+    q = gpkg.quote
+    columns = [c for c in table.kind.columns if c not in table.kind.key]
+    return " AND ".join(f"{a}.{q(c)} IS {b}.{q(c)}" for c in columns)
