@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from itertools import chain, islice, repeat
 from operator import itemgetter
-from typing import Any, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import gpkg
 from .addressbase import RecordType
@@ -75,14 +75,8 @@ class RecordTable:
         # A full build binds the fields as read: SQLite makes "" NULL (no list per row).
         # The tile and the point follow the fields, so a row's values are its fields
         # and then what ``load`` adds; many rows go in one statement (see ``load``).
-        load_names = list(kind.columns) + [TILE_COLUMN] * self.tiled + ["geom"] * self.geometry
-        one = ["NULLIF(?, '')"] * len(kind.columns) + ["?"] * (self.tiled + self.geometry)
-        values = f"({', '.join(one)})"
-        self.load_width = len(load_names)
-        self.load_rows = max(1, MAX_PARAMETERS // self.load_width)
-        into = f"INSERT INTO {q(self.name)} ({', '.join(q(n) for n in load_names)}) VALUES "
-        self.load_sql = into + values
-        self.load_many_sql = into + ", ".join([values] * self.load_rows)
+        self.load_names = list(kind.columns) + [TILE_COLUMN] * self.tiled + ["geom"] * self.geometry
+        self._statements: Dict[str, Tuple[str, str, int, int]] = {}
         self.names = names
         if kind.point:
             self._x = kind.columns.index(kind.point[0])
@@ -96,26 +90,54 @@ class RecordTable:
         )
         self.index_pending = False
 
-    def load(self, rows: List[List[str]], tile: Optional[str] = None) -> None:
-        """A full build's rows (the fields as read) inserted, ``load_rows`` a statement.
+    def load(
+        self,
+        rows: List[List[str]],
+        tile: Optional[str] = None,
+        *,
+        stage: str = "",
+        lines: Sequence[int] = (),
+    ) -> None:
+        """Rows (the fields as read) inserted into the table, or into the temporary
+        ``stage`` table of a change file with their ``lines``, many rows a statement.
 
         Why so: SQLite's cost per statement (and AUTOINCREMENT's bookkeeping) is paid
-        once for ``load_rows`` rows; the values are the rows' fields flattened in C,
-        with the tile and the point after each row's fields."""
+        once for many rows; the values are the rows' fields flattened in C, with the
+        tile, the point and the line after each row's fields."""
         extra: List[Iterable[Any]] = []
         if self.tiled:
             extra.append(repeat(tile))
         if self.geometry:
             extra.append(self._points(rows))
+        if stage:
+            extra.append(lines)
+        one, many, width, per = self._insert_statements(stage)
         flat = chain.from_iterable(chain.from_iterable(zip(rows, zip(*extra))) if extra else rows)
-        statements, rest = divmod(len(rows), self.load_rows)
-        many = self.load_rows * self.load_width
-        self.conn.executemany(
-            self.load_many_sql, (list(islice(flat, many)) for _ in range(statements))
-        )
+        statements, rest = divmod(len(rows), per)
+        self.conn.executemany(many, (list(islice(flat, per * width)) for _ in range(statements)))
         if rest:
-            width = self.load_width
-            self.conn.executemany(self.load_sql, (list(islice(flat, width)) for _ in range(rest)))
+            self.conn.executemany(one, (list(islice(flat, width)) for _ in range(rest)))
+
+    def _insert_statements(self, stage: str) -> Tuple[str, str, int, int]:
+        """INSERTs of one row and of as many rows as one statement may bind; their width."""
+        made = self._statements.get(stage)
+        if made is None:
+            q = gpkg.quote
+            names = self.load_names + (["_line"] if stage else [])
+            one = ["NULLIF(?, '')"] * len(self.kind.columns)
+            one += ["?"] * (len(names) - len(self.kind.columns))
+            values = f"({', '.join(one)})"
+            per = max(1, MAX_PARAMETERS // len(names))
+            target = f"temp.{q(stage)}" if stage else q(self.name)
+            into = f"INSERT INTO {target} ({', '.join(q(n) for n in names)}) VALUES "
+            made = into + values, into + ", ".join([values] * per), len(names), per
+            self._statements[stage] = made
+        return made
+
+    @property
+    def load_rows(self) -> int:
+        """Rows one INSERT of a full build takes."""
+        return self._insert_statements("")[3]
 
     def _points(self, rows: List[List[str]]) -> List[Optional[bytes]]:
         try:
