@@ -15,8 +15,9 @@ from .addressbase import RecordType
 from .gpkg import Column
 
 TILE_COLUMN = "tile"
-# Values one statement may bind: SQLITE_MAX_VARIABLE_NUMBER before SQLite 3.32 (QGIS 3.22's
-# Pythons have 3.31 and later); a full build puts as many rows as fit in one INSERT.
+# Values one statement may bind: SQLITE_MAX_VARIABLE_NUMBER before SQLite 3.32 (older
+# SQLite builds are still about under QGIS 3.22); ``load`` puts as many rows as fit in one
+# INSERT.
 MAX_PARAMETERS = 999
 
 
