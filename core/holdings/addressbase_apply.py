@@ -40,10 +40,9 @@ from .addressbase import (
     FileHeader,
     RecordType,
     csv_files,
-    line_of,
-    read_batches,
     read_records,
 )
+from .addressbase_batches import line_of, read_batches
 from .addressbase_table import TILE_COLUMN, RecordTable, same_record
 from .errors import BadSupplyError, UnsupportedSupplyError
 
