@@ -325,10 +325,7 @@ def read_records(
                 if kind is None:
                     raise BadSupplyError(f"{name}: line {line}: unknown record type {code!r}.")
                 if len(fields) != len(kind.columns):
-                    raise BadSupplyError(
-                        f"{name}: line {line}: a {kind.label} record (type {code}) has "
-                        f"{len(fields)} fields; that type has {len(kind.columns)}."
-                    )
+                    raise BadSupplyError(f"{name}: line {line}: {_length_problem(kind, fields)}")
                 if not seen_header:
                     if code != "10":
                         raise BadSupplyError(
@@ -357,6 +354,13 @@ def read_records(
 
 
 _DATA_CODES = {code: kind for code, kind in RECORD_TYPES.items() if code not in ("10", "99")}
+
+
+def _length_problem(kind: RecordType, fields: List[str]) -> str:
+    return (
+        f"a {kind.label} record (type {kind.code}) has {len(fields)} fields; "
+        f"that type has {len(kind.columns)}."
+    )
 
 
 def _header(fields: List[str], name: str) -> FileHeader:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
-from typing import Dict, Iterable, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from .gpkg_blobs import (  # noqa: F401 - the blob writers, used as gpkg.<name> by the appliers
     SRS_ID,
@@ -27,8 +28,10 @@ from .gpkg_blobs import (  # noqa: F401 - the blob writers, used as gpkg.<name> 
     decode_blob,
     geometry_blob,
     point_blob,
+    point_blobs,
     wkb_blob,
 )
+from .gpkg_rtree import pack_rtree
 
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 GPKG_USER_VERSION = 10200
@@ -189,7 +192,16 @@ def build_spatial_index(
         conn.executemany(f"INSERT INTO {r} VALUES (?, ?, ?, ?, ?)", boxes)
     elif points:
         x, y = (f"CAST({quote(c)} AS REAL)" for c in points)
-        conn.execute(f"INSERT INTO {r} SELECT fid, {x}, {x}, {y}, {y} FROM {t} WHERE geom NOT NULL")
+        rows = conn.execute(f"SELECT max(fid) FROM {t}").fetchone()[0] or 0
+        if rows <= FILL_AT_ONCE_MAX:
+            found = conn.execute(f"SELECT fid, {x}, {y} FROM {t} WHERE geom NOT NULL").fetchall()
+            if found:
+                ids, xs, ys = zip(*found)
+                _fill_rtree(conn, rtree, ids, xs, xs, ys, ys)
+        else:  # more points than memory should hold at once: SQLite's inserts, streamed
+            conn.execute(
+                f"INSERT INTO {r} SELECT fid, {x}, {x}, {y}, {y} FROM {t} WHERE geom NOT NULL"
+            )
     else:
         conn.execute(
             f"INSERT INTO {r} SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), "
@@ -219,6 +231,44 @@ def build_spatial_index(
         "INSERT INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index', "
         "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
         (table,),
+    )
+
+
+# Points an R-tree is filled with at once (~500 bytes of memory each while it is packed,
+# so at most ~100 MB: a build's memory stays flat); a larger table's R-tree is filled by
+# SQLite's own inserts.
+FILL_AT_ONCE_MAX = 200_000
+
+
+def fill_rtree(conn: sqlite3.Connection, rtree: str, boxes: List[Tuple]) -> None:
+    """Fill a new, empty R-tree with ``boxes`` (id, minx, maxx, miny, maxy) at once:
+    packed (``gpkg_rtree.pack_rtree``) and written into SQLite's own R-tree tables,
+    which is what its ``rtreecheck()`` checks. The tree answers exactly as one filled
+    by INSERTs, and later INSERTs, UPDATEs and DELETEs (the GeoPackage triggers) keep it."""
+    if boxes:
+        _fill_rtree(conn, rtree, *zip(*boxes))
+
+
+def _fill_rtree(conn: sqlite3.Connection, rtree: str, *columns: Sequence) -> None:
+    """``fill_rtree`` from the boxes' columns: ids, minx, maxx, miny, maxy."""
+    node_size = conn.execute(
+        f"SELECT length(data) FROM {quote(rtree + '_node')} WHERE nodeno = 1"
+    ).fetchone()[0]
+    nodes, leaf_of, parents = pack_rtree(*columns, node_size=node_size)
+    conn.executemany(f"INSERT OR REPLACE INTO {quote(rtree + '_node')} VALUES (?, ?)", nodes)
+    _insert_pairs(conn, rtree + "_rowid", leaf_of)
+    _insert_pairs(conn, rtree + "_parent", parents)
+
+
+def _insert_pairs(conn: sqlite3.Connection, table: str, pairs: List[Tuple[int, int]]) -> None:
+    """Rows of two integers, 400 a statement (SQLite's cost per statement paid less often)."""
+    per = 400
+    flat = chain.from_iterable(pairs)
+    full, rest = divmod(len(pairs), per)
+    many = f"INSERT INTO {quote(table)} VALUES " + ", ".join(["(?, ?)"] * per)
+    conn.executemany(many, (list(islice(flat, 2 * per)) for _ in range(full)))
+    conn.executemany(
+        f"INSERT INTO {quote(table)} VALUES (?, ?)", (list(islice(flat, 2)) for _ in range(rest))
     )
 
 
