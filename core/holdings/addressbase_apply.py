@@ -27,17 +27,29 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import Cancelled
 from . import gpkg
-from .addressbase import DATA_TYPES, RECORD_TYPES, FileHeader, RecordType, csv_files, read_records
-from .addressbase_table import TILE_COLUMN, RecordTable, row_text
+from .addressbase import (
+    DATA_TYPES,
+    RECORD_TYPES,
+    CsvFile,
+    FileHeader,
+    RecordType,
+    csv_files,
+    line_of,
+    read_batches,
+    read_records,
+)
+from .addressbase_table import TILE_COLUMN, RecordTable, same_record
 from .errors import BadSupplyError, UnsupportedSupplyError
 
 Changes = Dict[str, Dict[str, int]]
 BATCH = 5000
+FULL_BATCH = 250  # records a full build reads at a time (small: they stay in the CPU's cache)
 # A geographic (5 km tile) chunk: ``NC4040.csv`` or ``..._ST1075.csv``.
 _TILE_NAME = re.compile(r"(?:^|_)([A-Z]{2}\d{4})\.csv$", re.IGNORECASE)
 
@@ -49,6 +61,9 @@ def tile_of(name: str) -> Optional[str]:
 
 
 CHANGE_TYPES = ("I", "U", "D")
+# ``UPDATE ... FROM`` (SQLite 3.33, 2020); older SQLite (some QGIS 3.22 installs) updates
+# row by row from Python.
+UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
 
 
 class AddressBaseApplier:
@@ -119,12 +134,12 @@ class AddressBaseApplier:
             if progress is not None:
                 progress(index, len(sources), source.name)
             headers: List[FileHeader] = []
-            records = read_records(source, headers)
             if full:
-                self._apply_full(records, headers, source.name, cancel, tile)
+                self._apply_full(source, headers, cancel, tile)
             else:
                 if tile:
                     self._replace_tile(tile)
+                records = read_records(source, headers)
                 self._apply_change(records, headers, source.name, cancel, tile)
         self._count_changes()
         for table in self.tables.values():
@@ -147,56 +162,56 @@ class AddressBaseApplier:
     # --- full files ---------------------------------------------------------------------
 
     def _apply_full(
-        self, records: Any, headers: List[FileHeader], name: str, cancel: Any, tile: Any = None
+        self, source: CsvFile, headers: List[FileHeader], cancel: Any, tile: Any = None
     ) -> None:
-        batches: Dict[str, List[List[Any]]] = {}
-        waiting = 0
-        checked = False
-        # Per record type: its table and its batch (the loop runs once per record).
-        targets: Dict[str, Any] = {}
-        for kind, fields, line in records:
-            if not checked:
-                self._expect(headers, "F", name)
-                checked = True
-            target = targets.get(kind.code)
-            if target is None:
-                table = self._table(kind)
-                rows = batches.setdefault(kind.code, [])
-                plain = not table.geometry and not table.tiled  # the fields are the row
-                load = None if plain else table.load_row
-                target = targets[kind.code] = (bool(kind.key), load, rows.append)
-            keyed, load_row, add = target
-            if keyed and fields[1] != "I" and fields[1].strip().upper() != "I":
-                raise BadSupplyError(
-                    f"{name}: line {line}: change type {fields[1]!r} in a full "
-                    "supply (only I is expected)."
-                )
-            add(fields if load_row is None else load_row(fields, tile))
-            waiting += 1
-            if waiting >= BATCH:
-                self._flush_full(batches, name)
-                for rows in batches.values():
-                    rows.clear()
-                waiting = 0
+        """A full file's records stored as read, a batch of each record type at a time."""
+        name = source.name
+        # Per table: rows read, not yet stored. A table stores ``load_rows`` rows a
+        # statement; the rest wait for the next batch (few rows in memory: the fields
+        # are still in the CPU's cache when they are stored).
+        pending: Dict[str, List[List[str]]] = {}
+        read = 0
+        for batch in read_batches(source, headers, size=FULL_BATCH):
+            self._expect(headers, "F", name)
+            for code, rows in batch.items():
+                table = self._table(RECORD_TYPES[code])
+                if table.kind.key:
+                    self._check_inserts(source, rows)
+                self.changes[table.name]["inserted"] += len(rows)  # every row or an error
+                read += len(rows)
+                waiting = pending.get(code)
+                if waiting:
+                    rows = waiting + rows
+                ready = len(rows) - len(rows) % table.load_rows
+                if ready:
+                    table.load(rows[:ready], tile)
+                pending[code] = rows[ready:]
+            if read >= BATCH:
+                read = 0
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("Cancelled; the holding was left as it was.")
         self._expect(headers, "F", name)
-        self._flush_full(batches, name)
+        for code, rows in pending.items():
+            self.tables[code].load(rows, tile)
 
-    def _flush_full(self, batches: Dict[str, List[List[Any]]], name: str) -> None:
-        for code, rows in batches.items():
-            if not rows:
-                continue
-            table = self.tables[code]
-            try:
-                self.conn.executemany(table.load_sql, rows)
-                self.changes[table.name]["inserted"] += len(rows)  # every row or an error
-            except sqlite3.IntegrityError:
-                raise BadSupplyError(
-                    f"{name}: a {table.kind.label} record's key "
-                    f"({', '.join(k.upper() for k in table.kind.key)}) repeats in the full "
-                    "supply, which OS's data never does: the file is damaged."
-                ) from None
+    @staticmethod
+    def _check_inserts(source: CsvFile, rows: List[List[str]]) -> None:
+        """A full supply's records are all inserts (I); else name the first line that is not."""
+        changes = set(map(itemgetter(1), rows))
+        if changes == {"I"} or all(c.strip().upper() == "I" for c in changes):
+            return
+        keyed = {kind.code for kind in DATA_TYPES if kind.key}
+
+        def not_insert(fields: List[str]) -> bool:
+            return (
+                len(fields) > 1 and fields[0].strip() in keyed and fields[1].strip().upper() != "I"
+            )
+
+        line, fields = line_of(source, not_insert)
+        raise BadSupplyError(
+            f"{source.name}: line {line}: change type {fields[1]!r} in a full "
+            "supply (only I is expected)."
+        )
 
     # --- change-only files --------------------------------------------------------------
 
@@ -280,10 +295,11 @@ class AddressBaseApplier:
         # What each key was before this *version* (a key may change in several of its
         # files): the counts compare the holding before and after the whole version.
         seen = self._seen_table(table)
-        keys = ", ".join(f"f.{q(k)}" for k in table.kind.key)
+        before = ", ".join(
+            f"{'f' if c in table.kind.key else 'h'}.{q(c)}" for c in table.kind.columns
+        )
         self.conn.execute(
-            f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {keys}, h.fid IS NOT NULL, "
-            f"CASE WHEN h.fid IS NULL THEN NULL ELSE {row_text(table, 'h')} END "
+            f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT h.fid IS NOT NULL, {before} "
             f"FROM temp.{q(final)} f LEFT JOIN main.{q(table.name)} h ON {match}"
         )
         self.conn.execute(
@@ -293,14 +309,23 @@ class AddressBaseApplier:
         # Held keys are updated in place (their fid, and so a loaded layer's feature
         # ids, stay); new keys are inserted. (No UPSERT: it would override the
         # R-tree triggers' INSERT OR REPLACE.)
+        held = (
+            f"FROM temp.{q(final)} f JOIN main.{q(table.name)} h ON {match} "
+            "WHERE f.change_type != 'D'"
+        )
+        if UPDATE_FROM:  # SQLite 3.33+: in one statement, no row through Python
+            table.updated_fids.extend(r[0] for r in self.conn.execute(f"SELECT h.fid {held}"))
+            sets = ", ".join(f"{q(n)} = f.{q(n)}" for n in table.update_names)
+            self.conn.execute(
+                f"UPDATE main.{q(table.name)} AS h SET {sets} FROM temp.{q(final)} AS f "
+                f"WHERE {match} AND f.change_type != 'D'"
+            )
+        else:
+            updated = ", ".join(f"f.{q(n)}" for n in table.update_names)
+            held_rows = self.conn.execute(f"SELECT {updated}, h.fid {held}").fetchall()
+            self.conn.executemany(table.update_sql, held_rows)
+            table.updated_fids.extend(row[-1] for row in held_rows)
         columns = ", ".join(f"f.{q(n)}" for n in table.names)
-        updated = ", ".join(f"f.{q(n)}" for n in table.update_names)
-        held_rows = self.conn.execute(
-            f"SELECT {updated}, h.fid FROM temp.{q(final)} f JOIN main.{q(table.name)} h "
-            f"ON {match} WHERE f.change_type != 'D' ORDER BY f.pro_order"
-        ).fetchall()
-        self.conn.executemany(table.update_sql, held_rows)
-        table.updated_fids.extend(row[-1] for row in held_rows)
         self.conn.execute(
             f"INSERT INTO main.{q(table.name)} ({table.column_list}) SELECT {columns} "
             f"FROM temp.{q(final)} f WHERE f.change_type != 'D' AND NOT EXISTS "
@@ -310,15 +335,17 @@ class AddressBaseApplier:
             self.conn.execute(f"DROP TABLE temp.{q(final)}")
 
     def _seen_table(self, table: RecordTable) -> str:
-        """The temporary table of the keys this version touched, with their state before."""
+        """The temporary table of the keys this version touched, with their record before
+        (``was_held``: 0 for a key the holding did not have)."""
         q = gpkg.quote
         key = ", ".join(q(k) for k in table.kind.key)
         seen = f"seen_{table.name}"
         if seen not in self._seen:
+            columns = ", ".join(q(c) for c in table.kind.columns)
             self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(seen)}")
             self.conn.execute(
-                f"CREATE TEMP TABLE {q(seen)} AS SELECT {key}, 0 AS was_held, "
-                f"'' AS was_row FROM main.{q(table.name)} WHERE 0"
+                f"CREATE TEMP TABLE {q(seen)} AS SELECT 0 AS was_held, {columns} "
+                f"FROM main.{q(table.name)} WHERE 0"
             )
             self.conn.execute(f"CREATE UNIQUE INDEX temp.{q(seen + '_key')} ON {q(seen)} ({key})")
             self._seen[seen] = table
@@ -330,35 +357,35 @@ class AddressBaseApplier:
         for table in self.tables.values():
             if not table.kind.key or not table.tiled:
                 continue
-            key = ", ".join(q(k) for k in table.kind.key)
             seen = self._seen_table(table)
+            columns = ", ".join(q(c) for c in table.kind.columns)
             self.conn.execute(
-                f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {key}, 1, {row_text(table, 'h')} "
-                f"FROM main.{q(table.name)} h WHERE {TILE_COLUMN} = ?",
+                f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT 1, {columns} "
+                f"FROM main.{q(table.name)} WHERE {TILE_COLUMN} = ?",
                 (tile,),
             )
             self.conn.execute(f"DELETE FROM main.{q(table.name)} WHERE {TILE_COLUMN} = ?", (tile,))
 
     def _count_changes(self) -> None:
         """inserted / updated / deleted per table: each key's record before the version
-        against now. A record supplied again unchanged (a tile re-supplied, a U that
-        changes nothing) and a key inserted then deleted within the version count as
-        ignored."""
+        against now, counted in SQL. A record supplied again unchanged (a tile
+        re-supplied, a U that changes nothing) and a key inserted then deleted within
+        the version count as ignored."""
         q = gpkg.quote
         for seen, table in self._seen.items():
             match = " AND ".join(f"h.{q(k)} IS s.{q(k)}" for k in table.kind.key)
-            now = f"(SELECT {row_text(table, 'h')} FROM main.{q(table.name)} h WHERE {match})"
+            same = same_record(table, "h", "s") or "1"
+            deleted, updated, inserted, touched = self.conn.execute(
+                "SELECT coalesce(sum(s.was_held AND h.fid IS NULL), 0), "
+                f"coalesce(sum(s.was_held AND h.fid IS NOT NULL AND NOT ({same})), 0), "
+                "coalesce(sum(NOT s.was_held AND h.fid IS NOT NULL), 0), count(*) "
+                f"FROM temp.{q(seen)} s LEFT JOIN main.{q(table.name)} h ON {match}"
+            ).fetchone()
             tally = self.changes[table.name]
-            for was_held, was_row, is_row in self.conn.execute(
-                f"SELECT was_held, was_row, {now} FROM temp.{q(seen)} s"
-            ):
-                if was_held and is_row is None:
-                    what = "deleted"
-                elif was_held:
-                    what = "updated" if was_row != is_row else "ignored"
-                else:
-                    what = "inserted" if is_row is not None else "ignored"
-                tally[what] += 1
+            tally["deleted"] += deleted
+            tally["updated"] += updated
+            tally["inserted"] += inserted
+            tally["ignored"] += touched - deleted - updated - inserted
             self.conn.execute(f"DROP TABLE temp.{q(seen)}")
         self._seen = {}
 

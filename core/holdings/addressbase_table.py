@@ -6,13 +6,18 @@ from its X/Y), its unique key index, and the SQL the applier binds rows to.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from itertools import chain, islice, repeat
+from operator import itemgetter
+from typing import Any, Iterable, List, Optional
 
 from . import gpkg
 from .addressbase import RecordType
 from .gpkg import Column
 
 TILE_COLUMN = "tile"
+# Values one statement may bind: SQLITE_MAX_VARIABLE_NUMBER before SQLite 3.32 (QGIS 3.22's
+# Pythons have 3.31 and later); a full build puts as many rows as fit in one INSERT.
+MAX_PARAMETERS = 999
 
 
 class RecordTable:
@@ -68,11 +73,16 @@ class RecordTable:
         sets = ", ".join(f"{q(n)} = ?" for n in self.update_names)
         self.update_sql = f"UPDATE {q(self.name)} SET {sets} WHERE fid = ?"
         # A full build binds the fields as read: SQLite makes "" NULL (no list per row).
-        loads = ["?"] * self.geometry + ["NULLIF(?, '')"] * len(kind.columns)
-        loads += ["?"] if self.tiled else []
-        self.load_sql = (
-            f"INSERT INTO {q(self.name)} ({self.column_list}) VALUES ({', '.join(loads)})"
-        )
+        # The tile and the point follow the fields, so a row's values are its fields
+        # and then what ``load`` adds; many rows go in one statement (see ``load``).
+        load_names = list(kind.columns) + [TILE_COLUMN] * self.tiled + ["geom"] * self.geometry
+        one = ["NULLIF(?, '')"] * len(kind.columns) + ["?"] * (self.tiled + self.geometry)
+        values = f"({', '.join(one)})"
+        self.load_width = len(load_names)
+        self.load_rows = max(1, MAX_PARAMETERS // self.load_width)
+        into = f"INSERT INTO {q(self.name)} ({', '.join(q(n) for n in load_names)}) VALUES "
+        self.load_sql = into + values
+        self.load_many_sql = into + ", ".join([values] * self.load_rows)
         self.names = names
         if kind.point:
             self._x = kind.columns.index(kind.point[0])
@@ -86,17 +96,40 @@ class RecordTable:
         )
         self.index_pending = False
 
-    def load_row(self, fields: List[str], tile: Optional[str] = None) -> List[Any]:
-        """A full build's row for ``load_sql``: the fields themselves where it can."""
+    def load(self, rows: List[List[str]], tile: Optional[str] = None) -> None:
+        """A full build's rows (the fields as read) inserted, ``load_rows`` a statement.
+
+        Why so: SQLite's cost per statement (and AUTOINCREMENT's bookkeeping) is paid
+        once for ``load_rows`` rows; the values are the rows' fields flattened in C,
+        with the tile and the point after each row's fields."""
+        extra: List[Iterable[Any]] = []
         if self.tiled:
-            fields.append(tile)  # type: ignore[arg-type]
-        if not self.geometry:
-            return fields
+            extra.append(repeat(tile))
+        if self.geometry:
+            extra.append(self._points(rows))
+        flat = chain.from_iterable(chain.from_iterable(zip(rows, zip(*extra))) if extra else rows)
+        statements, rest = divmod(len(rows), self.load_rows)
+        many = self.load_rows * self.load_width
+        self.conn.executemany(
+            self.load_many_sql, (list(islice(flat, many)) for _ in range(statements))
+        )
+        if rest:
+            width = self.load_width
+            self.conn.executemany(self.load_sql, (list(islice(flat, width)) for _ in range(rest)))
+
+    def _points(self, rows: List[List[str]]) -> List[Optional[bytes]]:
         try:
-            point = gpkg.point_blob(float(fields[self._x]), float(fields[self._y]))
+            xs = list(map(float, map(itemgetter(self._x), rows)))
+            ys = list(map(float, map(itemgetter(self._y), rows)))
+        except ValueError:  # a record without coordinates: no point
+            return [self._point(fields) for fields in rows]
+        return gpkg.point_blobs(xs, ys)
+
+    def _point(self, fields: List[str]) -> Optional[bytes]:
+        try:
+            return gpkg.point_blob(float(fields[self._x]), float(fields[self._y]))
         except ValueError:
-            point = None
-        return [point, *fields]
+            return None
 
     def row(self, fields: List[str], tile: Optional[str] = None) -> List[Any]:
         # Empty fields are NULL; numbers are left to the columns' SQLite type affinity
@@ -114,7 +147,10 @@ class RecordTable:
         return [point] + values
 
 
-def row_text(table: RecordTable, alias: str) -> str:
-    """SQL for a record's values as one text (to tell a changed record from a resupplied
-    one); the geometry follows from the coordinates, the tile is not the record's."""
-    return " || ',' || ".join(f"quote({alias}.{gpkg.quote(c)})" for c in table.kind.columns)
+def same_record(table: RecordTable, a: str, b: str) -> str:
+    """SQL: rows ``a`` and ``b`` hold the same record (to tell a changed record from one
+    supplied again), column by column; the geometry follows from the coordinates, the
+    tile is not the record's, the key matched already."""
+    q = gpkg.quote
+    columns = [c for c in table.kind.columns if c not in table.kind.key]
+    return " AND ".join(f"{a}.{q(c)} IS {b}.{q(c)}" for c in columns)
