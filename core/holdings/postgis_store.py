@@ -40,6 +40,7 @@ ASIDE = "__osd_new"  # a rebuild's new tables, until they are swapped in
 METADATA_TABLES = ("os_holding", "os_holding_versions")
 LOCK_TIMEOUT = "60s"  # a statement waits at most this for a table lock (a reader's)
 APPLICATION_NAME = "os-downloads holding"
+COPY_ROWS = 5000  # rows a bulk load sends in one COPY
 _TYPES = {
     "TEXT": "text",
     "INTEGER": "bigint",
@@ -98,7 +99,6 @@ class PostgisStore(HoldingStore):
     """A holding's tables in one schema (see the module docstring)."""
 
     null_safe_equal = "IS NOT DISTINCT FROM"
-    quote_value = "quote_nullable"
 
     def __init__(self, conn: Any, schema: str, label: str) -> None:
         self.conn = conn
@@ -139,6 +139,9 @@ class PostgisStore(HoldingStore):
         names = ", ".join(quote(c) for c in columns)
         with self._translated(), self.conn.cursor() as cursor:
             cursor.copy_expert(f"COPY {self.ref(table)} ({names}) FROM STDIN", text)
+
+    def rows_per_copy(self, width: int) -> int:
+        return COPY_ROWS
 
     def ref(self, table: str) -> str:
         return f"{quote(self.schema)}.{quote(self._physical(table))}"
@@ -236,10 +239,13 @@ class PostgisStore(HoldingStore):
         )
         return tuple(r[0] for r in rows)
 
-    def create_unique_index(self, table: str, columns: Sequence[str], suffix: str) -> None:
-        index = quote(self._physical(table) + suffix)
+    def create_unique_index(
+        self, table: str, columns: Sequence[str], suffix: str, *, temp: bool = False
+    ) -> None:
+        index = quote((table if temp else self._physical(table)) + suffix)
         self.execute(
-            f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {self.ref(table)} "
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON "
+            f"{self.temp_ref(table) if temp else self.ref(table)} "
             f"({', '.join(quote(c) for c in columns)})"
         )
 
