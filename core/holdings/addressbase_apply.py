@@ -183,7 +183,7 @@ class AddressBaseApplier:
                     rows = waiting + rows
                 ready = len(rows) - len(rows) % table.load_rows
                 if ready:
-                    table.load(rows[:ready], tile)
+                    self._load(table, rows[:ready], tile, name)
                 pending[code] = rows[ready:]
             if read >= BATCH:
                 read = 0
@@ -191,7 +191,18 @@ class AddressBaseApplier:
                     raise Cancelled("Cancelled; the holding was left as it was.")
         self._expect(headers, "F", name)
         for code, rows in pending.items():
-            self.tables[code].load(rows, tile)
+            self._load(self.tables[code], rows, tile, name)
+
+    @staticmethod
+    def _load(table: RecordTable, rows: List[List[str]], tile: Any, name: str) -> None:
+        try:
+            table.load(rows, tile)
+        except DuplicateKey:  # a key index made before the load (not a fresh table)
+            raise BadSupplyError(
+                f"{name}: a {table.kind.label} record's key "
+                f"({', '.join(k.upper() for k in table.kind.key)}) repeats in the full "
+                "supply, which OS's data never does: the file is damaged."
+            ) from None
 
     @staticmethod
     def _check_inserts(source: CsvFile, rows: List[List[str]]) -> None:

@@ -185,10 +185,16 @@ def build_spatial_index(
         conn.executemany(f"INSERT INTO {r} VALUES (?, ?, ?, ?, ?)", boxes)
     elif points:
         x, y = (f"CAST({quote(c)} AS REAL)" for c in points)
-        found = conn.execute(f"SELECT fid, {x}, {y} FROM {t} WHERE geom NOT NULL").fetchall()
-        if found:
-            ids, xs, ys = zip(*found)
-            _fill_rtree(conn, rtree, ids, xs, xs, ys, ys)
+        rows = conn.execute(f"SELECT max(fid) FROM {t}").fetchone()[0] or 0
+        if rows <= FILL_AT_ONCE_MAX:
+            found = conn.execute(f"SELECT fid, {x}, {y} FROM {t} WHERE geom NOT NULL").fetchall()
+            if found:
+                ids, xs, ys = zip(*found)
+                _fill_rtree(conn, rtree, ids, xs, xs, ys, ys)
+        else:  # more points than memory should hold at once: SQLite's inserts, streamed
+            conn.execute(
+                f"INSERT INTO {r} SELECT fid, {x}, {x}, {y}, {y} FROM {t} WHERE geom NOT NULL"
+            )
     else:
         conn.execute(
             f"INSERT INTO {r} SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), "
@@ -227,6 +233,10 @@ def build_spatial_index(
 # nearest float, or else the one after scaling by one float unit towards or away from 0.
 _RND_TOWARDS = 1.0 - 1.0 / 8388608.0
 _RND_AWAY = 1.0 + 1.0 / 8388608.0
+# Points an R-tree is filled with at once (~500 bytes of memory each while it is packed,
+# so at most ~100 MB: a build's memory stays flat); a larger table's R-tree is filled by
+# SQLite's own inserts.
+FILL_AT_ONCE_MAX = 200_000
 _CELL = 24  # bytes an R-tree cell takes: a 64-bit id and four 32-bit floats
 _CELL_FORMAT = "q4f"
 _ID, _MINX, _MAXX, _MINY, _MAXY = (itemgetter(i) for i in range(5))
