@@ -141,6 +141,6 @@ def same_record(table: RecordTable, a: str, b: str) -> str:
 
 
 def key_match(table: RecordTable, a: str, b: str) -> str:
-    """SQL: rows ``a`` and ``b`` have the same key (null-safe, as keys may be NULL)."""
-    same = table.store.null_safe_equal
+    """SQL: rows ``a`` and ``b`` have the same key (in a way the key's index serves)."""
+    same = table.store.key_equal
     return " AND ".join(f"{a}.{quote(k)} {same} {b}.{quote(k)}" for k in table.kind.key)
