@@ -38,10 +38,9 @@ from .addressbase import (
     FileHeader,
     RecordType,
     csv_files,
-    line_of,
-    read_batches,
     read_records,
 )
+from .addressbase_batches import line_of, read_batches
 from .addressbase_table import TILE_COLUMN, RecordTable, key_match, same_record
 from .errors import BadSupplyError, UnsupportedSupplyError
 from .store import DuplicateKey, HoldingStore, quote
