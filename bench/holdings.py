@@ -225,6 +225,8 @@ def holdings(
                 refs.append(ref)
                 starts.append(start)
         ours_s, ref_s, cou_s = _median(ours), _median(refs), _median(cous)
+        # The reference as timed too (its calls' starts left in), for the record.
+        timed_s = _median([r + len(data_files) * s for r, s in zip(refs, starts)])
         size = full["counts"].get("features") or full["counts"].get("records")
         changed = cou["counts"].get("features", cou["counts"].get("records", 0))
         name = NAMES[product]
@@ -235,6 +237,7 @@ def holdings(
             "cou_size": changed,
             "ours_full_s": ours_s,
             "ogr2ogr_full_s": ref_s,
+            "ogr2ogr_full_s_with_starts": timed_s,
             "ogr2ogr_calls": len(data_files),
             "ours_cou_s": cou_s,
             "runs": {
@@ -249,7 +252,8 @@ def holdings(
             (
                 f"holding: {name} full build ({size:,} {unit})",
                 f"{ours_s:.1f} s",
-                f"ogr2ogr {ref_s:.1f} s",
+                f"ogr2ogr {ref_s:.2f} s"
+                + (f" ({timed_s:.2f} s with its starts)" if starts and starts[0] else ""),
                 f"{ours_s / ref_s:.2f}x",
                 "<= 1.2x",
             )
