@@ -25,14 +25,12 @@ Counts (``changes``) compare each key's record before the version with after it.
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import Cancelled
-from . import gpkg
 from .addressbase import (
     DATA_TYPES,
     RECORD_TYPES,
@@ -43,8 +41,9 @@ from .addressbase import (
     read_records,
 )
 from .addressbase_batches import line_of, read_batches
-from .addressbase_table import TILE_COLUMN, RecordTable, same_record
+from .addressbase_table import TILE_COLUMN, RecordTable, key_match, same_record
 from .errors import BadSupplyError, UnsupportedSupplyError
+from .store import DuplicateKey, HoldingStore, quote
 
 Changes = Dict[str, Dict[str, int]]
 BATCH = 5000
@@ -60,9 +59,7 @@ def tile_of(name: str) -> Optional[str]:
 
 
 CHANGE_TYPES = ("I", "U", "D")
-# ``UPDATE ... FROM`` (SQLite 3.33, 2020); older SQLite (some QGIS 3.22 installs) updates
-# row by row from Python.
-UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
+UPDATE_FROM = True  # where the store has it (SQLite 3.33+, PostgreSQL); else row by row
 
 
 class AddressBaseApplier:
@@ -70,8 +67,8 @@ class AddressBaseApplier:
 
     kind = "addressbase"
 
-    def __init__(self, conn: Any, description: str = "") -> None:
-        self.conn = conn
+    def __init__(self, store: HoldingStore, description: str = "") -> None:
+        self.store = store
         self.description = description
         self.tables: Dict[str, RecordTable] = {}
         self.changes: Changes = {}
@@ -79,14 +76,14 @@ class AddressBaseApplier:
         self.tiled = False  # a tile supply: rows remember their tile; a tile replaces a tile
         self._seen: Dict[str, RecordTable] = {}  # per table: keys a change file touched
         for kind in DATA_TYPES:
-            if gpkg.table_exists(conn, kind.table):
+            if store.table_exists(kind.table):
                 self._table(kind)
 
     def _table(self, kind: RecordType) -> RecordTable:
         table = self.tables.get(kind.code)
         if table is None:
             table = self.tables[kind.code] = RecordTable(
-                self.conn, kind, self.description, defer_index=self.full_build
+                self.store, kind, self.description, defer_index=self.full_build
             )
             if self.tiled:
                 table.ensure_tile_column()
@@ -143,12 +140,12 @@ class AddressBaseApplier:
         self._count_changes()
         for table in self.tables.values():
             if table.spatial_pending:
-                gpkg.build_spatial_index(self.conn, table.name, points=table.kind.point)
+                self.store.build_spatial_index(table.name, points=table.kind.point)
                 table.spatial_pending = False
             if table.index_pending:
                 try:
                     table.create_index()
-                except sqlite3.IntegrityError:
+                except DuplicateKey:
                     raise BadSupplyError(
                         f"A {table.kind.label} record's key "
                         f"({', '.join(k.upper() for k in table.kind.key)}) repeats in the "
@@ -197,7 +194,7 @@ class AddressBaseApplier:
     def _load(table: RecordTable, rows: List[List[str]], tile: Any, name: str) -> None:
         try:
             table.load(rows, tile)
-        except sqlite3.IntegrityError:  # a key index made before the load (not a fresh table)
+        except DuplicateKey:  # a key index made before the load (not a fresh table)
             raise BadSupplyError(
                 f"{name}: a {table.kind.label} record's key "
                 f"({', '.join(k.upper() for k in table.kind.key)}) repeats in the full "
@@ -228,7 +225,7 @@ class AddressBaseApplier:
     def _apply_change(
         self, records: Any, headers: List[FileHeader], name: str, cancel: Any, tile: Any = None
     ) -> None:
-        q = gpkg.quote
+        store = self.store
         staged: Dict[str, str] = {}
         # Per record type: the records waiting to be staged, and their lines.
         batches: Dict[str, Tuple[List[List[str]], List[int]]] = {}
@@ -264,22 +261,24 @@ class AddressBaseApplier:
         self._flush_stage(batches, staged, tile)
         for code, stage in staged.items():
             self._apply_stage(self.tables[code], stage)
-            self.conn.execute(f"DROP TABLE temp.{q(stage)}")
+            self.store.execute(f"DROP TABLE {store.temp_ref(stage)}")
         if metadata:
             table = self._table(RECORD_TYPES["29"])
-            self.conn.execute(f"DELETE FROM {q(table.name)}")
-            self.conn.executemany(table.insert_sql, metadata)
+            self.store.execute(f"DELETE FROM {self.store.ref(table.name)}")
+            self.store.executemany(table.insert_sql, metadata)
             self.changes[table.name]["updated"] += len(metadata)
 
     def _stage_table(self, table: RecordTable) -> str:
-        q = gpkg.quote
-        stage = f"stage_{table.name}"
-        self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(stage)}")
-        self.conn.execute(
-            f"CREATE TEMP TABLE {q(stage)} AS SELECT {table.column_list}, 0 AS _line "
-            f"FROM main.{q(table.name)} WHERE 0"
+        return self._temp_table(f"stage_{table.name}", f"{table.column_list}, 0 AS _line", table)
+
+    def _temp_table(self, name: str, columns: str, like: RecordTable) -> str:
+        """An empty temporary table of ``columns`` (SQL) as ``like`` has them."""
+        self.store.execute(f"DROP TABLE IF EXISTS {self.store.temp_ref(name)}")
+        self.store.execute(
+            f"CREATE TEMP TABLE {quote(name)} AS SELECT {columns} "
+            f"FROM {self.store.ref(like.name)} WHERE 1 = 0"
         )
-        return stage
+        return name
 
     def _flush_stage(
         self,
@@ -291,116 +290,117 @@ class AddressBaseApplier:
             self.tables[code].load(rows, tile, stage=staged[code], lines=lines)
 
     def _apply_stage(self, table: RecordTable, stage: str) -> None:
-        q = gpkg.quote
+        q, store = quote, self.store
         key = ", ".join(q(k) for k in table.kind.key)
         final = stage  # each key once (the common case): the staged records are final
-        repeats = self.conn.execute(
-            f"SELECT 1 FROM temp.{q(stage)} GROUP BY {key} HAVING count(*) > 1 LIMIT 1"
+        repeats = self.store.execute(
+            f"SELECT 1 FROM {store.temp_ref(stage)} GROUP BY {key} HAVING count(*) > 1 LIMIT 1"
         ).fetchone()
         if repeats:
             final = f"final_{table.name}"
-            self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(final)}")
-            self.conn.execute(
+            self.store.execute(f"DROP TABLE IF EXISTS {store.temp_ref(final)}")
+            self.store.execute(
                 f"CREATE TEMP TABLE {q(final)} AS SELECT * FROM (SELECT *, row_number() OVER "
                 f"(PARTITION BY {key} ORDER BY pro_order DESC, _line DESC) AS _rank "
-                f"FROM temp.{q(stage)}) WHERE _rank = 1"
+                f"FROM {store.temp_ref(stage)}) AS ranked WHERE _rank = 1"
             )
-        match = " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
+        match = key_match(table, "h", "f")
         # What each key was before this *version* (a key may change in several of its
         # files): the counts compare the holding before and after the whole version.
         seen = self._seen_table(table)
         before = ", ".join(
             f"{'f' if c in table.kind.key else 'h'}.{q(c)}" for c in table.kind.columns
         )
-        self.conn.execute(
-            f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT h.fid IS NOT NULL, {before} "
-            f"FROM temp.{q(final)} f LEFT JOIN main.{q(table.name)} h ON {match}"
+        self.store.execute(
+            store.insert_or_ignore(
+                store.temp_ref(seen),
+                f"SELECT CASE WHEN h.fid IS NULL THEN 0 ELSE 1 END, {before} "
+                f"FROM {store.temp_ref(final)} f LEFT JOIN {store.ref(table.name)} h ON {match}",
+            )
         )
-        self.conn.execute(
-            f"DELETE FROM main.{q(table.name)} WHERE ({key}) IN "
-            f"(SELECT {key} FROM temp.{q(final)} WHERE change_type = 'D')"
+        self.store.execute(
+            f"DELETE FROM {store.ref(table.name)} WHERE ({key}) IN "
+            f"(SELECT {key} FROM {store.temp_ref(final)} WHERE change_type = 'D')"
         )
         # Held keys are updated in place (their fid, and so a loaded layer's feature
         # ids, stay); new keys are inserted. (No UPSERT: it would override the
         # R-tree triggers' INSERT OR REPLACE.)
         held = (
-            f"FROM temp.{q(final)} f JOIN main.{q(table.name)} h ON {match} "
+            f"FROM {store.temp_ref(final)} f JOIN {store.ref(table.name)} h ON {match} "
             "WHERE f.change_type != 'D'"
         )
-        if UPDATE_FROM:  # SQLite 3.33+: in one statement, no row through Python
-            table.updated_fids.extend(r[0] for r in self.conn.execute(f"SELECT h.fid {held}"))
+        if UPDATE_FROM and store.update_from:  # in one statement, no row through Python
+            table.updated_fids.extend(r[0] for r in self.store.execute(f"SELECT h.fid {held}"))
             sets = ", ".join(f"{q(n)} = f.{q(n)}" for n in table.update_names)
-            self.conn.execute(
-                f"UPDATE main.{q(table.name)} AS h SET {sets} FROM temp.{q(final)} AS f "
+            self.store.execute(
+                f"UPDATE {store.ref(table.name)} AS h SET {sets} FROM {store.temp_ref(final)} AS f "
                 f"WHERE {match} AND f.change_type != 'D'"
             )
         else:
             updated = ", ".join(f"f.{q(n)}" for n in table.update_names)
-            held_rows = self.conn.execute(f"SELECT {updated}, h.fid {held}").fetchall()
-            self.conn.executemany(table.update_sql, held_rows)
+            held_rows = self.store.execute(f"SELECT {updated}, h.fid {held}").fetchall()
+            self.store.executemany(table.update_sql, held_rows)
             table.updated_fids.extend(row[-1] for row in held_rows)
         columns = ", ".join(f"f.{q(n)}" for n in table.names)
-        self.conn.execute(
-            f"INSERT INTO main.{q(table.name)} ({table.column_list}) SELECT {columns} "
-            f"FROM temp.{q(final)} f WHERE f.change_type != 'D' AND NOT EXISTS "
-            f"(SELECT 1 FROM main.{q(table.name)} h WHERE {match}) ORDER BY f.pro_order"
+        self.store.execute(
+            f"INSERT INTO {store.ref(table.name)} ({table.column_list}) SELECT {columns} "
+            f"FROM {store.temp_ref(final)} f WHERE f.change_type != 'D' AND NOT EXISTS "
+            f"(SELECT 1 FROM {store.ref(table.name)} h WHERE {match}) ORDER BY f.pro_order"
         )
         if final != stage:
-            self.conn.execute(f"DROP TABLE temp.{q(final)}")
+            self.store.execute(f"DROP TABLE {store.temp_ref(final)}")
 
     def _seen_table(self, table: RecordTable) -> str:
         """The temporary table of the keys this version touched, with their record before
         (``was_held``: 0 for a key the holding did not have)."""
-        q = gpkg.quote
-        key = ", ".join(q(k) for k in table.kind.key)
         seen = f"seen_{table.name}"
         if seen not in self._seen:
-            columns = ", ".join(q(c) for c in table.kind.columns)
-            self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(seen)}")
-            self.conn.execute(
-                f"CREATE TEMP TABLE {q(seen)} AS SELECT 0 AS was_held, {columns} "
-                f"FROM main.{q(table.name)} WHERE 0"
-            )
-            self.conn.execute(f"CREATE UNIQUE INDEX temp.{q(seen + '_key')} ON {q(seen)} ({key})")
+            columns = ", ".join(quote(c) for c in table.kind.columns)
+            self._temp_table(seen, f"0 AS was_held, {columns}", table)
+            self.store.create_unique_index(seen, table.kind.key, "_key", temp=True)
             self._seen[seen] = table
         return seen
 
     def _replace_tile(self, tile: str) -> None:
         """A tile's change chunk holds every record of the tile: drop what it held."""
-        q = gpkg.quote
+        q, store = quote, self.store
         for table in self.tables.values():
             if not table.kind.key or not table.tiled:
                 continue
             seen = self._seen_table(table)
             columns = ", ".join(q(c) for c in table.kind.columns)
-            self.conn.execute(
-                f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT 1, {columns} "
-                f"FROM main.{q(table.name)} WHERE {TILE_COLUMN} = ?",
+            self.store.execute(
+                store.insert_or_ignore(
+                    store.temp_ref(seen),
+                    f"SELECT 1, {columns} FROM {store.ref(table.name)} WHERE {TILE_COLUMN} = ?",
+                ),
                 (tile,),
             )
-            self.conn.execute(f"DELETE FROM main.{q(table.name)} WHERE {TILE_COLUMN} = ?", (tile,))
+            store.execute(f"DELETE FROM {store.ref(table.name)} WHERE {TILE_COLUMN} = ?", (tile,))
 
     def _count_changes(self) -> None:
         """inserted / updated / deleted per table: each key's record before the version
         against now, counted in SQL. A record supplied again unchanged (a tile
         re-supplied, a U that changes nothing) and a key inserted then deleted within
         the version count as ignored."""
-        q = gpkg.quote
+        store = self.store
         for seen, table in self._seen.items():
-            match = " AND ".join(f"h.{q(k)} IS s.{q(k)}" for k in table.kind.key)
-            same = same_record(table, "h", "s") or "1"
-            deleted, updated, inserted, touched = self.conn.execute(
-                "SELECT coalesce(sum(s.was_held AND h.fid IS NULL), 0), "
-                f"coalesce(sum(s.was_held AND h.fid IS NOT NULL AND NOT ({same})), 0), "
-                "coalesce(sum(NOT s.was_held AND h.fid IS NOT NULL), 0), count(*) "
-                f"FROM temp.{q(seen)} s LEFT JOIN main.{q(table.name)} h ON {match}"
+            same = same_record(table, "h", "s") or "1 = 1"
+            held, gone = "s.was_held = 1", "h.fid IS NULL"
+            counts = (f"{held} AND {gone}", f"{held} AND NOT {gone} AND NOT ({same})")
+            counts += (f"NOT {held} AND NOT {gone}",)
+            deleted, updated, inserted, touched = store.execute(
+                "SELECT "
+                + "".join(f"coalesce(sum(CASE WHEN {c} THEN 1 ELSE 0 END), 0), " for c in counts)
+                + f"count(*) FROM {store.temp_ref(seen)} s LEFT JOIN {store.ref(table.name)} h "
+                f"ON {key_match(table, 'h', 's')}"
             ).fetchone()
             tally = self.changes[table.name]
             tally["deleted"] += deleted
             tally["updated"] += updated
             tally["inserted"] += inserted
             tally["ignored"] += touched - deleted - updated - inserted
-            self.conn.execute(f"DROP TABLE temp.{q(seen)}")
+            self.store.execute(f"DROP TABLE {store.temp_ref(seen)}")
         self._seen = {}
 
     # --- checks -------------------------------------------------------------------------

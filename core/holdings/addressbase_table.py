@@ -6,19 +6,14 @@ from its X/Y), its unique key index, and the SQL the applier binds rows to.
 
 from __future__ import annotations
 
-from itertools import chain, islice, repeat
+from itertools import repeat
 from operator import itemgetter
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, Optional, Sequence
 
-from . import gpkg
 from .addressbase import RecordType
-from .gpkg import Column
+from .store import Column, HoldingStore, quote
 
 TILE_COLUMN = "tile"
-# Values one statement may bind: SQLITE_MAX_VARIABLE_NUMBER before SQLite 3.32 (older
-# SQLite builds are still about under QGIS 3.22); ``load`` puts as many rows as fit in one
-# INSERT.
-MAX_PARAMETERS = 999
 
 
 class RecordTable:
@@ -26,17 +21,16 @@ class RecordTable:
     (deferred on a full build) and the SQL to insert and update its rows."""
 
     def __init__(
-        self, conn: Any, kind: RecordType, description: str, *, defer_index: bool = False
+        self, store: HoldingStore, kind: RecordType, description: str, *, defer_index: bool = False
     ) -> None:
-        self.conn = conn
+        self.store = store
         self.index_pending = False
         self.spatial_pending = False
         self.kind = kind
         self.name = kind.table
         self.types = [kind.column_type(c) for c in kind.columns]
-        if not gpkg.table_exists(conn, self.name):
-            gpkg.create_table(
-                conn,
+        if not store.table_exists(self.name):
+            store.create_table(
                 self.name,
                 [Column(c, t) for c, t in zip(kind.columns, self.types)],
                 geometry="POINT" if kind.point else None,
@@ -50,45 +44,42 @@ class RecordTable:
                 self.create_index()
         self.geometry = bool(kind.point)
         self._setup()
-        row = conn.execute(f"SELECT max(fid) FROM {gpkg.quote(self.name)}").fetchone()
-        self.fid_before = int(row[0] or 0)
+        self.fid_before = store.max_fid(self.name)
         self.updated_fids: List[int] = []
 
     def ensure_tile_column(self) -> None:
         """Tile supplies: each row remembers the 5 km tile it came in (``tile``)."""
         if not self.tiled:
-            gpkg.add_column(self.conn, self.name, Column(TILE_COLUMN, "TEXT"))
+            self.store.add_column(self.name, Column(TILE_COLUMN, "TEXT"))
             self._setup()
 
     def _setup(self) -> None:
-        q = gpkg.quote
+        q = quote
         kind = self.kind
-        self.tiled = TILE_COLUMN in gpkg.table_columns(self.conn, self.name)
+        self.tiled = TILE_COLUMN in self.store.table_columns(self.name)
         names = (["geom"] if self.geometry else []) + list(kind.columns)
         names += [TILE_COLUMN] if self.tiled else []
         self.column_list = ", ".join(q(n) for n in names)
         marks = ", ".join("?" for _ in names)
-        self.insert_sql = f"INSERT INTO {q(self.name)} ({self.column_list}) VALUES ({marks})"
+        ref = self.store.ref(self.name)
+        self.insert_sql = f"INSERT INTO {ref} ({self.column_list}) VALUES ({marks})"
         # The key is what matched the row, so it is not set again (its index untouched).
         self.update_names = [n for n in names if n not in kind.key]
         sets = ", ".join(f"{q(n)} = ?" for n in self.update_names)
-        self.update_sql = f"UPDATE {q(self.name)} SET {sets} WHERE fid = ?"
-        # A full build binds the fields as read: SQLite makes "" NULL (no list per row).
-        # The tile and the point follow the fields, so a row's values are its fields
-        # and then what ``load`` adds; many rows go in one statement (see ``load``).
-        self.load_names = list(kind.columns) + [TILE_COLUMN] * self.tiled + ["geom"] * self.geometry
-        self._statements: Dict[str, Tuple[str, str, int, int]] = {}
+        self.update_sql = f"UPDATE {ref} SET {sets} WHERE fid = ?"
+        # A full build stores the fields as read ("" is NULL: ``copy_rows``), the tile
+        # and the point after them (see ``load``).
+        self.load_names = list(kind.columns) + [TILE_COLUMN] * self.tiled
+        self.load_names += ["geom"] * self.geometry
+        self.load_rows = self.store.rows_per_copy(len(self.load_names))
         self.names = names
         if kind.point:
             self._x = kind.columns.index(kind.point[0])
             self._y = kind.columns.index(kind.point[1])
 
     def create_index(self) -> None:
-        q = gpkg.quote
-        self.conn.execute(
-            f"CREATE UNIQUE INDEX {q(self.name + '_key')} ON {q(self.name)} "
-            f"({', '.join(q(k) for k in self.kind.key)})"
-        )
+        """The key's unique index (``DuplicateKey`` when the rows repeat a key)."""
+        self.store.create_unique_index(self.name, self.kind.key, "_key")
         self.index_pending = False
 
     def load(
@@ -99,12 +90,9 @@ class RecordTable:
         stage: str = "",
         lines: Sequence[int] = (),
     ) -> None:
-        """Rows (the fields as read) inserted into the table, or into the temporary
-        ``stage`` table of a change file with their ``lines``, many rows a statement.
-
-        Why so: SQLite's cost per statement (and AUTOINCREMENT's bookkeeping) is paid
-        once for many rows; the values are the rows' fields flattened in C, with the
-        tile, the point and the line after each row's fields."""
+        """Rows (the fields as read) stored in the table, or in the temporary ``stage``
+        table of a change file with their ``lines``: the tile, the point and the line
+        after each row's fields (``store.copy_rows``: many rows a statement, or COPY)."""
         extra: List[Iterable[Any]] = []
         if self.tiled:
             extra.append(repeat(tile))
@@ -112,33 +100,10 @@ class RecordTable:
             extra.append(self._points(rows))
         if stage:
             extra.append(lines)
-        one, many, width, per = self._insert_statements(stage)
-        flat = chain.from_iterable(chain.from_iterable(zip(rows, zip(*extra))) if extra else rows)
-        statements, rest = divmod(len(rows), per)
-        self.conn.executemany(many, (list(islice(flat, per * width)) for _ in range(statements)))
-        if rest:
-            self.conn.executemany(one, (list(islice(flat, width)) for _ in range(rest)))
-
-    def _insert_statements(self, stage: str) -> Tuple[str, str, int, int]:
-        """INSERTs of one row and of as many rows as one statement may bind; their width."""
-        made = self._statements.get(stage)
-        if made is None:
-            q = gpkg.quote
-            names = self.load_names + (["_line"] if stage else [])
-            one = ["NULLIF(?, '')"] * len(self.kind.columns)
-            one += ["?"] * (len(names) - len(self.kind.columns))
-            values = f"({', '.join(one)})"
-            per = max(1, MAX_PARAMETERS // len(names))
-            target = f"temp.{q(stage)}" if stage else q(self.name)
-            into = f"INSERT INTO {target} ({', '.join(q(n) for n in names)}) VALUES "
-            made = into + values, into + ", ".join([values] * per), len(names), per
-            self._statements[stage] = made
-        return made
-
-    @property
-    def load_rows(self) -> int:
-        """Rows one INSERT of a full build takes."""
-        return self._insert_statements("")[3]
+        if extra:
+            rows = list(map(list.__add__, rows, map(list, zip(*extra))))
+        names = self.load_names + (["_line"] if stage else [])
+        self.store.copy_rows(stage or self.name, names, rows, temp=bool(stage))
 
     def _points(self, rows: List[List[str]]) -> List[Optional[bytes]]:
         try:
@@ -146,11 +111,11 @@ class RecordTable:
             ys = list(map(float, map(itemgetter(self._y), rows)))
         except ValueError:  # a record without coordinates: no point
             return [self._point(fields) for fields in rows]
-        return gpkg.point_blobs(xs, ys)
+        return self.store.points(xs, ys)
 
-    def _point(self, fields: List[str]) -> Optional[bytes]:
+    def _point(self, fields: List[str]) -> Any:
         try:
-            return gpkg.point_blob(float(fields[self._x]), float(fields[self._y]))
+            return self.store.point(float(fields[self._x]), float(fields[self._y]))
         except ValueError:
             return None
 
@@ -163,17 +128,19 @@ class RecordTable:
             values.append(tile)
         if not self.geometry:
             return values
-        try:
-            point = gpkg.geometry_blob(("Point", (float(fields[self._x]), float(fields[self._y]))))
-        except ValueError:
-            point = None
-        return [point] + values
+        return [self._point(fields)] + values
 
 
 def same_record(table: RecordTable, a: str, b: str) -> str:
     """SQL: rows ``a`` and ``b`` hold the same record (to tell a changed record from one
     supplied again), column by column; the geometry follows from the coordinates, the
     tile is not the record's, the key matched already."""
-    q = gpkg.quote
+    same = table.store.null_safe_equal
     columns = [c for c in table.kind.columns if c not in table.kind.key]
-    return " AND ".join(f"{a}.{q(c)} IS {b}.{q(c)}" for c in columns)
+    return " AND ".join(f"{a}.{quote(c)} {same} {b}.{quote(c)}" for c in columns)
+
+
+def key_match(table: RecordTable, a: str, b: str) -> str:
+    """SQL: rows ``a`` and ``b`` have the same key (in a way the key's index serves)."""
+    same = table.store.key_equal
+    return " AND ".join(f"{a}.{quote(k)} {same} {b}.{quote(k)}" for k in table.kind.key)
