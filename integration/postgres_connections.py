@@ -1,0 +1,211 @@
+"""The user's saved QGIS PostgreSQL connections, as a holding's home.
+
+A team keeps its holding in PostGIS; the analyst already has the database as a
+saved connection in QGIS (Browser > PostgreSQL), often with its password in the
+Authentication Manager (an ``authcfg``), a service file or pgpass. This module
+lists those connections (the postgres provider's ``connections()``, there since
+QGIS 3.10) and turns one into:
+
+- a libpq conninfo for the core's ``update_holding`` (``conninfo``): host,
+  port, dbname, service, sslmode, user, and the password read from the
+  Authentication Manager when the connection uses one. The password lives in
+  memory only: it is registered with ``core.redact`` and never written to the
+  settings, the project, the log or a message;
+- a layer data source for QGIS (``layer_uri``): the connection's ``authcfg``
+  or service and user, never a plain password, so a saved project holds none.
+
+Only the connection's *name* is ever remembered (``holding_homes``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Dict, List, Optional
+
+from qgis.core import QgsDataSourceUri, QgsProviderRegistry
+
+from ..core.errors import ConfigurationError
+from ..core.redact import register_secret
+from ..i18n import tr
+from .auth import has_entry, ready_manager
+
+PROVIDER = "postgres"
+CONNECT_TIMEOUT_S = 10  # libpq's connect_timeout: an unreachable host fails in seconds
+_SSL_WORDS = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+@dataclass(frozen=True)
+class SavedConnection:
+    """A saved connection as QGIS keeps it; the repr never shows a password."""
+
+    name: str
+    host: str = ""
+    port: str = ""
+    database: str = ""
+    service: str = ""
+    username: str = ""
+    sslmode: str = ""  # libpq's word ("disable", "require"...), "" for QGIS's default
+    authcfg: str = ""
+    saved_password: bool = False  # a plain password in QGIS's settings (not used for layers)
+
+    @property
+    def label(self) -> str:
+        """ "team (gis on db.example.org:5432)" or "team (service gis)"."""
+        if self.service and not self.host:
+            where = tr("service {service}").format(service=self.service)
+        else:
+            server = self.host or "localhost"
+            if self.port:
+                server += f":{self.port}"
+            where = tr("{database} on {server}").format(
+                database=self.database or "?", server=server
+            )
+        return f"{self.name} ({where})"
+
+
+def _metadata():
+    metadata = QgsProviderRegistry.instance().providerMetadata(PROVIDER)
+    if metadata is None:
+        raise ConfigurationError(
+            tr("QGIS's PostgreSQL provider is not available."),
+            hint=tr("Install QGIS with its PostgreSQL/PostGIS support."),
+        )
+    return metadata
+
+
+def _connections() -> Dict[str, object]:
+    """name -> QgsAbstractDatabaseProviderConnection, read afresh from the settings."""
+    return dict(_metadata().connections(False))
+
+
+def _uri_of(connection: object) -> QgsDataSourceUri:
+    return QgsDataSourceUri(connection.uri())  # type: ignore[attr-defined]
+
+
+def _ssl_word(uri: QgsDataSourceUri) -> str:
+    word = str(QgsDataSourceUri.encodeSslMode(uri.sslMode()) or "")
+    return word if word in _SSL_WORDS and word != "prefer" else ""
+
+
+def _saved(name: str, uri: QgsDataSourceUri) -> SavedConnection:
+    return SavedConnection(
+        name=name,
+        host=uri.host(),
+        port=uri.port(),
+        database=uri.database(),
+        service=uri.service(),
+        username=uri.username(),
+        sslmode=_ssl_word(uri),
+        authcfg=uri.authConfigId(),
+        saved_password=bool(uri.password()),
+    )
+
+
+def saved_connections() -> List[SavedConnection]:
+    """Every saved PostgreSQL connection, by name (none: an empty list)."""
+    try:
+        found = _connections()
+    except ConfigurationError:
+        return []
+    return [_saved(name, _uri_of(found[name])) for name in sorted(found, key=str.casefold)]
+
+
+def saved_connection(name: str) -> SavedConnection:
+    """The connection called ``name``; a clear error when there is none (renamed, removed)."""
+    found = _connections()
+    if name not in found:
+        raise ConfigurationError(
+            tr('There is no saved PostgreSQL connection called "{name}".').format(name=name),
+            hint=tr("Add it in the Browser (PostgreSQL > New Connection…) or choose another one."),
+        )
+    return _saved(name, _uri_of(found[name]))
+
+
+def _quoted(value: str) -> str:
+    """A libpq conninfo value: bare when it can be, else in single quotes with ' and \\ escaped."""
+    if value and re.fullmatch(r"[A-Za-z0-9_.:/@+-]+", value):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _credentials(name: str, uri: QgsDataSourceUri) -> tuple:
+    """(user, password) for the core's connection: the Authentication Manager's entry when
+    the connection names one (unlocked first: QGIS may ask for its master password), else
+    what the connection saved (a password may also come from pgpass or a service file)."""
+    authcfg = uri.authConfigId()
+    if not authcfg:
+        return uri.username(), uri.password()
+    if not has_entry(authcfg):
+        raise ConfigurationError(
+            tr(
+                'The PostgreSQL connection "{name}" uses the authentication configuration '
+                "{authcfg}, which is not in this QGIS's Authentication Manager."
+            ).format(name=name, authcfg=authcfg),
+            hint=tr("Edit the connection and choose its authentication again."),
+        )
+    manager = ready_manager(tr("database password"))
+    ok, items = manager.updateDataSourceUriItems([], authcfg, PROVIDER)
+    expanded = QgsDataSourceUri(" ".join(str(i) for i in items) if ok else "")
+    if not ok or not expanded.username():
+        raise ConfigurationError(
+            tr(
+                'The password of the PostgreSQL connection "{name}" could not be read from '
+                "the Authentication Manager."
+            ).format(name=name),
+            hint=tr("Check its entry {authcfg} (a Basic user name and password).").format(
+                authcfg=authcfg
+            ),
+        )
+    return expanded.username(), expanded.password()
+
+
+def conninfo(name: str) -> str:
+    """ "PG:host=… port=… dbname=… user=… password=…" for the core, from the saved
+    connection ``name``. Holds the password: keep it in memory, pass it on, never store
+    it (it is registered for redaction here)."""
+    found = _connections()
+    if name not in found:
+        saved_connection(name)  # raises the worded error
+    uri = _uri_of(found[name])
+    user, password = _credentials(name, uri)
+    register_secret(password)
+    parts = [
+        ("host", uri.host()),
+        ("port", uri.port()),
+        ("dbname", uri.database()),
+        ("service", uri.service()),
+        ("user", user),
+        ("password", password),
+        ("sslmode", _ssl_word(uri)),
+        ("connect_timeout", str(CONNECT_TIMEOUT_S)),
+    ]
+    return "PG:" + " ".join(f"{key}={_quoted(value)}" for key, value in parts if value)
+
+
+def layer_uri(name: str, schema: str, table: str, geometry: Optional[str] = "geom") -> str:
+    """The data source of one holding table as a QGIS layer (postgres provider, key ``fid``,
+    ``geometry`` column in EPSG:27700, or None for a table without geometry). It names the
+    connection's authcfg or service and user, never a password."""
+    found = _connections()
+    if name not in found:
+        saved_connection(name)
+    return table_uri(_uri_of(found[name]), schema, table, geometry)
+
+
+def table_uri(
+    connection: QgsDataSourceUri, schema: str, table: str, geometry: Optional[str] = "geom"
+) -> str:
+    uri = QgsDataSourceUri(connection.connectionInfo(False))  # authcfg kept, not expanded
+    uri.setPassword("")
+    if uri.authConfigId():
+        uri.setUsername("")  # the entry gives it
+    uri.setDataSource(schema, table, geometry or "", "", "fid")
+    if geometry:
+        uri.setSrid("27700")
+    return uri.uri(False)
+
+
+def password_free(source: str) -> bool:
+    """Whether a layer's data source holds no password (what a saved project would keep)."""
+    return not QgsDataSourceUri(source).password()
