@@ -1,23 +1,25 @@
-"""The dock's "Keep up to date in one GeoPackage": a holding updated in a QgsTask.
+"""The dock's "Keep up to date": a holding updated in a QgsTask, in a GeoPackage or PostGIS.
 
-``HoldingService.start(package_id, path)`` builds the client on the main thread,
-runs ``core.holdings.update.update_holding`` in a ``JobTask`` (progress per
-phase: download, then apply; cancellable: a version being applied is rolled
-back), then on the main thread loads the holding's tables in one group, or,
-when they are already in the project, reloads those layers in place so the map
-shows the new state (deleted features gone, moved ones moved).
+``HoldingService.start(package_id, home)`` builds the client on the main
+thread (and, for a PostGIS home, the connection's conninfo with its password
+from the Authentication Manager, in memory only), runs
+``core.holdings.update.update_holding`` in a ``JobTask`` (progress per phase:
+download, then apply; cancellable: a version being applied is rolled back),
+then on the main thread loads the holding's tables in one group, or, when they
+are already in the project, reloads those layers in place so the map shows the
+new state (deleted features gone, moved ones moved).
 
-The holding chosen for a package is remembered (``remembered_path``).
+Where each package's holding is kept is remembered (``holding_homes``).
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Union
 
-from qgis.core import QgsProject, QgsSettings, QgsVectorLayer
+from qgis.core import QgsProject, QgsVectorLayer
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
 from ..core.errors import Cancelled, OSDownloadsError, describe
@@ -25,44 +27,34 @@ from ..i18n import tr
 from . import settings as plugin_settings
 from . import task as tasks
 from .client_factory import build_client, closing_client, require_credentials
+from .holding_homes import (  # noqa: F401 - the names the dock and tests import from here
+    SETTINGS_KEY,
+    HoldingHome,
+    remember_home,
+    remember_path,
+    remembered_home,
+    remembered_path,
+    remembered_paths,
+)
 from .layer_sources import DEFAULT_CRS, TABLE, VECTOR, LayerSource
 from .layers import LoadReport, add_layers
 from .log import plugin_logger
 
 log = plugin_logger("holdings")
 
-SETTINGS_KEY = "os_downloads/holdings/{package}"
 PHASE_APPLY = "apply"
-
-
-def remembered_path(package_id: str) -> str:
-    return str(QgsSettings().value(SETTINGS_KEY.format(package=package_id), "") or "")
-
-
-def remembered_paths() -> List[str]:
-    """Every holding path remembered, whichever package."""
-    settings = QgsSettings()
-    settings.beginGroup(SETTINGS_KEY.split("/{", 1)[0])
-    try:
-        keys = settings.childKeys()
-        return [p for p in (str(settings.value(k, "") or "") for k in keys) if p]
-    finally:
-        settings.endGroup()
-
-
-def remember_path(package_id: str, path: str) -> None:
-    QgsSettings().setValue(SETTINGS_KEY.format(package=package_id), str(path))
 
 
 @dataclass
 class HoldingOutcome:
     title: str
-    path: Path
+    path: Optional[Path]  # the GeoPackage; None for a PostGIS home
     task: tasks.JobTask
     result: Any = None  # core.holdings.update.UpdateResult
     error: Optional[BaseException] = None
     report: Optional[LoadReport] = None
     refreshed: List[QgsVectorLayer] = None  # type: ignore[assignment]
+    home: HoldingHome = field(default_factory=HoldingHome)
 
     @property
     def ok(self) -> bool:
@@ -72,50 +64,90 @@ class HoldingOutcome:
     def cancelled(self) -> bool:
         return isinstance(self.error, Cancelled)
 
+    @property
+    def where(self) -> str:
+        return self.home.label if self.home.is_postgis else Path(self.path or "").name
+
 
 class HoldingService(QObject):
     started = pyqtSignal(object)  # JobTask
     ended = pyqtSignal(object)  # HoldingOutcome
 
-    def start(self, package_id: str, path: str, *, title: str = "") -> tasks.JobTask:
+    def start(
+        self, package_id: str, home: Union[str, HoldingHome], *, title: str = ""
+    ) -> tasks.JobTask:
+        """Update the holding of ``package_id`` kept in ``home`` (a GeoPackage path or a
+        ``HoldingHome``), then load or refresh its layers."""
+        if not isinstance(home, HoldingHome):
+            home = HoldingHome.geopackage(str(home))
         values = plugin_settings.load()
         cancel = threading.Event()
-        client = require_credentials(build_client(values, cancel=cancel))
-        holding = Path(path)
         title = title or package_id
+        if home.is_postgis:
+            from .postgres_connections import connection_uri, conninfo
+
+            connection = connection_uri(home.connection)  # a clear error when it is gone
+            into: Union[str, Path] = conninfo(home.connection)  # the password: memory only
+            downloads: Optional[Path] = values.download_root
+        else:
+            connection, into, downloads = None, Path(home.path), None
+        client = require_credentials(build_client(values, cancel=cancel))
+        planned: List[LayerSource] = []
 
         def job(progress: Callable[[Any], None], event: threading.Event) -> Any:
             from ..core.holdings.update import update_holding
 
+            extra = {"schema": home.schema, "downloads": downloads} if home.is_postgis else {}
             with closing_client(client):
-                return update_holding(
+                result = update_holding(
                     client,
                     package_id,
-                    holding,
+                    into,
                     workers=values.workers,
                     progress=progress,
                     cancel=event,
+                    **extra,
                 )
+            if connection is not None:  # the layers to load, planned here off the main thread
+                from .postgis_holdings import postgis_sources
+
+                planned.extend(postgis_sources(str(into), home.schema, connection))
+            return result
 
         def done(task: tasks.JobTask) -> None:
             client.close()
-            self._finish(task, title, holding)
+            self._finish(task, title, home, connection, planned)
 
         description = tr("OS Downloads: keep {title} up to date in {file}").format(
-            title=title, file=holding.name
+            title=title, file=home.label
         )
         task = tasks.JobTask(description, job, on_done=done, cancel_event=cancel)
         tasks.start(task)
         self.started.emit(task)
         return task
 
-    def _finish(self, task: tasks.JobTask, title: str, path: Path) -> None:
-        outcome = HoldingOutcome(title, path, task, refreshed=[])
+    def _finish(
+        self,
+        task: tasks.JobTask,
+        title: str,
+        home: HoldingHome,
+        connection: Any,
+        planned: List[LayerSource],
+    ) -> None:
+        path = None if home.is_postgis else Path(home.path)
+        outcome = HoldingOutcome(title, path, task, refreshed=[], home=home)
         if task.ok:
             outcome.result = task.result
-            outcome.refreshed = refresh_layers(path)
-            if not outcome.refreshed:
-                outcome.report = load_holding(path, title)
+            if path is not None:
+                outcome.refreshed = refresh_layers(path)
+                if not outcome.refreshed:
+                    outcome.report = load_holding(path, title)
+            else:
+                from .postgis_holdings import refresh_postgis_layers
+
+                outcome.refreshed = refresh_postgis_layers(connection, home.schema)
+                if not outcome.refreshed:
+                    outcome.report = add_layers(planned, holding_group_name(home, title))
         else:
             outcome.error = task.error or Cancelled()
         self.ended.emit(outcome)
@@ -148,8 +180,11 @@ def load_holding(path: Path, title: str) -> LoadReport:
     return add_layers(table_sources(path), holding_group_name(path, title))
 
 
-def holding_group_name(path: Path, title: str) -> str:
-    return tr("{title} (holding {file})").format(title=title, file=Path(path).name)
+def holding_group_name(home: Union[Path, str, HoldingHome], title: str) -> str:
+    """ "Exeter Topography (holding exeter.gpkg)"; PostGIS: "(holding schema x in team)"."""
+    if not isinstance(home, HoldingHome):
+        home = HoldingHome.geopackage(str(home))
+    return tr("{title} (holding {file})").format(title=title, file=home.label)
 
 
 def holding_text(outcome: HoldingOutcome) -> str:
@@ -163,7 +198,7 @@ def holding_text(outcome: HoldingOutcome) -> str:
     result = outcome.result
     if not result.applied:
         text = tr("{file} is up to date (version {version}).").format(
-            file=outcome.path.name, version=result.held[-1] if result.held else "?"
+            file=outcome.where, version=result.held[-1] if result.held else "?"
         )
     else:
         totals = {"inserted": 0, "updated": 0, "deleted": 0}
@@ -174,7 +209,7 @@ def holding_text(outcome: HoldingOutcome) -> str:
         text = tr(
             "{file}: applied {count} version(s), {i} inserted, {u} updated, {d} deleted."
         ).format(
-            file=outcome.path.name,
+            file=outcome.where,
             count=len(result.applied),
             i=totals["inserted"],
             u=totals["updated"],

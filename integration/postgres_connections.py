@@ -183,14 +183,20 @@ def conninfo(name: str) -> str:
     return "PG:" + " ".join(f"{key}={_quoted(value)}" for key, value in parts if value)
 
 
+def connection_uri(name: str) -> QgsDataSourceUri:
+    """The saved connection ``name`` as QGIS keeps it (authcfg not expanded): what layer
+    sources are built from (``table_uri``); read on the main thread, used anywhere."""
+    found = _connections()
+    if name not in found:
+        saved_connection(name)
+    return _uri_of(found[name])
+
+
 def layer_uri(name: str, schema: str, table: str, geometry: Optional[str] = "geom") -> str:
     """The data source of one holding table as a QGIS layer (postgres provider, key ``fid``,
     ``geometry`` column in EPSG:27700, or None for a table without geometry). It names the
     connection's authcfg or service and user, never a password."""
-    found = _connections()
-    if name not in found:
-        saved_connection(name)
-    return table_uri(_uri_of(found[name]), schema, table, geometry)
+    return table_uri(connection_uri(name), schema, table, geometry)
 
 
 def table_uri(
