@@ -84,8 +84,8 @@ class HoldingHomeDialog(QDialog):
             self.postgis_note.setText(
                 tr(
                     "Uses the connection's own login (Authentication Manager, service file "
-                    "or pgpass): only its name and the schema are remembered. The schema "
-                    "is created when it does not exist."
+                    "or pgpass): only its name and the schema are remembered, never a "
+                    "password."
                 )
             )
         else:
@@ -135,7 +135,7 @@ class HoldingHomeDialog(QDialog):
         self.schema_edit.textChanged.connect(self._update)
         self.browse_button.clicked.connect(self._browse)
         self._select(current)
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(540)
 
     def _select(self, current: Optional[HoldingHome]) -> None:
         if current is not None and current.is_postgis and self.connections:

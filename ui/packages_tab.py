@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence
 
 from qgis.PyQt.QtCore import Qt, pyqtSignal
@@ -145,6 +144,10 @@ class PackagesTab(QWidget):
             tr("Choose another GeoPackage or PostGIS schema for this package's holding")
         )
         self.holding_home_button.setEnabled(False)
+        self.holding_where = QLabel()
+        self.holding_where.setWordWrap(True)
+        self.holding_where.setEnabled(False)  # greyed: a note, not a control
+        self.holding_where.setVisible(False)
 
         def titled(title: str, widget: QWidget) -> QWidget:
             box = QWidget()
@@ -170,6 +173,7 @@ class PackagesTab(QWidget):
         holding_row.addWidget(self.holding_button, 1)
         holding_row.addWidget(self.holding_home_button)
         layout.addLayout(holding_row)
+        layout.addWidget(self.holding_where)
         layout.addWidget(self.download_button)
         self.stack.addWidget(content)
 
@@ -250,6 +254,7 @@ class PackagesTab(QWidget):
         )
         self.holding_button.setEnabled(holdable)
         self.holding_home_button.setEnabled(holdable)
+        self.holding_where.setVisible(holdable)
         self._show_home(package_id)
         self.status_label.setText(tr("Loading versions…"))
         self.service.list_versions(
@@ -352,18 +357,19 @@ class PackagesTab(QWidget):
         return str(item.data(0, ID_ROLE)) if item is not None else ""
 
     def _show_home(self, package_id: str) -> None:
-        """The button says where the holding is kept, once that was chosen."""
+        """The button and the line under it say where the holding is kept, once chosen."""
         home = remembered_home(package_id) if package_id else None
         if home is None:
             self.holding_button.setText(tr("Keep up to date…"))
+            where = tr("Asks once where to keep it: a GeoPackage file or a PostGIS database.")
         elif home.is_postgis:
-            self.holding_button.setText(
-                tr("Keep up to date in PostGIS ({where})").format(where=home.label)
-            )
+            self.holding_button.setText(tr("Keep up to date in PostGIS"))
+            where = tr("Kept in PostGIS: {where}").format(where=home.label)
         else:
-            self.holding_button.setText(
-                tr("Keep up to date in {file}").format(file=Path(home.path).name)
-            )
+            self.holding_button.setText(tr("Keep up to date in a GeoPackage"))
+            where = tr("Kept in {path}").format(path=home.path)
+        self.holding_where.setText(where)
+        self.holding_where.setToolTip(where)
         self.holding_button.setToolTip(holding_tip(home))
 
     def _holding_clicked(self) -> None:

@@ -64,9 +64,8 @@ def test_the_dock_keeps_a_holding_in_postgis_and_refreshes_its_layers(
     remember_home(TOPO, HoldingHome.postgis("OSD team", "exeter_topo"))
     tab = dock.packages_tab
     _select_package(tab, TOPO)
-    assert tab.holding_button.text() == (
-        "Keep up to date in PostGIS (schema exeter_topo in OSD team)"
-    )
+    assert tab.holding_button.text() == "Keep up to date in PostGIS"
+    assert tab.holding_where.text() == "Kept in PostGIS: schema exeter_topo in OSD team"
     ended = []
     tab.holdings.ended.connect(ended.append)
     tab.holding_button.click()
