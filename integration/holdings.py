@@ -17,11 +17,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Union
+from typing import Any, Callable, List, Optional, Sequence, Union
 
 from qgis.core import QgsProject, QgsVectorLayer
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
+from ..core.engine.manifest import SOURCE_PACKAGE, Manifest
 from ..core.errors import Cancelled, OSDownloadsError, describe
 from ..i18n import tr
 from . import settings as plugin_settings
@@ -92,7 +93,7 @@ class HoldingService(QObject):
         else:
             connection, into, downloads = None, Path(home.path), None
         client = require_credentials(build_client(values, cancel=cancel))
-        planned: List[LayerSource] = []
+        planned: List[HoldingLayers] = []
 
         def job(progress: Callable[[Any], None], event: threading.Event) -> Any:
             from ..core.holdings.update import update_holding
@@ -108,10 +109,9 @@ class HoldingService(QObject):
                     cancel=event,
                     **extra,
                 )
-            if connection is not None:  # the layers to load, planned here off the main thread
-                from .postgis_holdings import postgis_sources
-
-                planned.extend(postgis_sources(str(into), home.schema, connection))
+            # The layers to load, planned here off the main thread (used unless the
+            # holding's layers are in the project already: then they are reloaded).
+            planned.append(plan_holding_layers(home, into=str(into), connection=connection))
             return result
 
         def done(task: tasks.JobTask) -> None:
@@ -132,7 +132,7 @@ class HoldingService(QObject):
         title: str,
         home: HoldingHome,
         connection: Any,
-        planned: List[LayerSource],
+        planned: List[HoldingLayers],
     ) -> None:
         path = None if home.is_postgis else Path(home.path)
         outcome = HoldingOutcome(title, path, task, refreshed=[], home=home)
@@ -140,14 +140,12 @@ class HoldingService(QObject):
             outcome.result = task.result
             if path is not None:
                 outcome.refreshed = refresh_layers(path)
-                if not outcome.refreshed:
-                    outcome.report = load_holding(path, title)
             else:
                 from .postgis_holdings import refresh_postgis_layers
 
                 outcome.refreshed = refresh_postgis_layers(connection, home.schema)
-                if not outcome.refreshed:
-                    outcome.report = add_layers(planned, holding_group_name(home, title))
+            if not outcome.refreshed and planned:
+                outcome.report = add_holding_layers(planned[0], home, title)
         else:
             outcome.error = task.error or Cancelled()
         self.ended.emit(outcome)
@@ -175,9 +173,66 @@ def refresh_layers(path: Path, project: Optional[QgsProject] = None) -> List[Qgs
     return found
 
 
+@dataclass
+class HoldingLayers:
+    """A holding's tables as layer sources, and the package it holds (for the layers'
+    attribution, premium data's, and the product's styles)."""
+
+    sources: List[LayerSource]
+    manifest: Optional[Manifest]
+
+
+def plan_holding_layers(
+    home: HoldingHome, *, into: str = "", connection: Any = None
+) -> HoldingLayers:
+    """Worker thread: what ``add_holding_layers`` adds. A PostGIS home needs the conninfo
+    (``into``) and the saved connection's ``QgsDataSourceUri`` (``connection``)."""
+    from ..core.holdings.status import holding_status
+
+    if home.is_postgis:
+        from .postgis_holdings import postgis_sources
+
+        sources = postgis_sources(into, home.schema, connection)
+        status = holding_status(into, schema=home.schema)
+    else:
+        sources = table_sources(Path(home.path))
+        status = holding_status(Path(home.path))
+    return HoldingLayers(sources, holding_manifest(status.info, status.versions))
+
+
+def holding_manifest(info: Any, versions: Sequence[Any]) -> Optional[Manifest]:
+    """The holding as a data package's manifest: premium attribution dated by its newest
+    version, and the product its tables are styled as."""
+    if info is None:
+        return None
+    newest = versions[-1] if versions else None
+    return Manifest(
+        SOURCE_PACKAGE,
+        info.package_id,
+        info.package_name,
+        newest.version_id if newest else "",
+        product_id=info.product_id,
+        product_version=newest.product_version if newest else None,
+        extra={
+            "created_on": newest.created_on if newest else "",
+            "product_name": info.product_name,
+        },
+    )
+
+
+def add_holding_layers(
+    planned: HoldingLayers, home: Union[Path, str, HoldingHome], title: str, *, again=False
+) -> LoadReport:
+    """Main thread: the holding's tables as layers in one group."""
+    return add_layers(
+        planned.sources, holding_group_name(home, title), manifest=planned.manifest, again=again
+    )
+
+
 def load_holding(path: Path, title: str) -> LoadReport:
-    """The holding's tables (from gpkg_contents) as layers in one group."""
-    return add_layers(table_sources(path), holding_group_name(path, title))
+    """A GeoPackage holding's tables (from gpkg_contents) as layers in one group."""
+    home = HoldingHome.geopackage(str(path))
+    return add_holding_layers(plan_holding_layers(home), home, title)
 
 
 def holding_group_name(home: Union[Path, str, HoldingHome], title: str) -> str:

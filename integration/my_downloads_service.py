@@ -43,7 +43,12 @@ from .background import BackgroundRunner
 from .client_factory import build_client, close_client
 from .downloads import DownloadService
 from .holding_homes import HoldingHome, remembered_postgis_homes
-from .holdings import HoldingService, holding_group_name, remembered_paths, table_sources
+from .holdings import (
+    HoldingService,
+    add_holding_layers,
+    plan_holding_layers,
+    remembered_paths,
+)
 from .layers import LoadReport, add_layers, group_name_for, plan_layers
 from .task import JobTask
 
@@ -184,12 +189,10 @@ class MyDownloadsService:
             self._load_postgis(item, on_result, on_error, again=again)
             return
         if isinstance(item, LocalHolding):
-            path, title = Path(item.path), item.title
+            home, title = HoldingHome.geopackage(str(item.path)), item.title
             self.runner.submit(
-                lambda: table_sources(path),
-                lambda sources: on_result(
-                    add_layers(sources, holding_group_name(path, title), again=again)
-                ),
+                lambda: plan_holding_layers(home),
+                lambda planned: on_result(add_holding_layers(planned, home, title, again=again)),
                 on_error,
             )
             return
@@ -225,7 +228,6 @@ class MyDownloadsService:
     ) -> None:
         """A PostGIS holding's tables as postgres layers (the conninfo made here, on the
         main thread; the tables listed in the background)."""
-        from .postgis_holdings import postgis_sources
         from .postgres_connections import connection_uri, conninfo
 
         home = HoldingHome.postgis(item.connection, item.schema)
@@ -236,10 +238,8 @@ class MyDownloadsService:
             on_error(exc)
             return
         self.runner.submit(
-            lambda: postgis_sources(into, item.schema, connection),
-            lambda sources: on_result(
-                add_layers(sources, holding_group_name(home, item.title), again=again)
-            ),
+            lambda: plan_holding_layers(home, into=into, connection=connection),
+            lambda planned: on_result(add_holding_layers(planned, home, item.title, again=again)),
             on_error,
         )
 

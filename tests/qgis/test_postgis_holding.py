@@ -87,6 +87,8 @@ def test_the_dock_keeps_a_holding_in_postgis_and_refreshes_its_layers(
     areas = layers["topographic_area"]
     assert areas.isSpatial() and areas.styleManager() is not None
     assert areas.customProperty("os_downloads/style", "")  # styled like the GeoPackage's
+    premium = "© Crown copyright and database rights 2026 Ordnance Survey"
+    assert areas.customProperty("os_downloads/attribution") == premium
 
     saved = tmp_path / "team.qgs"
     assert QgsProject.instance().write(str(saved))
