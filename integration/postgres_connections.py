@@ -207,6 +207,8 @@ def table_uri(
     if uri.authConfigId():
         uri.setUsername("")  # the entry gives it
     uri.setDataSource(schema, table, geometry or "", "", "fid")
+    # fid is the table's primary key: QGIS need not count the table to check it is unique.
+    uri.setParam("checkPrimaryKeyUnicity", "0")
     if geometry:
         uri.setSrid("27700")
     return uri.uri(False)
