@@ -1,9 +1,11 @@
-"""``os-downloads holding update|status``: keep one GeoPackage current for a data package.
+"""``os-downloads holding update|status``: keep a data package current in one GeoPackage
+or PostGIS schema.
 
 ::
 
-    holding update PKG --into PATH.gpkg [--to VERSION] [--downloads DIR] [--rebuild] [--json]
-    holding status PATH.gpkg [--json] [--offline]
+    holding update PKG --into (PATH.gpkg | postgresql://… | PG:service=NAME) [--schema NAME]
+                   [--to VERSION] [--downloads DIR] [--rebuild] [--json]
+    holding status (PATH.gpkg | postgresql://… | PG:…) [--schema NAME] [--json] [--offline]
 
 ``update`` exits 0 when it applied something, 10 when the holding was already
 current, 1 when it failed (one ``error:`` line; the holding is left at its last
@@ -22,6 +24,7 @@ from typing import Any
 
 EXIT_OK = 0
 EXIT_NOTHING_NEW = 10
+DEFAULT_DOWNLOADS = "holdings"  # a PostgreSQL holding's downloads: holdings/<package id>/
 
 
 def register(commands: Any) -> None:
@@ -30,9 +33,13 @@ def register(commands: Any) -> None:
     parent = ctx_parent()
     holding = commands.add_parser(
         "holding",
-        help="keep a data package current in one GeoPackage (MasterMap, AddressBase Premium)",
-        description="A holding is one GeoPackage per data package: built from the newest full "
-        "supply, kept current by applying each change-only update in order.",
+        help="keep a data package current in one GeoPackage or PostGIS schema "
+        "(MasterMap, AddressBase Premium, OS NGD)",
+        description="A holding is one GeoPackage (or one PostGIS schema) per data package: "
+        "built from the newest full supply, kept current by applying each change-only update "
+        "in order. A PostgreSQL database is named as postgresql://USER@HOST:PORT/DB or "
+        "PG:service=NAME (or PG:'dbname=DB host=HOST user=USER'); keep its password in "
+        "~/.pgpass or a service file, not on the command line.",
     )
     actions = holding.add_subparsers(dest="holding_command", metavar="ACTION")
     actions.required = True
@@ -45,13 +52,25 @@ def register(commands: Any) -> None:
         "Exit codes: 0 updated, 10 nothing new, 1 failed, 2 usage.",
     )
     update.add_argument("package_id", metavar="PACKAGE_ID")
-    update.add_argument("--into", required=True, type=Path, metavar="PATH.gpkg")
+    update.add_argument(
+        "--into",
+        required=True,
+        metavar="PATH.gpkg|postgresql://…|PG:service=NAME",
+        help="the GeoPackage file, or the PostgreSQL + PostGIS database, of the holding",
+    )
+    update.add_argument(
+        "--schema",
+        default="",
+        metavar="NAME",
+        help="a PostgreSQL holding's schema (default public; made if missing)",
+    )
     update.add_argument(
         "--downloads",
         type=Path,
         default=None,
         metavar="DIR",
-        help="where the version files are downloaded (default: beside the holding)",
+        help="where the version files are downloaded (default: beside a GeoPackage holding; "
+        f"for a PostgreSQL one {DEFAULT_DOWNLOADS}/PACKAGE_ID/ under the current folder)",
     )
     update.add_argument(
         "--rebuild",
@@ -71,24 +90,35 @@ def register(commands: Any) -> None:
         description="The package, the product and the applied versions of a holding; "
         "what is pending when the API is reachable.",
     )
-    status.add_argument("path", type=Path, metavar="PATH.gpkg")
+    status.add_argument("path", metavar="PATH.gpkg|postgresql://…|PG:service=NAME")
+    status.add_argument(
+        "--schema",
+        default="",
+        metavar="NAME",
+        help="a PostgreSQL holding's schema (default public)",
+    )
     status.add_argument("--offline", action="store_true", help="do not ask the API")
     status.add_argument("--json", action="store_true", help="print JSON")
     status.set_defaults(handler=cmd_status)
 
 
 def cmd_update(ctx: Any) -> int:
+    from ..holdings.target import GeoPackageTarget, parse_target
     from ..holdings.update import update_holding
     from .output import ProgressBar
 
     args: argparse.Namespace = ctx.args
+    target = parse_target(args.into, args.schema)
+    downloads = args.downloads
+    if downloads is None and not isinstance(target, GeoPackageTarget):
+        downloads = Path(DEFAULT_DOWNLOADS) / args.package_id
     bar = ctx.progress()
     try:
         result = update_holding(
             ctx.client(),
             args.package_id,
-            args.into,
-            downloads=args.downloads,
+            target,
+            downloads=downloads,
             rebuild=args.rebuild,
             to_version=args.to_version,
             workers=ctx.workers,
@@ -110,28 +140,30 @@ def cmd_update(ctx: Any) -> int:
             )
         for note in result.notes:
             ctx.say(note)
-        ctx.say(f"{result.path}: holds {', '.join(result.held) or 'nothing'}")
+        ctx.say(f"{result.label}: holds {', '.join(result.held) or 'nothing'}")
     return EXIT_OK if result.updated else EXIT_NOTHING_NEW
 
 
 def cmd_status(ctx: Any) -> int:
     from ..errors import ConfigurationError
     from ..holdings.status import holding_status
+    from ..holdings.target import GeoPackageTarget, parse_target
 
     args: argparse.Namespace = ctx.args
-    if not Path(args.path).exists():
+    target = parse_target(args.path, args.schema)
+    if isinstance(target, GeoPackageTarget) and not target.path.exists():
         raise ConfigurationError(f"{args.path} does not exist.", hint="Run holding update first.")
     client = None if args.offline else ctx.client()
-    status = holding_status(args.path, client)
+    status = holding_status(target, client)
     if ctx.json:
         ctx.print_json(status.to_json())
         return EXIT_OK
     info = status.info
     out = ctx.stdout
     if info is None:
-        print(f"{status.path}: an empty holding (no version applied yet)", file=out)
+        print(f"{status.label}: an empty holding (no version applied yet)", file=out)
         return EXIT_OK
-    print(f"Holding:  {status.path}", file=out)
+    print(f"Holding:  {status.label}", file=out)
     print(f"Package:  {info.package_id} {info.package_name}", file=out)
     print(f"Product:  {info.product_id} {info.product_name}", file=out)
     ctx.print_table(

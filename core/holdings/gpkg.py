@@ -14,7 +14,6 @@ Geometries are 2D, EPSG:27700, given as ("Point", (x, y)),
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, Optional, Sequence, Tuple
 
@@ -29,6 +28,7 @@ from .gpkg_blobs import (  # noqa: F401 - the blob writers, used as gpkg.<name> 
     point_blob,
     wkb_blob,
 )
+from .store import Column, quote  # noqa: F401 - gpkg.Column, gpkg.quote for the callers
 
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 GPKG_USER_VERSION = 10200
@@ -60,16 +60,6 @@ def register_functions(conn: sqlite3.Connection) -> None:
 
 
 # --- tables -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str  # SQLite/GeoPackage type: TEXT, INTEGER, REAL, DATE
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def connect(path: Path) -> sqlite3.Connection:

@@ -23,8 +23,17 @@ def geometry_blob(geometry: Geometry) -> bytes:
     """A GeoPackage geometry blob (header with envelope + little-endian WKB)."""
     kind, coords = geometry
     if kind == "Point":
+        return point_blob(*coords)
+    wkb, envelope = iso_wkb(geometry)
+    return _HEADER.pack(b"GP", 0, _FLAGS, SRS_ID, *envelope) + wkb
+
+
+def iso_wkb(geometry: Geometry) -> Tuple[bytes, Tuple[float, float, float, float]]:
+    """Little-endian ISO WKB of (type, coordinates) and its envelope (minx, maxx, miny, maxy)."""
+    kind, coords = geometry
+    if kind == "Point":
         x, y = coords
-        return _HEADER.pack(b"GP", 0, _FLAGS, SRS_ID, x, x, y, y) + struct.pack("<BIdd", 1, 1, x, y)
+        return struct.pack("<BIdd", 1, 1, x, y), (x, x, y, y)
     if kind == "LineString":
         points = list(coords)
         xs = [p[0] for p in points]
@@ -41,8 +50,7 @@ def geometry_blob(geometry: Geometry) -> bytes:
         body = b"".join(parts)
     else:
         raise ValueError(f"unsupported geometry type {kind}")
-    header = _HEADER.pack(b"GP", 0, _FLAGS, SRS_ID, min(xs), max(xs), min(ys), max(ys))
-    return header + body
+    return body, (min(xs), max(xs), min(ys), max(ys))
 
 
 def point_blob(x: float, y: float) -> bytes:

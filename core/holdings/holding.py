@@ -1,38 +1,64 @@
-"""The holding file: a GeoPackage with the data tables and two metadata tables.
+"""A holding: the data tables and two metadata tables, in a GeoPackage or a PostGIS schema.
 
-``os_holding`` (one row): which data package and product the file holds, what
-kind of reader built it, the attribution to show. ``os_holding_versions``: every
+``os_holding`` (one row): which data package and product it holds, what kind
+of reader built it, the attribution to show. ``os_holding_versions``: every
 version applied since the newest full supply, in order (id, createdOn,
 supplyType, reason, productVersion, its predecessor, files with size and MD5,
-the counts of what changed, applied_at). The metadata tables are not in
-``gpkg_contents``, so GIS software lists only the data tables.
+the counts of what changed, applied_at). In a GeoPackage the metadata tables
+are not in ``gpkg_contents``, so GIS software lists only the data tables.
 
-Every change to a holding with data goes through ``Holding.transaction()``: one
-SQLite transaction (rollback journal), so a crash, a kill -9 or a full disk
-leaves the file as it was before that version. The first full supply into an
-empty holding is built aside (``Holding.built_aside()``): into a new file with
-no journal and no syncing (nothing there to lose), fsynced and renamed over the
-empty holding only once complete, so the holding is empty or whole.
+``Holding`` talks to its store (``store.HoldingStore``: ``gpkg_store`` or
+``postgis_store``). Every change to a holding with data goes through
+``Holding.transaction()``: one transaction, so a crash, a kill -9 or a full
+disk leaves it as it was before that version. The first full supply into an
+empty holding is built aside (``Holding.built_aside()``): a GeoPackage into a
+new file with no journal, renamed over the empty one once complete;
+PostgreSQL in its one transaction (nobody sees the new tables before commit).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 from ..engine.manifest import utc_now
-from ..engine.partfile import fsync_folder
-from . import gpkg
 from .errors import NotAHoldingError, OtherPackageError
+from .store import Column, HoldingStore
 
 HOLDING_TABLE = "os_holding"
 VERSIONS_TABLE = "os_holding_versions"
 SCHEMA = 1
+_HOLDING_COLUMNS = [
+    Column(name, kind)
+    for name, kind in (
+        ("schema", "INTEGER NOT NULL"),
+        ("package_id", "TEXT NOT NULL"),
+        ("package_name", "TEXT"),
+        ("product_id", "TEXT"),
+        ("product_name", "TEXT"),
+        ("kind", "TEXT"),
+        ("attribution", "TEXT"),
+        ("created_at", "TEXT"),
+    )
+]
+_VERSIONS_COLUMNS = [
+    Column(name, kind)
+    for name, kind in (
+        ("sequence", "INTEGER PRIMARY KEY"),
+        ("version_id", "TEXT NOT NULL UNIQUE"),
+        ("created_on", "TEXT"),
+        ("supply_type", "TEXT"),
+        ("reason", "TEXT"),
+        ("product_version", "TEXT"),
+        ("previous_version_id", "TEXT"),
+        ("files", "TEXT"),
+        ("changes", "TEXT"),
+        ("applied_at", "TEXT"),
+    )
+]
 
 ATTRIBUTION = (
     "Contains OS data © Crown copyright and database rights {year}. "
@@ -67,78 +93,65 @@ class AppliedVersion:
 
 
 class Holding:
-    """An open holding. Use as a context manager (closes the connection)."""
+    """An open holding on its store. Use as a context manager (closes the connection)."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
-        self.path = path
-        self.conn = conn
+    def __init__(self, store: HoldingStore, target: Any = None) -> None:
+        self.store = store
+        self.target = target
+        self.path: Optional[Path] = getattr(store, "path", None)  # a GeoPackage's file
+
+    @property
+    def label(self) -> str:
+        """For people, logs and reports: the file, or the database and schema."""
+        return self.store.label
 
     # --- opening -----------------------------------------------------------------------
 
     @classmethod
     def open(cls, path: Path, *, create: bool = False) -> Holding:
-        """Open ``path``; with ``create``, a missing file becomes an empty holding.
+        """The GeoPackage holding at ``path`` (see ``at``)."""
+        from .gpkg_store import open_gpkg_store
 
-        A file that is not a GeoPackage, or a GeoPackage that is not a holding,
-        is refused (``NotAHoldingError``): nothing in it is touched.
-        """
-        path = Path(path)
-        if not path.exists():
-            if not create:
-                raise NotAHoldingError(f"{path} does not exist.", hint="Run holding update first.")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = gpkg.connect(path)
-            holding = cls(path, conn)
-            with holding.transaction():
-                gpkg.init_geopackage(conn)
-                holding._create_metadata_tables()
-            return holding
-        if path.is_dir():
-            raise NotAHoldingError(f"{path} is a folder, not a GeoPackage.")
-        with open(path, "rb") as handle:
-            magic = handle.read(16)
-        if magic and magic != b"SQLite format 3\x00":
-            raise NotAHoldingError(f"{path} is not a GeoPackage.", hint="Choose a .gpkg file.")
-        conn = gpkg.connect(path)
-        holding = cls(path, conn)
+        return cls._opened(*open_gpkg_store(Path(path), create=create), None)
+
+    @classmethod
+    def at(cls, target: Any, *, create: bool = False) -> Holding:
+        """Open the holding at ``target`` (``target.GeoPackageTarget`` or
+        ``PostgisTarget``); with ``create``, a missing file or schema becomes an
+        empty holding. A file or schema with other data is refused
+        (``NotAHoldingError``): nothing in it is touched."""
+        if not hasattr(target, "conninfo"):
+            return cls.open(target.path, create=create)
+        from .postgis_store import open_postgis_store
+
+        store, fresh = open_postgis_store(
+            target.conninfo, target.schema, target.label, create=create
+        )
+        if fresh and not create:
+            store.close()
+            raise NotAHoldingError(
+                f"{target.label} holds no holding.", hint="Run holding update first."
+            )
+        return cls._opened(store, fresh, target)
+
+    @classmethod
+    def _opened(cls, store: HoldingStore, fresh: bool, target: Any) -> Holding:
+        holding = cls(store, target)
         try:
-            foreign = magic and not gpkg.table_exists(conn, HOLDING_TABLE)
-            if foreign and gpkg.is_geopackage(conn) and holding._has_data():
-                raise NotAHoldingError(
-                    f"{path} is a GeoPackage with other data, not a holding.",
-                    hint="Choose a new file for the holding; this one is left as it is.",
-                )
-            if not gpkg.table_exists(conn, VERSIONS_TABLE):  # an empty file: make it a holding
-                with holding.transaction():
-                    gpkg.init_geopackage(conn)
+            if fresh:
+                with store.transaction():
                     holding._create_metadata_tables()
-        except sqlite3.DatabaseError as err:
-            conn.close()
-            raise NotAHoldingError(f"{path} cannot be read as a GeoPackage ({err}).") from None
-        except Exception:
-            conn.close()
+        except BaseException:
+            store.close()
             raise
         return holding
 
-    def _has_data(self) -> bool:
-        row = self.conn.execute("SELECT count(*) FROM gpkg_contents").fetchone()
-        return bool(row and row[0])
-
     def _create_metadata_tables(self) -> None:
-        self.conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {HOLDING_TABLE} (schema INTEGER NOT NULL, "
-            "package_id TEXT NOT NULL, package_name TEXT, product_id TEXT, product_name TEXT, "
-            "kind TEXT, attribution TEXT, created_at TEXT)"
-        )
-        self.conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} (sequence INTEGER PRIMARY KEY, "
-            "version_id TEXT NOT NULL UNIQUE, created_on TEXT, supply_type TEXT, reason TEXT, "
-            "product_version TEXT, previous_version_id TEXT, files TEXT, changes TEXT, "
-            "applied_at TEXT)"
-        )
+        self.store.create_metadata_table(HOLDING_TABLE, _HOLDING_COLUMNS)
+        self.store.create_metadata_table(VERSIONS_TABLE, _VERSIONS_COLUMNS)
 
     def close(self) -> None:
-        self.conn.close()
+        self.store.close()
 
     def __enter__(self) -> Holding:
         return self
@@ -148,16 +161,9 @@ class Holding:
 
     # --- transactions ----------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One SQLite transaction: committed at the end, rolled back on any error."""
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+    def transaction(self) -> Any:
+        """One transaction: committed at the end, rolled back on any error."""
+        return self.store.transaction()
 
     def is_empty(self) -> bool:
         """Nothing applied and no data tables: a full build may be built aside."""
@@ -165,46 +171,22 @@ class Holding:
 
     @contextlib.contextmanager
     def built_aside(self) -> Iterator[Holding]:
-        """A holding in ``.<name>.building`` beside this empty one, for a full build:
-        journal and syncing off (a failure deletes the file, so there is nothing to roll
-        back), then fsynced and renamed over this one when the block ends. This
-        holding's write lock is held meanwhile, so a second update waits for it."""
-        temp = self.path.with_name(f".{self.path.name}.building")
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            temp.unlink(missing_ok=True)  # left by a build that was killed
-            conn = gpkg.connect(temp)
-            try:
-                conn.execute("PRAGMA journal_mode = OFF")
-                conn.execute("PRAGMA synchronous = OFF")
-                conn.execute("BEGIN")
-                gpkg.init_geopackage(conn)
-                aside = Holding(temp, conn)
+        """A holding to build a first full supply in, which appears whole when the block
+        ends or not at all: a GeoPackage's ``.<name>.building`` beside it (journal and
+        syncing off, renamed over this one), PostgreSQL's one transaction."""
+        with self.store.built_aside() as store:
+            aside = Holding(store, self.target) if store is not self.store else self
+            if store is not self.store:
                 aside._create_metadata_tables()
-                yield aside
-                conn.execute("COMMIT")
-            finally:
-                conn.close()
-            with open(temp, "rb+") as handle:
-                os.fsync(handle.fileno())
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            temp.unlink(missing_ok=True)
-            raise
-        self.conn.close()  # the rename needs the file closed on Windows
-        try:
-            os.replace(temp, self.path)
-            fsync_folder(self.path.parent)
-        finally:
-            self.conn = gpkg.connect(self.path)
+            yield aside
 
     # --- metadata ------------------------------------------------------------------------
 
     @property
     def info(self) -> Optional[HoldingInfo]:
-        row = self.conn.execute(
+        row = self.store.execute(
             f"SELECT package_id, package_name, product_id, product_name, kind, attribution, "
-            f"created_at FROM {HOLDING_TABLE} LIMIT 1"
+            f"created_at FROM {self.store.ref(HOLDING_TABLE)} LIMIT 1"
         ).fetchone()
         return HoldingInfo(*[r or "" for r in row]) if row else None
 
@@ -212,13 +194,13 @@ class Holding:
         """Refuse a holding of another package (``OtherPackageError``)."""
         info = self.info
         if info is not None and info.package_id != package_id:
-            raise OtherPackageError(str(self.path), info.package_id, package_id)
+            raise OtherPackageError(self.label, info.package_id, package_id)
 
     def claim(self, info: HoldingInfo) -> None:
         """Record what the holding holds (inside a transaction)."""
-        self.conn.execute(f"DELETE FROM {HOLDING_TABLE}")
-        self.conn.execute(
-            f"INSERT INTO {HOLDING_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        self.store.execute(f"DELETE FROM {self.store.ref(HOLDING_TABLE)}")
+        self.store.execute(
+            f"INSERT INTO {self.store.ref(HOLDING_TABLE)} VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 SCHEMA,
                 info.package_id,
@@ -233,10 +215,10 @@ class Holding:
 
     def versions(self) -> List[AppliedVersion]:
         """The applied versions, oldest first."""
-        rows = self.conn.execute(
+        rows = self.store.execute(
             f"SELECT version_id, created_on, supply_type, reason, product_version, "
-            f"previous_version_id, files, changes, applied_at, sequence FROM {VERSIONS_TABLE} "
-            "ORDER BY sequence"
+            f"previous_version_id, files, changes, applied_at, sequence "
+            f"FROM {self.store.ref(VERSIONS_TABLE)} ORDER BY sequence"
         ).fetchall()
         return [
             AppliedVersion(
@@ -255,9 +237,10 @@ class Holding:
 
     def record_version(self, version: AppliedVersion) -> None:
         """Add an applied version (inside the transaction that applied it)."""
-        self.conn.execute(
-            f"INSERT INTO {VERSIONS_TABLE} (version_id, created_on, supply_type, reason, "
-            "product_version, previous_version_id, files, changes, applied_at) "
+        self.store.execute(
+            f"INSERT INTO {self.store.ref(VERSIONS_TABLE)} (version_id, created_on, "
+            "supply_type, reason, product_version, previous_version_id, files, changes, "
+            "applied_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 version.version_id,
@@ -274,23 +257,21 @@ class Holding:
 
     def forget_versions(self) -> None:
         """Before a full supply replaces everything (inside its transaction)."""
-        self.conn.execute(f"DELETE FROM {VERSIONS_TABLE}")
+        self.store.execute(f"DELETE FROM {self.store.ref(VERSIONS_TABLE)}")
 
     def data_tables(self) -> List[str]:
-        return [r[0] for r in self.conn.execute("SELECT table_name FROM gpkg_contents ORDER BY 1")]
+        """The data tables (what a GIS loads as layers), by name."""
+        return self.store.data_tables()
 
     def drop_data_tables(self) -> None:
-        """Every data table and its index (inside a transaction): a full supply starts afresh."""
-        for table in self.data_tables():
-            rtree = f"rtree_{table}_geom"
-            if gpkg.table_exists(self.conn, rtree):
-                self.conn.execute(f"DROP TABLE {gpkg.quote(rtree)}")
-            self.conn.execute(f"DROP TABLE IF EXISTS {gpkg.quote(table)}")
-            for meta in ("gpkg_geometry_columns", "gpkg_extensions", "gpkg_contents"):
-                self.conn.execute(f"DELETE FROM {meta} WHERE table_name = ?", (table,))
+        """Inside a transaction: a full supply starts afresh (PostgreSQL: the old tables
+        stay for readers until the new ones are swapped in at commit)."""
+        self.store.drop_data_tables()
 
     def count(self, table: str) -> int:
-        return int(self.conn.execute(f"SELECT count(*) FROM {gpkg.quote(table)}").fetchone()[0])
+        return int(
+            self.store.execute(f"SELECT count(*) FROM {self.store.ref(table)}").fetchone()[0]
+        )
 
 
 def attribution(year: str) -> str:

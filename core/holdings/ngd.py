@@ -10,7 +10,7 @@ folder); without one every column but ``geometry`` is text. A feature's key is
 ``osid`` where the feature type has one, else ``uprn``, else ``usrn``.
 
 Geometry is parsed by GDAL (``osgeo.ogr``, shipped with QGIS): any WKT type,
-multi-part ones included, becomes a GeoPackage blob.
+multi-part ones included, becomes ISO WKB (the store wraps it: ``from_wkb``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from typing import Callable, Iterator, List, Optional, Sequence, Tuple
 
 from osgeo import ogr
 
-from . import gpkg
 from .errors import BadSupplyError
 
 GEOMETRY_COLUMN = "geometry"
@@ -156,12 +155,12 @@ def _described(feature_type: str, name: str, opener: Callable, csvt: Optional[st
 # --- values ------------------------------------------------------------------------------
 
 
-def _boolean(text: str) -> int:
+def _boolean(text: str) -> bool:
     value = text.strip().lower()
     if value in ("true", "t", "1", "yes", "y"):
-        return 1
+        return True
     if value in ("false", "f", "0", "no", "n"):
-        return 0
+        return False
     raise ValueError(f"not a boolean: {text!r}")
 
 
@@ -178,8 +177,8 @@ def sql_type(csvt_type: str) -> str:
 
 
 def geometry_from_wkt(text: str, where: str) -> Tuple[Optional[bytes], Optional[Tuple]]:
-    """A GeoPackage blob from WKT (EPSG:27700) and its envelope (minx, maxx, miny,
-    maxy); (None, None) for an empty field."""
+    """ISO WKB (2D) from WKT (EPSG:27700) and its envelope (minx, maxx, miny, maxy);
+    (None, None) for an empty field."""
     if not text:
         return None, None
     geometry = ogr.CreateGeometryFromWkt(text)
@@ -188,4 +187,4 @@ def geometry_from_wkt(text: str, where: str) -> Tuple[Optional[bytes], Optional[
     if geometry.Is3D():
         geometry.FlattenTo2D()
     envelope = geometry.GetEnvelope()
-    return gpkg.wkb_blob(geometry.ExportToIsoWkb(), envelope), envelope
+    return geometry.ExportToIsoWkb(ogr.wkbNDR), envelope

@@ -24,13 +24,11 @@ from __future__ import annotations
 
 import math
 import re
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import Cancelled
-from . import gpkg
 from .errors import BadSupplyError, UnsupportedSupplyError
 from .ngd import (
     CHANGE_COLUMN,
@@ -44,6 +42,7 @@ from .ngd import (
     ngd_files,
     sql_type,
 )
+from .store import Column, DuplicateKey, HoldingStore, quote
 
 Changes = Dict[str, Dict[str, int]]
 BATCH = 5000
@@ -63,51 +62,43 @@ def product_version_date(text: str) -> str:
 
 
 class _Table:
-    def __init__(self, conn: Any, source: NgdFile, description: str, full: bool) -> None:
-        self.conn = conn
+    def __init__(self, store: HoldingStore, source: NgdFile, description: str, full: bool) -> None:
+        self.store = store
         self.name = source.feature_type
         self.key = source.key
         self.index_pending = False
         columns = [(n, t) for n, t in source.columns if n != GEOMETRY_COLUMN]
-        if not gpkg.table_exists(conn, self.name):
-            gpkg.create_table(
-                conn,
+        if not store.table_exists(self.name):
+            store.create_table(
                 self.name,
-                [gpkg.Column(n, sql_type(t)) for n, t in columns],
+                [Column(n, sql_type(t)) for n, t in columns],
                 geometry="GEOMETRY",
                 description=description,
                 spatial_index=not full,
             )
             self.index_pending = full
         else:
-            held = set(gpkg.table_columns(conn, self.name))
+            held = set(store.table_columns(self.name))
             for name, kind in columns:
                 if name not in held:  # a column OS added: kept, never dropped
-                    gpkg.add_column(conn, self.name, gpkg.Column(name, sql_type(kind)))
-        row = conn.execute(f"SELECT max(fid) FROM {gpkg.quote(self.name)}").fetchone()
-        self.fid_before = int(row[0] or 0)
+                    store.add_column(self.name, Column(name, sql_type(kind)))
+        self.fid_before = store.max_fid(self.name)
         self.updated_fids: List[int] = []
 
     def key_index(self) -> None:
-        index = gpkg.quote(self.name + KEY_INDEX_SUFFIX)
         try:
-            self.conn.execute(
-                f"CREATE UNIQUE INDEX IF NOT EXISTS {index} "
-                f"ON {gpkg.quote(self.name)} ({gpkg.quote(self.key)})"
-            )
-        except sqlite3.IntegrityError:
+            self.store.create_unique_index(self.name, [self.key], KEY_INDEX_SUFFIX)
+        except DuplicateKey:
             raise BadSupplyError(
                 f"The full supply of {self.name} holds one {self.key} twice."
             ) from None
 
-    def statements(self, source: NgdFile) -> Tuple[str, str, List[str]]:
+    def statements(self, source: NgdFile) -> Tuple[List[str], str]:
+        """The columns a row's values go to (``geom`` first), and the UPDATE by fid."""
         names = [n for n, _ in source.columns if n != GEOMETRY_COLUMN]
-        cols = ", ".join(gpkg.quote(n) for n in names)
-        marks = ", ".join("?" for _ in names)
-        insert = f"INSERT INTO {gpkg.quote(self.name)} (geom, {cols}) VALUES (?, {marks})"
-        sets = ", ".join(f"{gpkg.quote(n)} = ?" for n in names)
-        update = f"UPDATE {gpkg.quote(self.name)} SET geom = ?, {sets} WHERE fid = ?"
-        return insert, update, names
+        sets = ", ".join(f"{quote(n)} = ?" for n in names)
+        update = f"UPDATE {self.store.ref(self.name)} SET geom = ?, {sets} WHERE fid = ?"
+        return ["geom"] + names, update
 
 
 class NgdApplier:
@@ -115,8 +106,8 @@ class NgdApplier:
 
     kind = "ngd"
 
-    def __init__(self, conn: Any, description: str = "") -> None:
-        self.conn = conn
+    def __init__(self, store: HoldingStore, description: str = "") -> None:
+        self.store = store
         self.description = description
         self.tables: Dict[str, _Table] = {}
         self.changes: Changes = {}
@@ -163,7 +154,7 @@ class NgdApplier:
                 hint="Holdings read NGD's CSV supply (change-only updates come as CSV only).",
             )
         if not full:
-            held = {r[0] for r in self.conn.execute("SELECT table_name FROM gpkg_contents")}
+            held = set(self.store.data_tables())
             missing = sorted(held - {s.feature_type for s in sources})
             if missing:
                 raise BadSupplyError(
@@ -175,7 +166,7 @@ class NgdApplier:
         for index, source in enumerate(sources):
             if progress is not None:
                 progress(index, len(sources), source.name)
-            table = _Table(self.conn, source, self.description, full)
+            table = _Table(self.store, source, self.description, full)
             self.tables[table.name] = table
             self.changes[table.name] = {"inserted": 0, "updated": 0, "deleted": 0, "ignored": 0}
             if full:
@@ -191,12 +182,14 @@ class NgdApplier:
     def _rows(self, source: NgdFile) -> Callable[[int, List[str]], Tuple[List[Any], Any]]:
         """The function making a row's values (geometry blob first) and its envelope."""
         at = [n for n, _ in source.columns].index(GEOMETRY_COLUMN)
+        from_wkb = self.store.from_wkb
         plain = [i for i in range(len(source.columns)) if i != at]
         typed = [(i, f) for i, f in enumerate(converters(source.columns)) if f is not None]
 
         def row(line: int, fields: List[str]) -> Tuple[List[Any], Any]:
-            blob, envelope = geometry_from_wkt(fields[at], f"{source.name}, line {line}")
-            values = [blob] + [fields[i] or None for i in plain]
+            wkb, envelope = geometry_from_wkt(fields[at], f"{source.name}, line {line}")
+            values = [None if wkb is None else from_wkb(wkb, envelope)]
+            values += [fields[i] or None for i in plain]
             try:
                 for index, function in typed:
                     if values[index + 1] is not None:
@@ -213,8 +206,7 @@ class NgdApplier:
     def _load(self, table: _Table, source: NgdFile, cancel: Optional[threading.Event]) -> None:
         """A fresh table: rows get fids 1, 2, ... and the R-tree is filled from the
         envelopes GDAL gave (once, after the load: faster than row by row)."""
-        insert, _, _ = table.statements(source)
-        insert = insert.replace("(geom, ", "(fid, geom, ", 1).replace("VALUES (", "VALUES (?, ", 1)
+        columns = ["fid"] + table.statements(source)[0]
         make = self._rows(source)
         batch: List[List[Any]] = []
         boxes: List[Tuple] = []
@@ -226,15 +218,16 @@ class NgdApplier:
             if envelope is not None:
                 boxes.append((fid, *envelope))
             if len(batch) >= BATCH:
-                self.conn.executemany(insert, batch)
+                self.store.copy_rows(table.name, columns, batch)
                 batch = []
                 _check(cancel)
-        self.conn.executemany(insert, batch)
+        self.store.copy_rows(table.name, columns, batch)
+        self.store.fids_given(table.name)
         self.changes[table.name]["inserted"] = fid
         table.key_index()
         if table.index_pending:
             boxes.sort(key=_tile_order(boxes))
-            gpkg.build_spatial_index(self.conn, table.name, boxes=boxes)
+            self.store.build_spatial_index(table.name, boxes=boxes)
             table.index_pending = False
 
     # --- a change-only update ----------------------------------------------------------------
@@ -258,7 +251,7 @@ class NgdApplier:
                     continue
             newest[key] = (line, fields)
         table.key_index()
-        insert, update, _ = table.statements(source)
+        columns, update = table.statements(source)
         make = self._rows(source)
         keys = list(newest)
         typed_key = converters([(table.key, dict(source.columns)[table.key])])[0]
@@ -272,9 +265,9 @@ class NgdApplier:
                 ) from None
             marks = ", ".join("?" for _ in part)
             fids = dict(
-                self.conn.execute(
-                    f"SELECT {gpkg.quote(table.key)}, fid FROM {gpkg.quote(table.name)} "
-                    f"WHERE {gpkg.quote(table.key)} IN ({marks})",
+                self.store.execute(
+                    f"SELECT {quote(table.key)}, fid FROM {self.store.ref(table.name)} "
+                    f"WHERE {quote(table.key)} IN ({marks})",
                     wanted,
                 ).fetchall()
             )
@@ -295,9 +288,11 @@ class NgdApplier:
                         updates.append(row + [fid])
                 else:
                     raise BadSupplyError(f"{source.name}, line {line}: change type {change!r}?")
-            self.conn.executemany(insert, inserts)
-            self.conn.executemany(update, updates)
-            self.conn.executemany(f"DELETE FROM {gpkg.quote(table.name)} WHERE fid = ?", deletes)
+            self.store.copy_rows(table.name, columns, inserts)
+            self.store.executemany(update, updates)
+            self.store.executemany(
+                f"DELETE FROM {self.store.ref(table.name)} WHERE fid = ?", deletes
+            )
             table.updated_fids.extend(row[-1] for row in updates)
             counts["inserted"] += len(inserts)
             counts["updated"] += len(updates)

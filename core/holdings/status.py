@@ -4,26 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 from .chain import plan_chain, previous_id
 from .holding import AppliedVersion, Holding, HoldingInfo
+from .target import HoldingTarget, parse_target
 
 
 @dataclass
 class HoldingStatus:
-    path: Path
+    path: Optional[Path]  # a GeoPackage's file; None for a PostgreSQL holding
     info: Optional[HoldingInfo]
     versions: List[AppliedVersion]
     pending: List[str] = field(default_factory=list)  # descriptions; None-like when unknown
     pending_error: str = ""
     checked: bool = False
     counts: Dict[str, int] = field(default_factory=dict)
+    label: str = ""  # the file, or the database and schema: for people
 
     def to_json(self) -> Dict[str, Any]:
         info = self.info
         return {
-            "holding": str(self.path),
+            "holding": self.label or str(self.path),
             "package": info.package_id if info else None,
             "package_name": info.package_name if info else None,
             "product": info.product_id if info else None,
@@ -50,13 +52,15 @@ class HoldingStatus:
         }
 
 
-def holding_status(path: Path, client: Any = None) -> HoldingStatus:
+def holding_status(
+    into: Union[HoldingTarget, str, Path], client: Any = None, *, schema: str = ""
+) -> HoldingStatus:
     """What the holding holds; with a client, what is pending (an API failure is noted)."""
     from ..errors import OSDownloadsError, describe
 
-    with Holding.open(Path(path)) as holding:
+    with Holding.at(parse_target(into, schema)) as holding:
         info = holding.info
-        status = HoldingStatus(Path(path), info, holding.versions())
+        status = HoldingStatus(holding.path, info, holding.versions(), label=holding.label)
         status.counts = {t: holding.count(t) for t in holding.data_tables()}
         if client is None or info is None:
             return status

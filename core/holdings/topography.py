@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from ..errors import Cancelled
-from . import gpkg
-from .gpkg import Column
 from .mastermap import (
     FEATURE_CLASSES,
     MULTI_SEPARATOR,
@@ -30,6 +28,7 @@ from .mastermap import (
     read_chunk,
     snake,
 )
+from .store import Column, HoldingStore, quote
 
 Changes = Dict[str, Dict[str, int]]
 BATCH = 2000
@@ -111,15 +110,19 @@ class _Table:
     """One feature class's table: its columns, created or extended on first use."""
 
     def __init__(
-        self, conn: Any, feature_class: str, description: str, *, defer_index: bool = False
+        self,
+        store: HoldingStore,
+        feature_class: str,
+        description: str,
+        *,
+        defer_index: bool = False,
     ) -> None:
-        self.conn = conn
+        self.store = store
         self.feature_class = feature_class
         self.name = table_name(feature_class)
         self.index_pending = False
-        if not gpkg.table_exists(conn, self.name):
-            gpkg.create_table(
-                conn,
+        if not store.table_exists(self.name):
+            store.create_table(
                 self.name,
                 columns_of(feature_class),
                 geometry=GEOMETRY_TYPES[feature_class],
@@ -127,31 +130,25 @@ class _Table:
                 spatial_index=not defer_index,
             )
             self.index_pending = defer_index
-            conn.execute(
-                f"CREATE UNIQUE INDEX {gpkg.quote(self.name + '_toid')} "
-                f"ON {gpkg.quote(self.name)} (toid)"
-            )
+            store.create_unique_index(self.name, ["toid"], "_toid")
         self._load_columns()
-        row = conn.execute(f"SELECT max(fid) FROM {gpkg.quote(self.name)}").fetchone()
-        self.fid_before = int(row[0] or 0)
+        self.fid_before = store.max_fid(self.name)
         self.updated_fids: List[int] = []
 
     def _load_columns(self) -> None:
         known = dict((n, t) for n, t in _COMMON + _EXTRA[self.feature_class])
-        names = [c for c in gpkg.table_columns(self.conn, self.name) if c not in ("fid", "geom")]
+        names = [c for c in self.store.table_columns(self.name) if c not in ("fid", "geom")]
         self.columns = [(n, known.get(n, "TEXT")) for n in names]
         self.column_names = set(names)
-        cols = ", ".join(gpkg.quote(n) for n, _ in self.columns)
-        marks = ", ".join("?" for _ in self.columns)
-        self.insert_sql = f"INSERT INTO {gpkg.quote(self.name)} (geom, {cols}) VALUES (?, {marks})"
-        sets = ", ".join(f"{gpkg.quote(n)} = ?" for n, _ in self.columns)
-        self.update_sql = f"UPDATE {gpkg.quote(self.name)} SET geom = ?, {sets} WHERE fid = ?"
+        self.insert_columns = ["geom"] + names
+        sets = ", ".join(f"{quote(n)} = ?" for n, _ in self.columns)
+        self.update_sql = f"UPDATE {self.store.ref(self.name)} SET geom = ?, {sets} WHERE fid = ?"
 
     def ensure_columns(self, features: Iterable[TopoFeature]) -> None:
         """Attributes OS added that we do not know yet become TEXT columns: none is dropped."""
         new = sorted({k for f in features for k in f.properties} - self.column_names)
         for name in new:
-            gpkg.add_column(self.conn, self.name, Column(name, "TEXT"))
+            self.store.add_column(self.name, Column(name, "TEXT"))
         if new:
             self._load_columns()
 
@@ -160,7 +157,7 @@ class _Table:
         values = [_value(props.get(n), t) for n, t in self.columns]
         values[0] = feature.toid  # toid is the first column
         values[1] = feature.version
-        blob = gpkg.geometry_blob(feature.geometry) if feature.geometry else None
+        blob = self.store.geometry(feature.geometry) if feature.geometry else None
         return [blob] + values
 
 
@@ -169,15 +166,15 @@ class TopographyApplier:
 
     kind = "mastermap"
 
-    def __init__(self, conn: Any, description: str = "") -> None:
-        self.conn = conn
+    def __init__(self, store: HoldingStore, description: str = "") -> None:
+        self.store = store
         self.description = description
         self.tables: Dict[str, _Table] = {}
         self.changes: Changes = {}
         self.full_build = False
         # Existing tables (a COU may hold no feature of a class, and still depart some).
         for feature_class in FEATURE_CLASSES:
-            if gpkg.table_exists(conn, table_name(feature_class)):
+            if store.table_exists(table_name(feature_class)):
                 self._table(feature_class)
 
     @property
@@ -189,7 +186,7 @@ class TopographyApplier:
         table = self.tables.get(feature_class)
         if table is None:
             table = self.tables[feature_class] = _Table(
-                self.conn, feature_class, self.description, defer_index=self.full_build
+                self.store, feature_class, self.description, defer_index=self.full_build
             )
             self.changes.setdefault(
                 table.name, {"inserted": 0, "updated": 0, "deleted": 0, "ignored": 0}
@@ -239,7 +236,7 @@ class TopographyApplier:
         self._depart(departed)
         for table in self.tables.values():
             if table.index_pending:
-                gpkg.build_spatial_index(self.conn, table.name)
+                self.store.build_spatial_index(table.name)
                 table.index_pending = False
         if progress is not None:
             progress(len(files), len(files), "")
@@ -265,9 +262,9 @@ class TopographyApplier:
                 else:
                     ignored += 1
             if inserts:
-                self.conn.executemany(table.insert_sql, inserts)
+                self.store.copy_rows(table.name, table.insert_columns, inserts)
             if updates:
-                self.conn.executemany(table.update_sql, updates)
+                self.store.executemany(table.update_sql, updates)
                 table.updated_fids.extend(row[-1] for row in updates)
             counts = self.changes[table.name]
             counts["inserted"] += len(inserts)
@@ -279,8 +276,9 @@ class TopographyApplier:
         for start in range(0, len(toids), _SQL_VARIABLES):
             part = toids[start : start + _SQL_VARIABLES]
             marks = ", ".join("?" for _ in part)
-            for toid, version, fid in self.conn.execute(
-                f"SELECT toid, version, fid FROM {gpkg.quote(table)} WHERE toid IN ({marks})", part
+            for toid, version, fid in self.store.execute(
+                f"SELECT toid, version, fid FROM {self.store.ref(table)} WHERE toid IN ({marks})",
+                part,
             ):
                 held[toid] = (version, fid)
         return held
@@ -291,8 +289,8 @@ class TopographyApplier:
             for start in range(0, len(toids), _SQL_VARIABLES):
                 part = toids[start : start + _SQL_VARIABLES]
                 marks = ", ".join("?" for _ in part)
-                cursor = self.conn.execute(
-                    f"DELETE FROM {gpkg.quote(table.name)} WHERE toid IN ({marks})", part
+                cursor = self.store.execute(
+                    f"DELETE FROM {self.store.ref(table.name)} WHERE toid IN ({marks})", part
                 )
                 self.changes[table.name]["deleted"] += max(cursor.rowcount, 0)
 

@@ -12,19 +12,22 @@ One call per user action (command line, sync, Processing, the dock's task):
 3. apply each version in its own SQLite transaction: the holding is always at
    a version boundary, whatever happens (crash, kill -9, full disk, bad file).
 
-Downloads go to ``<holding folder>/<holding name>_downloads/`` unless told
-otherwise, in the engine's layout (``packages/<id>/<version>/``), and stay
-there: an interrupted update does not download them again.
+``into`` is a GeoPackage path or a PostgreSQL database (``target.parse_target``:
+``postgresql://…``, ``PG:service=name``, with ``schema``). Downloads go to
+``<holding folder>/<holding name>_downloads/`` for a GeoPackage unless told
+otherwise (a PostgreSQL holding must be told: ``downloads``), in the engine's
+layout (``packages/<id>/<version>/``), and stay there: an interrupted update
+does not download them again.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
 from ..engine.manifest import utc_now
 from ..engine.progress import Progress
@@ -41,6 +44,8 @@ from .kinds import (  # noqa: F401 - product_kind is asked of update by the QGIS
     detect_kind,
     product_kind,
 )
+from .store import StoreFailure
+from .target import GeoPackageTarget, HoldingTarget, parse_target
 
 log = get_logger(__name__)
 
@@ -66,11 +71,12 @@ class AppliedOutcome:
 
 @dataclass
 class UpdateResult:
-    path: Path
+    path: Optional[Path]  # a GeoPackage's file; None for a PostgreSQL holding
     package_id: str
     applied: List[AppliedOutcome] = field(default_factory=list)
     held: List[str] = field(default_factory=list)  # applied version ids after the update
     notes: List[str] = field(default_factory=list)
+    label: str = ""  # the file, or the database and schema: for people
 
     @property
     def updated(self) -> bool:
@@ -78,7 +84,7 @@ class UpdateResult:
 
     def to_json(self) -> Dict[str, Any]:
         return {
-            "holding": str(self.path),
+            "holding": self.label or str(self.path),
             "package": self.package_id,
             "updated": self.updated,
             "applied": [
@@ -104,8 +110,9 @@ def default_downloads(path: Path) -> Path:
 def update_holding(
     client: Any,
     package_id: str,
-    path: Path,
+    into: Union[HoldingTarget, str, Path],
     *,
+    schema: str = "",
     downloads: Optional[Path] = None,
     rebuild: bool = False,
     to_version: str = "",
@@ -113,19 +120,30 @@ def update_holding(
     progress: Optional[Callable[[Progress], None]] = None,
     cancel: Optional[threading.Event] = None,
 ) -> UpdateResult:
-    """Bring the holding at ``path`` up to the package's newest version, or up to
+    """Bring the holding at ``into`` up to the package's newest version, or up to
     ``to_version`` (see the module docstring)."""
-    path = Path(path)
-    if path.suffix.lower() != ".gpkg":
-        raise ConfigurationError(f"{path}: a holding is a GeoPackage; give a .gpkg file name.")
-    created = not path.exists()
+    target = parse_target(into, schema)
+    if not isinstance(target, GeoPackageTarget):
+        if downloads is None:
+            raise ConfigurationError(
+                f"{target.label}: a PostgreSQL holding needs a folder for the downloaded "
+                "versions (--downloads DIR)."
+            )
+        return _update(
+            client, package_id, target, downloads, rebuild, to_version, workers, progress, cancel
+        )
+    if target.path.suffix.lower() != ".gpkg":
+        raise ConfigurationError(
+            f"{target.path}: a holding is a GeoPackage; give a .gpkg file name."
+        )
+    created = not target.path.exists()
     try:
         return _update(
-            client, package_id, path, downloads, rebuild, to_version, workers, progress, cancel
+            client, package_id, target, downloads, rebuild, to_version, workers, progress, cancel
         )
     except BaseException:
         if created:
-            _remove_if_empty(path)
+            _remove_if_empty(target.path)
         raise
 
 
@@ -147,7 +165,7 @@ def _remove_if_empty(path: Path) -> None:
 def _update(
     client: Any,
     package_id: str,
-    path: Path,
+    target: HoldingTarget,
     downloads: Optional[Path],
     rebuild: bool,
     to_version: str,
@@ -155,9 +173,9 @@ def _update(
     progress: Optional[Callable[[Progress], None]],
     cancel: Optional[threading.Event],
 ) -> UpdateResult:
-    with Holding.open(path, create=True) as holding:
+    with Holding.at(target, create=True) as holding:
         holding.check_package(package_id)
-        result = UpdateResult(path, package_id)
+        result = UpdateResult(holding.path, package_id, label=holding.label)
         package = client.data_package(package_id)
         versions = client.data_package_versions(package_id)
         details: Dict[str, Any] = {}
@@ -185,7 +203,8 @@ def _update(
             return result
         kind = holding.info.kind if holding.info else ""
         kind = kind or product_kind(package.product_id, package.product_name)
-        root = Path(downloads) if downloads else default_downloads(path)
+        root = Path(downloads) if downloads else default_downloads(holding.path)
+        planned = holding.applied_ids
         fetched = []
         for version in plan.to_apply:
             job = fetch_package_version(
@@ -230,12 +249,13 @@ def _update(
                 files,
                 progress=progress,
                 cancel=cancel,
+                planned=planned,
             )
             if outcome is None:
                 result.notes.append(f"version {version.id} was applied by another update")
                 continue
             result.applied.append(outcome)
-            log.info("holding %s: applied %s %s", path.name, version.id, outcome.totals())
+            log.info("holding %s: applied %s %s", holding.label, version.id, outcome.totals())
         result.held = holding.applied_ids
         return result
 
@@ -248,12 +268,15 @@ def apply_version(
     *,
     progress: Optional[Callable[[Progress], None]] = None,
     cancel: Optional[threading.Event] = None,
+    planned: Optional[Sequence[str]] = None,
 ) -> Optional[AppliedOutcome]:
     """Apply one downloaded version in ONE transaction; record it in the same one.
 
-    None when the holding has this change-only update already (another update of it
-    may have applied it meanwhile: checked again inside the transaction). A full
-    supply is always applied: it replaces what the holding holds."""
+    None when the holding has this change-only update already, or this full supply
+    when it was not there as the update was ``planned`` (the versions held then):
+    another update of it applied it meanwhile (checked again inside the
+    transaction, once the holding's lock is ours). Otherwise a full supply is
+    applied: it replaces what the holding holds."""
     full = version.supply_type.upper() != "COU"
     if not full and version.version_id in holding.applied_ids:
         return None  # a full supply is always applied: it replaces everything (--rebuild)
@@ -266,17 +289,19 @@ def apply_version(
 
     try:
         changes = _apply_in_one_transaction(
-            holding, info, version, data_files, full=full, progress=relay, cancel=cancel
+            holding, info, version, data_files, full, relay, cancel, planned
         )
-    except sqlite3.OperationalError as err:  # disk full, file locked by another program
-        held = holding.applied_ids
+    except StoreFailure as err:  # disk full, locked, connection lost, no rights
+        try:
+            held = holding.applied_ids
+        except StoreFailure:
+            held = []
+        name = holding.path.name if holding.path else holding.label
         raise HoldingError(
-            f"Version {version.version_id} could not be written to {holding.path.name} "
-            f"({err}); the holding is left as it was"
+            f"Version {version.version_id} could not be written to {name} "
+            f"({err.reason}); the holding is left as it was"
             + (f", at version {held[-1]}." if held else "."),
-            hint="Free some disk space, or close the holding in other programs, and try again."
-            if "locked" not in str(err)
-            else "Another program is writing to the holding; close it there and try again.",
+            hint=err.hint,
         ) from None
     if changes is None:
         return None
@@ -291,21 +316,30 @@ def _apply_in_one_transaction(
     info: HoldingInfo,
     version: AppliedVersion,
     data_files: Sequence[Path],
-    *,
     full: bool,
     progress: Callable[[int, int, str], None],
     cancel: Optional[threading.Event],
+    planned: Optional[Sequence[str]],
 ) -> Optional[Changes]:
-    if full and holding.is_empty():  # a first build: built aside, renamed in when whole
-        with holding.built_aside() as aside:
-            return _apply_into(aside, info, version, data_files, True, progress, cancel)
-    with holding.transaction():
-        if not full and version.version_id in holding.applied_ids:
+    # A first build is built aside (appears whole or not at all), the rest in place.
+    aside = full and holding.is_empty()
+    with holding.built_aside() if aside else _in_transaction(holding) as into:
+        into.store.lock(info.package_id, cancel)  # a second updater waits here
+        applied = into.applied_ids
+        if version.version_id in applied and (
+            not full or (planned is not None and version.version_id not in planned)
+        ):
             return None  # another update of this holding applied it meanwhile
-        if full:
-            holding.drop_data_tables()
-            holding.forget_versions()
-        return _apply_into(holding, info, version, data_files, full, progress, cancel)
+        if full and not into.is_empty():
+            into.drop_data_tables()
+            into.forget_versions()
+        return _apply_into(into, info, version, data_files, full, progress, cancel)
+
+
+@contextlib.contextmanager
+def _in_transaction(holding: Holding) -> Iterator[Holding]:
+    with holding.transaction():
+        yield holding
 
 
 def _apply_into(
@@ -318,10 +352,10 @@ def _apply_into(
     cancel: Optional[threading.Event],
 ) -> Changes:
     """The version's changes and its record, inside the caller's transaction."""
-    conn = holding.conn
+    store = holding.store
     if holding.info is None or full:
         holding.claim(info)
-    applier = _applier(info.kind, conn, info)
+    applier = _applier(info.kind, store, info)
     if hasattr(applier, "check_follows"):  # NGD: in productVersion date order
         applier.check_follows(holding.versions(), version, full=full)
     if full:
@@ -330,33 +364,31 @@ def _apply_into(
         changes = applier.apply(data_files, cancel=cancel, progress=relay)
     else:
         changes = applier.apply(data_files, full=full, cancel=cancel, progress=relay)
-    from .gpkg import extend_extents, update_extents
-
     if full:
-        update_extents(conn, applier.table_names)
+        store.update_extents(applier.table_names)
     else:
-        extend_extents(conn, applier.written)
+        store.extend_extents(applier.written)
     version.changes = changes
     version.applied_at = utc_now()
     holding.record_version(version)
     return changes
 
 
-def _applier(kind: str, conn: Any, info: HoldingInfo) -> Any:
+def _applier(kind: str, store: Any, info: HoldingInfo) -> Any:
     description = f"{info.product_name or info.product_id} — data package {info.package_id}. "
     description += info.attribution
     if kind == KIND_MASTERMAP:
         from .topography import TopographyApplier
 
-        return TopographyApplier(conn, description)
+        return TopographyApplier(store, description)
     if kind == KIND_ADDRESSBASE:
         from .addressbase_apply import AddressBaseApplier
 
-        return AddressBaseApplier(conn, description)
+        return AddressBaseApplier(getattr(store, "conn", store), description)  # TEMP: port
     if kind == KIND_NGD:
         from .ngd_apply import NgdApplier
 
-        return NgdApplier(conn, description)
+        return NgdApplier(store, description)
     raise UnsupportedSupplyError(f"Unknown holding kind {kind!r}.")
 
 

@@ -136,19 +136,23 @@ class DataPackages:
 
     name = "packages"
     options: Tuple[str, ...] = ()
-    fields = ("id", "extract", "holding")
+    fields = ("id", "extract", "holding", "schema")
 
     def parse(self, raw: Mapping[str, Any], where: str) -> Entry:
         no_extra(raw, self.fields, where)
         package_id = required_str(raw, "id", where)
         holding = required_str(raw, "holding", where) if "holding" in raw else None
-        if holding and not holding.lower().endswith(".gpkg"):
-            raise ConfigurationError(f"{where}: holding must be a .gpkg file name.")
+        schema = required_str(raw, "schema", where) if "schema" in raw else ""
+        shown = holding
+        if holding:
+            from ..holdings.target import holding_in_config  # on demand: holdings are big
+
+            shown = holding_in_config(holding, schema, where)
         return Entry(
             kind=self.name,
             key=f"packages/{package_id}",
-            label=f"package {package_id}" + (f" -> {holding}" if holding else ""),
-            spec={"id": package_id, "holding": holding},
+            label=f"package {package_id}" + (f" -> {shown}" if holding else ""),
+            spec={"id": package_id, "holding": holding, "schema": schema},
             extract=opt_bool(raw.get("extract"), "extract", where, default=None),
         )
 

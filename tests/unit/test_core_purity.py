@@ -6,7 +6,9 @@ fresh interpreter imports every core module and reports what got loaded).
 One exception: ``core/holdings/`` (the holding engine) may use GDAL's Python
 bindings (``osgeo``), and nothing else in core imports it at import time (the
 command line loads ``core/holdings/cli.py``, which imports the engine only
-inside its handlers), so the rest of core runs without GDAL.
+inside its handlers), so the rest of core runs without GDAL. And one module,
+``core/holdings/postgis_store.py`` (a PostGIS holding's store), may import
+psycopg2, on demand: nothing else in the plugin talks to PostgreSQL.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ FORBIDDEN = (
 ALLOWED_THIRD_PARTY = {"requests", "urllib3"}  # urllib3 comes with requests
 GDAL_MODULES = frozenset({"osgeo", "gdal", "ogr", "osr"})
 HOLDINGS = CORE / "holdings"  # may import osgeo; see the module docstring
+PSYCOPG_MODULES = frozenset({"psycopg2"})
+POSTGIS_STORE = HOLDINGS / "postgis_store.py"  # the one module that may import psycopg2
 # Modules of core/holdings that the rest of core may load at import time.
 HOLDINGS_LOADED_EAGERLY = ("os_downloads.core.holdings", "os_downloads.core.holdings.cli")
 # Parts of the plugin core/ must not reach into: they import QGIS.
@@ -79,7 +83,13 @@ def _imports(path: Path) -> Iterator[Tuple[int, str, int, bool]]:
 
 
 def _is_bad(
-    module: str, level: int, depth: int, optional: bool, *, gdal_allowed: bool = False
+    module: str,
+    level: int,
+    depth: int,
+    optional: bool,
+    *,
+    gdal_allowed: bool = False,
+    psycopg_allowed: bool = False,
 ) -> bool:
     """depth: how many packages below the repository root the file sits (core/x.py -> 1).
 
@@ -90,6 +100,8 @@ def _is_bad(
     top = module.split(".")[0]
     if level == 0:
         if gdal_allowed and top in GDAL_MODULES:
+            return False
+        if psycopg_allowed and top in PSYCOPG_MODULES:
             return False
         if top in FORBIDDEN:
             return True
@@ -113,7 +125,14 @@ def test_core_imports_only_stdlib_and_requests() -> None:
         depth = len(path.relative_to(ROOT).parts) - 1
         in_holdings = HOLDINGS in path.parents
         for line, module, level, optional in _imports(path):
-            if _is_bad(module, level, depth, optional, gdal_allowed=in_holdings):
+            if _is_bad(
+                module,
+                level,
+                depth,
+                optional,
+                gdal_allowed=in_holdings,
+                psycopg_allowed=path == POSTGIS_STORE,
+            ):
                 dots = "." * level
                 problems.append(f"{path.relative_to(ROOT)}:{line}: imports {dots}{module}")
     assert not problems, "core/ must use stdlib + requests only:\n" + "\n".join(problems)
@@ -161,7 +180,7 @@ def test_importing_core_loads_no_qgis_qt_or_gdal(tmp_path: Path) -> None:
         "os_downloads.core.__main__",
     }
     assert expected <= set(report["imported"])
-    leaked = [m for m in report["loaded"] if m.split(".")[0] in FORBIDDEN]
+    leaked = [m for m in report["loaded"] if m.split(".")[0] in {*FORBIDDEN, *PSYCOPG_MODULES}]
     assert not leaked, f"importing core loaded QGIS/Qt/GDAL modules: {leaked}"
     engine = [
         m
@@ -181,6 +200,22 @@ def test_holdings_may_use_gdal_and_only_they(tmp_path: Path) -> None:
     elsewhere = [m for _, m, lvl, opt in _imports(sample) if _is_bad(m, lvl, 1, opt)]
     assert in_holdings == ["qgis"]
     assert elsewhere == ["osgeo", "qgis"]
+
+
+def test_psycopg2_only_in_the_postgis_store(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("import psycopg2\nimport psycopg2.extras\n", encoding="utf-8")
+    allowed = [
+        m for _, m, lvl, o in _imports(sample) if _is_bad(m, lvl, 2, o, psycopg_allowed=True)
+    ]
+    elsewhere = [m for _, m, lvl, o in _imports(sample) if _is_bad(m, lvl, 2, o, gdal_allowed=True)]
+    assert allowed == [] and elsewhere == ["psycopg2", "psycopg2.extras"]
+    users = [
+        p.relative_to(ROOT).as_posix()
+        for p in _core_files()
+        if any(m.split(".")[0] == "psycopg2" for _, m, _, _ in _imports(p))
+    ]
+    assert users == ["core/holdings/postgis_store.py"]
 
 
 def test_the_static_check_catches_what_it_should(tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 from osgeo import ogr
-from test_holdings_replica import assert_changes_are_truth, cli_env, holding_cli, update
+from test_holdings_replica import assert_changes_are_truth, cli_env, holding_cli, place_of, update
+from test_holdings_replica import holding_place as holding_place  # the fixture
 
 from os_downloads.replica.data.holdings_truth import holdings_truth
 from os_downloads.replica.data.sample_ngd import (
@@ -50,31 +51,27 @@ def _wkt(blob: bytes) -> str:
     return ogr.CreateGeometryFromWkb(bytes(blob[8 + envelope :])).ExportToIsoWkt()
 
 
-def ngd_holding(path: Path) -> Dict[str, Dict[str, Dict[str, Any]]]:
+def ngd_holding(path: Any) -> Dict[str, Dict[str, Dict[str, Any]]]:
     """Per feature type: key (as text) -> the row in the truth's shape."""
-    conn = sqlite3.connect(str(path))
-    conn.row_factory = sqlite3.Row
+    place = place_of(path)
     out: Dict[str, Dict[str, Dict[str, Any]]] = {}
-    try:
-        for name in FEATURE_TYPES:
-            table = {}
-            for row in conn.execute(f"SELECT * FROM {name}"):
-                record: Dict[str, Any] = {}
-                for column, kind in SCHEMAS[name]:
-                    if column == "geometry":
-                        record[column] = _wkt(row["geom"])
-                    elif kind == "Boolean" and row[column] is not None:
-                        record[column] = bool(row[column])
-                    else:
-                        record[column] = row[column]
-                table[str(record[KEYS[name]])] = record
-            out[name] = table
-    finally:
-        conn.close()
+    for name in FEATURE_TYPES:
+        table = {}
+        for row in place.rows(name):
+            record: Dict[str, Any] = {}
+            for column, kind in SCHEMAS[name]:
+                if column == "geometry":
+                    record[column] = _wkt(row["geom"])
+                elif kind == "Boolean" and row[column] is not None:
+                    record[column] = bool(row[column])
+                else:
+                    record[column] = row[column]
+            table[str(record[KEYS[name]])] = record
+        out[name] = table
     return out
 
 
-def assert_ngd_is_truth(path: Path, version: str) -> None:
+def assert_ngd_is_truth(path: Any, version: str) -> None:
     truth = holdings_truth(NGD, version)
     held = ngd_holding(path)
     for name in FEATURE_TYPES:
@@ -87,8 +84,8 @@ def assert_ngd_is_truth(path: Path, version: str) -> None:
             assert held[name][key] == want, f"{name} {key} after {version}"
 
 
-def test_full_then_each_cou_gives_the_truth(replica, tmp_path: Path) -> None:
-    holding = tmp_path / "exeter_ngd.gpkg"
+def test_full_then_each_cou_gives_the_truth(replica, holding_place) -> None:
+    holding = holding_place
     for number, version in enumerate(NGD_VERSIONS):
         report = update(replica, NGD, holding, "--to", version)
         assert [a["version"] for a in report["applied"]] == [version]
@@ -297,6 +294,7 @@ def test_a_malformed_ngd_file_is_refused_with_its_line(tmp_path: Path) -> None:
 
     from os_downloads.core.holdings import gpkg
     from os_downloads.core.holdings.errors import BadSupplyError
+    from os_downloads.core.holdings.gpkg_store import GpkgStore
     from os_downloads.core.holdings.ngd_apply import NgdApplier
 
     def supply(name: str, body: str) -> Path:
@@ -308,19 +306,20 @@ def test_a_malformed_ngd_file_is_refused_with_its_line(tmp_path: Path) -> None:
         return path
 
     header = "osid,isobscured,geometry\r\n"
-    conn = gpkg.connect(tmp_path / "x.gpkg")
+    store = GpkgStore(tmp_path / "x.gpkg")
+    conn = store.conn
     try:
         conn.execute("BEGIN")
         gpkg.init_geopackage(conn)
         short = supply("short", header + 'a,true,"POINT (1 2)"\r\nb,true\r\n')
         with pytest.raises(BadSupplyError, match=r"line 3: 2 fields, the header has 3"):
-            NgdApplier(conn).apply([short], full=True)
+            NgdApplier(store).apply([short], full=True)
         conn.execute("ROLLBACK")
         conn.execute("BEGIN")
         gpkg.init_geopackage(conn)
         odd = supply("odd", header + 'a,maybe,"POINT (1 2)"\r\n')
         with pytest.raises(BadSupplyError, match=r"line 2: isobscured = 'maybe' is not a boolean"):
-            NgdApplier(conn).apply([odd], full=True)
+            NgdApplier(store).apply([odd], full=True)
         conn.execute("ROLLBACK")
     finally:
         conn.close()

@@ -92,6 +92,23 @@ def test_core_modules_stay_small_and_have_no_trud_twins():
     assert not twins, "x.py beside trud_x.py:\n" + "\n".join(twins)
 
 
+def test_only_the_postgis_store_talks_to_postgresql():
+    """psycopg2 (Debian's python3-psycopg2) is imported by one module of the shipped code:
+    core/holdings/postgis_store.py, a PostGIS holding's store (like osgeo in core/holdings)."""
+    users = []
+    for path in _shipped_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            if any(n.split(".")[0] == "psycopg2" for n in names):
+                users.append(path.relative_to(ROOT).as_posix())
+    assert sorted(set(users)) == ["core/holdings/postgis_store.py"]
+
+
 def test_the_graph_reader_sees_real_edges():
     """Guard against a reader that silently finds nothing."""
     assert sum(len(t) for t in _graph().values()) > 50
