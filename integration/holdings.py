@@ -85,10 +85,10 @@ class HoldingService(QObject):
         cancel = threading.Event()
         title = title or package_id
         if home.is_postgis:
-            from .postgres_connections import connection_uri, conninfo
+            from .postgres_connections import connection_uri, holding_target
 
             connection = connection_uri(home.connection)  # a clear error when it is gone
-            into: Union[str, Path] = conninfo(home.connection)  # the password: memory only
+            into: Any = holding_target(home.connection, home.schema)  # password: memory only
             downloads: Optional[Path] = values.download_root
         else:
             connection, into, downloads = None, Path(home.path), None
@@ -98,7 +98,7 @@ class HoldingService(QObject):
         def job(progress: Callable[[Any], None], event: threading.Event) -> Any:
             from ..core.holdings.update import update_holding
 
-            extra = {"schema": home.schema, "downloads": downloads} if home.is_postgis else {}
+            extra = {"downloads": downloads} if home.is_postgis else {}
             with closing_client(client):
                 result = update_holding(
                     client,
@@ -111,7 +111,7 @@ class HoldingService(QObject):
                 )
             # The layers to load, planned here off the main thread (used unless the
             # holding's layers are in the project already: then they are reloaded).
-            planned.append(plan_holding_layers(home, into=str(into), connection=connection))
+            planned.append(plan_holding_layers(home, into=into, connection=connection))
             return result
 
         def done(task: tasks.JobTask) -> None:
@@ -183,17 +183,18 @@ class HoldingLayers:
 
 
 def plan_holding_layers(
-    home: HoldingHome, *, into: str = "", connection: Any = None
+    home: HoldingHome, *, into: Any = None, connection: Any = None
 ) -> HoldingLayers:
-    """Worker thread: what ``add_holding_layers`` adds. A PostGIS home needs the conninfo
-    (``into``) and the saved connection's ``QgsDataSourceUri`` (``connection``)."""
+    """Worker thread: what ``add_holding_layers`` adds. A PostGIS home needs its target
+    (``into``: ``postgres_connections.holding_target``) and the saved connection's
+    ``QgsDataSourceUri`` (``connection``)."""
     from ..core.holdings.status import holding_status
 
     if home.is_postgis:
         from .postgis_holdings import postgis_sources
 
-        sources = postgis_sources(into, home.schema, connection)
-        status = holding_status(into, schema=home.schema)
+        sources = postgis_sources(into, connection)
+        status = holding_status(into)
     else:
         sources = table_sources(Path(home.path))
         status = holding_status(Path(home.path))
@@ -249,6 +250,10 @@ def holding_text(outcome: HoldingOutcome) -> str:
             title=outcome.title
         )
     if not outcome.ok:
+        if outcome.home.is_postgis:
+            from .postgis_holdings import postgis_error_text
+
+            return postgis_error_text(outcome.error or RuntimeError())
         return describe(outcome.error or RuntimeError())
     result = outcome.result
     if not result.applied:

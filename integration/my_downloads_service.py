@@ -50,6 +50,7 @@ from .holdings import (
     remembered_paths,
 )
 from .layers import LoadReport, add_layers, group_name_for, plan_layers
+from .postgis_holdings import postgis_error_text
 from .task import JobTask
 
 OnError = Callable[[BaseException], None]
@@ -80,7 +81,7 @@ class MyDownloadsService:
         return (
             list_downloads(roots)
             + list_holdings(roots, self._remembered, client=client)
-            + list_postgis_holdings(self._postgis, client=client)
+            + list_postgis_holdings(self._postgis, client=client, words=postgis_error_text)
         )
 
     def _remember_homes(self, *, may_ask: bool = False) -> None:
@@ -158,7 +159,9 @@ class MyDownloadsService:
                 # Holdings are asked only with a readable key, as data packages are.
                 holdings = list_holdings(
                     roots, self._remembered, client=clients.get(SOURCE_PACKAGE)
-                ) + list_postgis_holdings(self._postgis, client=clients.get(SOURCE_PACKAGE))
+                ) + list_postgis_holdings(
+                    self._postgis, client=clients.get(SOURCE_PACKAGE), words=postgis_error_text
+                )
             finally:
                 for client in clients.values():
                     close_client(client)
@@ -228,12 +231,12 @@ class MyDownloadsService:
     ) -> None:
         """A PostGIS holding's tables as postgres layers (the conninfo made here, on the
         main thread; the tables listed in the background)."""
-        from .postgres_connections import connection_uri, conninfo
+        from .postgres_connections import connection_uri, holding_target
 
         home = HoldingHome.postgis(item.connection, item.schema)
         try:
             connection = connection_uri(item.connection)
-            into = conninfo(item.connection)
+            into = holding_target(item.connection, item.schema)
         except Exception as exc:  # noqa: BLE001 - the caller words it
             on_error(exc)
             return
@@ -289,7 +292,7 @@ def postgis_homes() -> List[tuple]:
 
 def postgis_home(package_id: str, home: HoldingHome, *, may_ask: bool = False) -> PostgisHome:
     """What ``list_postgis_holdings`` needs for one remembered home (main thread)."""
-    from .postgres_connections import conninfo, saved_connection
+    from .postgres_connections import holding_target, saved_connection
 
     listed = PostgisHome(package_id, home.connection, home.schema)
     try:
@@ -302,6 +305,6 @@ def postgis_home(package_id: str, home: HoldingHome, *, may_ask: bool = False) -
                     "locked. Press Check for updates to enter QGIS's master password."
                 ),
             )
-        return replace(listed, into=conninfo(home.connection))
+        return replace(listed, into=holding_target(home.connection, home.schema))
     except Exception as exc:  # noqa: BLE001 - listed as not reachable, with why
         return replace(listed, problem=describe(exc))

@@ -15,7 +15,7 @@ until the commit).
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from qgis.core import (
     QgsDataSourceUri,
@@ -25,6 +25,8 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
+from ..core.errors import describe
+from ..i18n import tr
 from .layer_sources import DEFAULT_CRS, TABLE, VECTOR, LayerSource
 from .postgres_connections import PROVIDER, table_uri
 
@@ -46,19 +48,19 @@ def _geometry_of_tables(connection: QgsDataSourceUri, schema: str) -> Dict[str, 
     return found
 
 
-def data_tables(into: str, schema: str) -> List[str]:
+def data_tables(target: Any) -> List[str]:
     """The holding's data tables, from the core (its metadata tables are not data)."""
-    from ..core.holdings.target import open_holding, parse_target
+    from ..core.holdings.target import open_holding
 
-    with open_holding(parse_target(into, schema=schema)) as holding:
+    with open_holding(target) as holding:
         return [t for t in holding.data_tables() if t not in METADATA_TABLES]
 
 
-def postgis_sources(
-    into: str, schema: str, connection: QgsDataSourceUri, *, origin: str = ""
-) -> List[LayerSource]:
-    """Worker thread: one layer source per data table of the holding in ``schema``."""
-    tables = data_tables(into, schema)
+def postgis_sources(target: Any, connection: QgsDataSourceUri) -> List[LayerSource]:
+    """Worker thread: one layer source per data table of the holding at ``target`` (a
+    ``postgres_connections.holding_target``), read through the saved ``connection``."""
+    schema = target.schema
+    tables = data_tables(target)
     geometry = _geometry_of_tables(connection, schema)
     sources = []
     for table in tables:
@@ -73,7 +75,7 @@ def postgis_sources(
                 provider=PROVIDER,
                 kind=VECTOR if column else TABLE,
                 crs=DEFAULT_CRS,
-                origin=origin or f"{schema}.{table}",
+                origin=f"{schema}.{table}",
             )
         )
     return sources
@@ -115,3 +117,17 @@ def refresh_postgis_layers(
         layer.updateExtents()
         layer.triggerRepaint()
     return layers
+
+
+def postgis_error_text(error: BaseException) -> str:
+    """``describe(error)``, but a refused connection gets QGIS's way out (the saved
+    connection and its Authentication Manager entry) instead of the command line's."""
+    from ..core.holdings.store import StoreFailure
+
+    if isinstance(error, StoreFailure) and error.message.startswith("Cannot connect"):
+        hint = tr(
+            "Check the connection in the Browser panel (PostgreSQL, right-click > Edit "
+            "Connection…) and its login in the Authentication Manager, then try again."
+        )
+        return describe(type(error)(error.message, hint=hint))
+    return describe(error)

@@ -26,6 +26,7 @@ from typing import Dict, List, Optional
 from qgis.core import QgsDataSourceUri, QgsProviderRegistry
 
 from ..core.errors import ConfigurationError
+from ..core.holdings.target import PostgisTarget
 from ..core.redact import register_secret
 from ..i18n import tr
 from .auth import has_entry, ready_manager
@@ -181,6 +182,31 @@ def conninfo(name: str) -> str:
         ("connect_timeout", str(CONNECT_TIMEOUT_S)),
     ]
     return "PG:" + " ".join(f"{key}={_quoted(value)}" for key, value in parts if value)
+
+
+@dataclass(frozen=True, repr=False)
+class SavedConnectionTarget(PostgisTarget):
+    """The core's PostGIS target, made from a saved connection: its ``label`` (in every
+    message and log line) names the connection as the user knows it, not the conninfo."""
+
+    connection: str = ""
+
+    @property
+    def label(self) -> str:
+        return tr('PostgreSQL connection "{name}" (schema {schema})').format(
+            name=self.connection, schema=self.schema
+        )
+
+    def __repr__(self) -> str:  # never the conninfo: it holds the password
+        return f"SavedConnectionTarget({self.connection!r}, schema={self.schema!r})"
+
+
+def holding_target(name: str, schema: str) -> SavedConnectionTarget:
+    """What ``update_holding`` and ``holding_status`` take for a holding in ``schema``
+    through the saved connection ``name`` (main thread: may read the Authentication
+    Manager). Holds the password in memory: never store it."""
+    info = conninfo(name)
+    return SavedConnectionTarget(info[3:], schema, connection=name)
 
 
 def connection_uri(name: str) -> QgsDataSourceUri:

@@ -199,7 +199,10 @@ class UpdateHoldingAlgorithm(OSDownloadsAlgorithm):
                     "Use lower case letters, digits and _ (at most 63), not starting with a digit."
                 ),
             )
+        from ..integration.postgres_connections import SavedConnectionTarget
+
         where = tr("schema {schema} in {connection}").format(
             schema=schema, connection=self._connection
         )
-        return self._conninfo, {"schema": schema, "downloads": self._downloads}, where
+        target = SavedConnectionTarget(self._conninfo[3:], schema, connection=self._connection)
+        return target, {"downloads": self._downloads}, where

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 from ..sources.updates import UpdateCheck
 from .inventory import STATE_CURRENT, STATE_PENDING, STATE_UNCHECKED, LocalDownload
@@ -106,7 +106,7 @@ class PostgisHome:
     package_id: str
     connection: str
     schema: str
-    into: str = field(default="", repr=False)
+    into: Any = field(default="", repr=False)  # a conninfo or the core's HoldingTarget
     problem: str = ""
 
 
@@ -176,12 +176,17 @@ def list_holdings(
 
 
 def list_postgis_holdings(
-    homes: Iterable[PostgisHome], *, client: Any = None
+    homes: Iterable[PostgisHome],
+    *,
+    client: Any = None,
+    words: Optional[Callable[[BaseException], str]] = None,
 ) -> List[LocalHolding]:
     """The remembered PostGIS holdings, each read from its database (with ``client``: what
-    it still lacks). One that cannot be read is listed with why (``problem``); a schema
-    that holds no holding yet (its first update never finished) is left out."""
+    it still lacks). One that cannot be read is listed with why (``problem``, worded by
+    ``words``, default ``errors.describe``); a schema that holds no holding yet (its
+    first update never finished) is left out."""
     from ..errors import describe
+    from ..holdings.errors import NotAHoldingError
     from ..holdings.status import holding_status  # on demand: the holdings code is big
 
     found: List[LocalHolding] = []
@@ -199,8 +204,10 @@ def list_postgis_holdings(
         if not row.problem:
             try:
                 status = holding_status(home.into, client, schema=home.schema)
+            except NotAHoldingError:
+                continue  # chosen, but its first update never finished
             except Exception as err:  # noqa: BLE001 - a database not read is listed, with why
-                row.problem = describe(err)
+                row.problem = (words or describe)(err)
             else:
                 if status.info is None:
                     continue

@@ -16,7 +16,7 @@ from os_downloads.integration.holding_homes import HoldingHome, remember_home
 from os_downloads.ui.packages_tab import ID_ROLE
 
 TOPO = "0040163512"
-ABP = "0040163520"
+NGD = "0040163546"
 NEEDS_CORE = pytest.mark.skipif(
     importlib.util.find_spec("os_downloads.core.holdings.target") is None,
     reason="needs core PostGIS holding",
@@ -121,16 +121,17 @@ def test_my_downloads_lists_a_postgis_holding_and_loads_it(
     save_connection("OSD trust", username="osd_test", **server_parts(postgres_cluster, database))
     with OSDownloadsClient(replica.api_url, auth=ApiKeyAuth(replica.api_key)) as client:
         result = update_holding(
-            client, ABP, conninfo("OSD trust"), schema="abp", downloads=tmp_path / "versions"
+            client, NGD, conninfo("OSD trust"), schema="ngd", downloads=tmp_path / "versions"
         )
     latest = result.held[-1]
-    truth = holdings_truth(ABP, latest)
-    remember_home(ABP, HoldingHome.postgis("OSD trust", "abp"))
+    truth = holdings_truth(NGD, latest)
+    remember_home(NGD, HoldingHome.postgis("OSD trust", "ngd"))
     tab = dock.my_downloads_tab
     dock.tabs.setCurrentWidget(tab)
     wait_until(lambda: _postgis_rows(tab), 30, "the PostGIS holding listed")
     row = _postgis_rows(tab)[0]
-    assert row.text(2) == latest and row.text(3) == "PostGIS: schema abp in OSD trust"
+    assert row.text(0) == "NGD Exeter buildings, land, roads and addresses (COU)"
+    assert row.text(2) == latest and row.text(3) == "PostGIS: schema ngd in OSD trust"
     assert row.text(1) == "not checked for updates"
     tab.tree.setCurrentItem(row)
     assert tab.load_button.isEnabled() and tab.update_button.isEnabled()
@@ -140,10 +141,16 @@ def test_my_downloads_lists_a_postgis_holding_and_loads_it(
     tab.load_selected()
     wait_until(lambda: reports, 30, "the PostGIS holding's layers loaded")
     layers = {layer.name(): layer for layer in reports[0].layers}
-    assert layers["blpu"].featureCount() == len(truth.records["blpu"])
-    assert layers["blpu"].isSpatial() and layers["blpu"].crs().authid() == "EPSG:27700"
-    assert layers["lpi"].featureCount() == len(truth.records["lpi"])
-    assert not layers["lpi"].isSpatial()  # a table without geometry loads as a table
+    assert set(layers) == set(truth.features)
+    for feature_type, features in truth.features.items():
+        layer = layers[feature_type]
+        assert layer.providerType() == "postgres" and layer.isSpatial()
+        assert layer.featureCount() == len(features), feature_type
+        assert layer.crs().authid() == "EPSG:27700"
+
+    tab.load_selected()  # again: no second group
+    wait_until(lambda: len(reports) == 2, 30, "the second load")
+    assert reports[1].already_loaded
 
 
 def _postgis_rows(tab):
@@ -172,8 +179,13 @@ def test_a_refused_connection_and_a_wrong_password_are_said_in_plain_words(
     for text in (wrong, closed_text):
         assert not ended[0].ok and "Unexpected error" not in text and "Traceback" not in text
         assert "not the password" not in text
-    assert "password" in wrong.lower() or "authentication" in wrong.lower()
-    assert "refused" in closed_text.lower() or "could not connect" in closed_text.lower()
+    assert wrong.startswith('Cannot connect to PostgreSQL connection "OSD wrong"')
+    assert "password authentication failed" in wrong
+    assert closed_text.startswith('Cannot connect to PostgreSQL connection "OSD closed"')
+    assert "Connection refused" in closed_text
+    for text in (wrong, closed_text):  # QGIS's way out, not the command line's
+        assert "Edit Connection" in text and "Authentication Manager" in text
+        assert "command line" not in text
 
 
 def test_the_chooser_offers_a_geopackage_or_a_saved_connection_and_remembers_no_password(
@@ -208,7 +220,7 @@ def test_the_chooser_offers_a_geopackage_or_a_saved_connection_and_remembers_no_
 
 
 def test_my_downloads_lists_a_postgis_holding_whose_connection_is_gone(dock, plugin_settings):
-    remember_home(ABP, HoldingHome.postgis("Connection removed since", "abp"))
+    remember_home(NGD, HoldingHome.postgis("Connection removed since", "ngd"))
     tab = dock.my_downloads_tab
     dock.tabs.setCurrentWidget(tab)
     wait_until(lambda: _postgis_rows(tab), 30, "the PostGIS holding listed")

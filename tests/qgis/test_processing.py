@@ -271,19 +271,18 @@ def test_update_holding_into_postgis_through_a_saved_connection(
 
     database = postgis_database.rsplit("/", 1)[-1]
     save_connection("OSD trust", username="osd_test", **server_parts(postgres_cluster, database))
-    parameters = {
-        "PACKAGE": "0040163520",
-        "CONNECTION": "OSD trust",
-        "SCHEMA": "abp",
-        "AUTHCFG": stored_key,
-    }
-    first = run("os_downloads:updateholding", parameters)
-    assert first["WHERE"] == "schema abp in OSD trust" and first["APPLIED"] >= 2
-    truth = holdings_truth("0040163520", first["VERSIONS"].split(", ")[-1])
+    parameters = {"PACKAGE": "0040163512", "CONNECTION": "OSD trust", "AUTHCFG": stored_key}
+    first = run("os_downloads:updateholding", parameters)  # schema: named after the package
+    assert first["WHERE"] == "schema exeter_topography_cou in OSD trust"
+    assert first["VERSIONS"] == "6401101, 6401102, 6401103, 6401104"
+    truth = holdings_truth("0040163512", "6401104")
     with psycopg2.connect(postgres_cluster.dsn(database)) as conn, conn.cursor() as cursor:
-        for table in ("blpu", "lpi", "street"):
-            cursor.execute(f"SELECT count(*) FROM abp.{table}")
-            assert cursor.fetchone()[0] == len(truth.records[table]), table
+        for feature_class, table in (
+            ("TopographicArea", "topographic_area"),
+            ("CartographicText", "cartographic_text"),
+        ):
+            cursor.execute(f"SELECT count(*) FROM exeter_topography_cou.{table}")
+            assert cursor.fetchone()[0] == len(truth.features[feature_class]), table
     assert run("os_downloads:updateholding", parameters)["APPLIED"] == 0
 
 
