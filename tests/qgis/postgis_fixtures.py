@@ -54,17 +54,17 @@ def save_connection(qgis_app) -> Callable[..., str]:
 
     def save(name: str, **parts: str) -> str:
         uri = QgsDataSourceUri()
-        uri.setConnection(
-            parts.get("host", ""),
-            parts.get("port", ""),
+        login = (
             parts.get("database", ""),
             parts.get("username", ""),
             parts.get("password", ""),
             QgsDataSourceUri.SslMode.SslDisable,
             parts.get("authcfg", ""),
         )
-        if parts.get("service"):
-            uri.setService(parts["service"])
+        if parts.get("service"):  # the service file gives host, port and the rest
+            uri.setConnection(parts["service"], *login)
+        else:
+            uri.setConnection(parts.get("host", ""), parts.get("port", ""), *login)
         configuration = {
             "saveUsername": bool(parts.get("username")),
             "savePassword": bool(parts.get("password")),

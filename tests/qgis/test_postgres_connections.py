@@ -92,3 +92,27 @@ def test_a_connection_that_does_not_exist_or_lost_its_entry_is_worded(
     with pytest.raises(ConfigurationError) as lost:
         pg.conninfo("OSD lost")
     assert "zzzzzzz, which is not in this QGIS's Authentication Manager" in describe(lost.value)
+
+
+def test_a_connection_through_a_service_file_keeps_the_service_in_its_layers(
+    save_connection, postgres_cluster, postgis_database, tmp_path, monkeypatch
+) -> None:
+    database = postgis_database.rsplit("/", 1)[-1]
+    services = tmp_path / "pg_service.conf"
+    services.write_text(
+        f"[osd_team]\nhost=127.0.0.1\nport={postgres_cluster.port}\n"
+        f"dbname={database}\nuser=osd_test\n"
+    )
+    monkeypatch.setenv("PGSERVICEFILE", str(services))
+    save_connection("OSD service", service="osd_team")
+    saved = pg.saved_connection("OSD service")
+    assert saved.service == "osd_team" and saved.label == "OSD service (service osd_team)"
+    info = pg.conninfo("OSD service")
+    assert "service=osd_team" in info and "password" not in info
+    with _connect(info) as conn, conn.cursor() as cursor:
+        cursor.execute("CREATE TABLE public.demo (fid serial PRIMARY KEY, name text)")
+        cursor.execute("INSERT INTO public.demo (name) VALUES ('one')")
+    uri = pg.layer_uri("OSD service", "public", "demo", geometry=None)
+    assert "service='osd_team'" in uri and "password" not in uri and "host" not in uri
+    layer = QgsVectorLayer(uri, "demo", "postgres")
+    assert layer.isValid() and layer.featureCount() == 1
