@@ -41,18 +41,20 @@ NAMES = {"MMTOPO": "MasterMap", "ABP": "AddressBase Premium", "OSNGD": "OS NGD"}
 
 def _child(argv: Sequence[str]) -> int:
     """Apply ``--version`` folders in order to ``--holding``; print seconds and peak RSS."""
-    from ..core.holdings.holding import AppliedVersion, Holding, HoldingInfo
+    from ..core.holdings.holding import AppliedVersion, HoldingInfo
+    from ..core.holdings.target import open_holding, parse_target
     from ..core.holdings.update import apply_version
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--child", action="store_true")
-    parser.add_argument("--holding", type=Path, required=True)
+    parser.add_argument("--holding", required=True)  # PATH.gpkg or postgresql://… (PostGIS)
+    parser.add_argument("--schema", default="")
     parser.add_argument("--product", required=True)
     parser.add_argument("--version", action="append", nargs=3, metavar=("ID", "SUPPLY", "DIR"))
     args = parser.parse_args(argv)
     info = HoldingInfo("bench", "bench", args.product, args.product, KINDS[args.product], "", "")
     timings = []
-    with Holding.open(args.holding, create=True) as holding:
+    with open_holding(parse_target(args.holding, args.schema), create=True) as holding:
         for version_id, supply, folder in args.version:
             files = sorted(p for p in Path(folder).iterdir() if p.is_file())
             started = time.perf_counter()

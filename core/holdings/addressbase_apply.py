@@ -25,19 +25,30 @@ Counts (``changes``) compare each key's record before the version with after it.
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..errors import Cancelled
-from . import gpkg
-from .addressbase import DATA_TYPES, RECORD_TYPES, FileHeader, RecordType, csv_files, read_records
-from .addressbase_table import TILE_COLUMN, RecordTable, row_text
+from .addressbase import (
+    DATA_TYPES,
+    RECORD_TYPES,
+    CsvFile,
+    FileHeader,
+    RecordType,
+    csv_files,
+    line_of,
+    read_batches,
+    read_records,
+)
+from .addressbase_table import TILE_COLUMN, RecordTable, same_record
 from .errors import BadSupplyError, UnsupportedSupplyError
+from .store import DuplicateKey, HoldingStore, quote
 
 Changes = Dict[str, Dict[str, int]]
 BATCH = 5000
+FULL_BATCH = 250  # records a full build reads at a time (small: they stay in the CPU's cache)
 # A geographic (5 km tile) chunk: ``NC4040.csv`` or ``..._ST1075.csv``.
 _TILE_NAME = re.compile(r"(?:^|_)([A-Z]{2}\d{4})\.csv$", re.IGNORECASE)
 
@@ -49,6 +60,9 @@ def tile_of(name: str) -> Optional[str]:
 
 
 CHANGE_TYPES = ("I", "U", "D")
+# ``UPDATE ... FROM`` where the store has it (SQLite 3.33, 2020; PostgreSQL); older SQLite
+# (some QGIS 3.22 installs) updates row by row from Python.
+UPDATE_FROM = True
 
 
 class AddressBaseApplier:
@@ -56,8 +70,8 @@ class AddressBaseApplier:
 
     kind = "addressbase"
 
-    def __init__(self, conn: Any, description: str = "") -> None:
-        self.conn = conn
+    def __init__(self, store: HoldingStore, description: str = "") -> None:
+        self.store = store
         self.description = description
         self.tables: Dict[str, RecordTable] = {}
         self.changes: Changes = {}
@@ -65,14 +79,14 @@ class AddressBaseApplier:
         self.tiled = False  # a tile supply: rows remember their tile; a tile replaces a tile
         self._seen: Dict[str, RecordTable] = {}  # per table: keys a change file touched
         for kind in DATA_TYPES:
-            if gpkg.table_exists(conn, kind.table):
+            if store.table_exists(kind.table):
                 self._table(kind)
 
     def _table(self, kind: RecordType) -> RecordTable:
         table = self.tables.get(kind.code)
         if table is None:
             table = self.tables[kind.code] = RecordTable(
-                self.conn, kind, self.description, defer_index=self.full_build
+                self.store, kind, self.description, defer_index=self.full_build
             )
             if self.tiled:
                 table.ensure_tile_column()
@@ -119,22 +133,22 @@ class AddressBaseApplier:
             if progress is not None:
                 progress(index, len(sources), source.name)
             headers: List[FileHeader] = []
-            records = read_records(source, headers)
             if full:
-                self._apply_full(records, headers, source.name, cancel, tile)
+                self._apply_full(source, headers, cancel, tile)
             else:
                 if tile:
                     self._replace_tile(tile)
+                records = read_records(source, headers)
                 self._apply_change(records, headers, source.name, cancel, tile)
         self._count_changes()
         for table in self.tables.values():
             if table.spatial_pending:
-                gpkg.build_spatial_index(self.conn, table.name, points=table.kind.point)
+                self.store.build_spatial_index(table.name, points=table.kind.point)
                 table.spatial_pending = False
             if table.index_pending:
                 try:
                     table.create_index()
-                except sqlite3.IntegrityError:
+                except DuplicateKey:
                     raise BadSupplyError(
                         f"A {table.kind.label} record's key "
                         f"({', '.join(k.upper() for k in table.kind.key)}) repeats in the "
@@ -147,63 +161,63 @@ class AddressBaseApplier:
     # --- full files ---------------------------------------------------------------------
 
     def _apply_full(
-        self, records: Any, headers: List[FileHeader], name: str, cancel: Any, tile: Any = None
+        self, source: CsvFile, headers: List[FileHeader], cancel: Any, tile: Any = None
     ) -> None:
-        batches: Dict[str, List[List[Any]]] = {}
-        waiting = 0
-        checked = False
-        # Per record type: its table and its batch (the loop runs once per record).
-        targets: Dict[str, Any] = {}
-        for kind, fields, line in records:
-            if not checked:
-                self._expect(headers, "F", name)
-                checked = True
-            target = targets.get(kind.code)
-            if target is None:
-                table = self._table(kind)
-                rows = batches.setdefault(kind.code, [])
-                plain = not table.geometry and not table.tiled  # the fields are the row
-                load = None if plain else table.load_row
-                target = targets[kind.code] = (bool(kind.key), load, rows.append)
-            keyed, load_row, add = target
-            if keyed and fields[1] != "I" and fields[1].strip().upper() != "I":
-                raise BadSupplyError(
-                    f"{name}: line {line}: change type {fields[1]!r} in a full "
-                    "supply (only I is expected)."
-                )
-            add(fields if load_row is None else load_row(fields, tile))
-            waiting += 1
-            if waiting >= BATCH:
-                self._flush_full(batches, name)
-                for rows in batches.values():
-                    rows.clear()
-                waiting = 0
+        """A full file's records stored as read, a batch of each record type at a time."""
+        name = source.name
+        # Per table: rows read, not yet stored. A table stores ``load_rows`` rows a
+        # statement; the rest wait for the next batch (few rows in memory: the fields
+        # are still in the CPU's cache when they are stored).
+        pending: Dict[str, List[List[str]]] = {}
+        read = 0
+        for batch in read_batches(source, headers, size=FULL_BATCH):
+            self._expect(headers, "F", name)
+            for code, rows in batch.items():
+                table = self._table(RECORD_TYPES[code])
+                if table.kind.key:
+                    self._check_inserts(source, rows)
+                self.changes[table.name]["inserted"] += len(rows)  # every row or an error
+                read += len(rows)
+                waiting = pending.get(code)
+                if waiting:
+                    rows = waiting + rows
+                ready = len(rows) - len(rows) % table.load_rows
+                if ready:
+                    table.load(rows[:ready], tile)
+                pending[code] = rows[ready:]
+            if read >= BATCH:
+                read = 0
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("Cancelled; the holding was left as it was.")
         self._expect(headers, "F", name)
-        self._flush_full(batches, name)
+        for code, rows in pending.items():
+            self.tables[code].load(rows, tile)
 
-    def _flush_full(self, batches: Dict[str, List[List[Any]]], name: str) -> None:
-        for code, rows in batches.items():
-            if not rows:
-                continue
-            table = self.tables[code]
-            try:
-                self.conn.executemany(table.load_sql, rows)
-                self.changes[table.name]["inserted"] += len(rows)  # every row or an error
-            except sqlite3.IntegrityError:
-                raise BadSupplyError(
-                    f"{name}: a {table.kind.label} record's key "
-                    f"({', '.join(k.upper() for k in table.kind.key)}) repeats in the full "
-                    "supply, which OS's data never does: the file is damaged."
-                ) from None
+    @staticmethod
+    def _check_inserts(source: CsvFile, rows: List[List[str]]) -> None:
+        """A full supply's records are all inserts (I); else name the first line that is not."""
+        changes = set(map(itemgetter(1), rows))
+        if changes == {"I"} or all(c.strip().upper() == "I" for c in changes):
+            return
+        keyed = {kind.code for kind in DATA_TYPES if kind.key}
+
+        def not_insert(fields: List[str]) -> bool:
+            return (
+                len(fields) > 1 and fields[0].strip() in keyed and fields[1].strip().upper() != "I"
+            )
+
+        line, fields = line_of(source, not_insert)
+        raise BadSupplyError(
+            f"{source.name}: line {line}: change type {fields[1]!r} in a full "
+            "supply (only I is expected)."
+        )
 
     # --- change-only files --------------------------------------------------------------
 
     def _apply_change(
         self, records: Any, headers: List[FileHeader], name: str, cancel: Any, tile: Any = None
     ) -> None:
-        q = gpkg.quote
+        store = self.store
         staged: Dict[str, str] = {}
         batches: Dict[str, List[List[Any]]] = {}
         metadata: List[List[Any]] = []
@@ -237,129 +251,151 @@ class AddressBaseApplier:
         self._flush_stage(batches, staged)
         for code, stage in staged.items():
             self._apply_stage(self.tables[code], stage)
-            self.conn.execute(f"DROP TABLE temp.{q(stage)}")
+            self.store.execute(f"DROP TABLE {store.temp_ref(stage)}")
         if metadata:
             table = self._table(RECORD_TYPES["29"])
-            self.conn.execute(f"DELETE FROM {q(table.name)}")
-            self.conn.executemany(table.insert_sql, metadata)
+            self.store.execute(f"DELETE FROM {self.store.ref(table.name)}")
+            self.store.executemany(table.insert_sql, metadata)
             self.changes[table.name]["updated"] += len(metadata)
 
     def _stage_table(self, table: RecordTable) -> str:
-        q = gpkg.quote
+        q, store = quote, self.store
         stage = f"stage_{table.name}"
-        self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(stage)}")
-        self.conn.execute(
+        self.store.execute(f"DROP TABLE IF EXISTS {store.temp_ref(stage)}")
+        self.store.execute(
             f"CREATE TEMP TABLE {q(stage)} AS SELECT {table.column_list}, 0 AS _line "
-            f"FROM main.{q(table.name)} WHERE 0"
+            f"FROM {store.ref(table.name)} WHERE 1 = 0"
         )
         return stage
 
     def _flush_stage(self, batches: Dict[str, List[List[Any]]], staged: Dict[str, str]) -> None:
         for code, rows in batches.items():
             marks = ", ".join("?" for _ in rows[0])
-            self.conn.executemany(
-                f"INSERT INTO temp.{gpkg.quote(staged[code])} VALUES ({marks})", rows
+            self.store.executemany(
+                f"INSERT INTO {self.store.temp_ref(staged[code])} VALUES ({marks})", rows
             )
 
     def _apply_stage(self, table: RecordTable, stage: str) -> None:
-        q = gpkg.quote
+        q, store = quote, self.store
         key = ", ".join(q(k) for k in table.kind.key)
         final = stage  # each key once (the common case): the staged records are final
-        repeats = self.conn.execute(
-            f"SELECT 1 FROM temp.{q(stage)} GROUP BY {key} HAVING count(*) > 1 LIMIT 1"
+        repeats = self.store.execute(
+            f"SELECT 1 FROM {store.temp_ref(stage)} GROUP BY {key} HAVING count(*) > 1 LIMIT 1"
         ).fetchone()
         if repeats:
             final = f"final_{table.name}"
-            self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(final)}")
-            self.conn.execute(
+            self.store.execute(f"DROP TABLE IF EXISTS {store.temp_ref(final)}")
+            self.store.execute(
                 f"CREATE TEMP TABLE {q(final)} AS SELECT * FROM (SELECT *, row_number() OVER "
                 f"(PARTITION BY {key} ORDER BY pro_order DESC, _line DESC) AS _rank "
-                f"FROM temp.{q(stage)}) WHERE _rank = 1"
+                f"FROM {store.temp_ref(stage)}) AS ranked WHERE _rank = 1"
             )
-        match = " AND ".join(f"h.{q(k)} IS f.{q(k)}" for k in table.kind.key)
+        match = " AND ".join(f"h.{q(k)} {store.null_safe_equal} f.{q(k)}" for k in table.kind.key)
         # What each key was before this *version* (a key may change in several of its
         # files): the counts compare the holding before and after the whole version.
         seen = self._seen_table(table)
-        keys = ", ".join(f"f.{q(k)}" for k in table.kind.key)
-        self.conn.execute(
-            f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {keys}, h.fid IS NOT NULL, "
-            f"CASE WHEN h.fid IS NULL THEN NULL ELSE {row_text(table, 'h')} END "
-            f"FROM temp.{q(final)} f LEFT JOIN main.{q(table.name)} h ON {match}"
+        before = ", ".join(
+            f"{'f' if c in table.kind.key else 'h'}.{q(c)}" for c in table.kind.columns
         )
-        self.conn.execute(
-            f"DELETE FROM main.{q(table.name)} WHERE ({key}) IN "
-            f"(SELECT {key} FROM temp.{q(final)} WHERE change_type = 'D')"
+        self.store.execute(
+            store.insert_or_ignore(
+                store.temp_ref(seen),
+                f"SELECT CASE WHEN h.fid IS NULL THEN 0 ELSE 1 END, {before} "
+                f"FROM {store.temp_ref(final)} f LEFT JOIN {store.ref(table.name)} h ON {match}",
+            )
+        )
+        self.store.execute(
+            f"DELETE FROM {store.ref(table.name)} WHERE ({key}) IN "
+            f"(SELECT {key} FROM {store.temp_ref(final)} WHERE change_type = 'D')"
         )
         # Held keys are updated in place (their fid, and so a loaded layer's feature
         # ids, stay); new keys are inserted. (No UPSERT: it would override the
         # R-tree triggers' INSERT OR REPLACE.)
+        held = (
+            f"FROM {store.temp_ref(final)} f JOIN {store.ref(table.name)} h ON {match} "
+            "WHERE f.change_type != 'D'"
+        )
+        if UPDATE_FROM and store.update_from:  # in one statement, no row through Python
+            table.updated_fids.extend(r[0] for r in self.store.execute(f"SELECT h.fid {held}"))
+            sets = ", ".join(f"{q(n)} = f.{q(n)}" for n in table.update_names)
+            self.store.execute(
+                f"UPDATE {store.ref(table.name)} AS h SET {sets} FROM {store.temp_ref(final)} AS f "
+                f"WHERE {match} AND f.change_type != 'D'"
+            )
+        else:
+            updated = ", ".join(f"f.{q(n)}" for n in table.update_names)
+            held_rows = self.store.execute(f"SELECT {updated}, h.fid {held}").fetchall()
+            self.store.executemany(table.update_sql, held_rows)
+            table.updated_fids.extend(row[-1] for row in held_rows)
         columns = ", ".join(f"f.{q(n)}" for n in table.names)
-        updated = ", ".join(f"f.{q(n)}" for n in table.update_names)
-        held_rows = self.conn.execute(
-            f"SELECT {updated}, h.fid FROM temp.{q(final)} f JOIN main.{q(table.name)} h "
-            f"ON {match} WHERE f.change_type != 'D' ORDER BY f.pro_order"
-        ).fetchall()
-        self.conn.executemany(table.update_sql, held_rows)
-        table.updated_fids.extend(row[-1] for row in held_rows)
-        self.conn.execute(
-            f"INSERT INTO main.{q(table.name)} ({table.column_list}) SELECT {columns} "
-            f"FROM temp.{q(final)} f WHERE f.change_type != 'D' AND NOT EXISTS "
-            f"(SELECT 1 FROM main.{q(table.name)} h WHERE {match}) ORDER BY f.pro_order"
+        self.store.execute(
+            f"INSERT INTO {store.ref(table.name)} ({table.column_list}) SELECT {columns} "
+            f"FROM {store.temp_ref(final)} f WHERE f.change_type != 'D' AND NOT EXISTS "
+            f"(SELECT 1 FROM {store.ref(table.name)} h WHERE {match}) ORDER BY f.pro_order"
         )
         if final != stage:
-            self.conn.execute(f"DROP TABLE temp.{q(final)}")
+            self.store.execute(f"DROP TABLE {store.temp_ref(final)}")
 
     def _seen_table(self, table: RecordTable) -> str:
-        """The temporary table of the keys this version touched, with their state before."""
-        q = gpkg.quote
-        key = ", ".join(q(k) for k in table.kind.key)
+        """The temporary table of the keys this version touched, with their record before
+        (``was_held``: 0 for a key the holding did not have)."""
+        q, store = quote, self.store
         seen = f"seen_{table.name}"
         if seen not in self._seen:
-            self.conn.execute(f"DROP TABLE IF EXISTS temp.{q(seen)}")
-            self.conn.execute(
-                f"CREATE TEMP TABLE {q(seen)} AS SELECT {key}, 0 AS was_held, "
-                f"'' AS was_row FROM main.{q(table.name)} WHERE 0"
+            columns = ", ".join(q(c) for c in table.kind.columns)
+            self.store.execute(f"DROP TABLE IF EXISTS {store.temp_ref(seen)}")
+            self.store.execute(
+                f"CREATE TEMP TABLE {q(seen)} AS SELECT 0 AS was_held, {columns} "
+                f"FROM {store.ref(table.name)} WHERE 1 = 0"
             )
-            self.conn.execute(f"CREATE UNIQUE INDEX temp.{q(seen + '_key')} ON {q(seen)} ({key})")
+            store.create_unique_index(seen, table.kind.key, "_key", temp=True)
             self._seen[seen] = table
         return seen
 
     def _replace_tile(self, tile: str) -> None:
         """A tile's change chunk holds every record of the tile: drop what it held."""
-        q = gpkg.quote
+        q, store = quote, self.store
         for table in self.tables.values():
             if not table.kind.key or not table.tiled:
                 continue
-            key = ", ".join(q(k) for k in table.kind.key)
             seen = self._seen_table(table)
-            self.conn.execute(
-                f"INSERT OR IGNORE INTO temp.{q(seen)} SELECT {key}, 1, {row_text(table, 'h')} "
-                f"FROM main.{q(table.name)} h WHERE {TILE_COLUMN} = ?",
+            columns = ", ".join(q(c) for c in table.kind.columns)
+            self.store.execute(
+                store.insert_or_ignore(
+                    store.temp_ref(seen),
+                    f"SELECT 1, {columns} FROM {store.ref(table.name)} WHERE {TILE_COLUMN} = ?",
+                ),
                 (tile,),
             )
-            self.conn.execute(f"DELETE FROM main.{q(table.name)} WHERE {TILE_COLUMN} = ?", (tile,))
+            self.store.execute(
+                f"DELETE FROM {store.ref(table.name)} WHERE {TILE_COLUMN} = ?", (tile,)
+            )
 
     def _count_changes(self) -> None:
         """inserted / updated / deleted per table: each key's record before the version
-        against now. A record supplied again unchanged (a tile re-supplied, a U that
-        changes nothing) and a key inserted then deleted within the version count as
-        ignored."""
-        q = gpkg.quote
+        against now, counted in SQL. A record supplied again unchanged (a tile
+        re-supplied, a U that changes nothing) and a key inserted then deleted within
+        the version count as ignored."""
+        q, store = quote, self.store
         for seen, table in self._seen.items():
-            match = " AND ".join(f"h.{q(k)} IS s.{q(k)}" for k in table.kind.key)
-            now = f"(SELECT {row_text(table, 'h')} FROM main.{q(table.name)} h WHERE {match})"
+            match = " AND ".join(
+                f"h.{q(k)} {store.null_safe_equal} s.{q(k)}" for k in table.kind.key
+            )
+            same = same_record(table, "h", "s") or "1 = 1"
+            held, gone = "s.was_held = 1", "h.fid IS NULL"
+            deleted, updated, inserted, touched = self.store.execute(
+                f"SELECT coalesce(sum(CASE WHEN {held} AND {gone} THEN 1 ELSE 0 END), 0), "
+                f"coalesce(sum(CASE WHEN {held} AND NOT {gone} AND NOT ({same}) THEN 1 ELSE 0 "
+                f"END), 0), coalesce(sum(CASE WHEN NOT {held} AND NOT {gone} THEN 1 ELSE 0 END), "
+                "0), count(*) "
+                f"FROM {store.temp_ref(seen)} s LEFT JOIN {store.ref(table.name)} h ON {match}"
+            ).fetchone()
             tally = self.changes[table.name]
-            for was_held, was_row, is_row in self.conn.execute(
-                f"SELECT was_held, was_row, {now} FROM temp.{q(seen)} s"
-            ):
-                if was_held and is_row is None:
-                    what = "deleted"
-                elif was_held:
-                    what = "updated" if was_row != is_row else "ignored"
-                else:
-                    what = "inserted" if is_row is not None else "ignored"
-                tally[what] += 1
-            self.conn.execute(f"DROP TABLE temp.{q(seen)}")
+            tally["deleted"] += deleted
+            tally["updated"] += updated
+            tally["inserted"] += inserted
+            tally["ignored"] += touched - deleted - updated - inserted
+            self.store.execute(f"DROP TABLE {store.temp_ref(seen)}")
         self._seen = {}
 
     # --- checks -------------------------------------------------------------------------

@@ -6,11 +6,12 @@ from its X/Y), its unique key index, and the SQL the applier binds rows to.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from itertools import repeat
+from operator import itemgetter
+from typing import Any, Iterable, List, Optional
 
-from . import gpkg
 from .addressbase import RecordType
-from .gpkg import Column
+from .store import Column, HoldingStore, quote
 
 TILE_COLUMN = "tile"
 
@@ -20,17 +21,16 @@ class RecordTable:
     (deferred on a full build) and the SQL to insert and update its rows."""
 
     def __init__(
-        self, conn: Any, kind: RecordType, description: str, *, defer_index: bool = False
+        self, store: HoldingStore, kind: RecordType, description: str, *, defer_index: bool = False
     ) -> None:
-        self.conn = conn
+        self.store = store
         self.index_pending = False
         self.spatial_pending = False
         self.kind = kind
         self.name = kind.table
         self.types = [kind.column_type(c) for c in kind.columns]
-        if not gpkg.table_exists(conn, self.name):
-            gpkg.create_table(
-                conn,
+        if not store.table_exists(self.name):
+            store.create_table(
                 self.name,
                 [Column(c, t) for c, t in zip(kind.columns, self.types)],
                 geometry="POINT" if kind.point else None,
@@ -44,59 +44,69 @@ class RecordTable:
                 self.create_index()
         self.geometry = bool(kind.point)
         self._setup()
-        row = conn.execute(f"SELECT max(fid) FROM {gpkg.quote(self.name)}").fetchone()
-        self.fid_before = int(row[0] or 0)
+        self.fid_before = store.max_fid(self.name)
         self.updated_fids: List[int] = []
 
     def ensure_tile_column(self) -> None:
         """Tile supplies: each row remembers the 5 km tile it came in (``tile``)."""
         if not self.tiled:
-            gpkg.add_column(self.conn, self.name, Column(TILE_COLUMN, "TEXT"))
+            self.store.add_column(self.name, Column(TILE_COLUMN, "TEXT"))
             self._setup()
 
     def _setup(self) -> None:
-        q = gpkg.quote
+        q = quote
         kind = self.kind
-        self.tiled = TILE_COLUMN in gpkg.table_columns(self.conn, self.name)
+        self.tiled = TILE_COLUMN in self.store.table_columns(self.name)
         names = (["geom"] if self.geometry else []) + list(kind.columns)
         names += [TILE_COLUMN] if self.tiled else []
         self.column_list = ", ".join(q(n) for n in names)
         marks = ", ".join("?" for _ in names)
-        self.insert_sql = f"INSERT INTO {q(self.name)} ({self.column_list}) VALUES ({marks})"
+        ref = self.store.ref(self.name)
+        self.insert_sql = f"INSERT INTO {ref} ({self.column_list}) VALUES ({marks})"
         # The key is what matched the row, so it is not set again (its index untouched).
         self.update_names = [n for n in names if n not in kind.key]
         sets = ", ".join(f"{q(n)} = ?" for n in self.update_names)
-        self.update_sql = f"UPDATE {q(self.name)} SET {sets} WHERE fid = ?"
-        # A full build binds the fields as read: SQLite makes "" NULL (no list per row).
-        loads = ["?"] * self.geometry + ["NULLIF(?, '')"] * len(kind.columns)
-        loads += ["?"] if self.tiled else []
-        self.load_sql = (
-            f"INSERT INTO {q(self.name)} ({self.column_list}) VALUES ({', '.join(loads)})"
-        )
+        self.update_sql = f"UPDATE {ref} SET {sets} WHERE fid = ?"
+        # A full build stores the fields as read ("" is NULL: ``copy_rows``), the tile
+        # and the point after them (see ``load``).
+        self.load_names = list(kind.columns) + [TILE_COLUMN] * self.tiled
+        self.load_names += ["geom"] * self.geometry
+        self.load_rows = self.store.rows_per_copy(len(self.load_names))
         self.names = names
         if kind.point:
             self._x = kind.columns.index(kind.point[0])
             self._y = kind.columns.index(kind.point[1])
 
     def create_index(self) -> None:
-        q = gpkg.quote
-        self.conn.execute(
-            f"CREATE UNIQUE INDEX {q(self.name + '_key')} ON {q(self.name)} "
-            f"({', '.join(q(k) for k in self.kind.key)})"
-        )
+        """The key's unique index (``DuplicateKey`` when the rows repeat a key)."""
+        self.store.create_unique_index(self.name, self.kind.key, "_key")
         self.index_pending = False
 
-    def load_row(self, fields: List[str], tile: Optional[str] = None) -> List[Any]:
-        """A full build's row for ``load_sql``: the fields themselves where it can."""
+    def load(self, rows: List[List[str]], tile: Optional[str] = None) -> None:
+        """A full build's rows (the fields as read) stored, with the tile and the point
+        after each row's fields (``store.copy_rows``: many rows a statement, or COPY)."""
+        extra: List[Iterable[Any]] = []
         if self.tiled:
-            fields.append(tile)  # type: ignore[arg-type]
-        if not self.geometry:
-            return fields
+            extra.append(repeat(tile))
+        if self.geometry:
+            extra.append(self._points(rows))
+        if extra:
+            rows = list(map(list.__add__, rows, map(list, zip(*extra))))
+        self.store.copy_rows(self.name, self.load_names, rows)
+
+    def _points(self, rows: List[List[str]]) -> List[Optional[bytes]]:
         try:
-            point = gpkg.point_blob(float(fields[self._x]), float(fields[self._y]))
+            xs = list(map(float, map(itemgetter(self._x), rows)))
+            ys = list(map(float, map(itemgetter(self._y), rows)))
+        except ValueError:  # a record without coordinates: no point
+            return [self._point(fields) for fields in rows]
+        return self.store.points(xs, ys)
+
+    def _point(self, fields: List[str]) -> Any:
+        try:
+            return self.store.point(float(fields[self._x]), float(fields[self._y]))
         except ValueError:
-            point = None
-        return [point, *fields]
+            return None
 
     def row(self, fields: List[str], tile: Optional[str] = None) -> List[Any]:
         # Empty fields are NULL; numbers are left to the columns' SQLite type affinity
@@ -107,14 +117,13 @@ class RecordTable:
             values.append(tile)
         if not self.geometry:
             return values
-        try:
-            point = gpkg.geometry_blob(("Point", (float(fields[self._x]), float(fields[self._y]))))
-        except ValueError:
-            point = None
-        return [point] + values
+        return [self._point(fields)] + values
 
 
-def row_text(table: RecordTable, alias: str) -> str:
-    """SQL for a record's values as one text (to tell a changed record from a resupplied
-    one); the geometry follows from the coordinates, the tile is not the record's."""
-    return " || ',' || ".join(f"quote({alias}.{gpkg.quote(c)})" for c in table.kind.columns)
+def same_record(table: RecordTable, a: str, b: str) -> str:
+    """SQL: rows ``a`` and ``b`` hold the same record (to tell a changed record from one
+    supplied again), column by column; the geometry follows from the coordinates, the
+    tile is not the record's, the key matched already."""
+    same = table.store.null_safe_equal
+    columns = [c for c in table.kind.columns if c not in table.kind.key]
+    return " AND ".join(f"{a}.{quote(c)} {same} {b}.{quote(c)}" for c in columns)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -20,6 +21,9 @@ from .errors import NotAHoldingError
 from .store import Column, DuplicateKey, Geometry, HoldingStore, StoreFailure, quote
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+# Values one statement may bind: SQLITE_MAX_VARIABLE_NUMBER before SQLite 3.32 (QGIS 3.22's
+# Pythons have 3.31 and later); a bulk load puts as many rows as fit in one INSERT.
+MAX_PARAMETERS = 999
 
 
 def _failure(err: sqlite3.Error) -> StoreFailure:
@@ -40,6 +44,7 @@ class GpkgStore(HoldingStore):
         self.path = Path(path)
         self.label = str(self.path)
         self.conn = conn if conn is not None else gpkg.connect(self.path)
+        self.update_from = sqlite3.sqlite_version_info >= (3, 33, 0)
 
     # --- SQL ------------------------------------------------------------------------
 
@@ -56,11 +61,24 @@ class GpkgStore(HoldingStore):
             raise _failure(err) from None
 
     def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """``rows_per_copy`` rows an INSERT: SQLite's cost per statement (and
+        AUTOINCREMENT's bookkeeping) paid once for them; the values flattened in C."""
         if not rows:
             return
-        names = ", ".join(quote(c) for c in columns)
-        marks = ", ".join("NULLIF(?, '')" for _ in columns)
-        self.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
+        width = len(columns)
+        per = self.rows_per_copy(width)
+        into = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
+        one = "(" + ", ".join(["NULLIF(?, '')"] * width) + ")"
+        flat = chain.from_iterable(rows)
+        statements, rest = divmod(len(rows), per)
+        if statements:
+            many = into + ", ".join([one] * per)
+            self.executemany(many, (list(islice(flat, per * width)) for _ in range(statements)))
+        if rest:
+            self.executemany(into + one, (list(islice(flat, width)) for _ in range(rest)))
+
+    def rows_per_copy(self, width: int) -> int:
+        return max(1, MAX_PARAMETERS // max(width, 1))
 
     # --- transactions -----------------------------------------------------------------
 
@@ -142,9 +160,12 @@ class GpkgStore(HoldingStore):
     def table_columns(self, table: str) -> Tuple[str, ...]:
         return gpkg.table_columns(self.conn, table)
 
-    def create_unique_index(self, table: str, columns: Sequence[str], suffix: str) -> None:
+    def create_unique_index(
+        self, table: str, columns: Sequence[str], suffix: str, *, temp: bool = False
+    ) -> None:
+        index = ("temp." if temp else "") + quote(table + suffix)
         self.execute(
-            f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(table + suffix)} ON {quote(table)} "
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {quote(table)} "
             f"({', '.join(quote(c) for c in columns)})"
         )
 
@@ -191,6 +212,9 @@ class GpkgStore(HoldingStore):
 
     def point(self, x: float, y: float) -> bytes:
         return gpkg.point_blob(x, y)
+
+    def points(self, xs: Sequence[float], ys: Sequence[float]) -> List[bytes]:
+        return gpkg.point_blobs(xs, ys)
 
     def from_wkb(self, wkb: bytes, envelope: Tuple[float, float, float, float]) -> bytes:
         return gpkg.wkb_blob(wkb, envelope)

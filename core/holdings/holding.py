@@ -140,6 +140,7 @@ class Holding:
         try:
             if fresh:
                 with store.transaction():
+                    store.lock("")  # two first updates at once: one makes the tables
                     holding._create_metadata_tables()
         except BaseException:
             store.close()

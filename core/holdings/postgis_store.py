@@ -10,8 +10,8 @@ Transactions: each version in ONE PostgreSQL transaction, so other users see
 the previous state until it commits (MVCC). A rebuild over existing tables
 builds the new ones under temporary names (``<table>__osd_new``) and swaps them
 in (drop old, rename new) at the end of the same transaction, so nobody sees a
-mix. A second updater of the same holding waits on an advisory lock (``lock``:
-``pg_try_advisory_xact_lock`` in a bounded loop that watches the cancel event).
+mix. A second updater of the same holding waits on an advisory lock
+(``postgis_lock``).
 Geometry is EWKB with SRID 27700, as hex text (``COPY`` and parameters alike).
 Errors of the server become ``StoreFailure`` / ``DuplicateKey`` / ``BadSupplyError``
 with words for people (``_failure``); the password is never in them.
@@ -21,27 +21,26 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import io
 import struct
 import threading
-import time
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
-from ..errors import Cancelled, ConfigurationError
+from ..errors import ConfigurationError
 from ..redact import get_logger
 from .errors import NotAHoldingError
 from .gpkg_blobs import SRS_ID, iso_wkb
 from .postgis_errors import failure, words
+from .postgis_lock import advisory_key, wait_for_lock
 from .store import Column, Geometry, HoldingStore, StoreFailure, quote
 
 log = get_logger(__name__)
 
 ASIDE = "__osd_new"  # a rebuild's new tables, until they are swapped in
 METADATA_TABLES = ("os_holding", "os_holding_versions")
-LOCK_PATIENCE = 900.0  # seconds a second updater waits for the first
 LOCK_TIMEOUT = "60s"  # a statement waits at most this for a table lock (a reader's)
 APPLICATION_NAME = "os-downloads holding"
+COPY_ROWS = 5000  # rows a bulk load sends in one COPY
 _TYPES = {
     "TEXT": "text",
     "INTEGER": "bigint",
@@ -100,7 +99,6 @@ class PostgisStore(HoldingStore):
     """A holding's tables in one schema (see the module docstring)."""
 
     null_safe_equal = "IS NOT DISTINCT FROM"
-    quote_value = "quote_nullable"
 
     def __init__(self, conn: Any, schema: str, label: str) -> None:
         self.conn = conn
@@ -142,6 +140,9 @@ class PostgisStore(HoldingStore):
         with self._translated(), self.conn.cursor() as cursor:
             cursor.copy_expert(f"COPY {self.ref(table)} ({names}) FROM STDIN", text)
 
+    def rows_per_copy(self, width: int) -> int:
+        return COPY_ROWS
+
     def ref(self, table: str) -> str:
         return f"{quote(self.schema)}.{quote(self._physical(table))}"
 
@@ -178,43 +179,7 @@ class PostgisStore(HoldingStore):
             yield self
 
     def lock(self, key: str, cancel: Optional[threading.Event] = None) -> None:
-        digest = hashlib.sha256(f"os-downloads holding {self.schema} {key}".encode()).digest()
-        number = int.from_bytes(digest[:8], "big", signed=True)
-        deadline = time.monotonic() + LOCK_PATIENCE
-        told = False
-        while not self.execute("SELECT pg_try_advisory_xact_lock(?)", (number,)).fetchone()[0]:
-            holder = self._lock_holder(number)
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("Cancelled while waiting for another update of the holding.")
-            if time.monotonic() > deadline:
-                raise StoreFailure(
-                    f"another update of {self.label} has been running for over "
-                    f"{LOCK_PATIENCE / 60:.0f} minutes ({holder})",
-                    hint="Wait for it to finish, or stop it, then run the update again.",
-                )
-            if not told:
-                log.info("holding %s: waiting for another update (%s)", self.label, holder)
-                told = True
-            if cancel is not None:
-                cancel.wait(0.25)
-            else:
-                time.sleep(0.25)
-
-    def _lock_holder(self, number: int) -> str:
-        unsigned = number & 0xFFFFFFFFFFFFFFFF
-        row = self.execute(
-            "SELECT a.application_name, a.usename, a.client_addr, a.pid, a.xact_start "
-            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = ? "
-            "AND l.objid::bigint = ? LIMIT 1",
-            (unsigned >> 32, unsigned & 0xFFFFFFFF),
-        ).fetchone()
-        if not row:
-            return "held by another session"
-        name, user, address, pid, since = row
-        where = f" from {address}" if address else ""
-        started = f", since {since:%Y-%m-%d %H:%M:%S}" if since else ""
-        return f"{name or 'a program'} of user {user}{where}, server process {pid}{started}"
+        wait_for_lock(self, advisory_key(self.schema, key), cancel)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -274,10 +239,13 @@ class PostgisStore(HoldingStore):
         )
         return tuple(r[0] for r in rows)
 
-    def create_unique_index(self, table: str, columns: Sequence[str], suffix: str) -> None:
-        index = quote(self._physical(table) + suffix)
+    def create_unique_index(
+        self, table: str, columns: Sequence[str], suffix: str, *, temp: bool = False
+    ) -> None:
+        index = quote((table if temp else self._physical(table)) + suffix)
         self.execute(
-            f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {self.ref(table)} "
+            f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON "
+            f"{self.temp_ref(table) if temp else self.ref(table)} "
             f"({', '.join(quote(c) for c in columns)})"
         )
 
@@ -388,7 +356,9 @@ def open_postgis_store(conninfo: str, schema: str, label: str, *, create: bool) 
                     f"{label}: the database has no schema {schema}.",
                     hint="Run holding update first.",
                 )
-            store.execute(f"CREATE SCHEMA {quote(schema)}")
+            with store.transaction():
+                store.lock("")  # two first updates at once: one makes the schema
+                store.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
         fresh = not store.table_exists("os_holding_versions")
         if fresh and not store.table_exists("os_holding") and store.other_tables():
             raise NotAHoldingError(

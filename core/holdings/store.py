@@ -60,8 +60,8 @@ class HoldingStore(ABC):
     label: str = ""
     #: null-safe equality: ``a IS b`` (SQLite), ``a IS NOT DISTINCT FROM b`` (PostgreSQL)
     null_safe_equal: str = "IS"
-    #: the SQL function quoting a value as a literal, NULL as ``NULL``
-    quote_value: str = "quote"
+    #: the dialect has ``UPDATE ... FROM`` (SQLite 3.33+, PostgreSQL)
+    update_from: bool = True
 
     # --- SQL ------------------------------------------------------------------------
 
@@ -75,8 +75,13 @@ class HoldingStore(ABC):
 
     @abstractmethod
     def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Bulk-insert ``rows`` into ``table`` (executemany / ``COPY ... FROM STDIN``);
-        an empty text is stored as NULL."""
+        """Bulk-insert ``rows`` into ``table`` (many rows an INSERT / ``COPY ... FROM
+        STDIN``); an empty text is stored as NULL."""
+
+    @abstractmethod
+    def rows_per_copy(self, width: int) -> int:
+        """How many rows of ``width`` values ``copy_rows`` best gets at once (a bulk load
+        keeps the rest for the next call)."""
 
     def ref(self, table: str) -> str:
         """The quoted reference to a holding table (data or metadata)."""
@@ -145,9 +150,11 @@ class HoldingStore(ABC):
         """The table's column names, in order (``fid`` and ``geom`` included)."""
 
     @abstractmethod
-    def create_unique_index(self, table: str, columns: Sequence[str], suffix: str) -> None:
-        """A unique index named ``<table><suffix>``, if missing; ``DuplicateKey`` when the
-        rows already repeat a key."""
+    def create_unique_index(
+        self, table: str, columns: Sequence[str], suffix: str, *, temp: bool = False
+    ) -> None:
+        """A unique index named ``<table><suffix>``, if missing, on a holding table (or a
+        ``temp`` one); ``DuplicateKey`` when the rows already repeat a key."""
 
     @abstractmethod
     def build_spatial_index(
@@ -192,6 +199,10 @@ class HoldingStore(ABC):
     @abstractmethod
     def point(self, x: float, y: float) -> Any:
         """``geometry(("Point", (x, y)))``, for loads that make one per row."""
+
+    def points(self, xs: Sequence[float], ys: Sequence[float]) -> List[Any]:
+        """``point`` for many points at once."""
+        return list(map(self.point, xs, ys))
 
     @abstractmethod
     def from_wkb(self, wkb: bytes, envelope: Tuple[float, float, float, float]) -> Any:

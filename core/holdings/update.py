@@ -384,7 +384,7 @@ def _applier(kind: str, store: Any, info: HoldingInfo) -> Any:
     if kind == KIND_ADDRESSBASE:
         from .addressbase_apply import AddressBaseApplier
 
-        return AddressBaseApplier(getattr(store, "conn", store), description)  # TEMP: port
+        return AddressBaseApplier(store, description)
     if kind == KIND_NGD:
         from .ngd_apply import NgdApplier
 

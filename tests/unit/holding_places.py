@@ -60,6 +60,8 @@ class HoldingPlace:
             for r in self.query(
                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                 "WHERE n.nspname = %s AND c.relkind = 'r' AND c.relname NOT LIKE 'os\\_holding%%' "
+                "AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+                "WHERE d.objid = c.oid AND d.deptype = 'e') "
                 "ORDER BY 1",
                 (self.schema or "public",),
             )

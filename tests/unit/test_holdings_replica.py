@@ -27,7 +27,6 @@ from os_downloads.core.holdings.mastermap import FEATURE_CLASSES, MULTI_SEPARATO
 from os_downloads.core.holdings.topography import table_name
 from os_downloads.replica.data.holdings_truth import holdings_truth, publish_next_update
 
-ABP_PENDING = "AddressBase Premium into PostGIS: ported once s3-abp-speed is merged"  # TEMP
 PYTHONPATH = Path(__file__).resolve().parents[2] / ".build" / "pythonpath"
 TOPO = "0040163512"
 TOPO_VERSIONS = ("6401101", "6401102", "6401103", "6401104")
@@ -209,8 +208,6 @@ def test_mastermap_full_then_each_cou_gives_the_truth(replica, holding_place) ->
 
 
 def test_abp_full_then_each_cou_gives_the_truth(replica, holding_place) -> None:
-    if holding_place.kind == "postgis":
-        pytest.skip(ABP_PENDING)
     holding = holding_place
     for number, version in enumerate(ABP_VERSIONS):
         report = update(replica, ABP, holding, "--to", version)
@@ -249,8 +246,6 @@ def test_a_whole_update_in_one_run_then_again_changes_nothing(replica, holding_p
 
 
 def test_a_wrong_md5_cou_leaves_the_holding_untouched(replica, holding_place) -> None:
-    if holding_place.kind == "postgis":
-        pytest.skip(ABP_PENDING)
     holding = holding_place
     update(replica, ABP, holding, "--to", ABP_VERSIONS[1])
     before = holding.snapshot()
@@ -439,8 +434,6 @@ def test_abp_tile_supply_change_chunks_replace_whole_tiles(replica, tmp_path: Pa
 
 
 def test_rebuild_starts_again_from_the_newest_full_supply(replica, holding_place) -> None:
-    if holding_place.kind == "postgis":
-        pytest.skip(ABP_PENDING)
     holding = holding_place
     update(replica, ABP, holding, "--to", ABP_VERSIONS[1])
     report = update(replica, ABP, holding, "--rebuild")
