@@ -16,6 +16,7 @@ from os_downloads.integration.holding_homes import HoldingHome, remember_home
 from os_downloads.ui.packages_tab import ID_ROLE
 
 TOPO = "0040163512"
+ABP = "0040163520"
 NGD = "0040163546"
 NEEDS_CORE = pytest.mark.skipif(
     importlib.util.find_spec("os_downloads.core.holdings.target") is None,
@@ -123,13 +124,17 @@ def test_my_downloads_lists_a_postgis_holding_and_loads_it(
         result = update_holding(
             client, NGD, conninfo("OSD trust"), schema="ngd", downloads=tmp_path / "versions"
         )
+        addresses = update_holding(
+            client, ABP, conninfo("OSD trust"), schema="abp", downloads=tmp_path / "versions"
+        )
     latest = result.held[-1]
     truth = holdings_truth(NGD, latest)
     remember_home(NGD, HoldingHome.postgis("OSD trust", "ngd"))
+    remember_home(ABP, HoldingHome.postgis("OSD trust", "abp"))
     tab = dock.my_downloads_tab
     dock.tabs.setCurrentWidget(tab)
-    wait_until(lambda: _postgis_rows(tab), 30, "the PostGIS holding listed")
-    row = _postgis_rows(tab)[0]
+    wait_until(lambda: len(_postgis_rows(tab)) == 2, 30, "the PostGIS holdings listed")
+    row = next(r for r in _postgis_rows(tab) if "schema ngd" in r.text(3))
     assert row.text(0) == "NGD Exeter buildings, land, roads and addresses (COU)"
     assert row.text(2) == latest and row.text(3) == "PostGIS: schema ngd in OSD trust"
     assert row.text(1) == "not checked for updates"
@@ -151,6 +156,16 @@ def test_my_downloads_lists_a_postgis_holding_and_loads_it(
     tab.load_selected()  # again: no second group
     wait_until(lambda: len(reports) == 2, 30, "the second load")
     assert reports[1].already_loaded
+
+    # AddressBase Premium: BLPU points, and tables without geometry loaded as tables.
+    abp = holdings_truth(ABP, addresses.held[-1])
+    tab.tree.setCurrentItem(next(r for r in _postgis_rows(tab) if "schema abp" in r.text(3)))
+    tab.load_selected()
+    wait_until(lambda: len(reports) == 3, 30, "the AddressBase Premium layers loaded")
+    layers = {layer.name(): layer for layer in reports[2].layers}
+    assert layers["blpu"].isSpatial() and layers["blpu"].crs().authid() == "EPSG:27700"
+    assert layers["blpu"].featureCount() == len(abp.records["blpu"])
+    assert not layers["lpi"].isSpatial() and layers["lpi"].featureCount() == len(abp.records["lpi"])
 
 
 def _postgis_rows(tab):
