@@ -111,7 +111,11 @@ class HoldingService(QObject):
                 )
             # The layers to load, planned here off the main thread (used unless the
             # holding's layers are in the project already: then they are reloaded).
-            planned.append(plan_holding_layers(home, into=into, connection=connection))
+            # The update is done: a failure here only means nothing is loaded now.
+            try:
+                planned.append(plan_holding_layers(home, into=into, connection=connection))
+            except Exception as err:  # noqa: BLE001 - logged; the holding is up to date
+                log.warning("The holding's layers were not loaded: %s", describe(err))
             return result
 
         def done(task: tasks.JobTask) -> None:
