@@ -7,7 +7,8 @@ never a host's password (that stays in the Authentication Manager, a service
 file or pgpass, wherever the connection finds it).
 
 - ``os_downloads/holdings/<package>``: the GeoPackage's path;
-- ``os_downloads/holdings_postgis/<package>/connection`` and ``.../schema``.
+- ``os_downloads/holdings_postgis/<package>/connection``, ``.../schema`` and
+  ``.../name`` (the package's name, shown while the database cannot be reached).
 
 Remembering one home for a package forgets the other.
 """
@@ -15,7 +16,7 @@ Remembering one home for a package forgets the other.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -36,14 +37,15 @@ class HoldingHome:
     path: str = ""
     connection: str = ""  # the saved QGIS PostgreSQL connection's name
     schema: str = ""
+    package_name: str = field(default="", compare=False)  # for lists when the database is away
 
     @classmethod
     def geopackage(cls, path: str) -> HoldingHome:
         return cls(path=str(path))
 
     @classmethod
-    def postgis(cls, connection: str, schema: str) -> HoldingHome:
-        return cls(connection=connection, schema=schema)
+    def postgis(cls, connection: str, schema: str, package_name: str = "") -> HoldingHome:
+        return cls(connection=connection, schema=schema, package_name=package_name)
 
     @property
     def is_postgis(self) -> bool:
@@ -79,7 +81,11 @@ def remembered_home(package_id: str) -> Optional[HoldingHome]:
     key = POSTGIS_KEY.format(package=package_id)
     connection = str(settings.value(f"{key}/connection", "") or "")
     if connection:
-        return HoldingHome.postgis(connection, str(settings.value(f"{key}/schema", "") or ""))
+        return HoldingHome.postgis(
+            connection,
+            str(settings.value(f"{key}/schema", "") or ""),
+            str(settings.value(f"{key}/name", "") or ""),
+        )
     path = remembered_path(package_id)
     return HoldingHome.geopackage(path) if path else None
 
@@ -92,6 +98,7 @@ def remember_home(package_id: str, home: HoldingHome) -> None:
         settings.remove(SETTINGS_KEY.format(package=package_id))
         settings.setValue(f"{postgis}/connection", home.connection)
         settings.setValue(f"{postgis}/schema", home.schema)
+        settings.setValue(f"{postgis}/name", home.package_name)
     else:
         settings.remove(postgis)
         settings.setValue(SETTINGS_KEY.format(package=package_id), str(home.path))

@@ -294,7 +294,7 @@ def postgis_home(package_id: str, home: HoldingHome, *, may_ask: bool = False) -
     """What ``list_postgis_holdings`` needs for one remembered home (main thread)."""
     from .postgres_connections import holding_target, saved_connection
 
-    listed = PostgisHome(package_id, home.connection, home.schema)
+    listed = PostgisHome(package_id, home.connection, home.schema, home.package_name)
     try:
         saved = saved_connection(home.connection)
         if saved.authcfg and not may_ask and not is_unlocked():

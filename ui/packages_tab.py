@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Dict, List, Optional, Sequence
 
 from qgis.PyQt.QtCore import Qt, pyqtSignal
@@ -404,6 +405,9 @@ class PackagesTab(QWidget):
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.home() is None:
             return None
         home = dialog.home()
+        package = self.packages.get(package_id)
+        if home.is_postgis and package is not None:
+            home = replace(home, package_name=package.name)
         remember_home(package_id, home)
         self._show_home(package_id)
         return home

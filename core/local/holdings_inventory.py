@@ -106,6 +106,7 @@ class PostgisHome:
     package_id: str
     connection: str
     schema: str
+    package_name: str = ""  # as remembered: the title while the database cannot be read
     into: Any = field(default="", repr=False)  # a conninfo or the core's HoldingTarget
     problem: str = ""
 
@@ -194,7 +195,7 @@ def list_postgis_holdings(
         row = LocalHolding(
             Path(),
             home.package_id,
-            "",
+            home.package_name,
             "",
             kind="PostGIS holding",
             connection=home.connection,

@@ -204,14 +204,16 @@ def test_a_refused_connection_and_a_wrong_password_are_said_in_plain_words(
 
 
 def test_the_chooser_offers_a_geopackage_or_a_saved_connection_and_remembers_no_password(
-    dock, team_connection, plugin_settings
+    dock, team_connection, plugin_settings, monkeypatch
 ) -> None:
     from qgis.core import QgsSettings
+    from qgis.PyQt.QtWidgets import QDialog
 
+    from os_downloads.core.api.models import DataPackage
     from os_downloads.integration.holding_homes import remembered_home
 
     tab = dock.packages_tab
-    tab.packages = {}
+    tab.packages = {TOPO: DataPackage(TOPO, "Exeter Topography (COU)", "", "", "MMTOPO", "")}
     dialog = tab.home_dialog(TOPO)
     assert dialog.geopackage_choice.isChecked() and dialog.path_edit.text().endswith(".gpkg")
     labels = [dialog.connection_combo.itemText(i) for i in range(dialog.connection_combo.count())]
@@ -223,8 +225,13 @@ def test_the_chooser_offers_a_geopackage_or_a_saved_connection_and_remembers_no_
     assert dialog.home() is None
     dialog.schema_edit.setText("team_topo")
     assert dialog.home() == HoldingHome.postgis("OSD team", "team_topo")
-    remember_home(TOPO, dialog.home())
+    monkeypatch.setattr(dialog, "exec", lambda: QDialog.DialogCode.Accepted)  # "Keep it here"
+    monkeypatch.setattr(tab, "home_dialog", lambda package_id: dialog)
+    assert tab.ask_home(TOPO) == HoldingHome.postgis("OSD team", "team_topo")
     assert remembered_home(TOPO) == HoldingHome.postgis("OSD team", "team_topo")
+    assert remembered_home(TOPO).package_name == "Exeter Topography (COU)"
+    assert tab.holding_where.text() == "Kept in PostGIS: schema team_topo in OSD team"
+    monkeypatch.undo()
     settings = QgsSettings()
     stored = "\n".join(f"{k}={settings.value(k)}" for k in settings.allKeys())
     assert team_connection.password not in stored
@@ -235,12 +242,12 @@ def test_the_chooser_offers_a_geopackage_or_a_saved_connection_and_remembers_no_
 
 
 def test_my_downloads_lists_a_postgis_holding_whose_connection_is_gone(dock, plugin_settings):
-    remember_home(NGD, HoldingHome.postgis("Connection removed since", "ngd"))
+    remember_home(NGD, HoldingHome.postgis("Connection removed since", "ngd", "NGD Exeter"))
     tab = dock.my_downloads_tab
     dock.tabs.setCurrentWidget(tab)
     wait_until(lambda: _postgis_rows(tab), 30, "the PostGIS holding listed")
     row = _postgis_rows(tab)[0]
-    assert row.text(1) == "database not reachable"
+    assert row.text(0) == "NGD Exeter" and row.text(1) == "database not reachable"
     assert 'no saved PostgreSQL connection called "Connection removed since"' in row.toolTip(1)
     tab.tree.setCurrentItem(row)
     assert not tab.delete_button.isEnabled() and not tab.folder_button.isEnabled()
