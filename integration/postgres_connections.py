@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from qgis.core import QgsDataSourceUri, QgsProviderRegistry
 
@@ -130,13 +130,28 @@ def _quoted(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _credentials(name: str, uri: QgsDataSourceUri) -> tuple:
-    """(user, password) for the core's connection: the Authentication Manager's entry when
-    the connection names one (unlocked first: QGIS may ask for its master password), else
-    what the connection saved (a password may also come from pgpass or a service file)."""
+_ITEM = re.compile(r"\s*([A-Za-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|\S*)\s*$")
+
+
+def _item_word(item: str) -> Optional[Tuple[str, str]]:
+    """ "password='a \\'b'" -> ("password", "a 'b"): one libpq word the manager gave."""
+    found = _ITEM.match(str(item))
+    if not found:
+        return None
+    value = found.group(2)
+    if value.startswith("'") and value.endswith("'") and len(value) > 1:
+        value = re.sub(r"\\(.)", r"\1", value[1:-1])
+    return found.group(1), value
+
+
+def _login(name: str, uri: QgsDataSourceUri) -> List[Tuple[str, str]]:
+    """The login words for the core's connection: from the Authentication Manager when the
+    connection names an entry (unlocked first: QGIS may ask for its master password) --
+    user and password for a Basic entry, the certificate files for a PKI one -- else what
+    the connection saved (a password may also come from pgpass or a service file)."""
     authcfg = uri.authConfigId()
     if not authcfg:
-        return uri.username(), uri.password()
+        return [("user", uri.username()), ("password", uri.password())]
     if not has_entry(authcfg):
         raise ConfigurationError(
             tr(
@@ -147,18 +162,20 @@ def _credentials(name: str, uri: QgsDataSourceUri) -> tuple:
         )
     manager = ready_manager(tr("database password"))
     ok, items = manager.updateDataSourceUriItems([], authcfg, PROVIDER)
-    expanded = QgsDataSourceUri(" ".join(str(i) for i in items) if ok else "")
-    if not ok or not expanded.username():
+    words = [w for w in (_item_word(i) for i in (items if ok else [])) if w and w[1]]
+    if not words:
         raise ConfigurationError(
             tr(
-                'The password of the PostgreSQL connection "{name}" could not be read from '
+                'The login of the PostgreSQL connection "{name}" could not be read from '
                 "the Authentication Manager."
             ).format(name=name),
-            hint=tr("Check its entry {authcfg} (a Basic user name and password).").format(
-                authcfg=authcfg
-            ),
+            hint=tr(
+                "Check its entry {authcfg} (for example a Basic user name and password)."
+            ).format(authcfg=authcfg),
         )
-    return expanded.username(), expanded.password()
+    if not any(key == "user" for key, _ in words):
+        words.insert(0, ("user", uri.username()))
+    return words
 
 
 def conninfo(name: str) -> str:
@@ -169,16 +186,18 @@ def conninfo(name: str) -> str:
     if name not in found:
         saved_connection(name)  # raises the worded error
     uri = _uri_of(found[name])
-    user, password = _credentials(name, uri)
-    register_secret(password)
+    login = _login(name, uri)
+    for key, value in login:
+        if key == "password":
+            register_secret(value)
+    given = {key for key, _ in login}
     parts = [
         ("host", uri.host()),
         ("port", uri.port()),
         ("dbname", uri.database()),
         ("service", uri.service()),
-        ("user", user),
-        ("password", password),
-        ("sslmode", _ssl_word(uri)),
+        *login,
+        ("sslmode", "" if "sslmode" in given else _ssl_word(uri)),
         ("connect_timeout", str(CONNECT_TIMEOUT_S)),
     ]
     return "PG:" + " ".join(f"{key}={_quoted(value)}" for key, value in parts if value)
