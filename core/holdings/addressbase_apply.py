@@ -219,7 +219,8 @@ class AddressBaseApplier:
     ) -> None:
         store = self.store
         staged: Dict[str, str] = {}
-        batches: Dict[str, List[List[Any]]] = {}
+        # Per record type: the records waiting to be staged, and their lines.
+        batches: Dict[str, Tuple[List[List[str]], List[int]]] = {}
         metadata: List[List[Any]] = []
         waiting = 0
         for record in records:
@@ -236,19 +237,20 @@ class AddressBaseApplier:
                     "is not I, U or D."
                 )
             record.fields[1] = change
-            if record.type.code not in staged:
-                staged[record.type.code] = self._stage_table(table)
-            batches.setdefault(record.type.code, []).append(
-                table.row(record.fields, tile) + [record.line]
-            )
+            code = record.type.code
+            if code not in staged:
+                staged[code] = self._stage_table(table)
+            rows, lines = batches.setdefault(code, ([], []))
+            rows.append(record.fields)
+            lines.append(record.line)
             waiting += 1
             if waiting >= BATCH:
-                self._flush_stage(batches, staged)
+                self._flush_stage(batches, staged, tile)
                 batches, waiting = {}, 1
                 if cancel is not None and cancel.is_set():
                     raise Cancelled("Cancelled; the holding was left as it was.")
         self._expect(headers, "C", name)
-        self._flush_stage(batches, staged)
+        self._flush_stage(batches, staged, tile)
         for code, stage in staged.items():
             self._apply_stage(self.tables[code], stage)
             self.store.execute(f"DROP TABLE {store.temp_ref(stage)}")
@@ -268,12 +270,14 @@ class AddressBaseApplier:
         )
         return stage
 
-    def _flush_stage(self, batches: Dict[str, List[List[Any]]], staged: Dict[str, str]) -> None:
-        for code, rows in batches.items():
-            marks = ", ".join("?" for _ in rows[0])
-            self.store.executemany(
-                f"INSERT INTO {self.store.temp_ref(staged[code])} VALUES ({marks})", rows
-            )
+    def _flush_stage(
+        self,
+        batches: Dict[str, Tuple[List[List[str]], List[int]]],
+        staged: Dict[str, str],
+        tile: Optional[str],
+    ) -> None:
+        for code, (rows, lines) in batches.items():
+            self.tables[code].load(rows, tile, stage=staged[code], lines=lines)
 
     def _apply_stage(self, table: RecordTable, stage: str) -> None:
         q, store = quote, self.store

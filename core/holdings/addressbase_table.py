@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from itertools import repeat
 from operator import itemgetter
-from typing import Any, Iterable, List, Optional
+from typing import Any, Iterable, List, Optional, Sequence
 
 from .addressbase import RecordType
 from .store import Column, HoldingStore, quote
@@ -82,17 +82,28 @@ class RecordTable:
         self.store.create_unique_index(self.name, self.kind.key, "_key")
         self.index_pending = False
 
-    def load(self, rows: List[List[str]], tile: Optional[str] = None) -> None:
-        """A full build's rows (the fields as read) stored, with the tile and the point
+    def load(
+        self,
+        rows: List[List[str]],
+        tile: Optional[str] = None,
+        *,
+        stage: str = "",
+        lines: Sequence[int] = (),
+    ) -> None:
+        """Rows (the fields as read) stored in the table, or in the temporary ``stage``
+        table of a change file with their ``lines``: the tile, the point and the line
         after each row's fields (``store.copy_rows``: many rows a statement, or COPY)."""
         extra: List[Iterable[Any]] = []
         if self.tiled:
             extra.append(repeat(tile))
         if self.geometry:
             extra.append(self._points(rows))
+        if stage:
+            extra.append(lines)
         if extra:
             rows = list(map(list.__add__, rows, map(list, zip(*extra))))
-        self.store.copy_rows(self.name, self.load_names, rows)
+        names = self.load_names + (["_line"] if stage else [])
+        self.store.copy_rows(stage or self.name, names, rows, temp=bool(stage))
 
     def _points(self, rows: List[List[str]]) -> List[Optional[bytes]]:
         try:

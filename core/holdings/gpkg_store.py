@@ -60,14 +60,22 @@ class GpkgStore(HoldingStore):
         except (sqlite3.OperationalError, sqlite3.IntegrityError) as err:
             raise _failure(err) from None
 
-    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    def copy_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        temp: bool = False,
+    ) -> None:
         """``rows_per_copy`` rows an INSERT: SQLite's cost per statement (and
         AUTOINCREMENT's bookkeeping) paid once for them; the values flattened in C."""
         if not rows:
             return
         width = len(columns)
         per = self.rows_per_copy(width)
-        into = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) VALUES "
+        target = self.temp_ref(table) if temp else quote(table)
+        into = f"INSERT INTO {target} ({', '.join(quote(c) for c in columns)}) VALUES "
         one = "(" + ", ".join(["NULLIF(?, '')"] * width) + ")"
         flat = chain.from_iterable(rows)
         statements, rest = divmod(len(rows), per)

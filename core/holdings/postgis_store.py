@@ -130,7 +130,14 @@ class PostgisStore(HoldingStore):
         with self._translated(), self.conn.cursor() as cursor:
             self._psycopg2.extras.execute_batch(cursor, pg_sql(sql), rows, page_size=500)
 
-    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    def copy_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        temp: bool = False,
+    ) -> None:
         if not rows:
             return
         text = io.StringIO()
@@ -138,7 +145,8 @@ class PostgisStore(HoldingStore):
         text.seek(0)
         names = ", ".join(quote(c) for c in columns)
         with self._translated(), self.conn.cursor() as cursor:
-            cursor.copy_expert(f"COPY {self.ref(table)} ({names}) FROM STDIN", text)
+            target = self.temp_ref(table) if temp else self.ref(table)
+            cursor.copy_expert(f"COPY {target} ({names}) FROM STDIN", text)
 
     def rows_per_copy(self, width: int) -> int:
         return COPY_ROWS

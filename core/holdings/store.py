@@ -74,9 +74,16 @@ class HoldingStore(ABC):
         """Run one statement for many rows (batched)."""
 
     @abstractmethod
-    def copy_rows(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        """Bulk-insert ``rows`` into ``table`` (many rows an INSERT / ``COPY ... FROM
-        STDIN``); an empty text is stored as NULL."""
+    def copy_rows(
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        temp: bool = False,
+    ) -> None:
+        """Bulk-insert ``rows`` into ``table`` (a ``temp`` one: of this connection), many
+        rows an INSERT / ``COPY ... FROM STDIN``; an empty text is stored as NULL."""
 
     @abstractmethod
     def rows_per_copy(self, width: int) -> int:

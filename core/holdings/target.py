@@ -65,7 +65,7 @@ def conninfo_words(conninfo: str) -> List[Tuple[str, str]]:
         found = _WORD.match(text, at)
         if not found or found.end() == at:
             raise ConfigurationError(
-                f"PG:{safe_conninfo(text)}: not libpq connection words (key=value ...).",
+                "PG:…: not libpq connection words (key=value ...).",
                 hint="Write PG:service=NAME, or PG:dbname=DB host=HOST user=USER.",
             )
         value = found.group(2)

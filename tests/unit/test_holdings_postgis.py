@@ -338,3 +338,99 @@ def test_sync_keeps_a_postgis_holding_current(replica, postgis_database, tmp_pat
     )
     assert refused.returncode != 0 and "~/.pgpass" in refused.stderr
     assert ":pw@" not in refused.stderr
+
+
+def test_a_service_name_and_libpq_words_name_the_database(
+    replica, postgres_cluster, postgis_database, tmp_path
+) -> None:
+    database = postgis_database.rsplit("/", 1)[1]
+    services = tmp_path / "pg_service.conf"
+    services.write_text(
+        f"[osdtest]\nhost=127.0.0.1\nport={postgres_cluster.port}\ndbname={database}\n"
+        "user=osd_test\n",
+        encoding="utf-8",
+    )
+    env = dict(cli_env(replica), PGSERVICEFILE=str(services))
+    downloads = ["--downloads", str(tmp_path / "d")]
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "os_downloads", "holding", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            stdin=subprocess.DEVNULL,
+        )
+
+    first = run(
+        "update", TOPO, "--into", "PG:service=osdtest", "--to", TOPO_VERSIONS[0], *downloads
+    )
+    assert first.returncode == 0, first.stderr
+    words = f"PG:dbname={database} host=127.0.0.1 port={postgres_cluster.port} user=osd_test"
+    second = run("update", TOPO, "--into", words, "--json", *downloads)
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["versions"] == list(TOPO_VERSIONS)
+    status = run("status", "PG:service=osdtest", "--offline")
+    assert "Holding:  PG:service=osdtest (schema public)" in status.stdout
+
+
+def test_no_right_to_create_the_schema_is_worded(replica, postgres_cluster, postgis_database):
+    postgres_cluster.sql(
+        "postgres",
+        "DO $$ BEGIN CREATE ROLE osd_reader LOGIN; "
+        "EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+    )
+    database = postgis_database.rsplit("/", 1)[1]
+    postgres_cluster.sql(database, f"REVOKE CREATE ON DATABASE {database} FROM PUBLIC")
+    url = f"postgresql://osd_reader@127.0.0.1:{postgres_cluster.port}/{database}"
+    result = holding_cli(
+        replica, "update", TOPO, "--into", url, "--schema", "mine", "--downloads", "d"
+    )
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "permission denied" in lines[0] and "schema mine" in lines[0]
+
+
+def test_a_wait_for_another_update_can_be_cancelled(replica, postgis_database, tmp_path) -> None:
+    from os_downloads.core.api.auth import make_auth
+    from os_downloads.core.api.client import OSDownloadsClient
+    from os_downloads.core.errors import Cancelled
+    from os_downloads.core.holdings.update import update_holding
+
+    client = OSDownloadsClient(base_url=replica.api_url, auth=make_auth(replica.api_key))
+    conn = connect(postgis_database)
+    cancel = threading.Event()
+    outcome: Dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            update_holding(client, TOPO, postgis_database, downloads=tmp_path / "d", cancel=cancel)
+        except BaseException as err:  # noqa: BLE001 - what the thread ended with, for the test
+            outcome["error"] = err
+
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", (advisory_key("public", TOPO),))
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (tmp_path / "d").exists():
+            time.sleep(0.05)
+        time.sleep(1.0)  # downloaded, now waiting on the lock
+        assert worker.is_alive()
+        cancel.set()
+        worker.join(timeout=10)
+        assert not worker.is_alive(), "the wait did not end when cancelled"
+        assert isinstance(outcome.get("error"), Cancelled)
+    finally:
+        conn.close()
+        client.close()
+    check = connect(postgis_database)
+    try:
+        with check.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM public.os_holding_versions")
+            assert cursor.fetchone()[0] == 0  # nothing applied
+    finally:
+        check.close()
