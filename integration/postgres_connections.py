@@ -188,8 +188,9 @@ def conninfo(name: str) -> str:
     uri = _uri_of(found[name])
     login = _login(name, uri)
     for key, value in login:
-        if key == "password":
+        if key == "password":  # masked in every form it may be logged in
             register_secret(value)
+            register_secret(_quoted(value))
     given = {key for key, _ in login}
     parts = [
         ("host", uri.host()),

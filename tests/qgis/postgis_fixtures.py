@@ -16,6 +16,7 @@ import pytest
 from qgis.core import QgsAuthMethodConfig, QgsDataSourceUri, QgsProviderRegistry
 
 ROLE_PASSWORD = "s3cret 'team' pw"  # a space and quotes: conninfo quoting is exercised
+PASSWORD_MARK = "s3cret"  # in the password however it is quoted or escaped
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class PasswordRole:
     name: str
     password: str
     database: str
+    mark: str = PASSWORD_MARK  # what must never be found in a file, a log line or a message
 
 
 def _database_of(url: str) -> str:

@@ -4,13 +4,15 @@ to date", Processing and My downloads, against the real test server and the repl
 from __future__ import annotations
 
 import importlib.util
+import logging
 import re
 from pathlib import Path
+from typing import List
 
 import pytest
 from conftest import wait_until
 from postgis_fixtures import server_parts
-from qgis.core import QgsFeatureRequest, QgsProject
+from qgis.core import QgsApplication, QgsFeatureRequest, QgsProject
 
 from os_downloads.integration.holding_homes import HoldingHome, remember_home
 from os_downloads.ui.packages_tab import ID_ROLE
@@ -22,6 +24,33 @@ NEEDS_CORE = pytest.mark.skipif(
     importlib.util.find_spec("os_downloads.core.holdings.target") is None,
     reason="needs core PostGIS holding",
 )
+
+
+class _LogLines(logging.Handler):
+    """Every line the plugin and its core log (DEBUG and up) and QGIS's message log get."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: List[str] = []
+        self._logger = logging.getLogger("os_downloads")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+    def _qgis(self, message, tag, level) -> None:
+        self.lines.append(f"{tag}: {message}")
+
+    def __enter__(self) -> _LogLines:
+        self._level = self._logger.level
+        self._logger.setLevel(logging.DEBUG)
+        self._logger.addHandler(self)
+        QgsApplication.messageLog().messageReceived.connect(self._qgis)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        QgsApplication.messageLog().messageReceived.disconnect(self._qgis)
+        self._logger.removeHandler(self)
+        self._logger.setLevel(self._level)
 
 
 def _table(feature_class: str) -> str:
@@ -69,8 +98,11 @@ def test_the_dock_keeps_a_holding_in_postgis_and_refreshes_its_layers(
     assert tab.holding_where.text() == "Kept in PostGIS: schema exeter_topo in OSD team"
     ended = []
     tab.holdings.ended.connect(ended.append)
-    tab.holding_button.click()
-    wait_until(lambda: ended, 120, "the PostGIS holding built")
+    logged = _LogLines()
+    with logged:
+        tab.holding_button.click()
+        wait_until(lambda: ended, 120, "the PostGIS holding built")
+    assert logged.lines and not [line for line in logged.lines if team_connection.mark in line]
     outcome = ended[-1]
     assert outcome.ok, holding_text(outcome)
     assert "schema exeter_topo in OSD team" in holding_text(outcome)
@@ -83,7 +115,7 @@ def test_the_dock_keeps_a_holding_in_postgis_and_refreshes_its_layers(
         assert layer.providerType() == "postgres"
         assert layer.featureCount() == len(features), feature_class
         assert layer.crs().authid() == "EPSG:27700"
-        assert team_connection.password not in layer.source()
+        assert team_connection.mark not in layer.source()
         assert "authcfg=" in layer.source()
     areas = layers["topographic_area"]
     assert areas.isSpatial() and areas.styleManager() is not None
@@ -93,7 +125,7 @@ def test_the_dock_keeps_a_holding_in_postgis_and_refreshes_its_layers(
 
     saved = tmp_path / "team.qgs"
     assert QgsProject.instance().write(str(saved))
-    assert team_connection.password not in saved.read_text(encoding="utf-8")
+    assert team_connection.mark not in saved.read_text(encoding="utf-8")
 
     published = publish_next_update(replica, TOPO)
     before, after = truth.features["TopographicArea"], published.truth.features["TopographicArea"]
@@ -234,7 +266,7 @@ def test_the_chooser_offers_a_geopackage_or_a_saved_connection_and_remembers_no_
     monkeypatch.undo()
     settings = QgsSettings()
     stored = "\n".join(f"{k}={settings.value(k)}" for k in settings.allKeys())
-    assert team_connection.password not in stored
+    assert team_connection.mark not in stored
     again = tab.home_dialog(TOPO)  # asked again: the current choice shown
     assert again.postgis_choice.isChecked() and again.schema_edit.text() == "team_topo"
     dialog.deleteLater()

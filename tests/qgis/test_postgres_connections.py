@@ -65,17 +65,17 @@ def test_conninfo_takes_the_password_from_the_auth_manager_and_nothing_keeps_it(
     with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
         _connect(wrong)
 
-    assert password_role.password not in redact(f"connecting with {info}")
-    assert password_role.password not in _all_settings_text()
+    assert password_role.mark not in redact(f"connecting with {info}")
+    assert password_role.mark not in _all_settings_text()
     uri = pg.layer_uri("OSD secure", "public", "demo", geometry=None)
-    assert password_role.password not in uri and f"authcfg={authcfg}" in uri
+    assert password_role.mark not in uri and f"authcfg={authcfg}" in uri
     assert "password" not in uri
     layer = QgsVectorLayer(uri, "demo", "postgres")
     assert layer.isValid() and layer.featureCount() == 2  # QGIS reads the entry itself
     project = QgsProject.instance()
     project.addMapLayer(layer)
     try:
-        assert password_role.password not in layer.source()
+        assert password_role.mark not in layer.source()
         assert pg.password_free(layer.source())
     finally:
         project.removeMapLayer(layer.id())
