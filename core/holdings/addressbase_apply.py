@@ -38,11 +38,10 @@ from .addressbase import (
     FileHeader,
     RecordType,
     csv_files,
-    line_of,
-    read_batches,
     read_records,
 )
-from .addressbase_table import TILE_COLUMN, RecordTable, same_record
+from .addressbase_batches import line_of, read_batches
+from .addressbase_table import TILE_COLUMN, RecordTable, key_match, same_record
 from .errors import BadSupplyError, UnsupportedSupplyError
 from .store import DuplicateKey, HoldingStore, quote
 
@@ -60,9 +59,7 @@ def tile_of(name: str) -> Optional[str]:
 
 
 CHANGE_TYPES = ("I", "U", "D")
-# ``UPDATE ... FROM`` where the store has it (SQLite 3.33, 2020; PostgreSQL); older SQLite
-# (some QGIS 3.22 installs) updates row by row from Python.
-UPDATE_FROM = True
+UPDATE_FROM = True  # where the store has it (SQLite 3.33+, PostgreSQL); else row by row
 
 
 class AddressBaseApplier:
@@ -183,7 +180,7 @@ class AddressBaseApplier:
                     rows = waiting + rows
                 ready = len(rows) - len(rows) % table.load_rows
                 if ready:
-                    table.load(rows[:ready], tile)
+                    self._load(table, rows[:ready], tile, name)
                 pending[code] = rows[ready:]
             if read >= BATCH:
                 read = 0
@@ -191,7 +188,18 @@ class AddressBaseApplier:
                     raise Cancelled("Cancelled; the holding was left as it was.")
         self._expect(headers, "F", name)
         for code, rows in pending.items():
-            self.tables[code].load(rows, tile)
+            self._load(self.tables[code], rows, tile, name)
+
+    @staticmethod
+    def _load(table: RecordTable, rows: List[List[str]], tile: Any, name: str) -> None:
+        try:
+            table.load(rows, tile)
+        except DuplicateKey:  # a key index made before the load (not a fresh table)
+            raise BadSupplyError(
+                f"{name}: a {table.kind.label} record's key "
+                f"({', '.join(k.upper() for k in table.kind.key)}) repeats in the full "
+                "supply, which OS's data never does: the file is damaged."
+            ) from None
 
     @staticmethod
     def _check_inserts(source: CsvFile, rows: List[List[str]]) -> None:
@@ -261,14 +269,16 @@ class AddressBaseApplier:
             self.changes[table.name]["updated"] += len(metadata)
 
     def _stage_table(self, table: RecordTable) -> str:
-        q, store = quote, self.store
-        stage = f"stage_{table.name}"
-        self.store.execute(f"DROP TABLE IF EXISTS {store.temp_ref(stage)}")
+        return self._temp_table(f"stage_{table.name}", f"{table.column_list}, 0 AS _line", table)
+
+    def _temp_table(self, name: str, columns: str, like: RecordTable) -> str:
+        """An empty temporary table of ``columns`` (SQL) as ``like`` has them."""
+        self.store.execute(f"DROP TABLE IF EXISTS {self.store.temp_ref(name)}")
         self.store.execute(
-            f"CREATE TEMP TABLE {q(stage)} AS SELECT {table.column_list}, 0 AS _line "
-            f"FROM {store.ref(table.name)} WHERE 1 = 0"
+            f"CREATE TEMP TABLE {quote(name)} AS SELECT {columns} "
+            f"FROM {self.store.ref(like.name)} WHERE 1 = 0"
         )
-        return stage
+        return name
 
     def _flush_stage(
         self,
@@ -294,7 +304,7 @@ class AddressBaseApplier:
                 f"(PARTITION BY {key} ORDER BY pro_order DESC, _line DESC) AS _rank "
                 f"FROM {store.temp_ref(stage)}) AS ranked WHERE _rank = 1"
             )
-        match = " AND ".join(f"h.{q(k)} {store.null_safe_equal} f.{q(k)}" for k in table.kind.key)
+        match = key_match(table, "h", "f")
         # What each key was before this *version* (a key may change in several of its
         # files): the counts compare the holding before and after the whole version.
         seen = self._seen_table(table)
@@ -343,16 +353,11 @@ class AddressBaseApplier:
     def _seen_table(self, table: RecordTable) -> str:
         """The temporary table of the keys this version touched, with their record before
         (``was_held``: 0 for a key the holding did not have)."""
-        q, store = quote, self.store
         seen = f"seen_{table.name}"
         if seen not in self._seen:
-            columns = ", ".join(q(c) for c in table.kind.columns)
-            self.store.execute(f"DROP TABLE IF EXISTS {store.temp_ref(seen)}")
-            self.store.execute(
-                f"CREATE TEMP TABLE {q(seen)} AS SELECT 0 AS was_held, {columns} "
-                f"FROM {store.ref(table.name)} WHERE 1 = 0"
-            )
-            store.create_unique_index(seen, table.kind.key, "_key", temp=True)
+            columns = ", ".join(quote(c) for c in table.kind.columns)
+            self._temp_table(seen, f"0 AS was_held, {columns}", table)
+            self.store.create_unique_index(seen, table.kind.key, "_key", temp=True)
             self._seen[seen] = table
         return seen
 
@@ -371,28 +376,24 @@ class AddressBaseApplier:
                 ),
                 (tile,),
             )
-            self.store.execute(
-                f"DELETE FROM {store.ref(table.name)} WHERE {TILE_COLUMN} = ?", (tile,)
-            )
+            store.execute(f"DELETE FROM {store.ref(table.name)} WHERE {TILE_COLUMN} = ?", (tile,))
 
     def _count_changes(self) -> None:
         """inserted / updated / deleted per table: each key's record before the version
         against now, counted in SQL. A record supplied again unchanged (a tile
         re-supplied, a U that changes nothing) and a key inserted then deleted within
         the version count as ignored."""
-        q, store = quote, self.store
+        store = self.store
         for seen, table in self._seen.items():
-            match = " AND ".join(
-                f"h.{q(k)} {store.null_safe_equal} s.{q(k)}" for k in table.kind.key
-            )
             same = same_record(table, "h", "s") or "1 = 1"
             held, gone = "s.was_held = 1", "h.fid IS NULL"
-            deleted, updated, inserted, touched = self.store.execute(
-                f"SELECT coalesce(sum(CASE WHEN {held} AND {gone} THEN 1 ELSE 0 END), 0), "
-                f"coalesce(sum(CASE WHEN {held} AND NOT {gone} AND NOT ({same}) THEN 1 ELSE 0 "
-                f"END), 0), coalesce(sum(CASE WHEN NOT {held} AND NOT {gone} THEN 1 ELSE 0 END), "
-                "0), count(*) "
-                f"FROM {store.temp_ref(seen)} s LEFT JOIN {store.ref(table.name)} h ON {match}"
+            counts = (f"{held} AND {gone}", f"{held} AND NOT {gone} AND NOT ({same})")
+            counts += (f"NOT {held} AND NOT {gone}",)
+            deleted, updated, inserted, touched = store.execute(
+                "SELECT "
+                + "".join(f"coalesce(sum(CASE WHEN {c} THEN 1 ELSE 0 END), 0), " for c in counts)
+                + f"count(*) FROM {store.temp_ref(seen)} s LEFT JOIN {store.ref(table.name)} h "
+                f"ON {key_match(table, 'h', 's')}"
             ).fetchone()
             tally = self.changes[table.name]
             tally["deleted"] += deleted

@@ -138,3 +138,9 @@ def same_record(table: RecordTable, a: str, b: str) -> str:
     same = table.store.null_safe_equal
     columns = [c for c in table.kind.columns if c not in table.kind.key]
     return " AND ".join(f"{a}.{quote(c)} {same} {b}.{quote(c)}" for c in columns)
+
+
+def key_match(table: RecordTable, a: str, b: str) -> str:
+    """SQL: rows ``a`` and ``b`` have the same key (in a way the key's index serves)."""
+    same = table.store.key_equal
+    return " AND ".join(f"{a}.{quote(k)} {same} {b}.{quote(k)}" for k in table.kind.key)

@@ -16,10 +16,10 @@ class NotAHoldingError(HoldingError):
 class OtherPackageError(HoldingError):
     """The GeoPackage holds another data package."""
 
-    def __init__(self, path: str, held: str, wanted: str) -> None:
+    def __init__(self, path: str, held: str, wanted: str, *, hint: str = "") -> None:
         super().__init__(
             f"{path} holds data package {held}, not {wanted}.",
-            hint="Choose another file for this package (one GeoPackage per data package).",
+            hint=hint or "Choose another file for this package (one GeoPackage per data package).",
         )
         self.held = held
         self.wanted = wanted

@@ -13,12 +13,8 @@ Geometries are 2D, EPSG:27700, given as ("Point", (x, y)),
 
 from __future__ import annotations
 
-import math
 import sqlite3
-import struct
-from array import array
-from itertools import chain, islice, repeat
-from operator import itemgetter, mul
+from itertools import chain, islice
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -34,6 +30,7 @@ from .gpkg_blobs import (  # noqa: F401 - the blob writers, used as gpkg.<name> 
     point_blobs,
     wkb_blob,
 )
+from .gpkg_rtree import pack_rtree
 from .store import Column, quote  # noqa: F401 - gpkg.Column, gpkg.quote for the callers
 
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -185,10 +182,16 @@ def build_spatial_index(
         conn.executemany(f"INSERT INTO {r} VALUES (?, ?, ?, ?, ?)", boxes)
     elif points:
         x, y = (f"CAST({quote(c)} AS REAL)" for c in points)
-        found = conn.execute(f"SELECT fid, {x}, {y} FROM {t} WHERE geom NOT NULL").fetchall()
-        if found:
-            ids, xs, ys = zip(*found)
-            _fill_rtree(conn, rtree, ids, xs, xs, ys, ys)
+        rows = conn.execute(f"SELECT max(fid) FROM {t}").fetchone()[0] or 0
+        if rows <= FILL_AT_ONCE_MAX:
+            found = conn.execute(f"SELECT fid, {x}, {y} FROM {t} WHERE geom NOT NULL").fetchall()
+            if found:
+                ids, xs, ys = zip(*found)
+                _fill_rtree(conn, rtree, ids, xs, xs, ys, ys)
+        else:  # more points than memory should hold at once: SQLite's inserts, streamed
+            conn.execute(
+                f"INSERT INTO {r} SELECT fid, {x}, {x}, {y}, {y} FROM {t} WHERE geom NOT NULL"
+            )
     else:
         conn.execute(
             f"INSERT INTO {r} SELECT fid, ST_MinX(geom), ST_MaxX(geom), ST_MinY(geom), "
@@ -221,76 +224,27 @@ def build_spatial_index(
     )
 
 
-# --- an R-tree filled at once ---------------------------------------------------------------
-
-# SQLite's R-tree keeps 32-bit floats, rounded outwards (its rtreeValueDown/Up): the
-# nearest float, or else the one after scaling by one float unit towards or away from 0.
-_RND_TOWARDS = 1.0 - 1.0 / 8388608.0
-_RND_AWAY = 1.0 + 1.0 / 8388608.0
-_CELL = 24  # bytes an R-tree cell takes: a 64-bit id and four 32-bit floats
-_CELL_FORMAT = "q4f"
-_ID, _MINX, _MAXX, _MINY, _MAXY = (itemgetter(i) for i in range(5))
+# Points an R-tree is filled with at once (~500 bytes of memory each while it is packed,
+# so at most ~100 MB: a build's memory stays flat); a larger table's R-tree is filled by
+# SQLite's own inserts.
+FILL_AT_ONCE_MAX = 200_000
 
 
 def fill_rtree(conn: sqlite3.Connection, rtree: str, boxes: List[Tuple]) -> None:
-    """Fill a new, empty R-tree with ``boxes`` (id, minx, maxx, miny, maxy) at once.
-
-    SQLite inserts a box at a time, each from the root down, splitting nodes as
-    they fill: about 5 µs a box. This packs the tree instead (sort-tile-recursive:
-    boxes sorted into vertical slices, each slice by y, cut into full nodes, then
-    the same a level up) and writes SQLite's own shadow tables (``<rtree>_node``:
-    a node's blob, big-endian: the tree's depth in the root, the cell count, the
-    cells; ``_rowid``: a box's leaf; ``_parent``: a node's parent), which is what
-    its ``rtreecheck()`` checks. The tree answers exactly as one filled by INSERTs,
-    and later INSERTs, UPDATEs and DELETEs (the GeoPackage triggers) keep it."""
+    """Fill a new, empty R-tree with ``boxes`` (id, minx, maxx, miny, maxy) at once:
+    packed (``gpkg_rtree.pack_rtree``) and written into SQLite's own R-tree tables,
+    which is what its ``rtreecheck()`` checks. The tree answers exactly as one filled
+    by INSERTs, and later INSERTs, UPDATEs and DELETEs (the GeoPackage triggers) keep it."""
     if boxes:
         _fill_rtree(conn, rtree, *zip(*boxes))
 
 
-def _fill_rtree(
-    conn: sqlite3.Connection,
-    rtree: str,
-    ids: Sequence[int],
-    minx: Sequence[float],
-    maxx: Sequence[float],
-    miny: Sequence[float],
-    maxy: Sequence[float],
-) -> None:
-    """``fill_rtree`` from the boxes' columns (points: ``minx is maxx``, ``miny is maxy``)."""
+def _fill_rtree(conn: sqlite3.Connection, rtree: str, *columns: Sequence) -> None:
+    """``fill_rtree`` from the boxes' columns: ids, minx, maxx, miny, maxy."""
     node_size = conn.execute(
         f"SELECT length(data) FROM {quote(rtree + '_node')} WHERE nodeno = 1"
     ).fetchone()[0]
-    capacity = (node_size - 4) // _CELL
-    left, right = _outwards(minx, maxx)
-    bottom, top = _outwards(miny, maxy)
-    cells = list(zip(ids, left, right, bottom, top))
-    nodes: List[Tuple[int, bytes]] = []
-    parents: List[Tuple[int, int]] = []
-    leaf_of: List[Tuple[int, int]] = []
-    depth = 0
-    while True:
-        groups = _str_groups(cells, capacity) if len(cells) > capacity else [cells]
-        root = len(groups) == 1
-        above = []
-        for group in groups:
-            number = 1 if root else len(nodes) + 2
-            header = struct.pack(">HH", depth if root else 0, len(group))
-            body = struct.pack(">" + _CELL_FORMAT * len(group), *chain.from_iterable(group))
-            nodes.append((number, (header + body).ljust(node_size, b"\0")))
-            (leaf_of if depth == 0 else parents).extend(zip(map(_ID, group), repeat(number)))
-            above.append(
-                (
-                    number,
-                    min(map(_MINX, group)),
-                    max(map(_MAXX, group)),
-                    min(map(_MINY, group)),
-                    max(map(_MAXY, group)),
-                )
-            )
-        if root:
-            break
-        cells = above
-        depth += 1
+    nodes, leaf_of, parents = pack_rtree(*columns, node_size=node_size)
     conn.executemany(f"INSERT OR REPLACE INTO {quote(rtree + '_node')} VALUES (?, ?)", nodes)
     _insert_pairs(conn, rtree + "_rowid", leaf_of)
     _insert_pairs(conn, rtree + "_parent", parents)
@@ -306,50 +260,6 @@ def _insert_pairs(conn: sqlite3.Connection, table: str, pairs: List[Tuple[int, i
     conn.executemany(
         f"INSERT INTO {quote(table)} VALUES (?, ?)", (list(islice(flat, 2)) for _ in range(rest))
     )
-
-
-def _outwards(low: Sequence[float], high: Sequence[float]) -> Tuple[List[float], List[float]]:
-    """``low`` rounded down and ``high`` up to 32-bit floats (once when they are the same:
-    points)."""
-    if low is high:
-        near, towards, away = _candidates(low)
-        return _down(low, near, towards, away), _up(low, near, towards, away)
-    return _down(low, *_candidates(low)), _up(high, *_candidates(high))
-
-
-def _candidates(values: Sequence[float]) -> Tuple[array, array, array]:
-    """The nearest 32-bit floats of the values, and of them scaled towards and away from 0."""
-    return (
-        array("f", values),
-        array("f", map(mul, values, repeat(_RND_TOWARDS))),
-        array("f", map(mul, values, repeat(_RND_AWAY))),
-    )
-
-
-def _down(values: Sequence[float], near: array, towards: array, away: array) -> List[float]:
-    return [f if f <= d else (a if d < 0 else t) for f, d, t, a in zip(near, values, towards, away)]
-
-
-def _up(values: Sequence[float], near: array, towards: array, away: array) -> List[float]:
-    return [f if f >= d else (t if d < 0 else a) for f, d, t, a in zip(near, values, towards, away)]
-
-
-def _str_groups(cells: List[Tuple], capacity: int) -> List[List[Tuple]]:
-    """Sort-tile-recursive: the cells cut into as few nodes of near boxes as hold them
-    (shared out evenly: none over ``capacity``, each about as full as the others)."""
-    count = len(cells)
-    nodes = -(-count // capacity)
-    slices = max(1, round(math.sqrt(nodes)))
-    by_x = sorted(cells, key=_MINX)
-    groups: List[List[Tuple]] = []
-    for index in range(slices):
-        first, last = nodes * index // slices, nodes * (index + 1) // slices
-        column = by_x[count * first // nodes : count * last // nodes]
-        column.sort(key=_MINY)
-        size = len(column)
-        parts = last - first
-        groups += [column[size * i // parts : size * (i + 1) // parts] for i in range(parts)]
-    return groups
 
 
 def update_extents(conn: sqlite3.Connection, tables: Iterable[str]) -> None:

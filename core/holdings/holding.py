@@ -195,7 +195,13 @@ class Holding:
         """Refuse a holding of another package (``OtherPackageError``)."""
         info = self.info
         if info is not None and info.package_id != package_id:
-            raise OtherPackageError(self.label, info.package_id, package_id)
+            hint = (
+                "Choose another schema for this package (--schema NAME: one schema per data "
+                "package)."
+                if self.path is None
+                else ""
+            )
+            raise OtherPackageError(self.label, info.package_id, package_id, hint=hint)
 
     def claim(self, info: HoldingInfo) -> None:
         """Record what the holding holds (inside a transaction)."""

@@ -99,6 +99,7 @@ class PostgisStore(HoldingStore):
     """A holding's tables in one schema (see the module docstring)."""
 
     null_safe_equal = "IS NOT DISTINCT FROM"
+    key_equal = "="
 
     def __init__(self, conn: Any, schema: str, label: str) -> None:
         self.conn = conn

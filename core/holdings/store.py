@@ -60,6 +60,10 @@ class HoldingStore(ABC):
     label: str = ""
     #: null-safe equality: ``a IS b`` (SQLite), ``a IS NOT DISTINCT FROM b`` (PostgreSQL)
     null_safe_equal: str = "IS"
+    #: equality of keys in a join, the one the key's index serves: SQLite's ``IS`` does,
+    #: PostgreSQL's ``IS NOT DISTINCT FROM`` does not (a 1 % change would scan the table
+    #: per row), so ``=`` there (OS's keys are never NULL)
+    key_equal: str = "IS"
     #: the dialect has ``UPDATE ... FROM`` (SQLite 3.33+, PostgreSQL)
     update_from: bool = True
 

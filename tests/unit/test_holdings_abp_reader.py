@@ -13,7 +13,8 @@ from typing import List
 import pytest
 from holding_samples import abp_blpu, abp_descriptor, abp_dpa, abp_header, abp_trailer
 
-from os_downloads.core.holdings.addressbase import CsvFile, read_batches, read_records
+from os_downloads.core.holdings.addressbase import CsvFile, read_records
+from os_downloads.core.holdings.addressbase_batches import read_batches
 from os_downloads.core.holdings.errors import BadSupplyError
 from os_downloads.core.holdings.holding import AppliedVersion, Holding, HoldingInfo
 from os_downloads.core.holdings.update import apply_version

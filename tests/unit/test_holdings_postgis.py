@@ -297,6 +297,12 @@ def test_a_schema_of_other_tables_is_refused_and_a_named_schema_is_made(
         assert ("topographic_area", "POLYGON", 27700) in columns
         assert ("cartographic_text", "POINT", 27700) in columns
         assert "topographic_area_geom_idx" in gist and len(gist) == 6
+        other = holding_cli(replica, "update", "0040163520", *into(named))
+        assert other.returncode == 1 and other.stderr.strip() == (
+            f"error: {postgis_database} (schema exeter topo) holds data package {TOPO}, not "
+            "0040163520. Choose another schema for this package (--schema NAME: one schema per "
+            "data package)."
+        )
         status = json.loads(holding_cli(replica, "status", *named.status_args, "--json").stdout)
         assert status["holding"].endswith("(schema exeter topo)")
         assert [v["version"] for v in status["versions"]] == list(TOPO_VERSIONS[:2])

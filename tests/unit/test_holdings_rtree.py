@@ -102,8 +102,14 @@ def test_inserts_updates_and_deletes_after_keep_the_tree_right():
     check(conn, 12)
 
 
-def test_an_abp_holding_keeps_its_rtree_through_a_change_only_update(tmp_path):
-    """The BLPU R-tree of a full build (filled at once), then a COU (the triggers)."""
+@pytest.mark.parametrize("at_once", [True, False], ids=["filled-at-once", "by-inserts"])
+def test_an_abp_holding_keeps_its_rtree_through_a_change_only_update(
+    tmp_path, monkeypatch, at_once
+):
+    """The BLPU R-tree of a full build (filled at once, or by SQLite's inserts when the
+    table holds more points than memory should), then a COU (the triggers)."""
+    if not at_once:
+        monkeypatch.setattr(gpkg, "FILL_AT_ONCE_MAX", 100)
     from holding_samples import abp_blpu, abp_file
 
     from os_downloads.core.holdings.holding import AppliedVersion, Holding, HoldingInfo
