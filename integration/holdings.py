@@ -1,68 +1,61 @@
-"""The dock's "Keep up to date in one GeoPackage": a holding updated in a QgsTask.
+"""The dock's "Keep up to date": a holding updated in a QgsTask, in a GeoPackage or PostGIS.
 
-``HoldingService.start(package_id, path)`` builds the client on the main thread,
-runs ``core.holdings.update.update_holding`` in a ``JobTask`` (progress per
-phase: download, then apply; cancellable: a version being applied is rolled
-back), then on the main thread loads the holding's tables in one group, or,
-when they are already in the project, reloads those layers in place so the map
-shows the new state (deleted features gone, moved ones moved).
+``HoldingService.start(package_id, home)`` builds the client on the main
+thread (and, for a PostGIS home, the connection's conninfo with its password
+from the Authentication Manager, in memory only), runs
+``core.holdings.update.update_holding`` in a ``JobTask`` (progress per phase:
+download, then apply; cancellable: a version being applied is rolled back),
+then on the main thread loads the holding's tables in one group, or, when they
+are already in the project, reloads those layers in place so the map shows the
+new state (deleted features gone, moved ones moved).
 
-The holding chosen for a package is remembered (``remembered_path``).
+Where each package's holding is kept is remembered (``holding_homes``).
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, List, Optional
+from typing import Any, Callable, List, Optional, Sequence, Union
 
-from qgis.core import QgsProject, QgsSettings, QgsVectorLayer
+from qgis.core import QgsProject, QgsVectorLayer
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
+from ..core.engine.manifest import SOURCE_PACKAGE, Manifest
 from ..core.errors import Cancelled, OSDownloadsError, describe
 from ..i18n import tr
 from . import settings as plugin_settings
 from . import task as tasks
 from .client_factory import build_client, closing_client, require_credentials
+from .holding_homes import (  # noqa: F401 - the names the dock and tests import from here
+    SETTINGS_KEY,
+    HoldingHome,
+    remember_home,
+    remember_path,
+    remembered_home,
+    remembered_path,
+    remembered_paths,
+)
 from .layer_sources import DEFAULT_CRS, TABLE, VECTOR, LayerSource
 from .layers import LoadReport, add_layers
 from .log import plugin_logger
 
 log = plugin_logger("holdings")
 
-SETTINGS_KEY = "os_downloads/holdings/{package}"
 PHASE_APPLY = "apply"
-
-
-def remembered_path(package_id: str) -> str:
-    return str(QgsSettings().value(SETTINGS_KEY.format(package=package_id), "") or "")
-
-
-def remembered_paths() -> List[str]:
-    """Every holding path remembered, whichever package."""
-    settings = QgsSettings()
-    settings.beginGroup(SETTINGS_KEY.split("/{", 1)[0])
-    try:
-        keys = settings.childKeys()
-        return [p for p in (str(settings.value(k, "") or "") for k in keys) if p]
-    finally:
-        settings.endGroup()
-
-
-def remember_path(package_id: str, path: str) -> None:
-    QgsSettings().setValue(SETTINGS_KEY.format(package=package_id), str(path))
 
 
 @dataclass
 class HoldingOutcome:
     title: str
-    path: Path
+    path: Optional[Path]  # the GeoPackage; None for a PostGIS home
     task: tasks.JobTask
     result: Any = None  # core.holdings.update.UpdateResult
     error: Optional[BaseException] = None
     report: Optional[LoadReport] = None
     refreshed: List[QgsVectorLayer] = None  # type: ignore[assignment]
+    home: HoldingHome = field(default_factory=HoldingHome)
 
     @property
     def ok(self) -> bool:
@@ -72,50 +65,91 @@ class HoldingOutcome:
     def cancelled(self) -> bool:
         return isinstance(self.error, Cancelled)
 
+    @property
+    def where(self) -> str:
+        return self.home.label if self.home.is_postgis else Path(self.path or "").name
+
 
 class HoldingService(QObject):
     started = pyqtSignal(object)  # JobTask
     ended = pyqtSignal(object)  # HoldingOutcome
 
-    def start(self, package_id: str, path: str, *, title: str = "") -> tasks.JobTask:
+    def start(
+        self, package_id: str, home: Union[str, HoldingHome], *, title: str = ""
+    ) -> tasks.JobTask:
+        """Update the holding of ``package_id`` kept in ``home`` (a GeoPackage path or a
+        ``HoldingHome``), then load or refresh its layers."""
+        if not isinstance(home, HoldingHome):
+            home = HoldingHome.geopackage(str(home))
         values = plugin_settings.load()
         cancel = threading.Event()
-        client = require_credentials(build_client(values, cancel=cancel))
-        holding = Path(path)
         title = title or package_id
+        if home.is_postgis:
+            from .postgres_connections import connection_uri, holding_target
+
+            connection = connection_uri(home.connection)  # a clear error when it is gone
+            into: Any = holding_target(home.connection, home.schema)  # password: memory only
+            downloads: Optional[Path] = values.download_root
+        else:
+            connection, into, downloads = None, Path(home.path), None
+        client = require_credentials(build_client(values, cancel=cancel))
+        planned: List[HoldingLayers] = []
 
         def job(progress: Callable[[Any], None], event: threading.Event) -> Any:
             from ..core.holdings.update import update_holding
 
+            extra = {"downloads": downloads} if home.is_postgis else {}
             with closing_client(client):
-                return update_holding(
+                result = update_holding(
                     client,
                     package_id,
-                    holding,
+                    into,
                     workers=values.workers,
                     progress=progress,
                     cancel=event,
+                    **extra,
                 )
+            # The layers to load, planned here off the main thread (used unless the
+            # holding's layers are in the project already: then they are reloaded).
+            # The update is done: a failure here only means nothing is loaded now.
+            try:
+                planned.append(plan_holding_layers(home, into=into, connection=connection))
+            except Exception as err:  # noqa: BLE001 - logged; the holding is up to date
+                log.warning("The holding's layers were not loaded: %s", describe(err))
+            return result
 
         def done(task: tasks.JobTask) -> None:
             client.close()
-            self._finish(task, title, holding)
+            self._finish(task, title, home, connection, planned)
 
         description = tr("OS Downloads: keep {title} up to date in {file}").format(
-            title=title, file=holding.name
+            title=title, file=home.label
         )
         task = tasks.JobTask(description, job, on_done=done, cancel_event=cancel)
         tasks.start(task)
         self.started.emit(task)
         return task
 
-    def _finish(self, task: tasks.JobTask, title: str, path: Path) -> None:
-        outcome = HoldingOutcome(title, path, task, refreshed=[])
+    def _finish(
+        self,
+        task: tasks.JobTask,
+        title: str,
+        home: HoldingHome,
+        connection: Any,
+        planned: List[HoldingLayers],
+    ) -> None:
+        path = None if home.is_postgis else Path(home.path)
+        outcome = HoldingOutcome(title, path, task, refreshed=[], home=home)
         if task.ok:
             outcome.result = task.result
-            outcome.refreshed = refresh_layers(path)
-            if not outcome.refreshed:
-                outcome.report = load_holding(path, title)
+            if path is not None:
+                outcome.refreshed = refresh_layers(path)
+            else:
+                from .postgis_holdings import refresh_postgis_layers
+
+                outcome.refreshed = refresh_postgis_layers(connection, home.schema)
+            if not outcome.refreshed and planned:
+                outcome.report = add_holding_layers(planned[0], home, title)
         else:
             outcome.error = task.error or Cancelled()
         self.ended.emit(outcome)
@@ -143,13 +177,74 @@ def refresh_layers(path: Path, project: Optional[QgsProject] = None) -> List[Qgs
     return found
 
 
+@dataclass
+class HoldingLayers:
+    """A holding's tables as layer sources, and the package it holds (for the layers'
+    attribution, premium data's, and the product's styles)."""
+
+    sources: List[LayerSource]
+    manifest: Optional[Manifest]
+
+
+def plan_holding_layers(
+    home: HoldingHome, *, into: Any = None, connection: Any = None
+) -> HoldingLayers:
+    """Worker thread: what ``add_holding_layers`` adds. A PostGIS home needs its target
+    (``into``: ``postgres_connections.holding_target``) and the saved connection's
+    ``QgsDataSourceUri`` (``connection``)."""
+    from ..core.holdings.status import holding_status
+
+    if home.is_postgis:
+        from .postgis_holdings import postgis_sources
+
+        sources = postgis_sources(into, connection)
+        status = holding_status(into)
+    else:
+        sources = table_sources(Path(home.path))
+        status = holding_status(Path(home.path))
+    return HoldingLayers(sources, holding_manifest(status.info, status.versions))
+
+
+def holding_manifest(info: Any, versions: Sequence[Any]) -> Optional[Manifest]:
+    """The holding as a data package's manifest: premium attribution dated by its newest
+    version, and the product its tables are styled as."""
+    if info is None:
+        return None
+    newest = versions[-1] if versions else None
+    return Manifest(
+        SOURCE_PACKAGE,
+        info.package_id,
+        info.package_name,
+        newest.version_id if newest else "",
+        product_id=info.product_id,
+        product_version=newest.product_version if newest else None,
+        extra={
+            "created_on": newest.created_on if newest else "",
+            "product_name": info.product_name,
+        },
+    )
+
+
+def add_holding_layers(
+    planned: HoldingLayers, home: Union[Path, str, HoldingHome], title: str, *, again=False
+) -> LoadReport:
+    """Main thread: the holding's tables as layers in one group."""
+    return add_layers(
+        planned.sources, holding_group_name(home, title), manifest=planned.manifest, again=again
+    )
+
+
 def load_holding(path: Path, title: str) -> LoadReport:
-    """The holding's tables (from gpkg_contents) as layers in one group."""
-    return add_layers(table_sources(path), holding_group_name(path, title))
+    """A GeoPackage holding's tables (from gpkg_contents) as layers in one group."""
+    home = HoldingHome.geopackage(str(path))
+    return add_holding_layers(plan_holding_layers(home), home, title)
 
 
-def holding_group_name(path: Path, title: str) -> str:
-    return tr("{title} (holding {file})").format(title=title, file=Path(path).name)
+def holding_group_name(home: Union[Path, str, HoldingHome], title: str) -> str:
+    """ "Exeter Topography (holding exeter.gpkg)"; PostGIS: "(holding schema x in team)"."""
+    if not isinstance(home, HoldingHome):
+        home = HoldingHome.geopackage(str(home))
+    return tr("{title} (holding {file})").format(title=title, file=home.label)
 
 
 def holding_text(outcome: HoldingOutcome) -> str:
@@ -159,11 +254,15 @@ def holding_text(outcome: HoldingOutcome) -> str:
             title=outcome.title
         )
     if not outcome.ok:
+        if outcome.home.is_postgis:
+            from .postgis_holdings import postgis_error_text
+
+            return postgis_error_text(outcome.error or RuntimeError())
         return describe(outcome.error or RuntimeError())
     result = outcome.result
     if not result.applied:
         text = tr("{file} is up to date (version {version}).").format(
-            file=outcome.path.name, version=result.held[-1] if result.held else "?"
+            file=outcome.where, version=result.held[-1] if result.held else "?"
         )
     else:
         totals = {"inserted": 0, "updated": 0, "deleted": 0}
@@ -174,7 +273,7 @@ def holding_text(outcome: HoldingOutcome) -> str:
         text = tr(
             "{file}: applied {count} version(s), {i} inserted, {u} updated, {d} deleted."
         ).format(
-            file=outcome.path.name,
+            file=outcome.where,
             count=len(result.applied),
             i=totals["inserted"],
             u=totals["updated"],

@@ -10,6 +10,7 @@ day unless asked (``check_updates(force=True)``).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, List, Optional
 
@@ -19,25 +20,37 @@ from ..core.engine import pipeline as jobs
 from ..core.engine.discover import datasets_of_files, find_datasets
 from ..core.engine.extract import is_archive
 from ..core.engine.manifest import SOURCE_OPENDATA, SOURCE_PACKAGE
-from ..core.errors import ConfigurationError
-from ..core.local.inventory import (
+from ..core.errors import ConfigurationError, describe
+from ..core.local.holdings_inventory import (
     Listed,
-    LocalDownload,
     LocalHolding,
+    PostgisHome,
+    list_holdings,
+    list_postgis_holdings,
+)
+from ..core.local.inventory import (
+    LocalDownload,
     attach_updates,
     delete_download,
     inspect,
     list_downloads,
-    list_holdings,
 )
 from ..core.sources.updates import check_updates, find_manifests, group_manifests
+from ..i18n import tr
 from . import settings as plugin_settings
 from .auth import is_unlocked
 from .background import BackgroundRunner
 from .client_factory import build_client, close_client
 from .downloads import DownloadService
-from .holdings import HoldingService, holding_group_name, remembered_paths, table_sources
+from .holding_homes import HoldingHome, remembered_postgis_homes
+from .holdings import (
+    HoldingService,
+    add_holding_layers,
+    plan_holding_layers,
+    remembered_paths,
+)
 from .layers import LoadReport, add_layers, group_name_for, plan_layers
+from .postgis_holdings import postgis_error_text
 from .task import JobTask
 
 OnError = Callable[[BaseException], None]
@@ -57,6 +70,7 @@ class MyDownloadsService:
         self.holdings = holdings or HoldingService()
         self.items: List[Listed] = []
         self._remembered: List[Path] = []
+        self._postgis: List[PostgisHome] = []
 
     def roots(self) -> List[Path]:
         return [plugin_settings.load().download_root]
@@ -64,13 +78,24 @@ class MyDownloadsService:
     def everything(self, client: Any = None) -> List[Listed]:
         """Downloads (from manifests) then holdings (under the roots or remembered)."""
         roots = self.roots()
-        return list_downloads(roots) + list_holdings(roots, self._remembered, client=client)
+        return (
+            list_downloads(roots)
+            + list_holdings(roots, self._remembered, client=client)
+            + list_postgis_holdings(self._postgis, client=client, words=postgis_error_text)
+        )
+
+    def _remember_homes(self, *, may_ask: bool = False) -> None:
+        """Main thread: the remembered GeoPackages, and the PostGIS homes with their
+        conninfo (the password read from the Authentication Manager only when that asks
+        nothing, or ``may_ask``: the user pressed Check for updates)."""
+        self._remembered = [Path(p) for p in remembered_paths()]
+        self._postgis = [postgis_home(p, h, may_ask=may_ask) for p, h in postgis_homes()]
 
     # --- listing ----------------------------------------------------------------------
 
     def list(self, on_result: Callable[[List[Listed]], None], on_error: OnError) -> None:
         previous = {str(i.location): i for i in self.items}
-        self._remembered = [Path(p) for p in remembered_paths()]  # settings: main thread
+        self._remember_homes()  # settings and the auth manager: main thread
 
         def done(items: List[Listed]) -> None:
             for item in items:  # keep what the last update check said
@@ -97,7 +122,7 @@ class MyDownloadsService:
         if not force and time.time() - last < CHECK_EVERY_S:
             return False
         roots = self.roots()
-        self._remembered = [Path(p) for p in remembered_paths()]
+        self._remember_homes(may_ask=force)
         values = plugin_settings.load()
         # Clients are built here, on the main thread (settings, auth manager, QGIS proxy);
         # the worker only uses them, then closes them.
@@ -134,6 +159,8 @@ class MyDownloadsService:
                 # Holdings are asked only with a readable key, as data packages are.
                 holdings = list_holdings(
                     roots, self._remembered, client=clients.get(SOURCE_PACKAGE)
+                ) + list_postgis_holdings(
+                    self._postgis, client=clients.get(SOURCE_PACKAGE), words=postgis_error_text
                 )
             finally:
                 for client in clients.values():
@@ -161,13 +188,14 @@ class MyDownloadsService:
         again: bool = False,
     ) -> None:
         """Add the download's layers from disk; no API call."""
+        if isinstance(item, LocalHolding) and item.is_postgis:
+            self._load_postgis(item, on_result, on_error, again=again)
+            return
         if isinstance(item, LocalHolding):
-            path, title = Path(item.path), item.title
+            home, title = HoldingHome.geopackage(str(item.path)), item.title
             self.runner.submit(
-                lambda: table_sources(path),
-                lambda sources: on_result(
-                    add_layers(sources, holding_group_name(path, title), again=again)
-                ),
+                lambda: plan_holding_layers(home),
+                lambda planned: on_result(add_holding_layers(planned, home, title, again=again)),
                 on_error,
             )
             return
@@ -193,6 +221,31 @@ class MyDownloadsService:
 
         self.runner.submit(plan, add, on_error)
 
+    def _load_postgis(
+        self,
+        item: LocalHolding,
+        on_result: Callable[[LoadReport], None],
+        on_error: OnError,
+        *,
+        again: bool = False,
+    ) -> None:
+        """A PostGIS holding's tables as postgres layers (the conninfo made here, on the
+        main thread; the tables listed in the background)."""
+        from .postgres_connections import connection_uri, holding_target
+
+        home = HoldingHome.postgis(item.connection, item.schema)
+        try:
+            connection = connection_uri(item.connection)
+            into = holding_target(item.connection, item.schema)
+        except Exception as exc:  # noqa: BLE001 - the caller words it
+            on_error(exc)
+            return
+        self.runner.submit(
+            lambda: plan_holding_layers(home, into=into, connection=connection),
+            lambda planned: on_result(add_holding_layers(planned, home, item.title, again=again)),
+            on_error,
+        )
+
     def verify(
         self,
         item: LocalDownload,
@@ -217,6 +270,9 @@ class MyDownloadsService:
     def update(self, item: LocalDownload) -> Optional[JobTask]:
         """Download the newest version of the same thing (format and area); a holding:
         apply what it lacks (``HoldingService``)."""
+        if isinstance(item, LocalHolding) and item.is_postgis:
+            home = HoldingHome.postgis(item.connection, item.schema)
+            return self.holdings.start(item.package_id, home, title=item.title)
         if isinstance(item, LocalHolding):
             return self.holdings.start(item.package_id, str(item.path), title=item.title)
         m = item.manifest
@@ -227,3 +283,28 @@ class MyDownloadsService:
         if m.source == SOURCE_PACKAGE:
             return self.downloads.start_package_version(m.id, title=m.name or m.id)
         return None
+
+
+def postgis_homes() -> List[tuple]:
+    """(package id, HoldingHome) per package kept in PostGIS."""
+    return sorted(remembered_postgis_homes().items())
+
+
+def postgis_home(package_id: str, home: HoldingHome, *, may_ask: bool = False) -> PostgisHome:
+    """What ``list_postgis_holdings`` needs for one remembered home (main thread)."""
+    from .postgres_connections import holding_target, saved_connection
+
+    listed = PostgisHome(package_id, home.connection, home.schema, home.package_name)
+    try:
+        saved = saved_connection(home.connection)
+        if saved.authcfg and not may_ask and not is_unlocked():
+            return replace(
+                listed,
+                problem=tr(
+                    "Not read: its password is in the Authentication Manager, which is "
+                    "locked. Press Check for updates to enter QGIS's master password."
+                ),
+            )
+        return replace(listed, into=holding_target(home.connection, home.schema))
+    except Exception as exc:  # noqa: BLE001 - listed as not reachable, with why
+        return replace(listed, problem=describe(exc))

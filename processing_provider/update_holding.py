@@ -1,9 +1,13 @@
-"""``os_downloads:updateholding``: keep one GeoPackage current for a data package.
+"""``os_downloads:updateholding``: keep one holding current for a data package.
 
 The same call as ``os-downloads holding update`` (``core/holdings/update.py``):
 downloads the versions the holding lacks (MD5-checked, resumable), then applies
-them oldest first, each in one transaction. The key comes from AUTHCFG, the
-plugin's settings or the environment, as for ``downloadpackage``.
+them oldest first, each in one transaction. The holding is a GeoPackage
+(HOLDING) or a schema (SCHEMA) in a PostGIS database reached through a saved
+QGIS PostgreSQL connection (CONNECTION; its password comes from the
+Authentication Manager, a service file or pgpass, and is held in memory only).
+The key comes from AUTHCFG, the plugin's settings or the environment, as for
+``downloadpackage``.
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ from qgis.core import (
     QgsProcessingOutputString,
     QgsProcessingParameterAuthConfig,
     QgsProcessingParameterFileDestination,
+    QgsProcessingParameterProviderConnection,
     QgsProcessingParameterString,
 )
 
 from ..core.errors import ConfigurationError
 from ..i18n import tr
+from ..integration import settings as plugin_settings
+from ..integration.holding_homes import default_schema, is_valid_schema, remembered_home
 from .common import FeedbackBridge, OSDownloadsAlgorithm, processing_errors
 from .download_package import build_package_client
 
@@ -30,6 +37,8 @@ from .download_package import build_package_client
 class UpdateHoldingAlgorithm(OSDownloadsAlgorithm):
     PACKAGE = "PACKAGE"
     HOLDING = "HOLDING"
+    CONNECTION = "CONNECTION"
+    SCHEMA = "SCHEMA"
     AUTHCFG = "AUTHCFG"
 
     def name(self) -> str:
@@ -40,21 +49,43 @@ class UpdateHoldingAlgorithm(OSDownloadsAlgorithm):
 
     def shortHelpString(self) -> str:
         return tr(
-            "Keeps one GeoPackage (the holding) current for an OS MasterMap Topography "
-            "Layer or AddressBase Premium data package: the first run builds it from the "
-            "newest full supply, later runs download and apply each change-only update in "
-            "order (one table per feature class or record type). Each version is applied "
-            "in one transaction: a failure leaves the holding as it was. A GeoPackage "
-            "holding another package is refused.\n\n"
-            "Outputs: the holding's path and how many features or records the run "
+            "Keeps one holding current for an OS MasterMap Topography Layer, AddressBase "
+            "Premium or OS NGD data package: the first run builds it from the newest full "
+            "supply, later runs download and apply each change-only update in order (one "
+            "table per feature class, record type or feature type). Each version is "
+            "applied in one transaction: a failure leaves the holding as it was, and "
+            "others reading it see the previous state until the commit. A holding of "
+            "another package is refused.\n\n"
+            "The holding is either a GeoPackage file, or a schema in a PostGIS database: "
+            "choose one of your saved PostgreSQL connections (its login comes from the "
+            "Authentication Manager, a service file or pgpass) and the schema (default: "
+            "the one the dock remembers for this package, else one named after the "
+            "package).\n\n"
+            "Outputs: where the holding is and how many features or records the run "
             "inserted, updated and deleted."
         )
 
     def initAlgorithm(self, config: Optional[Dict[str, Any]] = None) -> None:
         self.addParameter(QgsProcessingParameterString(self.PACKAGE, tr("Data package id")))
+        holding = QgsProcessingParameterFileDestination(
+            self.HOLDING,
+            tr("Holding (GeoPackage), or leave empty and choose a PostgreSQL connection"),
+            tr("GeoPackage (*.gpkg)"),
+            optional=True,
+        )
+        holding.setCreateByDefault(False)
+        self.addParameter(holding)
         self.addParameter(
-            QgsProcessingParameterFileDestination(
-                self.HOLDING, tr("Holding (GeoPackage)"), tr("GeoPackage (*.gpkg)")
+            QgsProcessingParameterProviderConnection(
+                self.CONNECTION,
+                tr("Or: PostgreSQL connection (a PostGIS holding)"),
+                "postgres",
+                optional=True,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterString(
+                self.SCHEMA, tr("Schema of the PostGIS holding"), optional=True
             )
         )
         self.addParameter(
@@ -67,6 +98,7 @@ class UpdateHoldingAlgorithm(OSDownloadsAlgorithm):
         self.addOutput(QgsProcessingOutputNumber("UPDATED", tr("Features/records updated")))
         self.addOutput(QgsProcessingOutputNumber("DELETED", tr("Features/records deleted")))
         self.addOutput(QgsProcessingOutputString("VERSIONS", tr("Versions held")))
+        self.addOutput(QgsProcessingOutputString("WHERE", tr("Where the holding is")))
 
     def prepareAlgorithm(
         self,
@@ -76,6 +108,15 @@ class UpdateHoldingAlgorithm(OSDownloadsAlgorithm):
     ) -> bool:
         authcfg = self.parameterAsString(parameters, self.AUTHCFG, context) or ""
         self._client = self.prepare(lambda: build_package_client(authcfg))
+        connection = self.parameterAsConnectionName(parameters, self.CONNECTION, context)
+        self._connection = connection or ""
+        self._conninfo = ""
+        self._downloads = plugin_settings.load().download_root  # PostGIS: versions kept here
+        if self._connection and getattr(self, "_prepare_error", None) is None:
+            from ..integration.postgres_connections import conninfo
+
+            # The password, from the Authentication Manager (main thread): in memory only.
+            self._conninfo = self.prepare(lambda: conninfo(self._connection)) or ""
         return True
 
     def processAlgorithm(
@@ -87,23 +128,27 @@ class UpdateHoldingAlgorithm(OSDownloadsAlgorithm):
         from ..core.holdings.update import update_holding
 
         package = self.parameterAsString(parameters, self.PACKAGE, context).strip()
-        holding = self.parameterAsFileOutput(parameters, self.HOLDING, context)
+        holding = self.parameterAsFileOutput(parameters, self.HOLDING, context) or ""
+        schema = (self.parameterAsString(parameters, self.SCHEMA, context) or "").strip()
         bridge = FeedbackBridge(feedback)
         with processing_errors(bridge):
-            self.raise_if_unprepared()
-            if not package:
-                raise ConfigurationError(tr("Give the data package id."))
-            feedback.pushInfo(
-                tr("Bringing {holding} up to date with data package {package}").format(
-                    holding=holding, package=package
-                )
-            )
             try:
+                self.raise_if_unprepared()
+                if not package:
+                    raise ConfigurationError(tr("Give the data package id."))
+                into, extra, where = self._target(package, holding, schema)
+                feedback.pushInfo(
+                    tr("Bringing {holding} up to date with data package {package}").format(
+                        holding=where, package=package
+                    )
+                )
                 result = update_holding(
-                    self._client, package, Path(holding), progress=bridge, cancel=bridge.cancel
+                    self._client, package, into, progress=bridge, cancel=bridge.cancel, **extra
                 )
             finally:
-                self._client.close()  # its sockets, whatever happened
+                if self._client is not None:
+                    self._client.close()  # its sockets, whatever happened
+                self._conninfo = ""
         totals = {"inserted": 0, "updated": 0, "deleted": 0}
         for outcome in result.applied:
             counts = outcome.totals()
@@ -121,9 +166,43 @@ class UpdateHoldingAlgorithm(OSDownloadsAlgorithm):
             feedback.pushInfo(note)
         return {
             self.HOLDING: holding,
+            "WHERE": where,
             "APPLIED": len(result.applied),
             "INSERTED": totals["inserted"],
             "UPDATED": totals["updated"],
             "DELETED": totals["deleted"],
             "VERSIONS": ", ".join(result.held),
         }
+
+    def _target(self, package: str, holding: str, schema: str):
+        """(into, update_holding's extra keywords, words for where) from the parameters."""
+        if holding and self._connection:
+            raise ConfigurationError(
+                tr("Give either a GeoPackage or a PostgreSQL connection, not both.")
+            )
+        if not self._connection:
+            if not holding:
+                raise ConfigurationError(
+                    tr("Give the holding: a GeoPackage file, or a PostgreSQL connection.")
+                )
+            return Path(holding), {}, holding
+        if not schema:
+            home = remembered_home(package)
+            if home is not None and home.connection == self._connection:
+                schema = home.schema
+            else:
+                schema = default_schema(package, self._client.data_package(package).name)
+        if not is_valid_schema(schema):
+            raise ConfigurationError(
+                tr('"{schema}" is not a schema name the holding can use.').format(schema=schema),
+                hint=tr(
+                    "Use lower case letters, digits and _ (at most 63), not starting with a digit."
+                ),
+            )
+        from ..integration.postgres_connections import SavedConnectionTarget
+
+        where = tr("schema {schema} in {connection}").format(
+            schema=schema, connection=self._connection
+        )
+        target = SavedConnectionTarget(self._conninfo[3:], schema, connection=self._connection)
+        return target, {"downloads": self._downloads}, where

@@ -20,13 +20,13 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..core.formatting import format_bytes
+from ..core.local.holdings_inventory import STATE_UNREACHABLE, LocalHolding
 from ..core.local.inventory import (
     STATE_CURRENT,
     STATE_DAMAGED,
     STATE_UNCHECKED,
     STATE_UNVERIFIED,
     LocalDownload,
-    LocalHolding,
 )
 from ..i18n import tr
 from ..integration.holdings import HoldingService
@@ -40,6 +40,7 @@ BADGE_COLOURS = {
     STATE_DAMAGED: "#b71c1c",
     STATE_UNVERIFIED: "#a04000",
     STATE_UNCHECKED: "#606060",
+    STATE_UNREACHABLE: "#b71c1c",
 }
 UPDATE_COLOUR = "#1565c0"
 STATE_COLUMN = 1
@@ -48,15 +49,25 @@ STATE_COLUMN = 1
 def _state_tip(item) -> str:
     """Which files are missing or changed; which versions are newer (pending, a holding)."""
     if isinstance(item, LocalHolding):
-        lines = list(item.pending or [])
+        lines = [item.problem] if item.problem else []
+        lines += list(item.pending or [])
         if item.pending_error:
             lines.append(item.pending_error)
-        return "\n".join(lines) or str(item.path)
+        return "\n".join(lines) or _where(item)
     lines = [tr("Missing: {name}").format(name=n) for n in item.missing]
     lines += [tr("Changed since download: {name}").format(name=n) for n in item.modified]
     if item.update is not None and item.update.newer_versions:
         lines.append(tr("Newer: {versions}").format(versions=", ".join(item.update.newer_versions)))
     return "\n".join(lines) or str(item.folder)
+
+
+def _where(item) -> str:
+    """A holding's home in words: its file, or its schema and saved connection."""
+    if isinstance(item, LocalHolding) and item.is_postgis:
+        return tr("PostGIS: schema {schema} in {connection}").format(
+            schema=item.schema, connection=item.connection
+        )
+    return str(getattr(item, "path", item.folder))
 
 
 def state_words(state: str) -> str:
@@ -65,6 +76,7 @@ def state_words(state: str) -> str:
         STATE_DAMAGED: tr("files missing or modified"),
         STATE_UNVERIFIED: tr("not verified"),
         STATE_UNCHECKED: tr("not checked for updates"),
+        STATE_UNREACHABLE: tr("database not reachable"),
         "update available": tr("update available"),
     }
     if state in words:
@@ -176,20 +188,24 @@ class MyDownloadsTab(QWidget):
         self.tree.clear()
         for item in self.items:
             is_holding = isinstance(item, LocalHolding)
+            postgis = is_holding and item.is_postgis
+            kind = item.kind
+            if is_holding:
+                kind = _where(item) if postgis else tr("holding")
             row = QTreeWidgetItem(
                 [
                     item.title,
                     state_words(item.state),
                     item.version,
-                    tr("holding") if is_holding else item.kind,
+                    kind,
                     item.area,
-                    format_bytes(item.size_on_disk),
+                    "" if postgis else format_bytes(item.size_on_disk),
                     item.when.replace("T", " ").rstrip("Z"),
                     "" if is_holding else tr("yes") if item.verified else tr("no"),
                 ]
             )
             row.setData(0, ITEM_ROLE, str(item.location))
-            row.setToolTip(0, str(item.location))
+            row.setToolTip(0, _where(item) if is_holding else str(item.location))
             colour = BADGE_COLOURS.get(item.state, UPDATE_COLOUR)
             row.setForeground(STATE_COLUMN, QBrush(QColor(colour)))
             row.setToolTip(STATE_COLUMN, _state_tip(item))
@@ -233,13 +249,20 @@ class MyDownloadsTab(QWidget):
         ):
             button.setEnabled(item is not None)
         holding = isinstance(item, LocalHolding)
+        postgis = holding and item.is_postgis
         for button in (self.verify_button, self.delete_button):
             button.setEnabled(item is not None and not holding)
-        self.delete_button.setToolTip(
-            tr("A holding is not deleted from here: remove its GeoPackage yourself")
-            if holding
-            else ""
-        )
+        self.folder_button.setEnabled(item is not None and not postgis)
+        if postgis:
+            self.delete_button.setToolTip(
+                tr("A holding is not deleted from here: drop its schema in the database yourself")
+            )
+        else:
+            self.delete_button.setToolTip(
+                tr("A holding is not deleted from here: remove its GeoPackage yourself")
+                if holding
+                else ""
+            )
 
     # --- actions ----------------------------------------------------------------------
 
@@ -285,7 +308,7 @@ class MyDownloadsTab(QWidget):
 
     def open_selected_folder(self) -> None:
         item = self.selected()
-        if item is not None:
+        if item is not None and not getattr(item, "is_postgis", False):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(item.folder)))
 
     def delete_selected(self, confirm: bool = True) -> bool:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Dict, List, Optional, Sequence
 
 from qgis.PyQt.QtCore import Qt, pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,14 +26,17 @@ from ..core.formatting import format_bytes, format_size
 from ..i18n import tr
 from ..integration import settings as plugin_settings
 from ..integration.auth import is_unlocked
-from ..integration.holdings import (
-    HoldingService,
-    is_holding_product,
-    remember_path,
-    remembered_path,
+from ..integration.holding_homes import (
+    HoldingHome,
+    default_schema,
+    remember_home,
+    remembered_home,
 )
+from ..integration.holdings import HoldingService, is_holding_product
 from ..integration.packages_service import PackagesService
+from ..integration.postgres_connections import saved_connections
 from .context import DockContext, locked_text, no_key_text
+from .holding_home_dialog import HoldingHomeDialog
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 NO_KEY_PAGE, PACKAGES_PAGE = 0, 1
@@ -56,6 +60,17 @@ def reason_label(reason: str) -> str:
         "ONLINE_ORDER": tr("Online order"),
     }
     return labels.get(reason.upper(), reason.title())
+
+
+def holding_tip(home: Optional[HoldingHome] = None) -> str:
+    tip = tr(
+        "Builds one holding (a GeoPackage, or a schema in a PostGIS database) from "
+        "the newest full supply and applies every change-only update after it; each "
+        "later click applies what is new and refreshes the layers."
+    )
+    if home is not None and not home.is_postgis:
+        tip += "\n" + home.path
+    return tip
 
 
 def _tree(headers: Sequence[str], stretch: int) -> QTreeWidget:
@@ -122,15 +137,18 @@ class PackagesTab(QWidget):
         self.reload_button = QPushButton(tr("Reload"))
         self.download_button = QPushButton(tr("Download and load this version"))
         self.download_button.setEnabled(False)
-        self.holding_button = QPushButton(tr("Keep up to date in one GeoPackage"))
-        self.holding_button.setToolTip(
-            tr(
-                "Builds one GeoPackage from the newest full supply and applies every "
-                "change-only update after it; each later click applies what is new and "
-                "refreshes the layers."
-            )
-        )
+        self.holding_button = QPushButton(tr("Keep up to date…"))
+        self.holding_button.setToolTip(holding_tip())
         self.holding_button.setEnabled(False)
+        self.holding_home_button = QPushButton(tr("Change where…"))
+        self.holding_home_button.setToolTip(
+            tr("Choose another GeoPackage or PostGIS schema for this package's holding")
+        )
+        self.holding_home_button.setEnabled(False)
+        self.holding_where = QLabel()
+        self.holding_where.setWordWrap(True)
+        self.holding_where.setEnabled(False)  # greyed: a note, not a control
+        self.holding_where.setVisible(False)
 
         def titled(title: str, widget: QWidget) -> QWidget:
             box = QWidget()
@@ -152,7 +170,11 @@ class PackagesTab(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter, 1)
         layout.addLayout(buttons)
-        layout.addWidget(self.holding_button)
+        holding_row = QHBoxLayout()
+        holding_row.addWidget(self.holding_button, 1)
+        holding_row.addWidget(self.holding_home_button)
+        layout.addLayout(holding_row)
+        layout.addWidget(self.holding_where)
         layout.addWidget(self.download_button)
         self.stack.addWidget(content)
 
@@ -165,6 +187,7 @@ class PackagesTab(QWidget):
         self.versions_tree.currentItemChanged.connect(self._version_changed)
         self.download_button.clicked.connect(self._download_clicked)
         self.holding_button.clicked.connect(self._holding_clicked)
+        self.holding_home_button.clicked.connect(self._change_home_clicked)
 
     # --- listing ----------------------------------------------------------------------
 
@@ -227,9 +250,13 @@ class PackagesTab(QWidget):
         self.files_tree.clear()
         self.download_button.setEnabled(False)
         package = self.packages.get(package_id)
-        self.holding_button.setEnabled(
-            package is not None and is_holding_product(package.product_id, package.product_name)
+        holdable = package is not None and is_holding_product(
+            package.product_id, package.product_name
         )
+        self.holding_button.setEnabled(holdable)
+        self.holding_home_button.setEnabled(holdable)
+        self.holding_where.setVisible(holdable)
+        self._show_home(package_id)
         self.status_label.setText(tr("Loading versions…"))
         self.service.list_versions(
             package_id,
@@ -326,33 +353,71 @@ class PackagesTab(QWidget):
 
     # --- holding ----------------------------------------------------------------------
 
-    def _holding_clicked(self) -> None:
-        package = self.packages_tree.currentItem()
-        if package is None:
-            return
-        package_id = str(package.data(0, ID_ROLE))
-        path = remembered_path(package_id)
-        if not path:
-            name = self.packages.get(package_id)
-            suggested = plugin_settings.load().download_root / f"{package_id}.gpkg"
-            path, _ = QFileDialog.getSaveFileName(
-                self,
-                tr("GeoPackage to keep {name} in").format(name=name.name if name else package_id),
-                str(suggested),
-                tr("GeoPackage (*.gpkg)"),
-            )
-            if not path:
-                return
-            if not path.lower().endswith(".gpkg"):
-                path += ".gpkg"
-            remember_path(package_id, path)
-        self.start_holding(package_id, path)
+    def _current_package_id(self) -> str:
+        item = self.packages_tree.currentItem()
+        return str(item.data(0, ID_ROLE)) if item is not None else ""
 
-    def start_holding(self, package_id: str, path: str):
-        """Download and apply what the holding lacks, then load or refresh its layers."""
+    def _show_home(self, package_id: str) -> None:
+        """The button and the line under it say where the holding is kept, once chosen."""
+        home = remembered_home(package_id) if package_id else None
+        if home is None:
+            self.holding_button.setText(tr("Keep up to date…"))
+            where = tr("Asks once where to keep it: a GeoPackage file or a PostGIS database.")
+        elif home.is_postgis:
+            self.holding_button.setText(tr("Keep up to date in PostGIS"))
+            where = tr("Kept in PostGIS: {where}").format(where=home.label)
+        else:
+            self.holding_button.setText(tr("Keep up to date in a GeoPackage"))
+            where = tr("Kept in {path}").format(path=home.path)
+        self.holding_where.setText(where)
+        self.holding_where.setToolTip(where)
+        self.holding_button.setToolTip(holding_tip(home))
+
+    def _holding_clicked(self) -> None:
+        package_id = self._current_package_id()
+        if not package_id:
+            return
+        home = remembered_home(package_id) or self.ask_home(package_id)
+        if home is not None:
+            self.start_holding(package_id, home)
+
+    def _change_home_clicked(self) -> None:
+        package_id = self._current_package_id()
+        if package_id:
+            self.ask_home(package_id)
+
+    def home_dialog(self, package_id: str) -> HoldingHomeDialog:
+        """The chooser for ``package_id``, filled with what was chosen before."""
+        package = self.packages.get(package_id)
+        name = package.name if package else package_id
+        return HoldingHomeDialog(
+            name,
+            suggested_path=str(plugin_settings.load().download_root / f"{package_id}.gpkg"),
+            suggested_schema=default_schema(package_id, name),
+            connections=saved_connections(),
+            current=remembered_home(package_id),
+            parent=self,
+        )
+
+    def ask_home(self, package_id: str) -> Optional[HoldingHome]:
+        """Ask where to keep the holding; remember the answer. None: cancelled."""
+        dialog = self.home_dialog(package_id)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.home() is None:
+            return None
+        home = dialog.home()
+        package = self.packages.get(package_id)
+        if home.is_postgis and package is not None:
+            home = replace(home, package_name=package.name)
+        remember_home(package_id, home)
+        self._show_home(package_id)
+        return home
+
+    def start_holding(self, package_id: str, home):
+        """Download and apply what the holding lacks (``home``: a ``HoldingHome`` or a
+        GeoPackage path), then load or refresh its layers."""
         package = self.packages.get(package_id)
         try:
-            return self.holdings.start(package_id, path, title=package.name if package else "")
+            return self.holdings.start(package_id, home, title=package.name if package else "")
         except Exception as exc:  # noqa: BLE001
             self.context.report_error(exc, tr("Starting the update of the holding"))
             return None

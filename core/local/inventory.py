@@ -9,18 +9,18 @@ files on disk against its manifest (missing, a different size, or with
   ``N change-only updates pending`` (data packages) come from the check;
 - ``files missing or modified`` and ``not verified`` from the disk.
 
-The dock's "My downloads" tab and ``downloads [--json] [--check]`` show these.
+The dock's "My downloads" tab and ``downloads [--json] [--check]`` show these;
+holdings (GeoPackage and PostGIS) are listed by ``holdings_inventory``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
-import sqlite3
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 from ..engine.manifest import (
     MANIFEST_NAME,
@@ -128,133 +128,6 @@ class LocalDownload:
             "state": self.state,
             "datasets": list(self.manifest.datasets),
         }
-
-
-SOURCE_HOLDING = "holding"
-
-
-@dataclass
-class LocalHolding:
-    """One holding GeoPackage: its package, newest applied version and, when an update
-    check ran, how many change-only updates it still lacks (``pending`` None: unchecked)."""
-
-    path: Path
-    package_id: str
-    package_name: str
-    product: str
-    version: str = ""
-    when: str = ""  # when the newest version was applied
-    size_on_disk: int = 0
-    versions: int = 0
-    pending: Optional[List[str]] = None
-    pending_error: str = ""
-    missing: List[str] = field(default_factory=list)
-    modified: List[str] = field(default_factory=list)
-    update: Optional[UpdateCheck] = None
-    source: str = SOURCE_HOLDING
-    kind: str = "holding"
-    area: str = ""
-    verified: bool = False
-
-    @property
-    def folder(self) -> Path:
-        return self.path.parent
-
-    @property
-    def location(self) -> Path:
-        return self.path
-
-    @property
-    def title(self) -> str:
-        return self.package_name or self.package_id
-
-    @property
-    def state(self) -> str:
-        if self.pending is None:
-            return STATE_UNCHECKED
-        if self.pending:
-            return f"{len(self.pending)} {STATE_PENDING}"
-        return STATE_CURRENT
-
-    def to_json(self) -> Dict[str, Any]:
-        return {
-            "holding": str(self.path),
-            "source": self.source,
-            "id": self.package_id,
-            "name": self.title,
-            "product": self.product,
-            "version": self.version,
-            "applied_at": self.when,
-            "versions": self.versions,
-            "size_on_disk": self.size_on_disk,
-            "pending": self.pending,
-            "state": self.state,
-        }
-
-
-Listed = Union[LocalDownload, LocalHolding]
-
-
-def is_holding_file(path: Path) -> bool:
-    """A GeoPackage with our ``os_holding`` table (read-only look, closed at once)."""
-    try:
-        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return False
-    try:
-        row = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='os_holding'"
-        ).fetchone()
-        return row is not None
-    except sqlite3.Error:
-        return False
-    finally:
-        conn.close()
-
-
-def list_holdings(
-    roots: Iterable[Path], remembered: Iterable[Path] = (), *, client: Any = None
-) -> List[LocalHolding]:
-    """Every holding under ``roots`` plus the ``remembered`` paths, newest applied first;
-    with ``client``, what each still lacks is asked of the API."""
-    from ..holdings.status import holding_status  # on demand: the holdings code is big
-
-    candidates: List[Path] = []
-    for root in roots:
-        root = Path(root)
-        if root.is_dir():
-            candidates += sorted(root.rglob("*.gpkg"))
-    candidates += [Path(p) for p in remembered if p]
-    found: List[LocalHolding] = []
-    seen = set()
-    for path in candidates:
-        try:
-            resolved = path.resolve()
-        except OSError:
-            continue
-        if resolved in seen or not resolved.is_file() or not is_holding_file(resolved):
-            continue
-        seen.add(resolved)
-        status = holding_status(resolved, client)
-        if status.info is None:
-            continue
-        newest = status.versions[-1] if status.versions else None
-        found.append(
-            LocalHolding(
-                resolved,
-                status.info.package_id,
-                status.info.package_name,
-                status.info.product_name or status.info.product_id,
-                version=newest.version_id if newest else "",
-                when=newest.applied_at if newest else "",
-                size_on_disk=resolved.stat().st_size,
-                versions=len(status.versions),
-                pending=list(status.pending) if status.checked else None,
-                pending_error=status.pending_error,
-            )
-        )
-    found.sort(key=lambda h: h.when, reverse=True)
-    return found
 
 
 def list_downloads(roots: Iterable[Path], *, rehash: bool = False) -> List[LocalDownload]:

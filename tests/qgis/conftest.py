@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 import pytest
+from postgis_fixtures import basic_auth_entry, password_role, save_connection  # noqa: F401
 from qgis.core import QgsApplication, QgsProject, QgsSettings
 from qgis.gui import QgsMessageBar
 from qgis.PyQt import sip
@@ -31,7 +32,9 @@ PROXY_KEYS = (
     "proxy/proxyExcludedUrls",
     "proxy/authcfg",
 )
-HOLDING_KEYS = ("os_downloads/holdings",)  # the GeoPackage remembered per data package
+# Where a holding is kept, remembered per data package (a GeoPackage, or a saved
+# PostgreSQL connection's name and a schema).
+HOLDING_KEYS = ("os_downloads/holdings", "os_downloads/holdings_postgis")
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:

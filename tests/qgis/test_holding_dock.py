@@ -48,6 +48,8 @@ def test_the_holding_is_built_loaded_then_refreshed_in_place(
     truth = holdings_truth(TOPO, "6401104")
     areas = layers["topographic_area"]
     assert areas.featureCount() == len(truth.features["TopographicArea"])
+    premium = "© Crown copyright and database rights 2026 Ordnance Survey"
+    assert areas.customProperty("os_downloads/attribution") == premium  # not OpenData's
     group = QgsProject.instance().layerTreeRoot().findGroup(outcome.report.group_name)
     assert group is not None and len(group.findLayers()) == 6
 

@@ -8,6 +8,7 @@ the files on disk, the layers in the project, the error message.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -254,6 +255,59 @@ def test_update_holding_builds_then_applies_a_new_cou(
     with pytest.raises(QgsProcessingException) as caught:
         run("os_downloads:updateholding", dict(parameters, PACKAGE="0040163520"))
     assert "holds data package 0040163512, not 0040163520" in str(caught.value)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("os_downloads.core.holdings.target") is None,
+    reason="needs core PostGIS holding",
+)
+def test_update_holding_into_postgis_through_a_saved_connection(
+    run, stored_key: str, save_connection, postgres_cluster, postgis_database
+) -> None:
+    import psycopg2
+    from postgis_fixtures import server_parts
+
+    from os_downloads.replica.data.holdings_truth import holdings_truth
+
+    database = postgis_database.rsplit("/", 1)[-1]
+    save_connection("OSD trust", username="osd_test", **server_parts(postgres_cluster, database))
+    parameters = {"PACKAGE": "0040163512", "CONNECTION": "OSD trust", "AUTHCFG": stored_key}
+    first = run("os_downloads:updateholding", parameters)  # schema: named after the package
+    assert first["WHERE"] == "schema exeter_topography_cou in OSD trust"
+    assert first["VERSIONS"] == "6401101, 6401102, 6401103, 6401104"
+    truth = holdings_truth("0040163512", "6401104")
+    with psycopg2.connect(postgres_cluster.dsn(database)) as conn, conn.cursor() as cursor:
+        for feature_class, table in (
+            ("TopographicArea", "topographic_area"),
+            ("CartographicText", "cartographic_text"),
+        ):
+            cursor.execute(f"SELECT count(*) FROM exeter_topography_cou.{table}")
+            assert cursor.fetchone()[0] == len(truth.features[feature_class]), table
+    assert run("os_downloads:updateholding", parameters)["APPLIED"] == 0
+
+
+def test_update_holding_wants_one_home_and_a_schema_it_can_use(
+    run, stored_key: str, save_connection, postgres_cluster, tmp_path: Path
+) -> None:
+    from postgis_fixtures import server_parts
+
+    save_connection("OSD trust", username="osd_test", **server_parts(postgres_cluster, "x"))
+    cases = [
+        ({}, "Give the holding: a GeoPackage file, or a PostgreSQL connection"),
+        (
+            {"HOLDING": str(tmp_path / "x.gpkg"), "CONNECTION": "OSD trust"},
+            "either a GeoPackage or a PostgreSQL connection, not both",
+        ),
+        ({"CONNECTION": "OSD trust", "SCHEMA": "Bad-Name"}, '"Bad-Name" is not a schema name'),
+        ({"CONNECTION": "Nobody saved this"}, 'no saved PostgreSQL connection called "Nobody'),
+    ]
+    for extra, words in cases:
+        with pytest.raises(QgsProcessingException) as caught:
+            run(
+                "os_downloads:updateholding",
+                {"PACKAGE": "0040163512", "AUTHCFG": stored_key, **extra},
+            )
+        assert words in str(caught.value)
 
 
 def test_download_package_without_any_key_says_where_to_put_one(

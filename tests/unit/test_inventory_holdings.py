@@ -7,12 +7,8 @@ from pathlib import Path
 from os_downloads.core.api.auth import ApiKeyAuth
 from os_downloads.core.api.client import OSDownloadsClient
 from os_downloads.core.holdings.update import update_holding
-from os_downloads.core.local.inventory import (
-    STATE_CURRENT,
-    STATE_UNCHECKED,
-    is_holding_file,
-    list_holdings,
-)
+from os_downloads.core.local.holdings_inventory import is_holding_file, list_holdings
+from os_downloads.core.local.inventory import STATE_CURRENT, STATE_UNCHECKED
 
 TOPO = "0040163512"
 
