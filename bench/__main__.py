@@ -2,7 +2,7 @@
 
 Options: ``--large-gb N`` (default: env ``OS_DOWNLOADS_BENCH_GB``, else 1),
 ``--reps N`` (runs per measurement, median reported; default 3), ``--only
-throughput,memory,many,extract,stall,holdings,layers``, ``--out FILE`` (default
+throughput,memory,many,extract,stall,holdings,postgis,layers``, ``--out FILE`` (default
 ``.build/bench/results.json``). The replica's data with the large file live in
 ``.build/replica-data-large`` (made on the first run, reused after).
 """
@@ -25,7 +25,7 @@ from . import cases
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / ".build" / "bench"
-ALL = ("throughput", "memory", "many", "extract", "stall", "holdings", "layers")
+ALL = ("throughput", "memory", "many", "extract", "stall", "holdings", "postgis", "layers")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -77,6 +77,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         )
         rows += found
         wanted.discard("holdings")
+    if "postgis" in wanted:
+        from .holdings_postgis import holdings_postgis
+
+        print("holdings in PostGIS: full build vs ogr2ogr PG_USE_COPY, a COU...", flush=True)
+        results["postgis"], found = holdings_postgis(_pythonpath(), reps=max(1, args.reps))
+        rows += found
+        wanted.discard("postgis")
     if not wanted:  # only the holdings: no replica, no large file needed
         return _finish(args, results, rows)
     data_dir = default_data_dir(args.large_gb)

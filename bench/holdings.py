@@ -80,9 +80,18 @@ def _peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def _run_child(pythonpath: str, holding: Path, product: str, versions: List[Tuple[str, str, Path]]):
+def _run_child(
+    pythonpath: str,
+    holding: Any,
+    product: str,
+    versions: List[Tuple[str, str, Path]],
+    *,
+    schema: str = "",
+):
+    """One build in a fresh process; ``holding``: a .gpkg path or a postgresql:// URL."""
     command = [sys.executable, "-m", "os_downloads.bench.holdings", "--child"]
     command += ["--holding", str(holding), "--product", product]
+    command += ["--schema", schema] if schema else []
     for version_id, supply, folder in versions:
         command += ["--version", version_id, supply, str(folder)]
     result = subprocess.run(
