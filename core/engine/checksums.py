@@ -1,16 +1,18 @@
 """Checksums of downloaded files: MD5 for OS, SHA-256 for TRUD.
 
-The engine hashes while it writes (one pass); these helpers cover the other
-cases: checking a file already on disk, and re-reading the prefix of a
-``.part`` file left by an earlier run before resuming it.
+The engine hashes while it writes, in one pass (``StreamHasher``); the other
+helpers cover checking a file already on disk, re-reading the prefix of a
+``.part`` left by an earlier run before resuming it, and saying what is wrong
+with bytes that arrived.
 """
 
 from __future__ import annotations
 
 import hashlib
+import queue
 import threading
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, List, Optional, Tuple
 
 from ..errors import (
     Cancelled,
@@ -24,6 +26,10 @@ from .files import Checksum, RemoteFile
 SUPPORTED_ALGORITHMS = ("md5", "sha256")
 DEFAULT_ALGORITHM = "md5"  # what a file without a listed checksum is hashed with, for the record
 READ_CHUNK = 1 << 20
+THREADED_MIN_BYTES = 8 << 20  # smaller files hash inline: a thread costs more than it saves
+BLOCK_BYTES = 4 << 20  # one read-write-hash step: few hand-offs per GB, little memory
+RING_BLOCKS = 3  # one block being filled while the others wait for or are in the hash
+QUEUED_CHUNKS = 8  # chunks that are not ring blocks, queued at most
 
 
 def new_hasher(algorithm: str) -> Any:
@@ -100,3 +106,106 @@ def bytes_problem(
     if expected is not None and actual != expected:
         return ChecksumMismatchError(file.file_name, file.checksum.algorithm, expected, actual)
     return None
+
+
+class StreamHasher:
+    """Hash a body as it arrives, in one pass; on a helper thread for big files.
+
+    The reader fills ``block()`` (a reused buffer: no new object per read, no
+    copy) and passes the filled part to ``update``. For a big file a helper
+    thread hashes it while the next block is read and written: hashlib
+    releases the GIL on large updates, so the hash has a core to itself. A
+    block is handed out again only once hashed, so memory stays at
+    ``RING_BLOCKS`` blocks whatever the file size. ``update`` also takes
+    plain bytes.
+    """
+
+    _STOP: Any = object()
+
+    def __init__(
+        self,
+        algorithm: str,
+        *,
+        threaded: bool,
+        new_hasher: Callable[[str], Any],
+        block_bytes: int = BLOCK_BYTES,
+    ) -> None:
+        self.algorithm = algorithm
+        self._new_hasher = new_hasher
+        self.raw = new_hasher(algorithm)
+        self._threaded = threaded
+        self._block_bytes = max(1, block_bytes)
+        self._blocks: List[bytearray] = []
+        self._free: List[threading.Event] = []  # set: the block is not in the hash queue
+        self._next = 0
+        self._queue: Optional[queue.Queue] = None
+        self._thread: Optional[threading.Thread] = None
+
+    @classmethod
+    def for_size(
+        cls, algorithm: str, size: Optional[int], block_bytes: int, new_hasher: Callable[[str], Any]
+    ) -> StreamHasher:
+        """Threaded for big files; a small file's one block no bigger than the file needs."""
+        threaded = (size or 0) >= THREADED_MIN_BYTES
+        if not threaded and size is not None:
+            block_bytes = min(block_bytes, max(64 << 10, size + 1))
+        return cls(algorithm, threaded=threaded, new_hasher=new_hasher, block_bytes=block_bytes)
+
+    def block(self) -> memoryview:
+        """The buffer to read the next bytes into: the same one until ``update`` gets it."""
+        if not self._blocks:
+            count = RING_BLOCKS if self._threaded else 1
+            self._blocks = [bytearray(self._block_bytes) for _ in range(count)]
+            self._free = [threading.Event() for _ in range(count)]
+            for free in self._free:
+                free.set()
+        self._free[self._next].wait()  # bounded: the hash thread only ever hashes
+        return memoryview(self._blocks[self._next])
+
+    def update(self, data: Any) -> None:
+        """Hash ``data``: bytes, or (a prefix of) the view ``block()`` gave."""
+        if not self._threaded:
+            self.raw.update(data)
+            return
+        if self._thread is None:
+            self._queue = queue.Queue(maxsize=QUEUED_CHUNKS + len(self._blocks))
+            self._thread = threading.Thread(target=self._work, name="download-hash", daemon=True)
+            self._thread.start()
+        assert self._queue is not None
+        freed: Optional[threading.Event] = None
+        if self._blocks and isinstance(data, memoryview) and data.obj is self._blocks[self._next]:
+            freed = self._free[self._next]
+            freed.clear()
+            self._next = (self._next + 1) % len(self._blocks)
+        self._queue.put((data, freed))
+
+    def hexdigest(self) -> str:
+        self._drain()
+        return self.raw.hexdigest()
+
+    def reset(self) -> None:
+        self._drain()
+        self.raw = self._new_hasher(self.algorithm)
+
+    def close(self) -> None:
+        self._drain()
+
+    def _drain(self) -> None:
+        if self._thread is not None and self._queue is not None:
+            self._queue.put(self._STOP)
+            self._thread.join()
+        self._thread, self._queue = None, None
+
+    def _work(self) -> None:
+        assert self._queue is not None
+        work_queue = self._queue
+        while True:
+            item: Tuple[Any, Optional[threading.Event]] = work_queue.get()
+            if item is self._STOP:
+                return
+            data, freed = item
+            try:
+                self.raw.update(data)
+            finally:
+                if freed is not None:
+                    freed.set()
