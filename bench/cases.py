@@ -196,29 +196,41 @@ def throughput(env: BenchEnv) -> Tuple[Dict[str, Any], List[Row]]:
         peaks.append(report["peak_rss_bytes"])
         hashless.seconds.append(_engine_run(env, dest / "nohash", "--no-hash")["seconds"])
     shutil.rmtree(dest, ignore_errors=True)
-    md5_rate = statistics.median(md5_rates)
-    ours_rate = ours.rate(size)
+    # The ceiling: the best run of each, as other jobs on a shared machine only ever slow
+    # one down (the medians are in the JSON too).
+    best_md5, best_ours = max(md5_rates), size / ours.best if ours.best > 0 else 0.0
+    md5_median = statistics.median(md5_rates)
     data: Dict[str, Any] = {
         "file_bytes": size,
         "engine": _rate_json(ours, size),
         "engine_streams": streams,
         "engine_without_hashing": _rate_json(hashless, size),
         "hashlib_md5_same_bytes_mb_per_s": [mb_per_s(r) for r in md5_rates],
-        "hashlib_md5_mb_per_s": mb_per_s(md5_rate),
-        "ratio_vs_hashlib_md5": _ratio(ours_rate, md5_rate),
+        "hashlib_md5_best_mb_per_s": mb_per_s(best_md5),
+        "engine_best_mb_per_s": mb_per_s(best_ours),
+        "ratio_vs_hashlib_md5": _ratio(best_ours, best_md5),
+        "ratio_vs_hashlib_md5_medians": _ratio(ours.rate(size), md5_median),
         "engine_peak_rss_bytes": max(peaks),
         "md5_overhead_fraction": _ratio(ours.median - hashless.median, hashless.median),
     }
-    ours_text = f"{mb_per_s(ours_rate)} MB/s"
+    ours_text = f"{mb_per_s(ours.rate(size))} MB/s"
     label = f"{format_bytes(size)} over loopback ({streams})"
     rows: List[Row] = [
         (
-            f"{label}: engine (MD5 + fsync) vs hashlib MD5 of the same bytes, one core",
-            ours_text,
-            f"{mb_per_s(md5_rate)} MB/s",
+            f"{label}: engine (MD5 + fsync) vs hashlib MD5 of the same bytes, one core"
+            f" (best of {env.reps} each)",
+            f"{mb_per_s(best_ours)} MB/s",
+            f"{mb_per_s(best_md5)} MB/s",
             f"{data['ratio_vs_hashlib_md5']:.2f}x",
             _target(data["ratio_vs_hashlib_md5"], MD5_CEILING_TARGET),
-        )
+        ),
+        (
+            "  same, medians",
+            ours_text,
+            f"{mb_per_s(md5_median)} MB/s",
+            f"{data['ratio_vs_hashlib_md5_medians']:.2f}x",
+            "",
+        ),
     ]
     if have_pipeline:
         data["curl_tee_md5sum_then_fsync"] = _rate_json(curl_same_work, size)
@@ -333,6 +345,7 @@ def paced_link(env: BenchEnv) -> Tuple[Dict[str, Any], List[Row]]:
         env.clear_requests()
         report = _engine_run(env, dest / "ours", *RANGED)
         streams = env.streams_used(env.large.file_name)
+        single = " (engine used one stream)" if streams.startswith("single") else ""
         ours = Timings([report["seconds"]])
         data["engine"] = {
             **_rate_json(ours, size),
@@ -355,7 +368,7 @@ def paced_link(env: BenchEnv) -> Tuple[Dict[str, Any], List[Row]]:
                     f"{data['engine']['mb_per_s']} MB/s",
                     f"{data['curl']['mb_per_s']} MB/s",
                     f"{data['ratio_vs_curl']:.2f}x",
-                    _target(data["ratio_vs_curl"], PACED_CURL_TARGET),
+                    _target(data["ratio_vs_curl"], PACED_CURL_TARGET) + single,
                 )
             )
         else:
@@ -379,7 +392,7 @@ def paced_link(env: BenchEnv) -> Tuple[Dict[str, Any], List[Row]]:
                     f"{data['engine']['mb_per_s']} MB/s",
                     f"{data['aria2c']['mb_per_s']} MB/s",
                     f"{data['ratio_vs_aria2c']:.2f}x",
-                    _target(data["ratio_vs_aria2c"], PACED_ARIA2_TARGET),
+                    _target(data["ratio_vs_aria2c"], PACED_ARIA2_TARGET) + single,
                 )
             )
         else:
