@@ -178,8 +178,15 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _finish(args: argparse.Namespace, results: Dict[str, Any], rows: List[cases.Row]) -> int:
+    results["machine"]["load_average_at_end"] = cases.load_average()
     print()
     print_table(rows)
+    start, end = results["machine"]["load_average_at_start"], cases.load_average()
+    if start and end:
+        print(
+            f"Load average (1 min) on {results['machine']['cpus']} cores: {start[0]} at the start,"
+            f" {end[0]} at the end; other jobs slow every figure, ratios less."
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
     print(f"\nResults: {args.out}")

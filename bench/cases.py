@@ -685,7 +685,16 @@ def describe_machine() -> Dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        "load_average_at_start": load_average(),
     }
+
+
+def load_average() -> List[float]:
+    """The 1, 5 and 15 minute load averages (other jobs on a shared machine), or []."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return []
 
 
 def now_iso() -> str:
