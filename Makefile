@@ -28,8 +28,12 @@ REQUIREMENTS_STAMP := $(VENV)/.os_downloads-requirements
 VERSION = $(shell sed -n 's/^version=//p' '$(ROOT)/metadata.txt')
 
 # Debian/Ubuntu packages: QGIS and its Python bindings, GDAL for the replica's
-# sample data, Xvfb and ImageMagick for the headless demo.
+# sample data, Xvfb and ImageMagick for the headless demo, PostgreSQL + PostGIS
+# and psycopg2 for the PostGIS holdings (the tests start their own server):
+# `postgresql` is the release's supported server (15 on bookworm, 17 on trixie),
+# PostGIS is then the one built for it (postgresql-NN-postgis-3).
 APT_PACKAGES := python3-qgis qgis qgis-providers python3-gdal python3-requests xvfb \
+	postgresql python3-psycopg2 \
 	python3-venv imagemagick gnupg curl unzip
 # Only `make bench` needs these: aria2 (aria2c), a reference for one file over parallel ranges.
 BENCH_APT_PACKAGES := aria2
@@ -57,6 +61,15 @@ define apt_install
 		echo "==> installing apt packages:$$missing"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi; \
+	major="$$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)"; \
+	postgis="postgresql-$$major-postgis-3"; \
+	if [ -n "$$major" ] && ! dpkg-query -W -f='$${Status}' "$$postgis" 2>/dev/null \
+			| grep -q 'install ok installed'; then \
+		echo "==> installing $$postgis"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$$postgis" \
+			|| { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+			     $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$$postgis"; }; \
 	fi
 endef
 

@@ -63,3 +63,30 @@ def _reset_replica_after_test(request: pytest.FixtureRequest):
     yield
     if server is not None:
         server.reset()
+
+
+# --- a real PostgreSQL + PostGIS server (tests/postgres_cluster.py) -------------
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster():
+    """A throw-away PostgreSQL server with PostGIS for this test session; the tests
+    that ask for it are skipped, with the reason, only when it cannot start."""
+    try:
+        import psycopg2  # noqa: F401 - Debian's python3-psycopg2, as QGIS installs ship
+    except ImportError:
+        pytest.skip("psycopg2 is not installed (apt install python3-psycopg2)")
+    from postgres_cluster import PostgresCluster, PostgresUnavailable
+
+    try:
+        cluster = PostgresCluster().start()
+    except PostgresUnavailable as err:
+        pytest.skip(f"no PostgreSQL server for the PostGIS tests: {err}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgis_database(postgres_cluster) -> str:
+    """A new, empty PostGIS database on the test server: its ``postgresql://`` URL."""
+    return postgres_cluster.url(postgres_cluster.create_database())

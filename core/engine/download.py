@@ -43,6 +43,10 @@ promises:
   progress stream for the job. ``progress`` is called from worker threads
   (never concurrently, at most about ten times a second plus once per
   finished file); a GUI must marshal it to its own thread (the QGIS task does).
+- a large file (``limits.ranged_min_bytes``) whose storage offers ranges comes
+  over up to ``limits.ranges_per_file`` connections, pieces written in place
+  (``engine/ranged.py``); ``workers`` is the job's whole connection budget,
+  files first (``engine/connection_budget.py``).
 - cancellation (``cancel.set()``) stops every worker promptly: between chunks,
   and by shutting open connections down (also one still waiting for an
   answer); ``Cancelled`` is raised, no incomplete final file exists, and
@@ -79,13 +83,13 @@ from ..net.retry import JOB_RETRY, RetryPolicy
 from ..net.thread_sessions import ThreadSessions
 from ..redact import get_logger
 from .checksums import file_matches
+from .connection_budget import ConnectionBudget
 from .files import Recorded, RemoteFile
 from .free_space import check_free_space
-from .manifest import MANIFEST_NAME
 from .partfile import (
     LOCK_PATIENCE_S,
     PART_SUFFIX,
-    RESERVED_SUFFIXES,
+    check_file_names,
     file_sign,
     part_path,
     usable_part_size,
@@ -211,6 +215,7 @@ class _Job:
         self.resolve = resolve
         self.sessions = ThreadSessions(session)
         self.workers = workers
+        self.connections = ConnectionBudget(workers)  # files and their extra ranges
         self.cancel = cancel
         self.retry = retry
         self.job_budget = JOB_RETRY.budget()  # shared by every file (download_files sets it)
@@ -230,7 +235,7 @@ class _Job:
 
     def run(self) -> DownloadResult:
         started = time.monotonic()
-        _check_names(self.files)
+        check_file_names(self.files)
         try:
             self.dest.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -314,7 +319,8 @@ class _Job:
 
     def _download_one(self, file: RemoteFile) -> FileResult:
         self._raise_if_halted()
-        return FileTransfer(self, file).run()
+        with self.connections.slot(self.halted_or_cancelled()):  # a file's ranges share them
+            return FileTransfer(self, file).run()
 
     # --- what is already there -------------------------------------------------
 
@@ -390,25 +396,6 @@ class _Job:
         with self._responses_lock:
             self._responses.discard(response)
         response.close()
-
-
-def _check_names(files: List[RemoteFile]) -> None:
-    seen: Set[str] = set()
-    for file in files:
-        name = file.file_name
-        bad = (
-            not name
-            or name in (".", "..", MANIFEST_NAME)
-            or any(c in name for c in "/\\:\0")
-            or name.endswith(RESERVED_SUFFIXES)
-        )
-        if bad:
-            raise DownloadError(
-                f"Refusing to download a file named {name!r}: not a plain file name."
-            )
-        if name in seen:
-            raise DownloadError(f"The file list names {name!r} twice.")
-        seen.add(name)
 
 
 def _abort(response: requests.Response) -> None:

@@ -12,7 +12,10 @@ of: the listed size and checksum, and the storage's ETag / Last-Modified. A
 ``.part`` is resumed only when its sidecar describes the file as listed now,
 and the resume sends ``If-Range`` with that validator, so bytes of another
 version of the file are never glued to new ones. A ``.part`` without a sidecar
-starts again from zero.
+starts again from zero. A ``.part`` filled over parallel ranges (``ranged.py``)
+is pre-allocated, and its sidecar's ``ranges`` say which bytes are in
+(``range_plan.py``); one stream resumes such a ``.part`` from its contiguous
+prefix.
 
 ``BackgroundFlush`` keeps the fast path fast: dirty pages pushed to disk
 while downloading (hashing beside the network: ``checksums.StreamHasher``).
@@ -25,12 +28,14 @@ import os
 import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Hashable, Optional, Tuple
+from typing import Any, BinaryIO, Callable, Hashable, Optional, Sequence, Set, Tuple
 
-from ..errors import Cancelled, LockHeldError
+from ..errors import Cancelled, DownloadError, LockHeldError
 from ..redact import get_logger
 from .files import RemoteFile
 from .lock import FileLock
+from .manifest import MANIFEST_NAME
+from .range_plan import Record, contiguous_filled, parse_record
 
 log = get_logger(__name__)
 
@@ -69,6 +74,7 @@ class PartInfo:
     checksum: Optional[str]  # "md5:<hex>" as listed, or None
     etag: Optional[str] = None
     last_modified: Optional[str] = None
+    ranges: Optional[Record] = None  # a ranged .part: (start, end, filled) per piece
 
     @classmethod
     def for_file(
@@ -120,6 +126,7 @@ def read_part_info(final: Path) -> Optional[PartInfo]:
         checksum=text("checksum"),
         etag=text("etag"),
         last_modified=text("last_modified"),
+        ranges=parse_record(data.get("ranges")),
     )
 
 
@@ -142,6 +149,8 @@ def usable_part_size(final: Path, file: RemoteFile) -> int:
         return 0
     if file.size is not None and have > file.size:
         return 0
+    if info.ranges is not None:  # pre-allocated: only the contiguous prefix is known good
+        return min(have, contiguous_filled(info.ranges))
     return have
 
 
@@ -152,6 +161,26 @@ def remove_part(final: Path) -> None:
             path.unlink()
         except FileNotFoundError:
             pass
+
+
+def check_file_names(files: Sequence[RemoteFile]) -> None:
+    """Refuse a job whose file names are not plain names, clash with ours, or repeat."""
+    seen: Set[str] = set()
+    for file in files:
+        name = file.file_name
+        bad = (
+            not name
+            or name in (".", "..", MANIFEST_NAME)
+            or any(c in name for c in "/\\:\0")
+            or name.endswith(RESERVED_SUFFIXES)
+        )
+        if bad:
+            raise DownloadError(
+                f"Refusing to download a file named {name!r}: not a plain file name."
+            )
+        if name in seen:
+            raise DownloadError(f"The file list names {name!r} twice.")
+        seen.add(name)
 
 
 # --- one writer per file --------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Reading a storage server's answer: ranges, validators, prompt body reads, keep-alive.
+"""Asking storage and reading its answer: ranges, validators, prompt body reads, keep-alive.
 
-Small helpers of ``engine/transfer.py`` that only look at a ``requests`` response.
+Small helpers of ``engine/transfer.py`` and ``engine/ranged.py``: ``storage_get``
+(one GET, its failures typed) and what only looks at a ``requests`` response.
 """
 
 from __future__ import annotations
@@ -9,17 +10,44 @@ import http.client
 import socket
 import threading
 import time
-from typing import Callable, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 import requests
 import urllib3
 
-from ..errors import DownloadError
+from ..errors import DownloadError, NetworkError, connection_failure
 from ..net.retry import parse_retry_after
+from ..redact import redact
 from .partfile import PartInfo
-from .tries import TryFailed, seconds_text
+from .tries import TransferLimits, TryFailed, seconds_text
 
 HANDOFF_S = 0.1  # a part-filled buffer is handed on after this long (slow links)
+
+
+def storage_get(
+    session: requests.Session,
+    url: str,
+    headers: Dict[str, str],
+    limits: TransferLimits,
+    read_timeout: float,
+    name: str,
+) -> requests.Response:
+    """One streaming GET; ``TryFailed`` when another try may work, ``NetworkError`` if none can."""
+    timeout = (limits.connect_timeout, read_timeout)
+    try:
+        return session.get(url, headers=headers, stream=True, timeout=timeout)
+    except requests.exceptions.ConnectTimeout:
+        raise TryFailed(
+            f"could not connect within {seconds_text(limits.connect_timeout)}"
+        ) from None
+    except requests.exceptions.ReadTimeout:
+        raise TryFailed(f"no answer within {seconds_text(read_timeout)}") from None
+    except HOPELESS_REQUESTS as exc:
+        failure = connection_failure(exc, redact(url), timeout=timeout)
+        raise NetworkError(f"{name}: {failure.message}", hint=failure.hint) from None
+    except requests.RequestException as exc:
+        failure = connection_failure(exc, redact(url), timeout=timeout)
+        raise TryFailed(failure.message.rstrip(".")) from None
 
 
 def same_version(info: PartInfo, response: requests.Response) -> bool:
@@ -60,7 +88,7 @@ class BodyReader:
         self.direct = callable(readinto1) and plain and not response.headers.get("Content-Encoding")
         self._inner = inner
         self._readinto1 = readinto1
-        self._read_some = None if self.direct else _read1(response)
+        self._read_some = None if self.direct else body_reader(response)
 
     def fill(
         self, view: memoryview, halted: threading.Event
@@ -101,28 +129,24 @@ class BodyReader:
         return len(chunk)
 
     def release(self) -> None:
-        """Hand a fully read connection back to the pool (keep-alive across files).
+        """Hand the fully read connection back to the pool (``release_connection``).
 
-        Reading past urllib3 bypasses the bookkeeping by which it notices the
-        end of a body; its count is set right, and one more (empty) ``read``
-        lets it see the end and release the connection, so the next file
-        reuses it (no new TLS handshake).
+        urllib3 did not see the bytes read from under it: its count is set right first.
         """
         raw = self.response.raw
         remaining = getattr(raw, "length_remaining", None)
         if self.direct and isinstance(remaining, int):
             raw.length_remaining = max(0, remaining - self.received)
-        try:
-            raw.read(1, decode_content=False)
-        except Exception:  # noqa: BLE001 - the body is complete; a connection not reused is fine
-            pass
+        release_connection(self.response)
 
 
-def _read1(response: requests.Response) -> Callable[[int], bytes]:
+def body_reader(response: requests.Response) -> Callable[[int], bytes]:
     """``read(n)``: up to ``n`` body bytes, returning as soon as some have arrived.
 
-    urllib3 2 has ``read1``; with urllib3 1.26 the underlying ``http.client``
-    response has it.
+    ``read1`` semantics keep progress and cancellation prompt on slow links
+    (a plain ``read(1 MiB)`` blocks until a whole MiB is in). urllib3 2 has
+    ``read1``; with urllib3 1.26 the underlying ``http.client`` response has
+    it. The body is never decoded: we asked for ``identity`` and hash raw bytes.
     """
     raw = response.raw
     public = getattr(raw, "read1", None)
@@ -132,6 +156,20 @@ def _read1(response: requests.Response) -> Callable[[int], bytes]:
     if callable(inner) and not response.headers.get("Content-Encoding"):
         return inner
     return lambda n: raw.read(n, decode_content=False)
+
+
+def release_connection(response: requests.Response) -> None:
+    """Hand a fully read connection back to the pool (keep-alive across files).
+
+    Reading with ``read1`` (or from under urllib3) bypasses the bookkeeping by
+    which urllib3 notices the end of a body; one more (empty) ``read`` lets it
+    see the end and release the connection, so the next file reuses it (no new
+    TLS handshake).
+    """
+    try:
+        response.raw.read(1, decode_content=False)
+    except Exception:  # noqa: BLE001 - the body is complete; a connection not reused is fine
+        pass
 
 
 def broken_body(error: BaseException, received: int, read_timeout: float) -> TryFailed:
@@ -150,6 +188,21 @@ def content_range(value: str) -> Tuple[Optional[int], Optional[int]]:
         return first, (int(total) if total.strip().isdigit() else None)
     except ValueError:
         return None, None
+
+
+def range_span(value: str) -> Tuple[Optional[int], Optional[int], Optional[int]]:
+    """(first, last, total) from ``bytes 100-199/1000``; None where unknown."""
+    first, total = content_range(value)
+    try:
+        last = int(value.strip().partition(" ")[2].partition("/")[0].split("-", 1)[1])
+    except (IndexError, ValueError):
+        last = None
+    return first, last, total
+
+
+def offers_ranges(response: requests.Response) -> bool:
+    """Whether the answer says ``Accept-Ranges: bytes``."""
+    return "bytes" in response.headers.get("Accept-Ranges", "").lower().split(",")[0]
 
 
 def int_header(response: requests.Response, name: str) -> Optional[int]:

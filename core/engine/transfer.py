@@ -24,12 +24,10 @@ from ..errors import (
     Cancelled,
     DownloadError,
     InsufficientSpaceError,
-    NetworkError,
     OSDownloadsError,
-    connection_failure,
 )
 from ..net.retry import wait as retry_wait
-from ..redact import get_logger, redact
+from ..redact import get_logger
 from .checksums import (
     DEFAULT_ALGORITHM,
     StreamHasher,
@@ -53,17 +51,18 @@ from .partfile import (
     write_part,
     write_part_info,
 )
+from .ranged import RangedFill
 from .results import STATUS_DOWNLOADED, FileResult
 from .storage_response import (
-    HOPELESS_REQUESTS,
     BodyReader,
     broken_body,
     content_range,
     int_header,
     refusal,
     same_version,
+    storage_get,
 )
-from .tries import RateWatchdog, Tries, TryFailed, seconds_text
+from .tries import RateWatchdog, Tries, TryFailed, gave_up
 
 log = get_logger(__name__)
 
@@ -88,6 +87,7 @@ class FileTransfer:
         self.transferred = 0
         self.resumes = 0
         self.tracked_bytes = 0  # what this file added to the job's bytes_done
+        self.ranged = RangedFill(self)  # a large file over parallel ranges (ranged.py)
 
     def run(self) -> FileResult:
         halted = self.job.halted_or_cancelled()
@@ -113,8 +113,12 @@ class FileTransfer:
                 self.algorithm, self.file.size, self.job.chunk_size, lambda a: new_hasher(a)
             )
             try:
-                size = self._fill_part(hasher, fresh=attempt > 1)
-                actual = hasher.hexdigest()
+                filled = self.ranged.fill(fresh=attempt > 1)  # parallel ranges, or None
+                if filled is None:
+                    size = self._fill_part(hasher, fresh=attempt > 1)
+                    actual = hasher.hexdigest()
+                else:
+                    size, actual = filled
             except InsufficientSpaceError:
                 self._discard_part()  # the file is closed by now (Windows cannot delete it open)
                 raise
@@ -219,12 +223,7 @@ class FileTransfer:
                 delay = self.tries.pause(progressed=progressed, retry_after=problem.retry_after)
                 given_up = self.tries.exhausted()  # the file's budget, then the job's
                 if given_up:
-                    raise NetworkError(
-                        f"{self.name}: the download did not complete: gave up after "
-                        f"{given_up}; the last try: {problem}.",
-                        hint="What arrived is kept, and the next run resumes from it; "
-                        "try again later.",
-                    ) from None
+                    raise gave_up(self.name, given_up, problem) from None
                 log.info("%s: %s; trying again from byte %d", self.name, problem, out.tell())
                 self.resumes += 1
                 retry_wait(delay, self.job.halted)
@@ -251,31 +250,9 @@ class FileTransfer:
             validator = self.info.validator if self.info is not None else None
             if validator:
                 headers["If-Range"] = validator  # changed since? then the whole file, please
-        limits = self.job.limits
         read_timeout = self.tries.read_timeout()
-        try:
-            response = self.job.sessions.get().get(
-                url,
-                headers=headers,
-                stream=True,
-                timeout=(limits.connect_timeout, read_timeout),
-            )
-        except requests.exceptions.ConnectTimeout:
-            raise TryFailed(
-                f"could not connect within {seconds_text(limits.connect_timeout)}"
-            ) from None
-        except requests.exceptions.ReadTimeout:
-            raise TryFailed(f"no answer within {seconds_text(read_timeout)}") from None
-        except HOPELESS_REQUESTS as exc:
-            failure = connection_failure(
-                exc, redact(url), timeout=(limits.connect_timeout, read_timeout)
-            )
-            raise NetworkError(f"{self.name}: {failure.message}", hint=failure.hint) from None
-        except requests.RequestException as exc:
-            failure = connection_failure(
-                exc, redact(url), timeout=(limits.connect_timeout, read_timeout)
-            )
-            raise TryFailed(failure.message.rstrip(".")) from None
+        session = self.job.sessions.get()
+        response = storage_get(session, url, headers, self.job.limits, read_timeout, self.name)
         self.job.track(response)
         try:
             self._check_status(response, out, hasher)

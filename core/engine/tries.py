@@ -7,11 +7,12 @@ time spent failing are bounded (``TransferLimits``, ``RetryPolicy``).
 
 from __future__ import annotations
 
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
-from ..errors import RetriesExhausted
+from ..errors import NetworkError, RetriesExhausted
 from ..net.retry import RetryBudget, RetryPolicy
 
 CONNECT_TIMEOUT_S = 10.0
@@ -26,6 +27,21 @@ GIVE_UP_AFTER_S = 60.0  # failing tries of one file (and the pauses after them) 
 
 MAX_TRIES_PER_FILE = 20  # every GET of one file counts, whatever its outcome
 
+# Parallel ranges of one large file (``engine/ranged.py``); the environment can change them.
+RANGES_PER_FILE = 4  # connections one file may use (1: always one stream)
+RANGED_MIN_BYTES = 64 << 20  # smaller files come in one stream
+RANGE_PIECE_BYTES = 16 << 20  # one GET of a ranged file asks for this much
+RANGES_ENV = "OS_DOWNLOADS_RANGES"
+RANGED_MIN_MB_ENV = "OS_DOWNLOADS_RANGED_MIN_MB"
+
+
+def _env_int(name: str, default: int, scale: int = 1) -> int:
+    try:
+        value = int(os.environ.get(name, "").strip())
+    except ValueError:  # unset or not a number: the default
+        return default
+    return max(value, 0) * scale
+
 
 @dataclass(frozen=True)
 class TransferLimits:
@@ -36,7 +52,10 @@ class TransferLimits:
     the try is abandoned (0: no minimum). A file is given up when its failing
     tries and the pauses after them add up to ``give_up_after`` s, or after
     ``max_tries`` tries in all (the failures are also capped by the
-    ``RetryPolicy``'s ``max_attempts``).
+    ``RetryPolicy``'s ``max_attempts``). A file of at least ``ranged_min_bytes``
+    whose storage offers ranges comes over up to ``ranges_per_file`` connections
+    (taken from the job's ``workers``), ``range_piece_bytes`` per request;
+    defaults from ``OS_DOWNLOADS_RANGES`` and ``OS_DOWNLOADS_RANGED_MIN_MB``.
     """
 
     connect_timeout: float = CONNECT_TIMEOUT_S
@@ -45,6 +64,11 @@ class TransferLimits:
     rate_window: float = MIN_RATE_WINDOW_S
     give_up_after: float = GIVE_UP_AFTER_S
     max_tries: int = MAX_TRIES_PER_FILE
+    ranges_per_file: int = field(default_factory=lambda: _env_int(RANGES_ENV, RANGES_PER_FILE))
+    ranged_min_bytes: int = field(
+        default_factory=lambda: _env_int(RANGED_MIN_MB_ENV, RANGED_MIN_BYTES, 1 << 20)
+    )
+    range_piece_bytes: int = RANGE_PIECE_BYTES
 
 
 class Tries:
@@ -154,3 +178,11 @@ class TryFailed(Exception):
         super().__init__(message)
         self.too_slow = too_slow  # brought bytes, but too few to count as progress
         self.retry_after = retry_after
+
+
+def gave_up(name: str, why: str, last_try: object) -> NetworkError:
+    """The error when a file's tries are spent (``why``: what ``Tries.exhausted`` said)."""
+    return NetworkError(
+        f"{name}: the download did not complete: gave up after {why}; the last try: {last_try}.",
+        hint="What arrived is kept, and the next run resumes from it; try again later.",
+    )

@@ -8,6 +8,9 @@ kind (the QGIS bridge's per-host SSL exceptions) are shared as they are, since
 they cannot be rebuilt from outside. ``close()`` closes what was made here and
 never the caller's session or its adapters.
 
+A short-lived thread (one range of a large file) calls ``forget()`` when it
+ends: its session and connections are closed then, not at the job's end.
+
 ``abort()`` shuts down every connection the workers' own pools opened, also
 one still waiting for a server's answer (a read that would otherwise block
 until its timeout), so cancelling is instant even against a server that never
@@ -19,7 +22,7 @@ from __future__ import annotations
 import socket
 import threading
 import weakref
-from typing import Any, List, MutableSet
+from typing import Any, List, MutableSet, Tuple
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -78,9 +81,22 @@ class ThreadSessions:
     def get(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._make()
+            session, self._local.owned = self._make()
             self._local.session = session
         return session
+
+    def forget(self) -> None:
+        """Close the calling thread's session and its connections (the thread is done)."""
+        session = getattr(self._local, "session", None)
+        owned: List[_AbortableAdapter] = getattr(self._local, "owned", [])
+        self._local.session, self._local.owned = None, []
+        if session is None:
+            return
+        with self._lock:
+            self._owned_adapters = [a for a in self._owned_adapters if a not in owned]
+            self._made = [s for s in self._made if s is not session]
+        for adapter in owned:
+            adapter.close()
 
     def abort(self) -> None:
         """Shut down the workers' connections (from any thread); they see a dropped link."""
@@ -96,7 +112,7 @@ class ThreadSessions:
         for adapter in adapters:
             adapter.close()
 
-    def _make(self) -> requests.Session:
+    def _make(self) -> Tuple[requests.Session, List[_AbortableAdapter]]:
         base = self.base
         try:
             session = type(base)()
@@ -131,4 +147,4 @@ class ThreadSessions:
         with self._lock:
             self._owned_adapters.extend(owned)
             self._made.append(session)
-        return session
+        return session, owned

@@ -55,6 +55,13 @@ chunked_cut_count: int     the next K bodies go out chunked and are cut mid-chun
 trickle_seconds_per_byte   bodies go out one byte at a time, pausing this long
 storage_hang_seconds       storage waits this long before answering (never answers)
 storage_416_count: int     the next K storage GETs answer 416, whatever they ask
+no_accept_ranges: bool     storage sends no ``Accept-Ranges`` header (ranges still honoured
+                           unless ``ignore_range``)
+drop_at_offset: int        with drop_count: only a GET whose body covers this file offset
+                           is cut, right at it (one range of a parallel download); -1: off
+changed_files: {name: K}   that file's blob changes after its next K storage GETs: every
+                           later GET gets a new version (each byte inverted, a new ETag and
+                           Last-Modified), as a blob replaced mid-download would
 =========================  ====================================================
 """
 
@@ -102,9 +109,12 @@ class FaultSettings:
     trickle_seconds_per_byte: float = 0.0
     storage_hang_seconds: float = 0.0
     storage_416_count: int = 0
+    no_accept_ranges: bool = False
+    drop_at_offset: int = -1
+    changed_files: Dict[str, int] = field(default_factory=dict)
 
 
-_BOOL_SWITCHES = ("ignore_range",)
+_BOOL_SWITCHES = ("ignore_range", "no_accept_ranges")
 _FLOAT_SWITCHES = (
     "signed_url_ttl_seconds",
     "token_ttl_seconds",
@@ -132,6 +142,10 @@ def _normalise(name: str, value: Any) -> Any:
         return {value} if isinstance(value, str) else set(value or ())
     if name == "corrupt_files":
         return _corrupt_counts(value)
+    if name == "changed_files":
+        return {str(k): max(int(v), 0) for k, v in (value or {}).items()}
+    if name == "drop_at_offset":
+        return int(-1 if value is None else value)
     if name == "body_override":
         return {str(k): _status_and_body(v) for k, v in (value or {}).items()}
     if name in ("rate_limit_per_minute",):
@@ -211,6 +225,7 @@ class Faults:
                     wrong_md5=set(d.wrong_md5),
                     withdrawn_versions=set(d.withdrawn_versions),
                     corrupt_files=dict(d.corrupt_files),
+                    changed_files=dict(d.changed_files),
                     body_override=dict(d.body_override),
                 ),
             )
@@ -278,14 +293,31 @@ class Faults:
         s = self._settings
         return not self.limiter.allow(s.rate_limit_per_minute, s.rate_limit_window_seconds)
 
-    def take_drop(self) -> Optional[int]:
-        """Body bytes to send before dropping this storage GET, or None."""
+    def take_drop(self, first: int = 0, length: int = 0) -> Optional[int]:
+        """Body bytes to send before dropping this storage GET (of ``length`` bytes from
+        file offset ``first``), or None."""
         with self._lock:
             s = self._settings
-            if s.drop_count > 0:
+            if s.drop_count <= 0:
+                return None
+            if s.drop_at_offset >= 0:
+                if not first <= s.drop_at_offset < first + length:
+                    return None  # not the range that holds the offset
                 s.drop_count -= 1
-                return max(0, s.drop_after_bytes)
-        return None
+                return s.drop_at_offset - first
+            s.drop_count -= 1
+            return max(0, s.drop_after_bytes)
+
+    def take_new_version(self, file_name: str) -> bool:
+        """Count one storage GET of ``file_name``; True once its blob has changed."""
+        with self._lock:
+            left = self._settings.changed_files.get(file_name)
+            if left is None:
+                return False
+            if left > 0:
+                self._settings.changed_files[file_name] = left - 1
+                return False
+            return True
 
     def take_corruption(self, file_name: str) -> bool:
         with self._lock:

@@ -2,7 +2,9 @@
 
 Tests read it to prove what a client sent where: that the API key never
 reached the storage origin, never appeared in a URL, that a resume asked for a
-``Range``. Control requests (``/__replica__/...``) are not recorded.
+``Range``, how many connections were open at once (``time``, ``ended``: when
+the request came and its answer was out; ``peer``: the client's port, one per
+connection). Control requests (``/__replica__/...``) are not recorded.
 """
 
 from __future__ import annotations

@@ -254,6 +254,7 @@ class _OriginHandler(BaseHTTPRequestHandler):
                 request.origin, request.method, request.path, request.query_string, request.headers
             )
             request.log_entry["time"] = time.time()
+            request.log_entry["peer"] = self.client_address[1]  # the client's port: its connection
         try:
             response = server.router.dispatch(request)
         except Exception:  # a bug in a handler: answer 500, keep serving
@@ -262,6 +263,8 @@ class _OriginHandler(BaseHTTPRequestHandler):
         if request.log_entry is not None:
             request.log_entry["status"] = response.status
         self._write(response)
+        if request.log_entry is not None:
+            request.log_entry["ended"] = time.time()  # the body is out (or the client left)
 
     def _write(self, response: Response) -> None:
         if response.takeover is not None:

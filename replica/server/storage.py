@@ -7,9 +7,9 @@ and unexpired (else 403 with an Azure XML error), with ``Range`` support (206,
 honoured (either validator; a mismatch gets the whole file, 200), and no rate
 limit. Clean bodies go out with ``sendfile``; the fault switches (dropped,
 short, long, cut or chunked-and-cut bodies, flipped bytes, slow or trickled
-bodies, ignored ranges, 416s, no answer at all; see ``faults.py``) take a
-buffered path. ``file_response`` is reusable by any origin that serves files
-(TRUD).
+bodies, ignored ranges, 416s, no answer at all, a blob replaced mid-download;
+see ``faults.py``) take a buffered path. ``file_response`` is reusable by any
+origin that serves files (TRUD).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from .routing import Request, Response, Router
 from .signing import UrlSigner
 
 _COPY_CHUNK = 1024 * 1024
+_INVERTED = bytes(255 - value for value in range(256))  # a changed blob's bytes
 AUTH_FAILED = (
     "Server failed to authenticate the request. Make sure the value of Authorization "
     "header is formed correctly including the signature."
@@ -107,14 +108,20 @@ def file_response(
         return azure_error(404, "BlobNotFound", "The specified blob does not exist.")
     size = stat.st_size
     etag = etag_of(stat)
+    modified = stat.st_mtime
+    changed = faults is not None and request.method == "GET" and faults.take_new_version(file_name)
+    if changed:  # another version of the blob: new validators, inverted bytes
+        etag, modified = etag[:-1] + 'V2"', modified + 86400
     headers: Dict[str, str] = {
         "Content-Type": content_type,
         "Accept-Ranges": "bytes",
         "ETag": etag,
-        "Last-Modified": formatdate(stat.st_mtime, usegmt=True),
+        "Last-Modified": formatdate(modified, usegmt=True),
         "x-ms-blob-type": "BlockBlob",
         "x-ms-version": "2020-04-08",
     }
+    if faults is not None and faults.no_accept_ranges:
+        del headers["Accept-Ranges"]
     if faults is not None and _hang(faults):
         return azure_error(503, "ServerBusy", "The server did not answer in time.")
     if faults is not None and faults.take_count("storage_416_count"):
@@ -139,7 +146,7 @@ def file_response(
     headers["Content-Length"] = str(length)
     if request.method == "HEAD":
         return Response(status, headers, stream=lambda sock: None)
-    plan = _body_plan(faults, file_name, first, length) if faults is not None else None
+    plan = _body_plan(faults, file_name, first, length, changed) if faults is not None else None
     if plan is None:
         return Response(status, headers, stream=lambda sock: _send_file(sock, path, first, length))
     if plan.extra:
@@ -180,12 +187,15 @@ class _BodyPlan:
     rate: int  # bytes per second, 0: unthrottled
     seconds_per_byte: float  # trickle: one byte, then this pause
     chunked: bool  # Transfer-Encoding: chunked (cut mid-chunk)
+    inverted: bool = False  # every byte inverted: a changed blob (``changed_files``)
 
 
-def _body_plan(faults: Faults, file_name: str, first: int, length: int) -> Optional[_BodyPlan]:
+def _body_plan(
+    faults: Faults, file_name: str, first: int, length: int, inverted: bool = False
+) -> Optional[_BodyPlan]:
     """The faults that apply to this body, or None for a clean ``sendfile``."""
     cuts = []
-    drop_after = faults.take_drop()
+    drop_after = faults.take_drop(first, length)
     if drop_after is not None:
         cuts.append(drop_after)
     if faults.short_body_bytes > 0:
@@ -203,6 +213,7 @@ def _body_plan(faults: Faults, file_name: str, first: int, length: int) -> Optio
         rate=faults.slow_bytes_per_second,
         seconds_per_byte=faults.trickle_seconds_per_byte,
         chunked=chunked,
+        inverted=inverted,
     )
     if plan == _BodyPlan(None, None, 0, 0, 0.0, False):
         return None
@@ -235,6 +246,8 @@ def _copy_with_faults(
         while sent < limit:
             want = min(chunk, (total if plan.chunked else limit) - sent)
             data = bytearray(handle.read(want))
+            if plan.inverted:
+                data = bytearray(data.translate(_INVERTED))
             if len(data) < want:  # past the file's end: the junk a long body adds
                 data += b"\xa5" * (want - len(data))
             at = plan.corrupt_at
