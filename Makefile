@@ -61,8 +61,13 @@ define apt_install
 		echo "==> installing apt packages:$$missing"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
-	fi; \
-	major="$$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)"; \
+	fi
+endef
+
+# PostGIS is the one built for the installed PostgreSQL server (postgresql-NN-postgis-3).
+apt-packages:
+	$(call apt_install,$(APT_PACKAGES))
+	@major="$$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)"; \
 	postgis="postgresql-$$major-postgis-3"; \
 	if [ -n "$$major" ] && ! dpkg-query -W -f='$${Status}' "$$postgis" 2>/dev/null \
 			| grep -q 'install ok installed'; then \
@@ -71,10 +76,6 @@ define apt_install
 			|| { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 			     $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$$postgis"; }; \
 	fi
-endef
-
-apt-packages:
-	$(call apt_install,$(APT_PACKAGES))
 
 bench-apt-packages:
 	$(call apt_install,$(BENCH_APT_PACKAGES))
