@@ -4,8 +4,9 @@
 or ``--product ID`` instead of ``--package``; ``--workers N``; ``--no-hash`` replaces
 the engine's hasher with a no-op (and drops the listed checksums) to measure
 what hashing costs; ``--range-connections N --range-threshold BYTES`` are the
-engine's settings for one large file fetched as parallel ranges (``TransferLimits``
-fields; an engine without them says so in the report and fetches as it does).
+engine's settings for one large file fetched as parallel ranges (``TransferLimits``'
+``ranges_per_file`` and ``ranged_min_bytes``; an engine without them says so in
+the report and fetches as it does).
 Prints one JSON line: ``{"peak_rss_bytes", "seconds", "bytes", "files",
 "verified", "range_settings"}``. Peak RSS is the kernel's high-water mark for
 this process (``VmHWM``, else ``ru_maxrss``); the download runs in its own
@@ -78,7 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--range-connections", type=int)
     parser.add_argument("--range-threshold", type=int)
     args = parser.parse_args(argv)
-    ranged = {"range_connections": args.range_connections, "range_threshold": args.range_threshold}
+    ranged = {"ranges_per_file": args.range_connections, "ranged_min_bytes": args.range_threshold}
     limits, range_settings = limits_with({k: v for k, v in ranged.items() if v is not None})
     client = OSDownloadsClient(args.api_url, auth=make_auth(args.key))
     if args.product:
