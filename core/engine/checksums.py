@@ -143,10 +143,11 @@ class StreamHasher:
 
     @classmethod
     def for_size(
-        cls, algorithm: str, size: Optional[int], block_bytes: int, new_hasher: Callable[[str], Any]
+        cls, algorithm: str, size: Optional[int], new_hasher: Callable[[str], Any]
     ) -> StreamHasher:
         """Threaded for big files; a small file's one block no bigger than the file needs."""
         threaded = (size or 0) >= THREADED_MIN_BYTES
+        block_bytes = BLOCK_BYTES
         if not threaded and size is not None:
             block_bytes = min(block_bytes, max(64 << 10, size + 1))
         return cls(algorithm, threaded=threaded, new_hasher=new_hasher, block_bytes=block_bytes)

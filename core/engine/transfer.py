@@ -6,7 +6,7 @@
 else fill the ``.part`` (resuming from a described ``.part`` with ``Range`` and
 ``If-Range``), check size and checksum, and ``os.replace`` it over the final
 name. The ``job`` gives the shared parts: ``dest``, ``resolve``, ``sessions``
-(one per worker thread), ``retry`` and ``limits``, ``chunk_size``,
+(one per worker thread), ``retry`` and ``limits``, ``chunk_size`` (ranged reads),
 ``halted`` (stop now; ``stopped_by_user``, ``cancel``), ``track``/``untrack``
 (open responses, aborted on a halt), ``tracker`` (the progress stream),
 ``already_there``, ``planned_sign`` and ``lock_patience``. How many tries a
@@ -109,9 +109,7 @@ class FileTransfer:
 
     def _download(self) -> FileResult:
         for attempt in (1, 2):
-            hasher = StreamHasher.for_size(
-                self.algorithm, self.file.size, self.job.chunk_size, lambda a: new_hasher(a)
-            )
+            hasher = StreamHasher.for_size(self.algorithm, self.file.size, lambda a: new_hasher(a))
             try:
                 filled = self.ranged.fill(fresh=attempt > 1)  # parallel ranges, or None
                 if filled is None:
