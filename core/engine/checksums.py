@@ -12,7 +12,7 @@ import hashlib
 import queue
 import threading
 from pathlib import Path
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, List, Optional
 
 from ..errors import (
     Cancelled,
@@ -29,7 +29,6 @@ READ_CHUNK = 1 << 20
 THREADED_MIN_BYTES = 8 << 20  # smaller files hash inline: a thread costs more than it saves
 BLOCK_BYTES = 4 << 20  # one read-write-hash step: few hand-offs per GB, little memory
 RING_BLOCKS = 3  # one block being filled while the others wait for or are in the hash
-QUEUED_CHUNKS = 8  # chunks that are not ring blocks, queued at most
 
 
 def new_hasher(algorithm: str) -> Any:
@@ -116,8 +115,10 @@ class StreamHasher:
     thread hashes it while the next block is read and written: hashlib
     releases the GIL on large updates, so the hash has a core to itself. A
     block is handed out again only once hashed, so memory stays at
-    ``RING_BLOCKS`` blocks whatever the file size. ``update`` also takes
-    plain bytes.
+    ``RING_BLOCKS`` blocks whatever the file size. The hand-offs are C-level
+    queues (``SimpleQueue``): the helper thread runs a few bytecodes per block,
+    so it rarely waits for the GIL. ``update`` also takes plain bytes (hashed
+    in order, once the blocks before them are).
     """
 
     _STOP: Any = object()
@@ -136,9 +137,9 @@ class StreamHasher:
         self._threaded = threaded
         self._block_bytes = max(1, block_bytes)
         self._blocks: List[bytearray] = []
-        self._free: List[threading.Event] = []  # set: the block is not in the hash queue
-        self._next = 0
-        self._queue: Optional[queue.Queue] = None
+        self._free: queue.SimpleQueue = queue.SimpleQueue()  # indices of blocks not in the hash
+        self._current: Optional[int] = None  # the block handed out by block(), not yet hashed
+        self._work_queue: Optional[queue.SimpleQueue] = None
         self._thread: Optional[threading.Thread] = None
 
     @classmethod
@@ -157,28 +158,28 @@ class StreamHasher:
         if not self._blocks:
             count = RING_BLOCKS if self._threaded else 1
             self._blocks = [bytearray(self._block_bytes) for _ in range(count)]
-            self._free = [threading.Event() for _ in range(count)]
-            for free in self._free:
-                free.set()
-        self._free[self._next].wait()  # bounded: the hash thread only ever hashes
-        return memoryview(self._blocks[self._next])
+            for index in range(count):
+                self._free.put(index)
+        if self._current is None:
+            self._current = self._free.get()  # bounded: the hash thread only ever hashes
+        return memoryview(self._blocks[self._current])
 
     def update(self, data: Any) -> None:
         """Hash ``data``: bytes, or (a prefix of) the view ``block()`` gave."""
         if not self._threaded:
             self.raw.update(data)
             return
-        if self._thread is None:
-            self._queue = queue.Queue(maxsize=QUEUED_CHUNKS + len(self._blocks))
-            self._thread = threading.Thread(target=self._work, name="download-hash", daemon=True)
-            self._thread.start()
-        assert self._queue is not None
-        freed: Optional[threading.Event] = None
-        if self._blocks and isinstance(data, memoryview) and data.obj is self._blocks[self._next]:
-            freed = self._free[self._next]
-            freed.clear()
-            self._next = (self._next + 1) % len(self._blocks)
-        self._queue.put((data, freed))
+        current = self._current
+        if (
+            current is not None
+            and isinstance(data, memoryview)
+            and data.obj is self._blocks[current]
+        ):
+            self._work().put((data, current))
+            self._current = None
+            return
+        self._wait_idle()  # bytes: hashed here, after the blocks before them
+        self.raw.update(data)
 
     def hexdigest(self) -> str:
         self._drain()
@@ -191,22 +192,40 @@ class StreamHasher:
     def close(self) -> None:
         self._drain()
 
-    def _drain(self) -> None:
-        if self._thread is not None and self._queue is not None:
-            self._queue.put(self._STOP)
-            self._thread.join()
-        self._thread, self._queue = None, None
+    def _work(self) -> queue.SimpleQueue:
+        if self._work_queue is None:
+            self._work_queue = queue.SimpleQueue()
+            self._thread = threading.Thread(
+                target=self._hash_blocks,
+                args=(self._work_queue,),
+                name="download-hash",
+                daemon=True,
+            )
+            self._thread.start()
+        return self._work_queue
 
-    def _work(self) -> None:
-        assert self._queue is not None
-        work_queue = self._queue
+    def _wait_idle(self) -> None:
+        if self._work_queue is not None:
+            done: queue.SimpleQueue = queue.SimpleQueue()
+            self._work_queue.put((None, done))
+            done.get()
+
+    def _drain(self) -> None:
+        if self._thread is not None and self._work_queue is not None:
+            self._work_queue.put((None, self._STOP))
+            self._thread.join()
+        self._thread, self._work_queue = None, None
+
+    def _hash_blocks(self, work: queue.SimpleQueue) -> None:
+        free, update = self._free, self.raw.update
         while True:
-            item: Tuple[Any, Optional[threading.Event]] = work_queue.get()
-            if item is self._STOP:
-                return
-            data, freed = item
+            data, tag = work.get()
+            if data is None:
+                if tag is self._STOP:
+                    return
+                tag.put(True)  # everything before it is hashed
+                continue
             try:
-                self.raw.update(data)
+                update(data)
             finally:
-                if freed is not None:
-                    freed.set()
+                free.put(tag)
