@@ -6,7 +6,7 @@ throughput,paced,memory,many,extract,stall,holdings,layers``, ``--out FILE``
 (default ``.build/bench/results.json``). The replica's data with the large file
 live in ``.build/replica-data-large`` (made on the first run, reused after).
 A short developer run: ``--only throughput,memory --reps 1`` (the paced link
-alone takes about three minutes for 1 GB: curl's one connection at 12 MiB/s).
+alone takes about two minutes for 1 GB, 80 s of it curl's one connection at 12 MiB/s).
 """
 
 from __future__ import annotations
