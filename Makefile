@@ -35,12 +35,14 @@ VERSION = $(shell sed -n 's/^version=//p' '$(ROOT)/metadata.txt')
 APT_PACKAGES := python3-qgis qgis qgis-providers python3-gdal python3-requests xvfb \
 	postgresql python3-psycopg2 \
 	python3-venv imagemagick gnupg curl unzip
+# Only `make bench` needs these: aria2 (aria2c), a reference for one file over parallel ranges.
+BENCH_APT_PACKAGES := aria2
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 PROFILE_DIR ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default
 QGIS_TEST_ENV := QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR=$(BUILD)/xdg-runtime
 
-.PHONY: help venv apt-packages test test-unit test-qgis test-matrix lint format demo install package package-check \
+.PHONY: help venv apt-packages bench-apt-packages test test-unit test-qgis test-matrix lint format demo install package package-check \
 	bench replica clean
 
 help:
@@ -48,9 +50,10 @@ help:
 
 # ---------------------------------------------------------------- set-up
 
-apt-packages:
+# $(call apt_install,PACKAGES): install those of PACKAGES that are missing.
+define apt_install
 	@missing=""; \
-	for pkg in $(APT_PACKAGES); do \
+	for pkg in $(1); do \
 		dpkg-query -W -f='$${Status}' "$$pkg" 2>/dev/null | grep -q 'install ok installed' \
 			|| missing="$$missing $$pkg"; \
 	done; \
@@ -58,8 +61,13 @@ apt-packages:
 		echo "==> installing apt packages:$$missing"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
-	fi; \
-	major="$$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)"; \
+	fi
+endef
+
+# PostGIS is the one built for the installed PostgreSQL server (postgresql-NN-postgis-3).
+apt-packages:
+	$(call apt_install,$(APT_PACKAGES))
+	@major="$$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)"; \
 	postgis="postgresql-$$major-postgis-3"; \
 	if [ -n "$$major" ] && ! dpkg-query -W -f='$${Status}' "$$postgis" 2>/dev/null \
 			| grep -q 'install ok installed'; then \
@@ -68,6 +76,9 @@ apt-packages:
 			|| { $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 			     $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$$postgis"; }; \
 	fi
+
+bench-apt-packages:
+	$(call apt_install,$(BENCH_APT_PACKAGES))
 
 $(PY): | apt-packages
 	@echo "==> creating .venv (with the system's QGIS, GDAL and numpy)"
@@ -144,7 +155,7 @@ demo: venv
 replica: venv
 	cd '$(ROOT)' && '$(PY)' -m os_downloads.replica serve
 
-bench: venv
+bench: venv bench-apt-packages
 	@if [ -e '$(ROOT)/bench/__main__.py' ]; then \
 		cd '$(ROOT)' && '$(PY)' -m os_downloads.bench; \
 	else \

@@ -12,13 +12,14 @@ import json
 import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import requests
 
@@ -31,7 +32,22 @@ from .measure import Timings, fresh_dir, fsync_file, mb_per_s, settle_disk, time
 Row = Tuple[str, str, str, str, str]  # benchmark, ours, reference, ratio, target
 MiB = 1 << 20
 MEMORY_TARGET_BYTES = 100 * 10**6
-LINK_BYTES_PER_S = 100 * 10**6  # "a 1 Gbit/s-class link": the replica throttles each connection
+MD5_CEILING_TARGET = 0.95  # loopback: the engine against hashlib's MD5 on one core
+PIPELINE_TARGET = 2.0  # loopback: against curl | tee | md5sum + fsync
+PACED_BYTES_PER_S = 12 * MiB  # each connection, like one TCP stream to blob storage far away
+PACED_CURL_TARGET = 3.5  # with 4 connections against curl's one
+PACED_ARIA2_TARGET = 0.9
+# The engine's settings for one large file as parallel ranges (TransferLimits'
+# ranges_per_file and ranged_min_bytes).
+RANGE_CONNECTIONS = 4
+RANGE_THRESHOLD_BYTES = 64 * MiB
+RANGED = (
+    "--range-connections",
+    str(RANGE_CONNECTIONS),
+    "--range-threshold",
+    str(RANGE_THRESHOLD_BYTES),
+)
+ONE_STREAM = ("--range-connections", "1")
 SMALL_LINK_BYTES_PER_S = 10 * 10**6
 LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
@@ -54,6 +70,40 @@ class BenchEnv:
             self.info["api_origin"] + "/__replica__/faults", json=switches, timeout=10
         )
         response.raise_for_status()
+
+    def clear_requests(self) -> None:
+        requests.delete(self.info["api_origin"] + "/__replica__/requests", timeout=10)
+
+    def storage_gets(self, file_name: str) -> List[Dict[str, Any]]:
+        """The storage GETs of ``file_name`` since ``clear_requests``, from the replica's log."""
+        response = requests.get(
+            self.info["api_origin"] + "/__replica__/requests",
+            params={"origin": "storage"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return [
+            entry
+            for entry in response.json()["requests"]
+            if entry["method"] == "GET" and entry["path"].endswith("/" + file_name)
+        ]
+
+    def streams_used(self, file_name: str) -> str:
+        """How the file was fetched, in words, from the Range headers of its GETs."""
+        gets = self.storage_gets(file_name)
+        ranged = [e for e in gets if _header(e, "Range")]
+        if not ranged:
+            return "single stream" if len(gets) == 1 else f"single stream, {len(gets)} GETs"
+        return f"{len(ranged)} ranged GETs" + (
+            f" + {len(gets) - len(ranged)} whole" if len(gets) > len(ranged) else ""
+        )
+
+
+def _header(entry: Dict[str, Any], name: str) -> Optional[str]:
+    for key, value in entry.get("headers", {}).items():
+        if key.lower() == name.lower():
+            return value
+    return None
 
 
 def run_child(env: BenchEnv, dest: Path, *args: str) -> Dict[str, Any]:
@@ -100,21 +150,34 @@ def _curl_tee_md5sum(url: str, target: Path) -> str:
     return digest.split()[0] if digest else ""
 
 
-# --- 1. one large file against curl -----------------------------------------------------
+# --- 1. one large file over loopback: the MD5 ceiling ------------------------------------
 
 
 def throughput(env: BenchEnv) -> Tuple[Dict[str, Any], List[Row]]:
-    """Loopback (nothing limits the network) and a link-limited run, both against curl."""
+    """Loopback, where nothing limits the network: the engine against MD5 on one core.
+
+    Each repetition measures hashlib's MD5 of the same bytes (the served file), then
+    the references, then the engine (MD5 checked, fsynced) with its ranged settings,
+    in one stream (``range_connections`` 1: the read loop of ``transfer.py``), and in
+    one stream with hashing off, each in a fresh process.
+    """
     size = env.large.size or 0
     have_curl = shutil.which("curl") is not None
     have_pipeline = have_curl and all(shutil.which(t) for t in ("tee", "md5sum"))
-    ours, hashless, curl, curl_fsync = Timings(), Timings(), Timings(), Timings()
+    ours, one_stream, hashless = Timings(), Timings(), Timings()
+    curl, curl_fsync = Timings(), Timings()
     curl_same_work = Timings()  # curl | tee | md5sum, then fsync: fetch, hash, write, durable
+    md5_rates: List[float] = []
     expected_md5 = env.large.checksum.hexdigest if env.large.checksum else ""
     peaks: List[int] = []
+    streams = ""
     dest = fresh_dir(env.work / "throughput")
     target = dest / "curl.bin"
     for _ in range(env.reps):
+        rate, digest = hashlib_md5_of(env.large_path)
+        if expected_md5 and digest != expected_md5:
+            raise RuntimeError("the served file does not hash to its listed MD5")
+        md5_rates.append(rate)
         if have_curl:
             settle_disk()
             seconds = timed(lambda: _curl(env.client.resolve_download(env.large.url), target))
@@ -130,82 +193,110 @@ def throughput(env: BenchEnv) -> Tuple[Dict[str, Any], List[Row]]:
             target.unlink()
             if expected_md5 and digest != expected_md5:
                 raise RuntimeError("curl | tee | md5sum got a different MD5 than listed")
-        report = _engine_run(env, dest / "ours")
+        env.clear_requests()
+        report = _engine_run(env, dest / "ours", *RANGED)
+        streams = env.streams_used(env.large.file_name)
         ours.seconds.append(report["seconds"])
         peaks.append(report["peak_rss_bytes"])
-        hashless.seconds.append(_engine_run(env, dest / "nohash", "--no-hash")["seconds"])
-
-    link = _link_limited(env, dest) if have_curl else None
+        report = _engine_run(env, dest / "one", *ONE_STREAM)
+        one_stream.seconds.append(report["seconds"])
+        peaks.append(report["peak_rss_bytes"])
+        hashless.seconds.append(
+            _engine_run(env, dest / "nohash", "--no-hash", *ONE_STREAM)["seconds"]
+        )
     shutil.rmtree(dest, ignore_errors=True)
-    md5_rate = hashlib_md5_rate()
+    # The ceiling: the best run of each, as other jobs on a shared machine only ever slow
+    # one down (the medians are in the JSON too).
+    best_md5, best_ours = max(md5_rates), size / ours.best if ours.best > 0 else 0.0
+    md5_median = statistics.median(md5_rates)
     data: Dict[str, Any] = {
         "file_bytes": size,
         "engine": _rate_json(ours, size),
-        "engine_without_hashing": _rate_json(hashless, size),
-        "hashlib_md5_mb_per_s": mb_per_s(md5_rate),
+        "engine_streams": streams,
+        "engine_one_stream": _rate_json(one_stream, size),
+        "ratio_one_stream_vs_hashlib_md5": _ratio(size / one_stream.best, best_md5),
+        "engine_one_stream_without_hashing": _rate_json(hashless, size),
+        "hashlib_md5_same_bytes_mb_per_s": [mb_per_s(r) for r in md5_rates],
+        "hashlib_md5_best_mb_per_s": mb_per_s(best_md5),
+        "engine_best_mb_per_s": mb_per_s(best_ours),
+        "ratio_vs_hashlib_md5": _ratio(best_ours, best_md5),
+        "ratio_vs_hashlib_md5_medians": _ratio(ours.rate(size), md5_median),
         "engine_peak_rss_bytes": max(peaks),
-        "md5_overhead_fraction": _ratio(ours.median - hashless.median, hashless.median),
+        "md5_overhead_fraction_one_stream": _ratio(
+            one_stream.median - hashless.median, hashless.median
+        ),
     }
-    rows: List[Row] = []
-    ours_rate = f"{mb_per_s(ours.rate(size))} MB/s"
+    ours_text = f"{mb_per_s(ours.rate(size))} MB/s"
+    label = f"{format_bytes(size)} over loopback ({streams})"
+    rows: List[Row] = [
+        (
+            f"{label}: engine (MD5 + fsync) vs hashlib MD5 of the same bytes, one core"
+            f" (best of {env.reps} each)",
+            f"{mb_per_s(best_ours)} MB/s",
+            f"{mb_per_s(best_md5)} MB/s",
+            f"{data['ratio_vs_hashlib_md5']:.2f}x",
+            _target(data["ratio_vs_hashlib_md5"], MD5_CEILING_TARGET),
+        ),
+        (
+            "  same, medians",
+            ours_text,
+            f"{mb_per_s(md5_median)} MB/s",
+            f"{data['ratio_vs_hashlib_md5_medians']:.2f}x",
+            "",
+        ),
+        (
+            "  same, the engine in one stream (range_connections 1), best of each",
+            f"{mb_per_s(size / one_stream.best)} MB/s",
+            f"{mb_per_s(best_md5)} MB/s",
+            f"{data['ratio_one_stream_vs_hashlib_md5']:.2f}x",
+            _target(data["ratio_one_stream_vs_hashlib_md5"], MD5_CEILING_TARGET),
+        ),
+    ]
+    if have_pipeline:
+        data["curl_tee_md5sum_then_fsync"] = _rate_json(curl_same_work, size)
+        data["ratio_vs_curl_tee_md5sum_then_fsync"] = _ratio(curl_same_work.median, ours.median)
+        rows.append(
+            (
+                "  same, vs curl | tee FILE | md5sum, then fsync (the same work)",
+                ours_text,
+                f"{mb_per_s(curl_same_work.rate(size))} MB/s",
+                f"{data['ratio_vs_curl_tee_md5sum_then_fsync']:.2f}x",
+                _target(data["ratio_vs_curl_tee_md5sum_then_fsync"], PIPELINE_TARGET),
+            )
+        )
     if have_curl:
         data["curl"] = _rate_json(curl, size)
         data["curl_then_fsync"] = _rate_json(curl_fsync, size)
         data["ratio_vs_curl"] = _ratio(curl.median, ours.median)
         data["ratio_vs_curl_then_fsync"] = _ratio(curl_fsync.median, ours.median)
-        data["link_limited"] = link
         rows += [
             (
-                f"{format_bytes(size)} over loopback: engine (MD5 + fsync) vs curl",
-                ours_rate,
-                f"{mb_per_s(curl.rate(size))} MB/s",
-                f"{data['ratio_vs_curl']:.2f}x",
-                ">= 0.90x",
-            ),
-            (
-                "  same, vs curl then fsync (equal durability)",
-                ours_rate,
+                "  same, vs curl then fsync (equal durability, no hashing)",
+                ours_text,
                 f"{mb_per_s(curl_fsync.rate(size))} MB/s",
                 f"{data['ratio_vs_curl_then_fsync']:.2f}x",
                 "",
             ),
+            (
+                "  same, vs plain curl -o (no hashing, no fsync)",
+                ours_text,
+                f"{mb_per_s(curl.rate(size))} MB/s",
+                f"{data['ratio_vs_curl']:.2f}x",
+                "",
+            ),
         ]
-        if have_pipeline:
-            data["curl_tee_md5sum_then_fsync"] = _rate_json(curl_same_work, size)
-            data["ratio_vs_curl_tee_md5sum_then_fsync"] = _ratio(curl_same_work.median, ours.median)
-            rows.append(
-                (
-                    "  same, vs curl | tee FILE | md5sum, then fsync (the same work)",
-                    ours_rate,
-                    f"{mb_per_s(curl_same_work.rate(size))} MB/s",
-                    f"{data['ratio_vs_curl_tee_md5sum_then_fsync']:.2f}x",
-                    ">= 0.90x",
-                )
-            )
-        if link is not None:
-            rows.append(
-                (
-                    f"{format_bytes(size)} over a {format_bytes(LINK_BYTES_PER_S)}/s link: "
-                    "engine vs curl",
-                    f"{link['engine']['mb_per_s']} MB/s",
-                    f"{link['curl']['mb_per_s']} MB/s",
-                    f"{link['ratio_vs_curl']:.2f}x",
-                    ">= 0.90x",
-                )
-            )
     else:
         data["curl"] = None
-        rows.append(("large file: curl is not installed, no reference", ours_rate, "", "", ""))
-    rows += [
+        rows.append(("  curl is not installed: no curl references", "", "", "", ""))
+    rows.append(
         (
-            "MD5 cost: engine vs the same engine without hashing",
-            ours_rate,
+            "  MD5 cost, one stream: engine vs the same engine without hashing",
+            f"{mb_per_s(one_stream.rate(size))} MB/s",
             f"{mb_per_s(hashless.rate(size))} MB/s",
-            f"{data['md5_overhead_fraction'] * 100:+.0f}% time",
+            f"{data['md5_overhead_fraction_one_stream'] * 100:+.0f}% time",
             "",
-        ),
-        ("  hashlib MD5 alone, one core of this CPU", f"{mb_per_s(md5_rate)} MB/s", "", "", ""),
-    ]
+        )
+    )
     return data, rows
 
 
@@ -218,48 +309,148 @@ def _engine_run(env: BenchEnv, dest: Path, *extra: str) -> Dict[str, Any]:
     return report
 
 
-def _link_limited(env: BenchEnv, dest: Path) -> Dict[str, Any]:
-    """One run each with the replica pacing every connection to ``LINK_BYTES_PER_S``."""
-    size = env.large.size or 0
-    env.set_faults(slow_bytes_per_second=LINK_BYTES_PER_S)
-    try:
-        settle_disk()
-        target = dest / "curl.bin"
-        curl = Timings([timed(lambda: _curl(env.client.resolve_download(env.large.url), target))])
-        target.unlink()
-        ours = Timings([_engine_run(env, dest / "ours")["seconds"]])
-    finally:
-        env.set_faults(slow_bytes_per_second=0)
-    return {
-        "link_bytes_per_s": LINK_BYTES_PER_S,
-        "engine": _rate_json(ours, size),
-        "curl": _rate_json(curl, size),
-        "ratio_vs_curl": _ratio(curl.median, ours.median),
-    }
-
-
 def _rate_json(timings: Timings, size: int) -> Dict[str, Any]:
     return {**timings.to_json(), "mb_per_s": mb_per_s(timings.rate(size))}
 
 
-def hashlib_md5_rate(total: int = 256 * MiB, tries: int = 3) -> float:
-    """MD5 bytes/s on one core: the best of a few tries (other load only slows it)."""
-    block = random.Random(1).randbytes(4 * MiB)
-    best = 0.0
-    for _ in range(tries):
-        hasher = hashlib.md5()
-        started = time.perf_counter()
-        for _ in range(total // len(block)):
-            hasher.update(block)
-        best = max(best, total / (time.perf_counter() - started))
-    return best
+def _target(ratio: float, target: float) -> str:
+    return f">= {target:.2f}x: {'met' if ratio >= target else 'not met'}"
 
 
-# --- 2. peak memory does not grow with the file ----------------------------------------------
+def hashlib_md5_of(path: Path, block: int = 4 * MiB) -> Tuple[float, str]:
+    """hashlib's MD5 of a file's bytes on one core: (bytes/s of the hashing alone, digest).
+
+    Only the ``update`` calls are timed; reading the file (from the page cache,
+    the replica just served it) is not.
+    """
+    hasher = hashlib.md5()
+    buffer = bytearray(block)
+    view = memoryview(buffer)
+    spent = 0.0
+    total = 0
+    with open(path, "rb", buffering=0) as handle:
+        while True:
+            count = handle.readinto(buffer)
+            if not count:
+                break
+            started = time.perf_counter()
+            hasher.update(view[:count])
+            spent += time.perf_counter() - started
+            total += count
+    return (total / spent if spent > 0 else 0.0), hasher.hexdigest()
+
+
+# --- 2. one large file over a per-connection-paced link ---------------------------------------
+
+
+def paced_link(env: BenchEnv) -> Tuple[Dict[str, Any], List[Row]]:
+    """One run each of curl, aria2c and the engine while the replica paces every connection.
+
+    The replica paces each storage body on its own clock (``slow_bytes_per_second``), so
+    every connection gets ``PACED_BYTES_PER_S``, as a single TCP stream over distance
+    does. curl uses one connection; ``aria2c -x4 -s4`` four, and checks the MD5 as ours
+    does; the engine runs with the ranged settings (``RANGED``).
+    """
+    size = env.large.size or 0
+    expected_md5 = env.large.checksum.hexdigest if env.large.checksum else ""
+    dest = fresh_dir(env.work / "paced")
+    data: Dict[str, Any] = {
+        "file_bytes": size,
+        "link_bytes_per_s_per_connection": PACED_BYTES_PER_S,
+    }
+    rows: List[Row] = []
+    label = f"{format_bytes(size)} over {format_bytes(PACED_BYTES_PER_S)}/s per connection"
+    env.set_faults(slow_bytes_per_second=PACED_BYTES_PER_S)
+    try:
+        env.clear_requests()
+        report = _engine_run(env, dest / "ours", *RANGED)
+        streams = env.streams_used(env.large.file_name)
+        single = " (engine used one stream)" if streams.startswith("single") else ""
+        ours = Timings([report["seconds"]])
+        data["engine"] = {
+            **_rate_json(ours, size),
+            "streams": streams,
+            "range_settings": report.get("range_settings"),
+            "peak_rss_bytes": report["peak_rss_bytes"],
+        }
+        if shutil.which("curl"):
+            settle_disk()
+            target = dest / "curl.bin"
+            curl = Timings(
+                [timed(lambda: _curl(env.client.resolve_download(env.large.url), target))]
+            )
+            target.unlink()
+            data["curl"] = _rate_json(curl, size)
+            data["ratio_vs_curl"] = _ratio(curl.median, ours.median)
+            rows.append(
+                (
+                    f"{label}: engine ({streams}, MD5 + fsync) vs curl (one connection)",
+                    f"{data['engine']['mb_per_s']} MB/s",
+                    f"{data['curl']['mb_per_s']} MB/s",
+                    f"{data['ratio_vs_curl']:.2f}x",
+                    _target(data["ratio_vs_curl"], PACED_CURL_TARGET) + single,
+                )
+            )
+        else:
+            rows.append((f"{label}: curl is not installed, no reference", "", "", "", ""))
+        aria2c = shutil.which("aria2c")
+        if aria2c:
+            settle_disk()
+            env.clear_requests()
+            seconds = timed(
+                lambda: _aria2c(
+                    aria2c, env.client.resolve_download(env.large.url), dest, expected_md5
+                )
+            )
+            aria = Timings([seconds])
+            aria_streams = env.streams_used(env.large.file_name)
+            data["aria2c"] = {**_rate_json(aria, size), "streams": aria_streams}
+            data["ratio_vs_aria2c"] = _ratio(aria.median, ours.median)
+            rows.append(
+                (
+                    f"  same, vs aria2c -x4 -s4 ({aria_streams}, MD5 checked)",
+                    f"{data['engine']['mb_per_s']} MB/s",
+                    f"{data['aria2c']['mb_per_s']} MB/s",
+                    f"{data['ratio_vs_aria2c']:.2f}x",
+                    _target(data["ratio_vs_aria2c"], PACED_ARIA2_TARGET) + single,
+                )
+            )
+        else:
+            rows.append(("  aria2c is not installed (Debian: aria2): no reference", "", "", "", ""))
+    finally:
+        env.set_faults(slow_bytes_per_second=0)
+        shutil.rmtree(dest, ignore_errors=True)
+    return data, rows
+
+
+def _aria2c(aria2c: str, url: str, dest: Path, md5: str) -> None:
+    """``aria2c -x4 -s4``: four connections, four ranges; checks the MD5 when given one."""
+    command = [
+        aria2c,
+        "--no-conf",
+        "-x4",
+        "-s4",
+        "-q",
+        "--file-allocation=falloc",
+        "--allow-overwrite=true",
+        "--auto-file-renaming=false",
+        "-d",
+        str(dest),
+        "-o",
+        "aria2c.bin",
+    ]
+    if md5:
+        command.append(f"--checksum=md5={md5}")
+    subprocess.run([*command, url], check=True)
+    (dest / "aria2c.bin").unlink()
+
+
+# --- 3. peak memory does not grow with the file ----------------------------------------------
 
 
 def memory(env: BenchEnv, large_peak: int) -> Tuple[Dict[str, Any], List[Row]]:
     dest = fresh_dir(env.work / "memory")
+    env.clear_requests()
     mid = run_child(
         env,
         dest / "100mb",
@@ -267,23 +458,28 @@ def memory(env: BenchEnv, large_peak: int) -> Tuple[Dict[str, Any], List[Row]]:
         env.info["memory_package"],
         "--version",
         env.info["memory_version"],
+        *RANGED,
     )
+    mid_streams = env.streams_used("bench_100mb.bin")
     floor = run_child(env, dest / "floor", "--product", "Terrain50")
     shutil.rmtree(dest, ignore_errors=True)
     data = {
         "process_floor_peak_rss_bytes": floor["peak_rss_bytes"],
         "file_100mb_peak_rss_bytes": mid["peak_rss_bytes"],
+        "file_100mb_streams": mid_streams,
         "large_file_peak_rss_bytes": large_peak,
         "large_file_bytes": env.large.size,
         "target_bytes": MEMORY_TARGET_BYTES,
     }
+    met = large_peak < MEMORY_TARGET_BYTES
     rows: List[Row] = [
         (
-            f"peak RSS: {format_bytes(env.large.size or 0)} download vs 100 MB download",
+            f"peak RSS of the downloading process: {format_bytes(env.large.size or 0)}"
+            f" vs 100 MB ({mid_streams})",
             format_bytes(large_peak),
             format_bytes(mid["peak_rss_bytes"]),
             f"{_ratio(large_peak, mid['peak_rss_bytes']):.2f}x",
-            "< 100 MB",
+            f"< 100 MB: {'met' if met else 'not met'}",
         ),
         (
             "  process floor (Python + requests, a 500 KB product)",
@@ -509,7 +705,16 @@ def describe_machine() -> Dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        "load_average_at_start": load_average(),
     }
+
+
+def load_average() -> List[float]:
+    """The 1, 5 and 15 minute load averages (other jobs on a shared machine), or []."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return []
 
 
 def now_iso() -> str:

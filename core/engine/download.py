@@ -130,7 +130,7 @@ __all__ = [
 ]
 
 DEFAULT_WORKERS = 4
-DEFAULT_CHUNK_SIZE = 1 << 20
+DEFAULT_CHUNK_SIZE = 1 << 20  # a ranged piece's read (one stream: checksums.BLOCK_BYTES)
 WAKE_S = 0.25  # the waiting thread wakes this often to let Ctrl-C in
 
 

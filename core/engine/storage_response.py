@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import http.client
 import socket
+import threading
+import time
 from typing import Callable, Dict, Optional, Tuple
 
 import requests
@@ -18,6 +20,8 @@ from ..net.retry import parse_retry_after
 from ..redact import redact
 from .partfile import PartInfo
 from .tries import TransferLimits, TryFailed, seconds_text
+
+HANDOFF_S = 0.1  # a part-filled buffer is handed on after this long (slow links)
 
 
 def storage_get(
@@ -57,6 +61,85 @@ def same_version(info: PartInfo, response: requests.Response) -> bool:
     return True
 
 
+class BodyReader:
+    """A storage answer's body read into the caller's buffers, never decoded.
+
+    ``fill(view, halted)`` reads until ``view`` is full, the body ends, the job
+    is halted or ``HANDOFF_S`` has passed since the first byte (so progress,
+    cancellation and the rate watchdog stay prompt on slow links). Each read
+    returns what has arrived (``read1`` semantics: a plain ``read(4 MiB)``
+    would wait for all of it). A body with a ``Content-Length`` that is not
+    chunked is read straight from the socket into the buffer (``readinto1`` of
+    the buffered socket under ``http.client``): no bytes object per read, no
+    copy; ``http.client``'s count of what is left is kept, so the end of the
+    body is seen as usual. Other bodies come through ``read1`` and are copied.
+    We asked for ``identity`` and hash raw bytes.
+    """
+
+    def __init__(self, response: requests.Response) -> None:
+        self.response = response
+        self.received = 0
+        raw = response.raw
+        inner = getattr(raw, "_fp", None)  # the http.client response, urllib3 1.26 and 2
+        readinto1 = getattr(getattr(inner, "fp", None), "readinto1", None)
+        plain = isinstance(getattr(inner, "length", None), int) and not getattr(
+            inner, "chunked", True
+        )
+        self.direct = callable(readinto1) and plain and not response.headers.get("Content-Encoding")
+        self._inner = inner
+        self._readinto1 = readinto1
+        self._read_some = None if self.direct else body_reader(response)
+
+    def fill(
+        self, view: memoryview, halted: threading.Event
+    ) -> Tuple[int, Optional[BaseException]]:
+        """(bytes read into ``view``, the error that ended the body early or None)."""
+        readinto = self._from_socket if self.direct else self._copied
+        filled, want = 0, len(view)
+        started = time.monotonic()
+        try:
+            while filled < want:
+                count = readinto(view[filled:])
+                if not count:
+                    break
+                filled += count
+                if halted.is_set() or time.monotonic() - started >= HANDOFF_S:
+                    break
+        except BODY_ERRORS as exc:
+            self.received += filled
+            return filled, exc
+        self.received += filled
+        return filled, None
+
+    def _from_socket(self, view: memoryview) -> int:
+        inner = self._inner
+        left = inner.length
+        if left < len(view):
+            if left <= 0:
+                return 0
+            view = view[:left]
+        count = self._readinto1(view)
+        inner.length = left - count
+        return count
+
+    def _copied(self, view: memoryview) -> int:
+        assert self._read_some is not None
+        chunk = self._read_some(len(view))
+        view[: len(chunk)] = chunk
+        return len(chunk)
+
+    def release(self) -> None:
+        """Hand the fully read connection back to the pool (``release_connection``).
+
+        urllib3 did not see the bytes read from under it: its count is set right first.
+        """
+        raw = self.response.raw
+        remaining = getattr(raw, "length_remaining", None)
+        if self.direct and isinstance(remaining, int):
+            raw.length_remaining = max(0, remaining - self.received)
+        release_connection(self.response)
+
+
 def body_reader(response: requests.Response) -> Callable[[int], bytes]:
     """``read(n)``: up to ``n`` body bytes, returning as soon as some have arrived.
 
@@ -78,14 +161,22 @@ def body_reader(response: requests.Response) -> Callable[[int], bytes]:
 def release_connection(response: requests.Response) -> None:
     """Hand a fully read connection back to the pool (keep-alive across files).
 
-    Reading with ``read1`` bypasses the bookkeeping by which urllib3 notices
-    the end of a body; one more (empty) ``read`` lets it see the end and
-    release the connection, so the next file reuses it (no new TLS handshake).
+    Reading with ``read1`` (or from under urllib3) bypasses the bookkeeping by
+    which urllib3 notices the end of a body; one more (empty) ``read`` lets it
+    see the end and release the connection, so the next file reuses it (no new
+    TLS handshake).
     """
     try:
         response.raw.read(1, decode_content=False)
     except Exception:  # noqa: BLE001 - the body is complete; a connection not reused is fine
         pass
+
+
+def broken_body(error: BaseException, received: int, read_timeout: float) -> TryFailed:
+    """The failed try for a body that broke off with ``error`` (a ``BODY_ERRORS``)."""
+    if isinstance(error, (socket.timeout, urllib3.exceptions.ReadTimeoutError)):
+        return TryFailed(f"no data for {seconds_text(read_timeout)}")
+    return TryFailed(f"the connection dropped after {received} bytes ({type(error).__name__})")
 
 
 def content_range(value: str) -> Tuple[Optional[int], Optional[int]]:

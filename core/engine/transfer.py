@@ -6,7 +6,7 @@
 else fill the ``.part`` (resuming from a described ``.part`` with ``Range`` and
 ``If-Range``), check size and checksum, and ``os.replace`` it over the final
 name. The ``job`` gives the shared parts: ``dest``, ``resolve``, ``sessions``
-(one per worker thread), ``retry`` and ``limits``, ``chunk_size``,
+(one per worker thread), ``retry`` and ``limits``, ``chunk_size`` (ranged reads),
 ``halted`` (stop now; ``stopped_by_user``, ``cancel``), ``track``/``untrack``
 (open responses, aborted on a halt), ``tracker`` (the progress stream),
 ``already_there``, ``planned_sign`` and ``lock_patience``. How many tries a
@@ -16,11 +16,9 @@ file gets: ``engine/tries.py``; storage answers read: ``storage_response.py``.
 from __future__ import annotations
 
 import os
-import socket
 from typing import Any, BinaryIO, Optional
 
 import requests
-import urllib3
 
 from ..errors import (
     Cancelled,
@@ -30,14 +28,19 @@ from ..errors import (
 )
 from ..net.retry import wait as retry_wait
 from ..redact import get_logger
-from .checksums import DEFAULT_ALGORITHM, bytes_problem, new_hasher, update_from_file
+from .checksums import (
+    DEFAULT_ALGORITHM,
+    StreamHasher,
+    bytes_problem,
+    new_hasher,
+    update_from_file,
+)
 from .files import Checksum, RemoteFile
 from .free_space import closing_on_disk_error, disk_write_error
 from .partfile import (
     BackgroundFlush,
     FileClaim,
     PartInfo,
-    StreamHasher,
     file_sign,
     fsync_folder,
     part_path,
@@ -45,29 +48,23 @@ from .partfile import (
     remove_part,
     sidecar_path,
     usable_part_size,
+    write_part,
     write_part_info,
 )
 from .ranged import RangedFill
 from .results import STATUS_DOWNLOADED, FileResult
 from .storage_response import (
-    BODY_ERRORS,
-    body_reader,
+    BodyReader,
+    broken_body,
     content_range,
     int_header,
     refusal,
-    release_connection,
     same_version,
     storage_get,
 )
-from .tries import RateWatchdog, Tries, TryFailed, gave_up, seconds_text
+from .tries import RateWatchdog, Tries, TryFailed, gave_up
 
 log = get_logger(__name__)
-
-THREADED_HASH_MIN_BYTES = 8 << 20  # smaller files hash inline: a thread costs more than it saves
-
-
-# --- how many tries one file gets ------------------------------------------------------
-
 
 # --- one file -----------------------------------------------------------------------
 
@@ -112,10 +109,7 @@ class FileTransfer:
 
     def _download(self) -> FileResult:
         for attempt in (1, 2):
-            threaded = (self.file.size or 0) >= THREADED_HASH_MIN_BYTES
-            hasher = StreamHasher(
-                self.algorithm, threaded=threaded, new_hasher=lambda a: new_hasher(a)
-            )
+            hasher = StreamHasher.for_size(self.algorithm, self.file.size, lambda a: new_hasher(a))
             try:
                 filled = self.ranged.fill(fresh=attempt > 1)  # parallel ranges, or None
                 if filled is None:
@@ -315,54 +309,50 @@ class FileTransfer:
         hasher: StreamHasher,
         read_timeout: float,
     ) -> bool:
+        """Copy the body into ``out`` and the hash, a block at a time (``BodyReader``)."""
         length = int_header(response, "Content-Length")
         limit = self.expected_size
-        received = 0
-        read_some = body_reader(response)
+        body = BodyReader(response)
         watchdog = RateWatchdog(self.job.limits)
+        halted = self.job.halted
         while True:
-            if self.job.halted.is_set():
+            if halted.is_set():
                 raise Cancelled()
-            try:
-                chunk = read_some(self.job.chunk_size)
-            except BODY_ERRORS as exc:
-                if self.job.halted.is_set():
+            block = hasher.block()
+            if length is not None:
+                block = block[: max(0, length - body.received)]
+            count, error = body.fill(block, halted)
+            if count:
+                position = out.tell()
+                if limit is not None and position + count > limit:
+                    # More than the listing says: keep nothing past it and stop reading.
+                    self.overflow = position + count
+                    return True
+                self._write(out, hasher, block[:count])
+            if error is not None:
+                if halted.is_set():
                     raise Cancelled() from None
-                if isinstance(exc, (socket.timeout, urllib3.exceptions.ReadTimeoutError)):
-                    raise TryFailed(f"no data for {seconds_text(read_timeout)}") from None
-                raise TryFailed(
-                    f"the connection dropped after {received} bytes ({type(exc).__name__})"
-                ) from None
-            if not chunk:
-                break
-            position = out.tell()
-            if limit is not None and position + len(chunk) > limit:
-                # More than the listing says: keep nothing past it and stop reading.
-                self.overflow = position + len(chunk)
-                return True
-            self._write(out, hasher, chunk)
-            received += len(chunk)
-            if length is not None and received >= length:
-                break  # all there: finished even if the job is stopping
-            slow = watchdog.check(len(chunk))
+                raise broken_body(error, body.received, read_timeout)
+            if not count or (length is not None and body.received >= length):
+                break  # the end, or all there: finished even if the job is stopping
+            slow = watchdog.check(count)
             if slow:
                 raise TryFailed(slow, too_slow=True)
-        complete = length is None or received >= length
+        complete = length is None or body.received >= length
         if complete:
-            release_connection(response)
+            body.release()
         return complete
 
-    def _write(self, out: BinaryIO, hasher: StreamHasher, chunk: bytes) -> None:
-        if not chunk:
-            return
+    def _write(self, out: BinaryIO, hasher: StreamHasher, data: memoryview) -> None:
         try:
-            out.write(chunk)
+            write_part(out, data)
         except OSError as exc:
             raise self._disk_error(exc) from None
-        hasher.update(chunk)
-        self.flusher.wrote(len(chunk))
-        self.transferred += len(chunk)
-        self._count(len(chunk), transferred=True)
+        count = len(data)
+        hasher.update(data)
+        self.flusher.wrote(count)
+        self.transferred += count
+        self._count(count, transferred=True)
 
     def _rewind(self, out: BinaryIO, hasher: StreamHasher) -> None:
         out.seek(0)

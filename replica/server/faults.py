@@ -28,7 +28,8 @@ withdrawn_versions: set    data-package version ids the API no longer lists or s
                            (expired); their neighbours' previous/nextVersionUrl still
                            name them, as links fixed at publication would
 corrupt_files: {name: K}   storage flips a byte in the next K bodies of that file
-slow_bytes_per_second      storage bodies are throttled to this rate
+slow_bytes_per_second      each storage body is paced to this rate on its own clock, so every
+                           connection gets it (parallel ranges add up, like TCP streams)
 signed_url_ttl_seconds     lifetime of signed storage URLs (<= 0: already expired)
 token_ttl_seconds          OAuth2 token lifetime, also sent as ``expires_in``
 redirect_form: str         download redirects: "varied" (307 with a JSON body for
