@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from typing import Any, Callable, Dict, Optional
 
 import requests
@@ -31,6 +32,38 @@ class Changed(Exception):
 
 class Stopped(Exception):
     """Another range of this file stopped them all."""
+
+
+class FirstStreamProbe:
+    """Whether a file's first connection is fast enough to keep the file to itself.
+
+    Judged on the first ``PROBE_BYTES`` or ``PROBE_S`` of its body, whichever comes
+    first: on a link that is not the limit (loopback, a LAN), more connections only
+    share the cores with the MD5; over distance, each connection adds its own rate
+    (TCP's slow start makes the first judgement err towards ranges, which is safe).
+    """
+
+    PROBE_BYTES = 8 << 20
+    PROBE_S = 0.5
+
+    def __init__(self, fast_bytes_per_s: float) -> None:
+        self.fast = fast_bytes_per_s
+        self.decided = fast_bytes_per_s <= 0
+        self.rate = 0.0
+        self._bytes = 0
+        self._started = time.monotonic()
+
+    def observe(self, count: int, *, ended: bool = False) -> Optional[bool]:
+        """After ``count`` more bytes: None (not yet), True (fast: one stream), False (ranges)."""
+        if self.decided:
+            return None
+        self._bytes += count
+        elapsed = max(time.monotonic() - self._started, 1e-6)
+        if not ended and self._bytes < self.PROBE_BYTES and elapsed < self.PROBE_S:
+            return None
+        self.decided = True
+        self.rate = self._bytes / elapsed
+        return self.rate >= self.fast
 
 
 class SharedUrl:
@@ -95,6 +128,19 @@ def read_chunk(
         if isinstance(exc, (socket.timeout, urllib3.exceptions.ReadTimeoutError)):
             raise TryFailed(f"no data for {seconds_text(read_timeout)}") from None
         raise TryFailed(f"the connection dropped at byte {at} ({type(exc).__name__})") from None
+
+
+def pause(
+    seconds: float, stop: threading.Event, check_stop: Callable[[], None], wake: float
+) -> None:
+    """Wait ``seconds`` between tries; ``check_stop`` (every ``wake`` s) raises when stopped."""
+    deadline = time.monotonic() + seconds
+    while True:
+        check_stop()
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        stop.wait(min(left, wake))
 
 
 def write_all(out: Any, chunk: bytes, disk_error: Callable[[OSError], Exception]) -> None:

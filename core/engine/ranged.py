@@ -1,31 +1,29 @@
 """One large file over parallel ranges, written in place into its pre-allocated ``.part``.
 
-``RangedFill(transfer).fill(fresh=...)`` fills a ``FileTransfer``'s ``.part``
-(``transfer.py``) and returns ``(size, digest)``, or None: one stream then
-(a small file, no listed size, a job with one connection, or a storage that
-does not do ranges properly; said at debug level).
+``RangedFill(transfer).fill(fresh=...)`` fills a ``FileTransfer``'s ``.part`` and
+returns ``(size, digest)``, or None: one stream then (a small file, no listed size,
+one connection, a storage that does not do ranges properly; said at debug level).
 
-- Pieces (``range_plan.py``) go in file order to up to ``ranges_per_file``
-  connections: the file's own and spare ones of the job (``connection_budget.py``).
+- Pieces (``range_plan.py``) in file order over ``ranges_per_file`` connections of the job's.
 - The first GET runs alone and must be a ``206`` with ``Accept-Ranges: bytes``,
   the asked-for ``Content-Range`` of the listed size and an ETag or
-  Last-Modified; only then is the ``.part`` pre-allocated and described.
+  Last-Modified; only then is the ``.part`` pre-allocated and described. If it
+  alone is fast (``FirstStreamProbe``), the file stays with it: one stream.
 - Every later GET sends ``If-Range`` and every answer's validator is compared:
   a changed blob discards the ``.part`` and starts again (``MAX_RESTARTS``).
-- Each piece is retried on its own (``Tries`` per piece, the file's failed
-  GETs capped at ``max_tries``, pauses charged to the job), after a fresh URL.
+- Each piece is retried on its own (``Tries``, the file's failed GETs capped at
+  ``max_tries``, pauses charged to the job), after a fresh URL.
 - The sidecar records each piece's filled bytes (every ``CHECKPOINT_S`` after
   an fdatasync, and when stopping): a later run fetches only what is missing.
 - One pass of the checksum: ``PrefixHasher`` follows the contiguous prefix.
-- Every range's connection is the job's (``job.track``, the worker sessions),
-  so ``job.halt()`` stops them all at once; the ``.part`` and sidecar stay.
+- Every range's connection is the job's (``job.track``, the worker sessions):
+  ``job.halt()`` stops them all at once; the ``.part`` and sidecar stay.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import time
 from dataclasses import replace
 from typing import Any, List, Optional, Set, Tuple
 
@@ -39,9 +37,11 @@ from .prefix_hasher import PrefixHasher
 from .range_piece import (
     Changed,
     Fallback,
+    FirstStreamProbe,
     SharedUrl,
     Stopped,
     check_answer,
+    pause,
     range_headers,
     read_chunk,
     write_all,
@@ -112,6 +112,8 @@ class _RangedRun:
         self.checkpointer: Optional[threading.Thread] = None
         self.sidecar_lock = threading.Lock()
         self.info, self.plan = self._load(fresh)
+        fast = self.limits.one_stream_bytes_per_s if self.info is None else 0  # not on resume
+        self.probe = FirstStreamProbe(fast)
 
     def _load(self, fresh: bool) -> Tuple[Optional[PartInfo], RangePlan]:
         """The plan to follow: the sidecar's (resume), else a new one (``info`` None: learn)."""
@@ -245,7 +247,7 @@ class _RangedRun:
 
     def _spawn_helpers(self) -> None:
         with self.lock:
-            if not self.ready or self.stop.is_set():
+            if not self.ready or self.stop.is_set() or not self.probe.decided:
                 return
             alive = [thread for thread in self.helpers if thread.is_alive()]
             wanted = min(self.limits.ranges_per_file - 1, self.plan.unclaimed())
@@ -306,16 +308,7 @@ class _RangedRun:
                 at = f"bytes {piece.next_byte}-{piece.end - 1}"
                 log.info("%s: %s; trying %s again", self.t.name, problem, at)
                 self.urls.refresh(url)
-                self._pause(delay)
-
-    def _pause(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while True:
-            self._check_stop()
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            self.stop.wait(min(left, WAKE_S))
+                pause(delay, self.stop, self._check_stop, WAKE_S)
 
     def _fetch(self, piece: Piece, url: str, read_timeout: float) -> None:
         headers = range_headers(piece, self.info)
@@ -386,10 +379,19 @@ class _RangedRun:
                 write_all(out, chunk, self.t._disk_error)
                 self.plan.advance(piece, len(chunk))
                 self._count(len(chunk), transferred=True)
+                self._judge(response, self.probe.observe(len(chunk), ended=piece.done))
                 slow = watchdog.check(len(chunk))
                 if slow:
                     raise TryFailed(slow, too_slow=True)
         release_connection(response)
+
+    def _judge(self, response: requests.Response, fast: Optional[bool]) -> None:
+        """The first connection judged: alone if fast (the rest in one stream), else helped."""
+        if fast:
+            response.close()
+            raise Fallback(f"one connection brings {self.probe.rate / 1e6:.0f} MB/s")
+        if fast is not None:
+            self._spawn_helpers()
 
     def _count(self, count: int, *, transferred: bool) -> None:
         with self.lock:  # the transfer's counters are not thread-safe on their own

@@ -31,8 +31,12 @@ MAX_TRIES_PER_FILE = 20  # every GET of one file counts, whatever its outcome
 RANGES_PER_FILE = 4  # connections one file may use (1: always one stream)
 RANGED_MIN_BYTES = 64 << 20  # smaller files come in one stream
 RANGE_PIECE_BYTES = 16 << 20  # one GET of a ranged file asks for this much
+# A first connection this fast keeps the file to itself: the link is not what limits it
+# (the disk and the MD5 are), and more connections would only share the cores.
+ONE_STREAM_BYTES_PER_S = 64 << 20
 RANGES_ENV = "OS_DOWNLOADS_RANGES"
 RANGED_MIN_MB_ENV = "OS_DOWNLOADS_RANGED_MIN_MB"
+ONE_STREAM_MB_S_ENV = "OS_DOWNLOADS_ONE_STREAM_MB_S"
 
 
 def _env_int(name: str, default: int, scale: int = 1) -> int:
@@ -54,8 +58,10 @@ class TransferLimits:
     ``max_tries`` tries in all (the failures are also capped by the
     ``RetryPolicy``'s ``max_attempts``). A file of at least ``ranged_min_bytes``
     whose storage offers ranges comes over up to ``ranges_per_file`` connections
-    (taken from the job's ``workers``), ``range_piece_bytes`` per request;
-    defaults from ``OS_DOWNLOADS_RANGES`` and ``OS_DOWNLOADS_RANGED_MIN_MB``.
+    (taken from the job's ``workers``), ``range_piece_bytes`` per request, unless
+    its first connection alone brings ``one_stream_bytes_per_s`` (0: never judged);
+    defaults from ``OS_DOWNLOADS_RANGES``, ``OS_DOWNLOADS_RANGED_MIN_MB`` and
+    ``OS_DOWNLOADS_ONE_STREAM_MB_S``.
     """
 
     connect_timeout: float = CONNECT_TIMEOUT_S
@@ -69,6 +75,9 @@ class TransferLimits:
         default_factory=lambda: _env_int(RANGED_MIN_MB_ENV, RANGED_MIN_BYTES, 1 << 20)
     )
     range_piece_bytes: int = RANGE_PIECE_BYTES
+    one_stream_bytes_per_s: int = field(
+        default_factory=lambda: _env_int(ONE_STREAM_MB_S_ENV, ONE_STREAM_BYTES_PER_S, 1 << 20)
+    )
 
 
 class Tries:

@@ -45,6 +45,7 @@ RANGED = TransferLimits(
     ranges_per_file=4,
     ranged_min_bytes=1 * MIB,
     range_piece_bytes=PIECE,
+    one_stream_bytes_per_s=0,  # loopback is fast: ranges all the same (the probe: below)
 )
 
 
@@ -140,6 +141,39 @@ def test_a_large_file_comes_in_ranges_over_several_connections(replica, client, 
     # one progress for the file, counting every range
     assert seen[-1].bytes_done == seen[-1].bytes_total == len(data)
     assert max(p.bytes_done for p in seen) == len(data)
+
+
+@pytest.mark.timeout(60)
+def test_a_first_connection_fast_enough_keeps_the_file_to_itself(replica, client, tmp_path):
+    """Loopback: one connection is not what limits the download; more would only share
+    the cores with the MD5. The first piece's GET goes on as one stream from its end."""
+    file, data = publish(replica, client, tmp_path, 3 * MIB + 12345)
+    fast = replace(RANGED, one_stream_bytes_per_s=1 * MIB)
+
+    result = fetch(client, [file], tmp_path / "out", limits=fast)
+
+    assert (tmp_path / "out" / NAME).read_bytes() == data
+    assert result.files[0].verified
+    assert sorted(os.listdir(tmp_path / "out")) == [NAME]
+    spans = [asked(e) for e in gets(replica)]
+    assert len(spans) == 2, spans  # the probe's piece, then the rest in one stream
+    assert spans[0][0] == 0 and spans[1] == (spans[0][1] + 1, None)
+
+
+@pytest.mark.timeout(60)
+def test_a_slow_first_connection_gets_help_from_more_ranges(replica, client, tmp_path):
+    """A link pacing each connection: the first connection's rate says ranges will help."""
+    file, data = publish(replica, client, tmp_path, 3 * MIB)
+    replica.set_faults(slow_bytes_per_second=1 * MIB)
+    judged = replace(RANGED, one_stream_bytes_per_s=8 * MIB)
+
+    result = fetch(client, [file], tmp_path / "out", limits=judged)
+
+    assert (tmp_path / "out" / NAME).read_bytes() == data
+    assert result.files[0].verified
+    entries = gets(replica)
+    assert all(e["status"] == 206 for e in entries)
+    assert 2 <= len({e["peer"] for e in entries}) <= 4
 
 
 @pytest.mark.timeout(60)
@@ -379,6 +413,7 @@ def start_cli(replica, dest: Path) -> subprocess.Popen:
         os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / ".build" / "pythonpath")
     )
     env.update({"OS_DOWNLOADS_RANGED_MIN_MB": "0", "OS_DOWNLOADS_RANGES": "4"})
+    env["OS_DOWNLOADS_ONE_STREAM_MB_S"] = "0"  # loopback is fast: ranges all the same
     env.pop("OS_API_KEY", None)
     command = ["--api-url", replica.api_url, "download", "Terrain50", "--format", GRID]
     return subprocess.Popen(
