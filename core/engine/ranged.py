@@ -389,6 +389,7 @@ class _RangedRun:
         """The first connection judged: alone if fast (the rest in one stream), else helped."""
         if fast:
             response.close()
+            self.t.signed_url = self.urls.current()  # the one stream goes on with it
             raise Fallback(f"one connection brings {self.probe.rate / 1e6:.0f} MB/s")
         if fast is not None:
             self._spawn_helpers()
@@ -398,8 +399,6 @@ class _RangedRun:
             if transferred:
                 self.t.transferred += count
             self.t._count(count, transferred=transferred)
-
-    # --- the sidecar -------------------------------------------------------------
 
     def _checkpoints(self) -> None:
         while not self.stop.wait(CHECKPOINT_S):

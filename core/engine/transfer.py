@@ -88,6 +88,7 @@ class FileTransfer:
         self.resumes = 0
         self.tracked_bytes = 0  # what this file added to the job's bytes_done
         self.ranged = RangedFill(self)  # a large file over parallel ranges (ranged.py)
+        self.signed_url: Optional[str] = None  # a URL just resolved and still good: used once
 
     def run(self) -> FileResult:
         halted = self.job.halted_or_cancelled()
@@ -240,7 +241,8 @@ class FileTransfer:
         Streams the body into ``out``; True when the body ended where the
         server said it would, False when it ended early without an error.
         """
-        url = self.job.resolve(self.file)  # fresh every time: signed URLs expire
+        url = self.signed_url or self.job.resolve(self.file)  # fresh: signed URLs expire
+        self.signed_url = None
         offset = out.tell()
         headers = {"Accept-Encoding": "identity"}
         if offset:
