@@ -130,16 +130,20 @@ def _ogr2ogr(files: List[Path], product: str, target: Path) -> float:
         else:
             source = f"/vsizip/{path}/{path.name[: -len('_csv.zip')]}.csv"
             extra = ["-oo", "HEADERS=NO", "-nln", "abp"]
-        subprocess.run(
-            ["ogr2ogr", "-f", "GPKG", *more, *extra, str(target), source],
-            capture_output=True,
-            timeout=3600,
-            check=True,
-        )
+        run_ogr2ogr(["-f", "GPKG", *more, *extra, str(target), source])
     elapsed = time.perf_counter() - started
-    for path in files:  # GDAL's /vsigzip/ index caches, not ours to keep
-        Path(str(path) + ".properties").unlink(missing_ok=True)
+    forget_gdal_indexes(files)
     return elapsed
+
+
+def run_ogr2ogr(arguments: List[str]) -> None:
+    subprocess.run(["ogr2ogr", *arguments], capture_output=True, timeout=3600, check=True)
+
+
+def forget_gdal_indexes(files: Sequence[Path]) -> None:
+    """GDAL's /vsigzip/ index caches beside the bench data: not ours to keep."""
+    for path in files:
+        Path(str(path) + ".properties").unlink(missing_ok=True)
 
 
 def _ogr2ogr_start(product: str, work: Path) -> float:

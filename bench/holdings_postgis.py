@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .holdings import NAMES, _median, _run_child
+from .holdings import NAMES, _median, _run_child, forget_gdal_indexes, run_ogr2ogr
 
 Row = Tuple[str, str, str, str, str]
 PRODUCT = "MMTOPO"
@@ -46,9 +45,8 @@ def _ogr2ogr_postgis(files: List[Path], dsn: str) -> float:
     started = time.perf_counter()
     for index, path in enumerate(files):
         more = ["-update", "-append"] if index else []
-        subprocess.run(
+        run_ogr2ogr(
             [
-                "ogr2ogr",
                 "-f",
                 "PostgreSQL",
                 "--config",
@@ -58,14 +56,10 @@ def _ogr2ogr_postgis(files: List[Path], dsn: str) -> float:
                 "-forceNullable",
                 f"PG:{dsn}",
                 f"/vsigzip/{path}",
-            ],
-            capture_output=True,
-            timeout=3600,
-            check=True,
+            ]
         )
     elapsed = time.perf_counter() - started
-    for path in files:  # GDAL's /vsigzip/ index caches, not ours to keep
-        Path(str(path) + ".properties").unlink(missing_ok=True)
+    forget_gdal_indexes(files)
     return elapsed
 
 
