@@ -9,17 +9,18 @@ model (``replica.data.sample_ngd``), never from our reader.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any, Dict, List
 
 from osgeo import ogr
-from test_holdings_replica import assert_changes_are_truth, cli_env, holding_cli, place_of, update
+from test_holdings_replica import (
+    assert_changes_are_truth,
+    holding_cli,
+    kill_update_mid_apply,
+    place_of,
+    update,
+)
 from test_holdings_replica import holding_place as holding_place  # the fixture
 
 from os_downloads.replica.data.holdings_truth import holdings_truth
@@ -217,29 +218,7 @@ def test_kill_9_mid_apply_then_rerun_gives_the_truth(replica, tmp_path: Path) ->
     supply = NgdSupply(False, "2027-01-05", {"bld_fts_buildingpart": added})
     published = _publish(replica, tmp_path, supply, "2027-01-05")
     downloaded = tmp_path / "exeter_ngd_downloads" / "packages" / NGD / published.id
-    journal = holding.with_name(holding.name + "-journal")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "os_downloads", "holding", "update", NGD, "--into", str(holding)],
-        env=cli_env(replica),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and process.poll() is None:
-            if downloaded.exists() and journal.exists():  # the apply's transaction is writing
-                break
-            time.sleep(0.005)
-        time.sleep(0.3)
-        assert process.poll() is None, "the update ended before it could be killed"
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
-    assert journal.exists()  # killed inside the transaction
+    kill_update_mid_apply(replica, NGD, holding, downloaded)
     assert ngd_holding(holding) == before  # SQLite rolled the journal back
     again = holding_cli(replica, "update", NGD, "--into", str(holding), "--json")
     assert again.returncode == 0, again.stderr

@@ -36,6 +36,43 @@ ABP_VERSIONS = ("6402201", "6402202", "6402203", "6402204")
 ABP_NAMES = {"locality": "LOCALITY_NAME", "administrative_area": "ADMINSTRATIVE_AREA"}
 
 
+def kill_update_mid_apply(replica, package: str, holding: Path, downloaded: Path) -> None:
+    """``holding update`` in its own process, killed (-9) while its apply's transaction
+    writes (the version downloaded, the journal there); the journal is left behind."""
+    journal = holding.with_name(holding.name + "-journal")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "os_downloads",
+            "holding",
+            "update",
+            package,
+            "--into",
+            str(holding),
+        ],
+        env=cli_env(replica),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            if downloaded.exists() and journal.exists():  # the apply's transaction is writing
+                break
+            time.sleep(0.005)
+        time.sleep(0.3)
+        assert process.poll() is None, "the update ended before it could be killed"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    assert journal.exists()  # killed inside the transaction
+
+
 def cli_env(replica) -> Dict[str, str]:
     return dict(
         os.environ,
@@ -323,29 +360,7 @@ def test_kill_9_mid_apply_then_rerun_gives_the_truth(replica, tmp_path: Path) ->
     chunk = write_gz(tmp_path / "cou" / "5499001-SX9292.gz", gml2_chunk(members))
     published = replica.publish_package_version(TOPO, files=[(chunk.name, chunk)])
     downloaded = tmp_path / "exeter_downloads" / "packages" / TOPO / published.id / chunk.name
-    journal = holding.with_name(holding.name + "-journal")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "os_downloads", "holding", "update", TOPO, "--into", str(holding)],
-        env=cli_env(replica),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and process.poll() is None:
-            if downloaded.exists() and journal.exists():  # the apply's transaction is writing
-                break
-            time.sleep(0.005)
-        time.sleep(0.3)
-        assert process.poll() is None, "the update ended before it could be killed"
-        os.kill(process.pid, signal.SIGKILL)
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
-    assert journal.exists()  # killed inside the transaction
+    kill_update_mid_apply(replica, TOPO, holding, downloaded)
     assert mastermap_holding(holding) == before  # SQLite rolled the journal back
     assert_mastermap_is_truth(holding, TOPO, TOPO_VERSIONS[-1])
     again = holding_cli(replica, "update", TOPO, "--into", str(holding), "--json")
